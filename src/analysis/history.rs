@@ -1,0 +1,162 @@
+//! Build-step attribution: pairs each layer with its config `history` entry (the entries
+//! that are not `empty_layer`, in order) and renders the command in Dockerfile form,
+//! whichever builder wrote it (docker, buildkit, buildah, kaniko).
+
+use oci_spec::image::ImageConfiguration;
+
+/// The build step that produced a layer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Step {
+    /// The command as a Dockerfile instruction (`RUN apt-get update`, `COPY … /app/`).
+    pub instruction: String,
+    /// `created_by` exactly as the builder recorded it.
+    pub created_by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Step {
+    /// The Dockerfile keyword (`RUN`, `COPY`, `ADD`, …), upper-case.
+    pub fn keyword(&self) -> &str {
+        self.instruction
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// The instruction without its keyword.
+    pub fn body(&self) -> &str {
+        let kw = self.keyword();
+        self.instruction[kw.len()..].trim_start()
+    }
+}
+
+/// One step per layer, in layer order. Layers the history does not cover get an empty step.
+pub fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Vec<Step> {
+    let mut steps: Vec<Step> = config
+        .history()
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|h| !h.empty_layer().unwrap_or(false))
+        .map(|h| {
+            let created_by = h.created_by().clone().unwrap_or_default();
+            Step {
+                instruction: normalize_command(&created_by),
+                created_by,
+                created: h.created().clone(),
+                comment: h.comment().clone(),
+            }
+        })
+        .collect();
+    steps.resize(layers.max(steps.len()), Step::default());
+    steps.truncate(layers);
+    steps
+}
+
+/// Rewrites a `created_by` string in the form a Dockerfile would have it.
+///
+/// - docker classic: `/bin/sh -c #(nop)  CMD ["sh"]`, `/bin/sh -c #(nop) COPY file:… in /`,
+///   `/bin/sh -c apt-get update` (a RUN);
+/// - buildkit: `RUN /bin/sh -c apt-get update # buildkit`, `COPY . /app # buildkit`;
+/// - buildah: `/bin/sh -c apt-get update`, `/bin/sh -c #(nop) COPY dir:… in /app/ `;
+/// - kaniko: `RUN apt-get update`, `COPY app/ /app/`.
+pub fn normalize_command(created_by: &str) -> String {
+    let mut s = created_by.trim();
+    if let Some(rest) = s.strip_suffix("# buildkit") {
+        s = rest.trim_end();
+    }
+    // `|1 ARG=x /bin/sh -c …`: buildkit and docker prefix build args to RUN.
+    let mut args = "";
+    if let Some(rest) = s.strip_prefix('|') {
+        let count_end = rest.find(' ').unwrap_or(rest.len());
+        if let Ok(n) = rest[..count_end].parse::<usize>() {
+            let mut tail = rest[count_end..].trim_start();
+            let start = tail;
+            for _ in 0..n {
+                tail = tail.split_once(' ').map_or("", |(_, t)| t);
+            }
+            args = start[..start.len() - tail.len()].trim();
+            s = tail;
+        }
+    }
+    let _ = args;
+    let shell_prefixes = [
+        "/bin/sh -c ",
+        "/bin/bash -c ",
+        "sh -c ",
+        "/bin/sh -o pipefail -c ",
+    ];
+    if let Some(rest) = s.strip_prefix("RUN ") {
+        let rest = rest.trim_start();
+        for p in shell_prefixes {
+            if let Some(cmd) = rest.strip_prefix(p) {
+                return format!("RUN {}", cmd.trim());
+            }
+        }
+        return format!("RUN {rest}");
+    }
+    for p in shell_prefixes {
+        if let Some(cmd) = s.strip_prefix(p) {
+            let cmd = cmd.trim();
+            if let Some(nop) = cmd.strip_prefix("#(nop)") {
+                return nop.trim().to_string();
+            }
+            return format!("RUN {cmd}");
+        }
+    }
+    if s.is_empty() {
+        return String::new();
+    }
+    let first = s.split_whitespace().next().unwrap_or_default();
+    let known = [
+        "ADD",
+        "COPY",
+        "RUN",
+        "ENV",
+        "CMD",
+        "ENTRYPOINT",
+        "WORKDIR",
+        "USER",
+        "LABEL",
+        "EXPOSE",
+        "VOLUME",
+        "ARG",
+        "SHELL",
+        "HEALTHCHECK",
+        "STOPSIGNAL",
+        "ONBUILD",
+        "MAINTAINER",
+    ];
+    if known.contains(&first) {
+        s.to_string()
+    } else {
+        format!("RUN {s}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_command as n;
+
+    #[test]
+    fn builder_forms() {
+        assert_eq!(n("/bin/sh -c apt-get update"), "RUN apt-get update");
+        assert_eq!(n("/bin/sh -c #(nop)  CMD [\"sh\"]"), "CMD [\"sh\"]");
+        assert_eq!(
+            n("/bin/sh -c #(nop) COPY file:abc in /app "),
+            "COPY file:abc in /app"
+        );
+        assert_eq!(
+            n("RUN /bin/sh -c apt-get update # buildkit"),
+            "RUN apt-get update"
+        );
+        assert_eq!(n("COPY . /app # buildkit"), "COPY . /app");
+        assert_eq!(n("|1 V=2 /bin/sh -c make"), "RUN make");
+        assert_eq!(n("RUN apt-get install -y x"), "RUN apt-get install -y x");
+        assert_eq!(n("ADD rootfs.tar /"), "ADD rootfs.tar /");
+        assert_eq!(n(""), "");
+    }
+}

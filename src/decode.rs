@@ -1,0 +1,429 @@
+//! Layer decoding: streams each blob through sha256, sniffs its compression by magic bytes,
+//! decompresses while streaming, hashes the uncompressed tar against its diff_id, and walks
+//! the tar into a [`LayerIndex`], hashing file contents and dropping them. Memory per layer
+//! is a few fixed buffers, whatever the layer's size; nothing touches the disk.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use rayon::prelude::*;
+use sha2::{Digest as _, Sha256};
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry, PathProblem};
+use crate::source::{hex, Image, LayerBlob, SourceError};
+
+/// How a blob is compressed, as its first bytes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    Gzip,
+    Zstd,
+    None,
+}
+
+impl Compression {
+    /// Sniffs magic bytes. Formats layers may not use (bzip2, xz) are named in the error.
+    pub fn sniff(head: &[u8]) -> Result<Compression, DecodeError> {
+        match head {
+            [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
+            [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+            [b'B', b'Z', b'h', ..] => Err(DecodeError::UnsupportedCompression("bzip2")),
+            [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Err(DecodeError::UnsupportedCompression("xz")),
+            _ => Ok(Compression::None),
+        }
+    }
+}
+
+/// A decoded layer: its index and what was measured while streaming it.
+#[derive(Debug, Clone)]
+pub struct DecodedLayer {
+    pub index: LayerIndex,
+    pub compression: Compression,
+    /// Blob bytes read (what a registry stores and users pull).
+    pub compressed_size: u64,
+    /// Uncompressed tar stream bytes.
+    pub uncompressed_size: u64,
+    /// `sha256:…` of the blob as read.
+    pub digest: String,
+    /// `sha256:…` of the uncompressed tar.
+    pub diff_id: String,
+}
+
+/// Why a layer could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("cannot open the layer blob")]
+    Open(#[source] SourceError),
+    #[error("reading the layer blob failed")]
+    Read(#[source] io::Error),
+    #[error("the {0} stream is corrupt or truncated")]
+    Decompress(&'static str, #[source] io::Error),
+    #[error("the layer uses {0} compression, which OCI images do not allow")]
+    UnsupportedCompression(&'static str),
+    #[error("the layer's tar stream is corrupt")]
+    Tar(#[source] io::Error),
+    #[error("tar entry `{path}` has an unsafe name: {problem}")]
+    HostilePath { path: String, problem: PathProblem },
+    #[error("blob digest mismatch: the manifest says `{expected}`, the blob hashes to `{actual}`")]
+    DigestMismatch { expected: String, actual: String },
+    #[error("diff_id mismatch: the config says `{expected}`, the uncompressed layer hashes to `{actual}`")]
+    DiffIdMismatch { expected: String, actual: String },
+    #[error("the blob is {actual} bytes but the manifest says {expected}")]
+    SizeMismatch { expected: u64, actual: u64 },
+}
+
+/// A decode error together with the layer it happened in.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot decode layer {} (`{}`)", .index + 1, .name)]
+pub struct LayerError {
+    pub index: usize,
+    pub name: String,
+    #[source]
+    pub source: DecodeError,
+}
+
+/// Reports decode progress: called from worker threads with (layer, compressed bytes so far).
+pub trait Progress: Sync {
+    fn layer_started(&self, _layer: usize, _total: u64) {}
+    fn advanced(&self, _layer: usize, _bytes_read: u64) {}
+    fn layer_done(&self, _layer: usize) {}
+}
+
+/// Progress that reports nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// Counts and sha256-hashes what passes through, and reports progress every few MiB.
+struct Hashing<'p, R> {
+    inner: R,
+    sha: Sha256,
+    count: u64,
+    reported: u64,
+    progress: Option<(&'p dyn Progress, usize)>,
+}
+
+impl<'p, R: Read> Hashing<'p, R> {
+    fn new(inner: R, progress: Option<(&'p dyn Progress, usize)>) -> Self {
+        Hashing {
+            inner,
+            sha: Sha256::new(),
+            count: 0,
+            reported: 0,
+            progress,
+        }
+    }
+
+    fn into_parts(self) -> (R, String, u64) {
+        (
+            self.inner,
+            format!("sha256:{}", hex(&self.sha.finalize())),
+            self.count,
+        )
+    }
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.sha.update(&buf[..n]);
+        self.count += n as u64;
+        if let Some((p, layer)) = self.progress {
+            if self.count - self.reported >= 4 << 20 || n == 0 {
+                self.reported = self.count;
+                p.advanced(layer, self.count);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Marks errors raised by the decompressor so they can be told apart from tar errors.
+#[derive(Debug)]
+struct StageError(&'static str, io::Error);
+impl std::fmt::Display for StageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0, self.1)
+    }
+}
+impl std::error::Error for StageError {}
+
+const BUF: usize = 256 * 1024;
+
+enum Decompressor<R: BufRead> {
+    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Zstd(zstd::stream::read::Decoder<'static, R>),
+    Plain(R),
+}
+
+impl<R: BufRead> Decompressor<R> {
+    fn new(kind: Compression, r: R) -> io::Result<Self> {
+        Ok(match kind {
+            Compression::Gzip => Decompressor::Gzip(flate2::bufread::MultiGzDecoder::new(r)),
+            Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
+            Compression::None => Decompressor::Plain(r),
+        })
+    }
+
+    fn into_inner(self) -> R {
+        match self {
+            Decompressor::Gzip(d) => d.into_inner(),
+            Decompressor::Zstd(d) => d.finish(),
+            Decompressor::Plain(r) => r,
+        }
+    }
+}
+
+impl<R: BufRead> Read for Decompressor<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let (name, res) = match self {
+            Decompressor::Gzip(d) => ("gzip", d.read(buf)),
+            Decompressor::Zstd(d) => ("zstd", d.read(buf)),
+            Decompressor::Plain(r) => return r.read(buf),
+        };
+        res.map_err(|e| io::Error::new(e.kind(), StageError(name, e)))
+    }
+}
+
+/// Turns an io error from the tar walk into the stage that caused it.
+fn classify(e: io::Error) -> DecodeError {
+    let kind = e.kind();
+    match e.into_inner() {
+        Some(inner) => match inner.downcast::<StageError>() {
+            Ok(stage) => DecodeError::Decompress(stage.0, stage.1),
+            Err(other) => match other.downcast::<io::Error>() {
+                Ok(io) => classify(*io),
+                Err(other) => DecodeError::Tar(io::Error::new(kind, other)),
+            },
+        },
+        None => DecodeError::Tar(io::Error::from(kind)),
+    }
+}
+
+/// Decodes one layer blob stream, verifying it against whatever digests are known.
+pub fn decode_layer(
+    blob: impl Read,
+    expected_digest: Option<&str>,
+    expected_diff_id: Option<&str>,
+    progress: Option<(&dyn Progress, usize)>,
+) -> Result<DecodedLayer, DecodeError> {
+    let mut raw = BufReader::with_capacity(BUF, Hashing::new(blob, progress));
+    let head = raw.fill_buf().map_err(DecodeError::Read)?;
+    let compression = Compression::sniff(head)?;
+    let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read)?;
+    let mut archive = tar::Archive::new(Hashing::new(decomp, None));
+    let mut index = LayerIndex::new();
+    let mut buf = vec![0u8; BUF];
+    for entry in archive.entries().map_err(classify)? {
+        let mut entry = entry.map_err(classify)?;
+        index_entry(&mut index, &mut entry, &mut buf)?;
+    }
+    // Hash the rest of both streams (tar end-of-archive padding, trailing frames).
+    let mut tar_stream = archive.into_inner();
+    io::copy(&mut tar_stream, &mut io::sink()).map_err(classify)?;
+    let (decomp, diff_id, uncompressed_size) = tar_stream.into_parts();
+    let mut raw = decomp.into_inner();
+    io::copy(&mut raw, &mut io::sink()).map_err(DecodeError::Read)?;
+    let (_, digest, compressed_size) = raw.into_inner().into_parts();
+    drop(buf);
+
+    if let Some(expected) = expected_digest {
+        if expected != digest {
+            return Err(DecodeError::DigestMismatch {
+                expected: expected.to_string(),
+                actual: digest,
+            });
+        }
+    }
+    if let Some(expected) = expected_diff_id {
+        if expected != diff_id {
+            return Err(DecodeError::DiffIdMismatch {
+                expected: expected.to_string(),
+                actual: diff_id,
+            });
+        }
+    }
+    index.resolve_hardlinks();
+    index.shrink_to_fit();
+    Ok(DecodedLayer {
+        index,
+        compression,
+        compressed_size,
+        uncompressed_size,
+        digest,
+        diff_id,
+    })
+}
+
+fn entry_kind(t: tar::EntryType) -> Option<EntryKind> {
+    use tar::EntryType as T;
+    Some(match t {
+        T::Regular | T::Continuous | T::GNUSparse => EntryKind::File,
+        T::Directory => EntryKind::Dir,
+        T::Symlink => EntryKind::Symlink,
+        T::Link => EntryKind::Hardlink,
+        T::Char => EntryKind::CharDevice,
+        T::Block => EntryKind::BlockDevice,
+        T::Fifo => EntryKind::Fifo,
+        // Metadata entries (PAX, GNU long names) are consumed by the tar reader; anything
+        // else unknown is skipped rather than guessed at.
+        _ => return None,
+    })
+}
+
+fn index_entry<R: Read>(
+    index: &mut LayerIndex,
+    entry: &mut tar::Entry<'_, R>,
+    buf: &mut [u8],
+) -> Result<(), DecodeError> {
+    let header = entry.header();
+    let Some(mut kind) = entry_kind(header.entry_type()) else {
+        return Ok(());
+    };
+    let raw_path = entry.path_bytes().into_owned();
+    let path = match normalize_path(&raw_path) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(()), // the root directory itself
+        Err(problem) => {
+            return Err(DecodeError::HostilePath {
+                path: crate::index::display_path(&raw_path).into_owned(),
+                problem,
+            })
+        }
+    };
+    let mode = header.mode().unwrap_or(0);
+    let uid = header
+        .uid()
+        .ok()
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(0);
+    let gid = header
+        .gid()
+        .ok()
+        .and_then(|v| u32::try_from(v).ok())
+        .unwrap_or(0);
+    let mtime = header
+        .mtime()
+        .ok()
+        .and_then(|v| i64::try_from(v).ok())
+        .unwrap_or(0);
+    let mut link = match kind {
+        EntryKind::Symlink => entry
+            .link_name_bytes()
+            .map(|l| l.into_owned())
+            .unwrap_or_default(),
+        EntryKind::Hardlink => {
+            let raw = entry
+                .link_name_bytes()
+                .map(|l| l.into_owned())
+                .unwrap_or_default();
+            match normalize_path(&raw) {
+                Ok(p) => p.unwrap_or_default(),
+                Err(problem) => {
+                    return Err(DecodeError::HostilePath {
+                        path: crate::index::display_path(&raw).into_owned(),
+                        problem,
+                    })
+                }
+            }
+        }
+        _ => Vec::new(),
+    };
+    let (mut size, mut hash) = (0, 0);
+    if kind == EntryKind::File {
+        let mut hasher = Xxh3::new();
+        loop {
+            let n = entry.read(buf).map_err(classify)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        hash = hasher.digest128();
+    }
+    // Whiteouts: `.wh.NAME` deletes NAME; `.wh..wh..opq` makes its directory opaque.
+    let mut target = path.clone();
+    if let Some(rest) = crate::index::file_name(&path).strip_prefix(b".wh.") {
+        let dir = crate::index::parent(&path);
+        if rest == b".wh..opq" {
+            kind = EntryKind::Opaque;
+            target = dir.to_vec();
+        } else if rest.starts_with(b".wh.") {
+            return Ok(()); // aufs bookkeeping (`.wh..wh.plnk` …), no effect on the tree
+        } else {
+            kind = EntryKind::Whiteout;
+            target = dir.to_vec();
+            if !target.is_empty() {
+                target.push(b'/');
+            }
+            target.extend_from_slice(rest);
+        }
+        link.clear();
+        size = 0;
+        hash = 0;
+    }
+    index.push(NewEntry {
+        path: &target,
+        link: &link,
+        kind,
+        size,
+        hash,
+        mode,
+        uid,
+        gid,
+        mtime,
+    });
+    Ok(())
+}
+
+/// Decodes every layer of an image in parallel, in manifest order.
+pub fn decode_image(
+    image: &Image,
+    progress: &dyn Progress,
+) -> Result<Vec<DecodedLayer>, LayerError> {
+    image
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            progress.layer_started(i, layer.size);
+            let r = decode_one(image, layer, progress, i).map_err(|source| LayerError {
+                index: i,
+                name: layer_name(layer),
+                source,
+            });
+            progress.layer_done(i);
+            r
+        })
+        .collect()
+}
+
+fn decode_one(
+    image: &Image,
+    layer: &LayerBlob,
+    progress: &dyn Progress,
+    i: usize,
+) -> Result<DecodedLayer, DecodeError> {
+    let blob = image.store.open(layer).map_err(DecodeError::Open)?;
+    let d = decode_layer(
+        blob,
+        layer.digest.as_deref(),
+        layer.diff_id.as_deref(),
+        Some((progress, i)),
+    )?;
+    if layer.digest.is_some() && layer.size != d.compressed_size {
+        return Err(DecodeError::SizeMismatch {
+            expected: layer.size,
+            actual: d.compressed_size,
+        });
+    }
+    Ok(d)
+}
+
+fn layer_name(layer: &LayerBlob) -> String {
+    layer
+        .digest
+        .clone()
+        .or_else(|| layer.diff_id.clone())
+        .unwrap_or_else(|| layer.locator.clone())
+}

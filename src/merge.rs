@@ -1,0 +1,371 @@
+//! Layer merging: applies layers in order with OCI whiteout rules and decides, for every
+//! entry of every layer, whether it is visible in the final filesystem or which later layer
+//! hid it and how (overwritten with the same or changed content, or removed).
+//!
+//! Rules: a layer's whiteouts and opaque markers apply to the layers below it only, so they
+//! are applied before the layer's own entries. `.wh.NAME` removes `NAME` and its subtree;
+//! an opaque marker removes every lower child of its directory (not the directory). An entry
+//! at a path already present overwrites it; a non-directory replacing a directory also
+//! removes the directory's subtree. Hard-linked content stays visible while any of its names
+//! in the same layer does.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+
+use crate::index::{EntryKind, LayerIndex};
+
+/// What became of one entry in the final filesystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    Visible,
+    /// A whiteout or opaque marker: an instruction, not a file.
+    Marker,
+    /// A later (or the same) layer wrote the same path.
+    Overwritten {
+        by: u32,
+        same: bool,
+    },
+    /// A later layer deleted it (whiteout, opaque directory, or a file replacing its parent).
+    Removed {
+        by: u32,
+    },
+}
+
+impl Fate {
+    pub fn is_visible(self) -> bool {
+        self == Fate::Visible
+    }
+
+    /// The layer that hid this entry, if any.
+    pub fn hidden_by(self) -> Option<u32> {
+        match self {
+            Fate::Overwritten { by, .. } | Fate::Removed { by } => Some(by),
+            _ => None,
+        }
+    }
+}
+
+/// The merged view of an image: one fate per entry, per layer.
+#[derive(Debug, Clone, Default)]
+pub struct Merged {
+    pub fates: Vec<Vec<Fate>>,
+    /// Regular files whose content has a better fate through one of their hard links (same
+    /// layer) than through their own name: visible beats overwritten beats removed.
+    via_link: HashMap<(u32, u32), Fate>,
+}
+
+type Loc = (u32, u32);
+
+fn as_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Merged {
+    pub fn fate(&self, layer: usize, entry: usize) -> Fate {
+        self.fates[layer][entry]
+    }
+
+    /// The fate of an entry's content bytes: like [`Merged::fate`], except that content
+    /// shared by hard links takes the best fate of all its names (a file whose other name
+    /// is still visible is visible).
+    pub fn content_fate(&self, layer: usize, entry: usize) -> Fate {
+        self.via_link
+            .get(&(as_u32(layer), as_u32(entry)))
+            .copied()
+            .unwrap_or(self.fates[layer][entry])
+    }
+
+    /// Every visible entry, as (layer, entry) pairs, in layer order.
+    pub fn visible(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.fates.iter().enumerate().flat_map(|(l, f)| {
+            f.iter()
+                .enumerate()
+                .filter(|(_, f)| f.is_visible())
+                .map(move |(i, _)| (l, i))
+        })
+    }
+}
+
+fn subtree_bounds(dir: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut lo = dir.to_vec();
+    let mut hi = dir.to_vec();
+    if dir.is_empty() {
+        // The root: everything.
+        return (Vec::new(), vec![0xff; 8]);
+    }
+    lo.push(b'/');
+    hi.push(b'/' + 1);
+    (lo, hi)
+}
+
+/// Removes `dir`'s strict descendants from the live map, marking them removed by `by`.
+fn remove_subtree(live: &mut BTreeMap<&[u8], Loc>, fates: &mut [Vec<Fate>], dir: &[u8], by: u32) {
+    let (lo, hi) = subtree_bounds(dir);
+    let doomed: Vec<&[u8]> = live
+        .range::<[u8], _>((Bound::Included(&lo[..]), Bound::Excluded(&hi[..])))
+        .map(|(k, _)| *k)
+        .collect();
+    for k in doomed {
+        if let Some((l, i)) = live.remove(k) {
+            fates[l as usize][i as usize] = Fate::Removed { by };
+        }
+    }
+}
+
+fn carries_content(k: EntryKind) -> bool {
+    matches!(k, EntryKind::File | EntryKind::Hardlink)
+}
+
+/// Merges layers (bottom first).
+pub fn merge(layers: &[&LayerIndex]) -> Merged {
+    let mut fates: Vec<Vec<Fate>> = layers
+        .iter()
+        .map(|l| {
+            l.entries
+                .iter()
+                .map(|e| {
+                    if e.kind.is_marker() {
+                        Fate::Marker
+                    } else {
+                        Fate::Visible
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut live: BTreeMap<&[u8], Loc> = BTreeMap::new();
+
+    for (li, layer) in layers.iter().enumerate() {
+        let by = as_u32(li);
+        // Markers first: they act on lower layers only.
+        for (i, e) in layer.entries.iter().enumerate() {
+            let path = layer.path(i);
+            match e.kind {
+                EntryKind::Whiteout => {
+                    if let Some((l, j)) = live.remove(path) {
+                        fates[l as usize][j as usize] = Fate::Removed { by };
+                    }
+                    remove_subtree(&mut live, &mut fates, path, by);
+                }
+                EntryKind::Opaque => remove_subtree(&mut live, &mut fates, path, by),
+                _ => {}
+            }
+        }
+        for (i, e) in layer.entries.iter().enumerate() {
+            if e.kind.is_marker() {
+                continue;
+            }
+            let path = layer.path(i);
+            if let Some((l, j)) = live.insert(path, (by, as_u32(i))) {
+                let old = &layers[l as usize].entries[j as usize];
+                let same = match (old.kind, e.kind) {
+                    (EntryKind::Dir, EntryKind::Dir) => true,
+                    (a, b) if carries_content(a) && carries_content(b) => old.hash == e.hash,
+                    (EntryKind::Symlink, EntryKind::Symlink) => {
+                        layers[l as usize].link(j as usize) == layer.link(i)
+                    }
+                    (a, b) => a == b && a != EntryKind::Dir && a != EntryKind::File,
+                };
+                fates[l as usize][j as usize] = Fate::Overwritten { by, same };
+                if old.kind == EntryKind::Dir && e.kind != EntryKind::Dir {
+                    remove_subtree(&mut live, &mut fates, path, by);
+                }
+            }
+        }
+    }
+
+    let via_link = hardlink_fates(layers, &fates);
+    Merged { fates, via_link }
+}
+
+/// How alive a fate keeps content: visible, then overwritten (same, changed), then removed.
+fn liveness(f: Fate) -> u8 {
+    match f {
+        Fate::Visible => 4,
+        Fate::Overwritten { same: true, .. } => 3,
+        Fate::Overwritten { same: false, .. } => 2,
+        Fate::Removed { .. } => 1,
+        Fate::Marker => 0,
+    }
+}
+
+/// Files whose content one of their hard links (same layer) keeps more alive than their own
+/// name does.
+fn hardlink_fates(layers: &[&LayerIndex], fates: &[Vec<Fate>]) -> HashMap<(u32, u32), Fate> {
+    let mut better = HashMap::new();
+    for (li, layer) in layers.iter().enumerate() {
+        if !layer.entries.iter().any(|e| e.kind == EntryKind::Hardlink) {
+            continue;
+        }
+        let files: HashMap<&[u8], usize> = (0..layer.len())
+            .filter(|&i| layer.entries[i].kind == EntryKind::File)
+            .map(|i| (layer.path(i), i))
+            .collect();
+        for i in (0..layer.len()).filter(|&i| layer.entries[i].kind == EntryKind::Hardlink) {
+            if let Some(&f) = files.get(layer.link(i)) {
+                let key = (as_u32(li), as_u32(f));
+                let current = better.get(&key).copied().unwrap_or(fates[li][f]);
+                if liveness(fates[li][i]) > liveness(current) {
+                    better.insert(key, fates[li][i]);
+                }
+            }
+        }
+    }
+    better
+}
+
+/// Content bytes of one layer, split by what became of them. Each byte is counted once:
+/// `visible + overwritten_same + overwritten_changed + removed == content`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ByteSplit {
+    pub content: u64,
+    pub visible: u64,
+    pub overwritten_same: u64,
+    pub overwritten_changed: u64,
+    pub removed: u64,
+}
+
+impl ByteSplit {
+    pub fn hidden(&self) -> u64 {
+        self.overwritten_same + self.overwritten_changed + self.removed
+    }
+
+    pub fn add(&mut self, o: &ByteSplit) {
+        self.content += o.content;
+        self.visible += o.visible;
+        self.overwritten_same += o.overwritten_same;
+        self.overwritten_changed += o.overwritten_changed;
+        self.removed += o.removed;
+    }
+
+    /// Adds `bytes` under the given fate.
+    pub fn count(&mut self, fate: Fate, bytes: u64) {
+        self.content += bytes;
+        match fate {
+            Fate::Visible | Fate::Marker => self.visible += bytes,
+            Fate::Overwritten { same: true, .. } => self.overwritten_same += bytes,
+            Fate::Overwritten { same: false, .. } => self.overwritten_changed += bytes,
+            Fate::Removed { .. } => self.removed += bytes,
+        }
+    }
+}
+
+/// Splits each layer's content bytes by fate.
+pub fn byte_splits(layers: &[&LayerIndex], merged: &Merged) -> Vec<ByteSplit> {
+    layers
+        .iter()
+        .enumerate()
+        .map(|(li, layer)| {
+            let mut s = ByteSplit::default();
+            for (i, e) in layer.entries.iter().enumerate() {
+                if e.kind == EntryKind::File {
+                    s.count(merged.content_fate(li, i), e.size);
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::NewEntry;
+
+    fn layer(entries: &[(&str, EntryKind, u64)]) -> LayerIndex {
+        let mut l = LayerIndex::new();
+        for &(p, kind, size) in entries {
+            let (path, link) = p.split_once("->").unwrap_or((p, ""));
+            l.push(NewEntry {
+                path: path.as_bytes(),
+                link: link.as_bytes(),
+                kind,
+                size,
+                hash: u128::from(size) * 31 + 7,
+                mode: 0o644,
+                uid: 0,
+                gid: 0,
+                mtime: 0,
+            });
+        }
+        l.resolve_hardlinks();
+        l
+    }
+
+    use EntryKind::{Dir, File, Hardlink, Opaque, Whiteout};
+
+    #[test]
+    fn whiteout_removes_subtree_and_opaque_hides_children() {
+        let l0 = layer(&[
+            ("a", Dir, 0),
+            ("a/x", File, 10),
+            ("a/y", File, 20),
+            ("b", Dir, 0),
+            ("b/z", File, 5),
+        ]);
+        let l1 = layer(&[("a", Whiteout, 0), ("b", Opaque, 0), ("b/new", File, 1)]);
+        let m = merge(&[&l0, &l1]);
+        assert_eq!(m.fate(0, 0), Fate::Removed { by: 1 });
+        assert_eq!(m.fate(0, 1), Fate::Removed { by: 1 });
+        assert_eq!(
+            m.fate(0, 3),
+            Fate::Visible,
+            "an opaque dir keeps the dir itself"
+        );
+        assert_eq!(m.fate(0, 4), Fate::Removed { by: 1 });
+        assert_eq!(
+            m.fate(1, 2),
+            Fate::Visible,
+            "same-layer entries survive its own opaque marker"
+        );
+        let s = byte_splits(&[&l0, &l1], &m);
+        assert_eq!(s[0].removed, 35);
+        assert_eq!(s[1].visible, 1);
+    }
+
+    #[test]
+    fn overwrite_same_and_changed() {
+        let l0 = layer(&[("f", File, 10), ("g", File, 10)]);
+        let l1 = layer(&[("f", File, 10), ("g", File, 11)]);
+        let m = merge(&[&l0, &l1]);
+        assert_eq!(m.fate(0, 0), Fate::Overwritten { by: 1, same: true });
+        assert_eq!(m.fate(0, 1), Fate::Overwritten { by: 1, same: false });
+        let s = byte_splits(&[&l0, &l1], &m);
+        assert_eq!((s[0].overwritten_same, s[0].overwritten_changed), (10, 10));
+        assert_eq!(s[1].visible, 21);
+    }
+
+    #[test]
+    fn file_replacing_dir_removes_its_children() {
+        let l0 = layer(&[("d", Dir, 0), ("d/x", File, 3)]);
+        let l1 = layer(&[("d", File, 4)]);
+        let m = merge(&[&l0, &l1]);
+        assert_eq!(m.fate(0, 0), Fate::Overwritten { by: 1, same: false });
+        assert_eq!(m.fate(0, 1), Fate::Removed { by: 1 });
+    }
+
+    #[test]
+    fn hard_link_keeps_content_visible() {
+        let l0 = layer(&[("a", File, 100), ("b->a", Hardlink, 0)]);
+        let l1 = layer(&[("a", Whiteout, 0)]);
+        let m = merge(&[&l0, &l1]);
+        assert_eq!(m.fate(0, 0), Fate::Removed { by: 1 });
+        assert_eq!(m.content_fate(0, 0), Fate::Visible);
+        let s = byte_splits(&[&l0, &l1], &m);
+        assert_eq!(s[0].visible, 100);
+    }
+
+    #[test]
+    fn whiteout_does_not_touch_siblings_with_common_prefix() {
+        let l0 = layer(&[
+            ("a", Dir, 0),
+            ("a/x", File, 1),
+            ("a-b", File, 2),
+            ("a0", File, 3),
+        ]);
+        let l1 = layer(&[("a", Whiteout, 0)]);
+        let m = merge(&[&l0, &l1]);
+        assert_eq!(m.fate(0, 2), Fate::Visible);
+        assert_eq!(m.fate(0, 3), Fate::Visible);
+    }
+}
