@@ -150,7 +150,7 @@ impl std::error::Error for StageError {}
 const BUF: usize = 256 * 1024;
 
 enum Decompressor<R: BufRead> {
-    Gzip(flate2::bufread::MultiGzDecoder<R>),
+    Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
     Plain(R),
 }
@@ -158,7 +158,7 @@ enum Decompressor<R: BufRead> {
 impl<R: BufRead> Decompressor<R> {
     fn new(kind: Compression, r: R) -> io::Result<Self> {
         Ok(match kind {
-            Compression::Gzip => Decompressor::Gzip(flate2::bufread::MultiGzDecoder::new(r)),
+            Compression::Gzip => Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r))),
             Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
             Compression::None => Decompressor::Plain(r),
         })

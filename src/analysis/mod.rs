@@ -2,6 +2,8 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
+pub mod findings;
+pub mod hidden;
 pub mod history;
 
 use oci_spec::image::ImageConfiguration;
@@ -11,6 +13,7 @@ use crate::index::LayerIndex;
 use crate::merge::{byte_splits, merge, ByteSplit, Merged};
 use crate::source::{Image, Platform, Transport};
 
+pub use findings::{Category, Finding, Severity, Suggestion};
 pub use history::Step;
 
 /// Facts about the analysed image.
@@ -63,6 +66,10 @@ pub struct Analysis {
     pub indexes: Vec<LayerIndex>,
     pub merged: Merged,
     pub totals: ByteSplit,
+    /// Every problem found, in no particular order (reports sort as they need).
+    pub findings: Vec<Finding>,
+    /// Dockerfile rewrites, each resolving some findings.
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Analysis {
@@ -77,7 +84,7 @@ impl Analysis {
         for s in &splits {
             totals.add(s);
         }
-        let layers = decoded
+        let layers: Vec<LayerInfo> = decoded
             .into_iter()
             .zip(&image.layers)
             .zip(steps)
@@ -94,7 +101,10 @@ impl Analysis {
                 bytes,
             })
             .collect();
+        let findings = hidden::findings(&indexes, &merged, &layers);
         Analysis {
+            findings,
+            suggestions: Vec::new(),
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,
@@ -129,5 +139,26 @@ impl Analysis {
             .iter()
             .map(|l| l.compressed_estimate(l.bytes.hidden()))
             .sum()
+    }
+
+    /// Visible bytes the image does not need (caches, temp/log files, duplicate copies).
+    pub fn avoidable_bytes(&self) -> u64 {
+        self.findings
+            .iter()
+            .filter(|f| f.category.is_avoidable())
+            .map(|f| f.bytes)
+            .sum()
+    }
+
+    /// Hidden + avoidable bytes.
+    pub fn potential_savings(&self) -> u64 {
+        self.totals.hidden() + self.avoidable_bytes()
+    }
+
+    /// Findings that are secrets.
+    pub fn secrets(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.category == Category::Secret)
     }
 }

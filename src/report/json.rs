@@ -17,6 +17,8 @@ pub struct Report {
     pub image: ImageInfo,
     pub summary: Summary,
     pub layers: Vec<Layer>,
+    pub findings: Vec<crate::analysis::Finding>,
+    pub suggestions: Vec<crate::analysis::Suggestion>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -47,6 +49,12 @@ pub struct Summary {
     pub uncompressed_bytes: u64,
     /// hidden_bytes estimated in compressed bytes, from each layer's own ratio.
     pub hidden_compressed_bytes: u64,
+    /// Visible bytes not needed at run time: package caches, temp/log files, duplicates.
+    pub avoidable_bytes: u64,
+    /// hidden_bytes + avoidable_bytes.
+    pub potential_savings_bytes: u64,
+    /// Number of secret findings (in any layer, hidden or not, ENV, history).
+    pub secret_count: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -95,7 +103,12 @@ impl Report {
                 compressed_bytes: a.compressed_size(),
                 uncompressed_bytes: a.layers.iter().map(|l| l.uncompressed_size).sum(),
                 hidden_compressed_bytes: a.hidden_compressed(),
+                avoidable_bytes: a.avoidable_bytes(),
+                potential_savings_bytes: a.potential_savings(),
+                secret_count: a.secrets().count(),
             },
+            findings: a.findings.clone(),
+            suggestions: a.suggestions.clone(),
             layers: a
                 .layers
                 .iter()

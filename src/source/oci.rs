@@ -205,7 +205,7 @@ pub(crate) fn open<C: Container + 'static>(
         read_blob(c.as_ref(), "config", cd, MAX_CONFIG_BYTES)
     })?;
     let _ = config_bytes;
-    let layers = layers_of(&manifest, &config, |d| blob_path(d))?;
+    let layers = layers_of(&manifest, &config, blob_path)?;
     Ok(Image {
         reference: r.to_string(),
         transport: r.transport,

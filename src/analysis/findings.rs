@@ -1,0 +1,109 @@
+//! Findings and suggestions: the model of "what is wasted, who shipped it, how to fix it".
+//! Every finding names the layer that shipped the bytes; every suggestion names the layer
+//! and instruction to rewrite and the findings it resolves.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of waste (or risk) a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Hidden: a later layer rewrote the path with byte-identical content.
+    OverwrittenSame,
+    /// Hidden: a later layer rewrote the path with different content.
+    OverwrittenChanged,
+    /// Hidden: a later layer deleted it (whiteout or opaque directory).
+    Removed,
+    /// Visible package-manager caches and indexes (apt lists, pip cache, …).
+    PackageCache,
+    /// Visible temporary and log files.
+    TempLog,
+    /// Visible byte-identical copies (all but one copy).
+    Duplicate,
+    /// Lower severity: docs, man pages, locales.
+    Docs,
+    /// Lower severity: compilers, headers, static libraries in a runtime image.
+    Toolchain,
+    /// A secret, in any layer (hidden or not), in ENV, or in the history.
+    Secret,
+}
+
+impl Category {
+    pub fn is_hidden(self) -> bool {
+        matches!(
+            self,
+            Category::OverwrittenSame | Category::OverwrittenChanged | Category::Removed
+        )
+    }
+
+    /// Visible bytes the image does not need to run (counted in "avoidable").
+    pub fn is_avoidable(self) -> bool {
+        matches!(
+            self,
+            Category::PackageCache | Category::TempLog | Category::Duplicate
+        )
+    }
+
+    /// Visible bytes that are optional (lower severity, reported apart from avoidable).
+    pub fn is_optional(self) -> bool {
+        matches!(self, Category::Docs | Category::Toolchain)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+/// One problem: bytes (or a secret) shipped by one layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub category: Category,
+    pub severity: Severity,
+    /// Stable rule id, e.g. `hidden.removed`, `cache.apt-lists`, `secret.private-key`.
+    pub rule: String,
+    /// One line for people.
+    pub title: String,
+    /// The layer that shipped the bytes (0-based).
+    pub layer: usize,
+    /// The later layer that hid them, for hidden categories.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_by: Option<usize>,
+    /// Content bytes involved (0 for secrets found outside files).
+    pub bytes: u64,
+    /// `bytes` estimated in compressed bytes from the layer's own compression ratio.
+    pub compressed_bytes: u64,
+    /// Number of paths involved.
+    pub path_count: usize,
+    /// Evidence paths (the largest first, at most a few dozen).
+    pub paths: Vec<String>,
+    /// For secrets: where it was found and a redacted match; never the secret itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A concrete Dockerfile change that resolves one or more findings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// Stable id, e.g. `merge-apt-steps`.
+    pub rule: String,
+    pub title: String,
+    /// The layer whose instruction to rewrite (0-based).
+    pub layer: usize,
+    /// That layer's instruction, in Dockerfile form.
+    pub instruction: String,
+    /// What to write instead.
+    pub snippet: String,
+    /// Content bytes saved: the bytes of the findings it resolves, each counted once.
+    pub saves_bytes: u64,
+    /// The same, estimated in compressed bytes.
+    pub saves_compressed_bytes: u64,
+    /// Indexes into the analysis' findings that this suggestion resolves.
+    pub findings: Vec<usize>,
+    /// Evidence paths.
+    pub evidence: Vec<String>,
+}

@@ -1,0 +1,94 @@
+//! Hidden-bytes findings: one finding per (layer that shipped the bytes, layer that hid them,
+//! how), with the largest paths as evidence.
+
+use std::collections::BTreeMap;
+
+use super::findings::{Category, Finding, Severity};
+use super::LayerInfo;
+use crate::index::{display_path, EntryKind, LayerIndex};
+use crate::merge::{Fate, Merged};
+
+/// How many evidence paths a finding keeps.
+pub const MAX_EVIDENCE: usize = 25;
+
+/// Groups every hidden regular file into findings.
+pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -> Vec<Finding> {
+    // (layer, category, hidden_by) -> (bytes, [(size, entry)])
+    type Group = (u64, Vec<(u64, usize)>);
+    let mut groups: BTreeMap<(usize, Category, u32), Group> = BTreeMap::new();
+    for (li, idx) in indexes.iter().enumerate() {
+        for (i, e) in idx.entries.iter().enumerate() {
+            if e.kind != EntryKind::File {
+                continue;
+            }
+            let (cat, by) = match merged.content_fate(li, i) {
+                Fate::Overwritten { by, same: true } => (Category::OverwrittenSame, by),
+                Fate::Overwritten { by, same: false } => (Category::OverwrittenChanged, by),
+                Fate::Removed { by } => (Category::Removed, by),
+                Fate::Visible | Fate::Marker => continue,
+            };
+            let g = groups.entry((li, cat, by)).or_default();
+            g.0 += e.size;
+            g.1.push((e.size, i));
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, (bytes, _))| *bytes > 0)
+        .map(|((li, cat, by), (bytes, mut files))| {
+            files.sort_by_key(|f| std::cmp::Reverse(f.0));
+            let by = by as usize;
+            let by_step = layers
+                .get(by)
+                .map(|l| l.step.instruction.as_str())
+                .unwrap_or_default();
+            let title = match cat {
+                Category::OverwrittenSame => format!(
+                    "{} files rewritten with identical content by layer {by} ({})",
+                    files.len(),
+                    short(by_step)
+                ),
+                Category::OverwrittenChanged => format!(
+                    "{} files replaced by layer {by} ({})",
+                    files.len(),
+                    short(by_step)
+                ),
+                _ => format!(
+                    "{} files deleted by layer {by} ({})",
+                    files.len(),
+                    short(by_step)
+                ),
+            };
+            Finding {
+                category: cat,
+                severity: if bytes >= 1_000_000 {
+                    Severity::Medium
+                } else {
+                    Severity::Low
+                },
+                rule: match cat {
+                    Category::OverwrittenSame => "hidden.overwritten-same",
+                    Category::OverwrittenChanged => "hidden.overwritten-changed",
+                    _ => "hidden.removed",
+                }
+                .to_string(),
+                title,
+                layer: li,
+                hidden_by: Some(by),
+                bytes,
+                compressed_bytes: layers.get(li).map_or(0, |l| l.compressed_estimate(bytes)),
+                path_count: files.len(),
+                paths: files
+                    .iter()
+                    .take(MAX_EVIDENCE)
+                    .map(|&(_, i)| format!("/{}", display_path(indexes[li].path(i))))
+                    .collect(),
+                detail: None,
+            }
+        })
+        .collect()
+}
+
+fn short(s: &str) -> String {
+    crate::report::text::one_line(s, 60)
+}
