@@ -1,1 +1,3 @@
 //! layersift library
+
+pub mod fixture;
