@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod decode;
 pub mod error;
+pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
