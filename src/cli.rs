@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::report::Format;
-use crate::source::{OpenOptions, Platform};
+use crate::source::cache::Cache;
+use crate::source::{Credentials, OpenOptions, Platform};
 
 /// Find the bytes a container image ships for nothing, the build step that put them there,
 /// and how to stop shipping them.
@@ -39,12 +40,44 @@ pub struct SourceArgs {
     /// Platform to pick from a multi-arch image, as os/arch[/variant] (default: the host's).
     #[arg(long, global = true, value_parser = parse_platform)]
     pub platform: Option<Platform>,
+
+    /// Registry credentials as USER:PASSWORD; overrides `auth.json` and `~/.docker/config.json`.
+    #[arg(long, global = true, value_name = "USER:PASSWORD", value_parser = Credentials::parse)]
+    pub creds: Option<Credentials>,
+
+    /// Require HTTPS with valid certificates for registries (default true; always plain HTTP
+    /// for localhost). `--tls-verify=false` allows invalid certificates and plain HTTP.
+    #[arg(
+        long,
+        global = true,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true"
+    )]
+    pub tls_verify: Option<bool>,
+
+    /// Cache directory for blobs and decoded layers of registry, podman and docker images
+    /// (default: `$XDG_CACHE_HOME/layersift`).
+    #[arg(long, global = true, value_name = "DIR", env = "LAYERSIFT_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Neither read nor write the cache (wins over `--cache-dir`).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 impl SourceArgs {
     pub fn open_options(&self) -> OpenOptions {
         OpenOptions {
             platform: self.platform.clone(),
+            creds: self.creds.clone(),
+            tls_verify: self.tls_verify,
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                self.cache_dir.clone().or_else(Cache::default_dir)
+            },
         }
     }
 }

@@ -158,7 +158,9 @@ enum Decompressor<R: BufRead> {
 impl<R: BufRead> Decompressor<R> {
     fn new(kind: Compression, r: R) -> io::Result<Self> {
         Ok(match kind {
-            Compression::Gzip => Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r))),
+            Compression::Gzip => {
+                Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+            }
             Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
             Compression::None => Decompressor::Plain(r),
         })
@@ -404,6 +406,14 @@ fn decode_one(
     progress: &dyn Progress,
     i: usize,
 ) -> Result<DecodedLayer, DecodeError> {
+    if let Some(d) = image
+        .store
+        .cached(layer)
+        .filter(|d| is_same_layer(layer, d))
+    {
+        progress.advanced(i, d.compressed_size);
+        return Ok(d);
+    }
     let blob = image.store.open(layer).map_err(DecodeError::Open)?;
     let d = decode_layer(
         blob,
@@ -417,7 +427,17 @@ fn decode_one(
             actual: d.compressed_size,
         });
     }
+    image.store.remember(layer, &d);
     Ok(d)
+}
+
+/// True when a cached decode is of this very layer: every digest and size the manifest
+/// and config give must match what was measured when it was decoded.
+fn is_same_layer(layer: &LayerBlob, d: &DecodedLayer) -> bool {
+    layer.digest.as_ref().is_none_or(|x| *x == d.digest)
+        && layer.diff_id.as_ref().is_none_or(|x| *x == d.diff_id)
+        && (layer.digest.is_none() || layer.size == d.compressed_size)
+        && (layer.digest.is_some() || layer.diff_id.is_some())
 }
 
 fn layer_name(layer: &LayerBlob) -> String {

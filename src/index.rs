@@ -259,6 +259,169 @@ pub fn file_name(path: &[u8]) -> &[u8] {
     }
 }
 
+/// Why serialized index bytes were refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IndexFormatError {
+    #[error("the index ends early")]
+    Truncated,
+    #[error("the index was written by another format version")]
+    Version,
+    #[error("the index holds an unknown entry kind {0}")]
+    Kind(u8),
+    #[error("the index names bytes outside its name arena")]
+    Span,
+    #[error("the index has bytes after its last entry")]
+    Trailing,
+}
+
+/// Version of [`LayerIndex::to_bytes`]' format; bump on any change.
+const INDEX_FORMAT: u32 = 1;
+const ENTRY_BYTES: usize = 16 + 8 + 8 + 4 * 4 + 4 * 3 + 1;
+
+impl EntryKind {
+    fn code(self) -> u8 {
+        match self {
+            EntryKind::File => 0,
+            EntryKind::Dir => 1,
+            EntryKind::Symlink => 2,
+            EntryKind::Hardlink => 3,
+            EntryKind::CharDevice => 4,
+            EntryKind::BlockDevice => 5,
+            EntryKind::Fifo => 6,
+            EntryKind::Whiteout => 7,
+            EntryKind::Opaque => 8,
+        }
+    }
+
+    fn from_code(c: u8) -> Option<EntryKind> {
+        Some(match c {
+            0 => EntryKind::File,
+            1 => EntryKind::Dir,
+            2 => EntryKind::Symlink,
+            3 => EntryKind::Hardlink,
+            4 => EntryKind::CharDevice,
+            5 => EntryKind::BlockDevice,
+            6 => EntryKind::Fifo,
+            7 => EntryKind::Whiteout,
+            8 => EntryKind::Opaque,
+            _ => return None,
+        })
+    }
+}
+
+/// Reads little-endian fields from a byte slice, failing on truncation.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], IndexFormatError> {
+        if self.0.len() < n {
+            return Err(IndexFormatError::Truncated);
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], IndexFormatError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u32(&mut self) -> Result<u32, IndexFormatError> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, IndexFormatError> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn len(&mut self) -> Result<usize, IndexFormatError> {
+        usize::try_from(self.u64()?).map_err(|_| IndexFormatError::Truncated)
+    }
+}
+
+impl LayerIndex {
+    /// A compact, versioned binary form of the index (little-endian, fixed-size entries
+    /// after the name arena), for caching on disk. [`LayerIndex::from_bytes`] reads it back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(20 + self.names.len() + self.entries.len() * ENTRY_BYTES);
+        out.extend_from_slice(&INDEX_FORMAT.to_le_bytes());
+        out.extend_from_slice(&(self.names.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.names);
+        out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
+        for e in &self.entries {
+            out.extend_from_slice(&e.hash.to_le_bytes());
+            out.extend_from_slice(&e.size.to_le_bytes());
+            out.extend_from_slice(&e.mtime.to_le_bytes());
+            for v in [
+                e.path.start,
+                e.path.len,
+                e.link.start,
+                e.link.len,
+                e.mode,
+                e.uid,
+                e.gid,
+            ] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.push(e.kind.code());
+        }
+        out
+    }
+
+    /// Reads [`LayerIndex::to_bytes`]' form, checking every span against the arena.
+    pub fn from_bytes(bytes: &[u8]) -> Result<LayerIndex, IndexFormatError> {
+        let mut c = Cursor(bytes);
+        if c.u32()? != INDEX_FORMAT {
+            return Err(IndexFormatError::Version);
+        }
+        let names_len = c.len()?;
+        let names = c.take(names_len)?.to_vec();
+        let count = c.len()?;
+        if count.saturating_mul(ENTRY_BYTES) != c.0.len() {
+            return Err(if count.saturating_mul(ENTRY_BYTES) > c.0.len() {
+                IndexFormatError::Truncated
+            } else {
+                IndexFormatError::Trailing
+            });
+        }
+        let in_arena = |s: Span| (s.start as usize).saturating_add(s.len as usize) <= names.len();
+        let mut entries = Vec::with_capacity(count);
+        for _ in 0..count {
+            let hash = u128::from_le_bytes(c.array()?);
+            let size = c.u64()?;
+            let mtime = i64::from_le_bytes(c.array()?);
+            let path = Span {
+                start: c.u32()?,
+                len: c.u32()?,
+            };
+            let link = Span {
+                start: c.u32()?,
+                len: c.u32()?,
+            };
+            let (mode, uid, gid) = (c.u32()?, c.u32()?, c.u32()?);
+            let [code] = c.array()?;
+            let kind = EntryKind::from_code(code).ok_or(IndexFormatError::Kind(code))?;
+            if !in_arena(path) || !in_arena(link) {
+                return Err(IndexFormatError::Span);
+            }
+            entries.push(Entry {
+                hash,
+                size,
+                mtime,
+                path,
+                link,
+                mode,
+                uid,
+                gid,
+                kind,
+            });
+        }
+        Ok(LayerIndex { names, entries })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +485,55 @@ mod tests {
         assert_eq!(parent(b"a/b/c"), b"a/b");
         assert_eq!(file_name(b"a/b/c"), b"c");
         assert_eq!(parent(b"a"), b"");
+    }
+
+    #[test]
+    fn binary_form_round_trips_and_refuses_damage() {
+        let mut idx = LayerIndex::new();
+        for (path, link, kind) in [
+            (&b"etc/caf\xe9"[..], &b""[..], EntryKind::File),
+            (b"bin/sh", b"busybox", EntryKind::Symlink),
+            (b"gone", b"", EntryKind::Whiteout),
+        ] {
+            idx.push(NewEntry {
+                path,
+                link,
+                kind,
+                size: 42,
+                hash: u128::MAX - 1,
+                mode: 0o4755,
+                uid: 1000,
+                gid: 7,
+                mtime: -5,
+            });
+        }
+        let bytes = idx.to_bytes();
+        let back = LayerIndex::from_bytes(&bytes).unwrap();
+        assert_eq!(back.entries, idx.entries);
+        assert_eq!(back.path(0), b"etc/caf\xe9");
+        assert_eq!(back.link(1), b"busybox");
+        assert_eq!(
+            LayerIndex::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err(),
+            IndexFormatError::Truncated
+        );
+        let mut extra = bytes.clone();
+        extra.push(0);
+        assert_eq!(
+            LayerIndex::from_bytes(&extra).unwrap_err(),
+            IndexFormatError::Trailing
+        );
+        let mut bad_kind = bytes.clone();
+        let last = bad_kind.len() - 1;
+        bad_kind[last] = 99;
+        assert_eq!(
+            LayerIndex::from_bytes(&bad_kind).unwrap_err(),
+            IndexFormatError::Kind(99)
+        );
+        let mut old = bytes;
+        old[0] = 0;
+        assert_eq!(
+            LayerIndex::from_bytes(&old).unwrap_err(),
+            IndexFormatError::Version
+        );
     }
 }

@@ -6,10 +6,14 @@
 //! yields an [`Image`] whose layers are in manifest order and whose blobs are opened on demand
 //! through a [`BlobStore`], so nothing is read twice or held whole in memory.
 
+pub mod auth;
+pub mod cache;
 mod container;
+pub mod daemon;
 mod docker_archive;
 mod oci;
 pub mod platform;
+pub mod registry;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -17,8 +21,13 @@ use std::sync::Arc;
 
 use oci_spec::image::ImageConfiguration;
 
+use crate::decode::DecodedLayer;
+
+pub use auth::Credentials;
 pub use container::{Container, DirContainer, TarContainer};
+pub use daemon::DaemonError;
 pub use platform::Platform;
+pub use registry::RegistryError;
 
 /// Largest manifest or index document accepted (the distribution spec's limit).
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
@@ -199,6 +208,12 @@ fn sniff(path: &Path) -> Result<Transport, SourceError> {
 pub struct OpenOptions {
     /// `--platform`; `None` means the host's when an index offers several.
     pub platform: Option<Platform>,
+    /// `--creds`: registry credentials that override every configured source.
+    pub creds: Option<Credentials>,
+    /// `--tls-verify`: `Some(false)` allows registries without valid TLS (and plain HTTP).
+    pub tls_verify: Option<bool>,
+    /// Where blobs and decoded layers of remote images are cached; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One layer blob as the manifest lists it.
@@ -218,6 +233,15 @@ pub struct LayerBlob {
 /// Opens layer blobs as streams. Implementations must be usable from several threads.
 pub trait BlobStore: Send + Sync {
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError>;
+
+    /// A layer this store decoded and verified before (an on-disk cache), so decode can
+    /// skip downloading it. Checked against the layer's digests by the caller.
+    fn cached(&self, _layer: &LayerBlob) -> Option<DecodedLayer> {
+        None
+    }
+
+    /// Offers a layer that was just decoded and verified, for the store to cache.
+    fn remember(&self, _layer: &LayerBlob, _decoded: &DecodedLayer) {}
 }
 
 /// A resolved image: what to decode and where its build steps are described.
@@ -267,9 +291,8 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
                 docker_archive::open(Arc::new(TarContainer::open(p)?), r)
             }
         }
-        Transport::Docker | Transport::Podman | Transport::DockerDaemon => {
-            Err(SourceError::UnsupportedTransport(r.transport.prefix()))
-        }
+        Transport::Docker => registry::open(r, opts),
+        Transport::Podman | Transport::DockerDaemon => daemon::open(r, opts),
     }
 }
 
@@ -390,6 +413,10 @@ pub enum SourceError {
     NoLayers,
     #[error("the `{0}` transport is not available in this build")]
     UnsupportedTransport(&'static str),
+    #[error(transparent)]
+    Registry(Box<RegistryError>),
+    #[error(transparent)]
+    Daemon(Box<DaemonError>),
     #[error("{0}")]
     Other(String),
     #[error("{message}")]
@@ -427,6 +454,8 @@ impl SourceError {
             SourceError::PlatformNotFound { available, .. } if !available.is_empty() => {
                 Some(format!("pass `--platform {}`", available[0]))
             }
+            SourceError::Registry(e) => e.hint(),
+            SourceError::Daemon(e) => e.hint(),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
                  `docker-archive:PATH`, `docker://NAME[:TAG]`, `podman:NAME`"

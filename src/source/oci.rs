@@ -79,7 +79,7 @@ fn descriptor_platform(d: &Descriptor) -> Option<Platform> {
 }
 
 /// Chooses among index entries by platform: the requested one, else the host's.
-fn pick_platform<'a>(
+pub(crate) fn pick_platform<'a>(
     entries: &[&'a Descriptor],
     opts: &OpenOptions,
 ) -> Result<&'a Descriptor, SourceError> {

@@ -1,0 +1,419 @@
+//! The on-disk cache of blobs and decoded layer indexes, keyed by digest, so a second
+//! analysis of an image (or of one sharing its base layers) downloads and decodes only what
+//! is new.
+//!
+//! Layout under the cache directory (`$XDG_CACHE_HOME/layersift`, `--cache-dir`):
+//! `v1/blobs/sha256/<hex>` holds blobs exactly as the registry served them;
+//! `v1/layers/sha256/<hex>` holds a decoded layer (sizes, digests and its
+//! [`LayerIndex`]) keyed by its blob digest; `v1/tmp/` holds entries being written.
+//!
+//! Crash safety: every entry is written to a temporary file and renamed into place, so a
+//! reader sees a whole entry or none. A blob's name is its sha256 and is checked on every
+//! read; a layer entry carries an xxh3-128 checksum of its contents. An entry that fails
+//! its check (a torn write after a power loss, a disk error, tampering) is deleted and
+//! treated as a miss, so the cache never serves a corrupt entry. Cache write failures are
+//! not errors: the cache is an optimisation, the analysis goes on without it.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest as _, Sha256};
+use xxhash_rust::xxh3::xxh3_128;
+
+use super::{digest_hex, hex, SourceError};
+use crate::decode::{Compression, DecodedLayer};
+use crate::index::LayerIndex;
+
+const LAYER_MAGIC: &[u8; 8] = b"LSLAYER1";
+/// Temporary files older than this are left over from a crash and removed.
+const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
+
+/// A cache directory.
+#[derive(Debug, Clone)]
+pub struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    /// The default cache directory: `$XDG_CACHE_HOME/layersift`, else `~/.cache/layersift`.
+    pub fn default_dir() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| {
+                std::env::var_os("HOME")
+                    .filter(|h| !h.is_empty())
+                    .map(|h| PathBuf::from(h).join(".cache"))
+            })?;
+        Some(base.join("layersift"))
+    }
+
+    /// Opens (creating it if needed) a cache under `dir`, and clears stale temporary files.
+    pub fn open(dir: &Path) -> Result<Cache, SourceError> {
+        let root = dir.join("v1");
+        for sub in ["blobs/sha256", "layers/sha256", "tmp"] {
+            let p = root.join(sub);
+            fs::create_dir_all(&p).map_err(|e| SourceError::Wrapped {
+                message: format!("cannot create the cache directory `{}`", p.display()),
+                source: Box::new(e),
+            })?;
+        }
+        let cache = Cache { root };
+        cache.clear_stale_tmp();
+        Ok(cache)
+    }
+
+    fn clear_stale_tmp(&self) {
+        let Ok(dir) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for e in dir.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_TMP);
+            if old {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+
+    /// The root of this cache's current format (`DIR/v1`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob with `digest` lives (whether or not it is there).
+    pub fn blob_path(&self, digest: &str) -> Option<PathBuf> {
+        let hex = digest_hex(digest).ok()?;
+        Some(self.root.join("blobs/sha256").join(hex))
+    }
+
+    /// Where the decoded layer of the blob `digest` lives (whether or not it is there).
+    pub fn layer_path(&self, digest: &str) -> Option<PathBuf> {
+        let hex = digest_hex(digest).ok()?;
+        Some(self.root.join("layers/sha256").join(hex))
+    }
+
+    fn tmp_path(&self) -> PathBuf {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        self.root
+            .join("tmp")
+            .join(format!("{}-{n}-{nanos}", std::process::id()))
+    }
+
+    /// Writes `bytes` as a whole entry at `dest`: temp file, then rename.
+    fn write_atomic(&self, dest: &Path, bytes: &[u8]) -> io::Result<()> {
+        let tmp = self.tmp_path();
+        let res = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, dest));
+        if res.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        res
+    }
+
+    /// A small cached blob (a config), read whole and verified; `None` on a miss.
+    pub fn read_blob(&self, digest: &str, limit: u64) -> Option<Vec<u8>> {
+        let path = self.blob_path(digest)?;
+        let file = File::open(&path).ok()?;
+        let mut bytes = Vec::new();
+        file.take(limit + 1).read_to_end(&mut bytes).ok()?;
+        if super::sha256_digest(&bytes) == digest {
+            Some(bytes)
+        } else {
+            let _ = fs::remove_file(&path);
+            None
+        }
+    }
+
+    /// Stores a small, already verified blob.
+    pub fn put_blob(&self, digest: &str, bytes: &[u8]) {
+        if let Some(dest) = self.blob_path(digest) {
+            let _ = self.write_atomic(&dest, bytes);
+        }
+    }
+
+    /// Opens a cached blob after checking it still hashes to its name; `None` on a miss
+    /// (a damaged entry is deleted so it is fetched again).
+    pub fn open_blob(&self, digest: &str) -> Option<File> {
+        let path = self.blob_path(digest)?;
+        let mut file = File::open(&path).ok()?;
+        let mut sha = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => sha.update(&buf[..n]),
+                Err(_) => return None,
+            }
+        }
+        if format!("sha256:{}", hex(&sha.finalize())) != digest {
+            let _ = fs::remove_file(&path);
+            return None;
+        }
+        File::open(&path).ok()
+    }
+
+    /// Starts writing a blob that is being downloaded; see [`Tee`].
+    pub fn blob_writer(&self, digest: &str) -> Option<PendingBlob> {
+        let dest = self.blob_path(digest)?;
+        let tmp = self.tmp_path();
+        let file = File::create(&tmp).ok()?;
+        Some(PendingBlob {
+            file: Some(BufWriter::with_capacity(256 * 1024, file)),
+            tmp,
+            dest,
+            sha: Sha256::new(),
+            digest: digest.to_string(),
+        })
+    }
+
+    /// A decoded layer cached under its blob digest; `None` on a miss or a damaged entry.
+    pub fn get_layer(&self, digest: &str) -> Option<DecodedLayer> {
+        let path = self.layer_path(digest)?;
+        let bytes = fs::read(&path).ok()?;
+        match decode_layer_entry(&bytes) {
+            Some(d) if d.digest == digest => Some(d),
+            _ => {
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
+    /// Caches a decoded, verified layer under its blob digest.
+    pub fn put_layer(&self, d: &DecodedLayer) {
+        if let Some(dest) = self.layer_path(&d.digest) {
+            let _ = self.write_atomic(&dest, &encode_layer_entry(d));
+        }
+    }
+}
+
+/// A blob being written to the cache while it streams; committed only when the bytes
+/// written hash to the expected digest, else its temporary file is removed.
+pub struct PendingBlob {
+    file: Option<BufWriter<File>>,
+    tmp: PathBuf,
+    dest: PathBuf,
+    sha: Sha256,
+    digest: String,
+}
+
+impl PendingBlob {
+    fn write(&mut self, bytes: &[u8]) {
+        self.sha.update(bytes);
+        if let Some(f) = &mut self.file {
+            if f.write_all(bytes).is_err() {
+                self.file = None; // disk full or similar: give up caching this blob
+            }
+        }
+    }
+
+    fn commit(&mut self) {
+        let Some(f) = self.file.take() else { return };
+        let digest = format!("sha256:{}", hex(&std::mem::take(&mut self.sha).finalize()));
+        if digest == self.digest && f.into_inner().is_ok() {
+            let _ = fs::rename(&self.tmp, &self.dest);
+        }
+    }
+}
+
+impl Drop for PendingBlob {
+    fn drop(&mut self) {
+        self.file = None;
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// A reader that copies what passes through into a [`PendingBlob`], committing it at the
+/// end of the stream.
+pub struct Tee<R> {
+    inner: R,
+    pending: Option<PendingBlob>,
+}
+
+impl<R> Tee<R> {
+    pub fn new(inner: R, pending: Option<PendingBlob>) -> Self {
+        Tee { inner, pending }
+    }
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let res = self.inner.read(buf);
+        match res {
+            Ok(0) => {
+                if let Some(mut p) = self.pending.take() {
+                    p.commit();
+                }
+            }
+            Ok(n) => {
+                if let Some(p) = &mut self.pending {
+                    p.write(&buf[..n]);
+                }
+            }
+            Err(_) => self.pending = None,
+        }
+        res
+    }
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn encode_layer_entry(d: &DecodedLayer) -> Vec<u8> {
+    let index = d.index.to_bytes();
+    let mut out = Vec::with_capacity(index.len() + 200);
+    out.extend_from_slice(LAYER_MAGIC);
+    out.push(match d.compression {
+        Compression::Gzip => 1,
+        Compression::Zstd => 2,
+        Compression::None => 0,
+    });
+    out.extend_from_slice(&d.compressed_size.to_le_bytes());
+    out.extend_from_slice(&d.uncompressed_size.to_le_bytes());
+    put_str(&mut out, &d.digest);
+    put_str(&mut out, &d.diff_id);
+    out.extend_from_slice(&index);
+    let sum = xxh3_128(&out);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+fn decode_layer_entry(bytes: &[u8]) -> Option<DecodedLayer> {
+    let (body, sum) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
+    if xxh3_128(body).to_le_bytes() != sum {
+        return None;
+    }
+    let rest = body.strip_prefix(LAYER_MAGIC)?;
+    let (&c, rest) = rest.split_first()?;
+    let compression = match c {
+        0 => Compression::None,
+        1 => Compression::Gzip,
+        2 => Compression::Zstd,
+        _ => return None,
+    };
+    let (compressed, rest) = rest.split_at_checked(8)?;
+    let (uncompressed, rest) = rest.split_at_checked(8)?;
+    let (digest, rest) = take_str(rest)?;
+    let (diff_id, rest) = take_str(rest)?;
+    let index = LayerIndex::from_bytes(rest).ok()?;
+    Some(DecodedLayer {
+        index,
+        compression,
+        compressed_size: u64::from_le_bytes(compressed.try_into().ok()?),
+        uncompressed_size: u64::from_le_bytes(uncompressed.try_into().ok()?),
+        digest,
+        diff_id,
+    })
+}
+
+fn take_str(b: &[u8]) -> Option<(String, &[u8])> {
+    let (len, rest) = b.split_at_checked(4)?;
+    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+    let (s, rest) = rest.split_at_checked(len)?;
+    Some((String::from_utf8(s.to_vec()).ok()?, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{EntryKind, NewEntry};
+
+    fn layer() -> DecodedLayer {
+        let mut index = LayerIndex::new();
+        index.push(NewEntry {
+            path: b"etc/hosts",
+            link: b"",
+            kind: EntryKind::File,
+            size: 12,
+            hash: 99,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 1,
+        });
+        DecodedLayer {
+            index,
+            compression: Compression::Gzip,
+            compressed_size: 100,
+            uncompressed_size: 2048,
+            digest: format!("sha256:{}", "a".repeat(64)),
+            diff_id: format!("sha256:{}", "b".repeat(64)),
+        }
+    }
+
+    #[test]
+    fn layer_entries_round_trip_and_damage_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let d = layer();
+        assert!(cache.get_layer(&d.digest).is_none());
+        cache.put_layer(&d);
+        let back = cache.get_layer(&d.digest).unwrap();
+        assert_eq!(back.index.entries, d.index.entries);
+        assert_eq!(back.index.path(0), b"etc/hosts");
+        assert_eq!(
+            (
+                back.compression,
+                back.compressed_size,
+                back.uncompressed_size
+            ),
+            (Compression::Gzip, 100, 2048)
+        );
+        assert_eq!(back.diff_id, d.diff_id);
+
+        let path = cache.layer_path(&d.digest).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[20] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(cache.get_layer(&d.digest).is_none());
+        assert!(!path.exists(), "a damaged entry is deleted");
+    }
+
+    #[test]
+    fn blobs_commit_only_when_their_digest_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let data = b"layer bytes".repeat(1000);
+        let digest = super::super::sha256_digest(&data);
+
+        // A stream cut short is not committed.
+        let mut short = Tee::new(&data[..100], cache.blob_writer(&digest));
+        let mut sink = Vec::new();
+        short.read_to_end(&mut sink).unwrap();
+        drop(short);
+        assert!(cache.open_blob(&digest).is_none());
+
+        let mut tee = Tee::new(&data[..], cache.blob_writer(&digest));
+        io::copy(&mut tee, &mut io::sink()).unwrap();
+        let mut back = Vec::new();
+        cache
+            .open_blob(&digest)
+            .unwrap()
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, data);
+        assert_eq!(fs::read_dir(cache.root().join("tmp")).unwrap().count(), 0);
+
+        // A damaged blob is deleted on open.
+        let path = cache.blob_path(&digest).unwrap();
+        fs::write(&path, b"tampered").unwrap();
+        assert!(cache.open_blob(&digest).is_none());
+        assert!(!path.exists());
+        assert!(cache.read_blob(&digest, 1 << 20).is_none());
+    }
+}

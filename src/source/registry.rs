@@ -1,0 +1,606 @@
+//! Registries (`docker://NAME[:TAG|@DIGEST]`, or a bare `NAME[:TAG]`), through oci-client:
+//! resolves a tag or digest to one image manifest (picking a platform from an index),
+//! fetches and verifies the config, and streams layer blobs to decode.
+//!
+//! Transport: HTTPS, except plain HTTP for `localhost`/`127.0.0.1`/`::1`; with
+//! `--tls-verify=false`, HTTPS without certificate checks and then plain HTTP (skopeo's
+//! behaviour). Connect and read timeouts; requests are retried with exponential backoff on
+//! 429, 5xx and dropped connections, and an interrupted blob resumes where it stopped.
+//!
+//! The HTTP client is async; decode is sync (rayon). The store owns a small tokio runtime;
+//! each opened blob is a task that sends chunks through a bounded channel to a sync
+//! [`std::io::Read`], so a layer is never held whole in memory and downloads run while
+//! decoding consumes them. Blobs and decoded layers go to the [`Cache`] when one is given.
+
+use std::future::Future;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf as _, Bytes};
+use futures_util::StreamExt as _;
+use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
+use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+use oci_spec::image::{Descriptor, ImageIndex};
+use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
+
+use super::auth::{self, AuthEnv, AuthError, AuthSource};
+use super::cache::{Cache, Tee};
+use super::oci::{config_platform, layers_of, parse_manifest_and_config, pick_platform};
+use super::{
+    parse_json, verify_doc, BlobStore, Image, ImageRef, LayerBlob, OpenOptions, SourceError,
+    MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
+};
+use crate::decode::DecodedLayer;
+
+const ACCEPT: &[&str] = &[
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// Attempts after the first, for a request that failed in a way worth retrying.
+const RETRIES: u32 = 3;
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Chunks buffered per blob between the network task and decode.
+const CHANNEL_CHUNKS: usize = 64;
+
+/// Why a registry image could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("cannot look up credentials")]
+    Auth(#[source] AuthError),
+    #[error("registry `{registry}` refused access to `{reference}`{}", creds_note(.creds))]
+    Unauthorized {
+        registry: String,
+        reference: String,
+        creds: Option<AuthSource>,
+    },
+    #[error("`{reference}` was not found in registry `{registry}`")]
+    NotFound { registry: String, reference: String },
+    #[error("cannot reach registry `{registry}`")]
+    Unreachable {
+        registry: String,
+        #[source]
+        source: OciDistributionError,
+    },
+    #[error("registry `{registry}` failed to serve {what}")]
+    Failed {
+        registry: String,
+        what: String,
+        #[source]
+        source: OciDistributionError,
+    },
+    #[error("registry `{registry}` sent more than the {expected} bytes the manifest gives for blob `{digest}`")]
+    Oversized {
+        registry: String,
+        digest: String,
+        expected: u64,
+    },
+    #[error("cannot start the network runtime")]
+    Runtime(#[source] io::Error),
+}
+
+fn creds_note(creds: &Option<AuthSource>) -> String {
+    match creds {
+        Some(s) => format!(" with the credentials from {s}"),
+        None => " without credentials".to_string(),
+    }
+}
+
+impl RegistryError {
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RegistryError::Unauthorized {
+                registry,
+                creds: None,
+                ..
+            } => Some(format!(
+                "log in with `podman login {registry}` or `docker login {registry}`, \
+                 or pass `--creds USER:PASSWORD`"
+            )),
+            RegistryError::Unauthorized { creds: Some(s), .. } => {
+                Some(format!("check the user name and password from {s}"))
+            }
+            RegistryError::NotFound { .. } => Some(
+                "check the repository name and tag; `skopeo list-tags docker://NAME` lists tags"
+                    .to_string(),
+            ),
+            RegistryError::Unreachable { .. } => Some(
+                "check the registry address and your network; for a registry without TLS \
+                 pass `--tls-verify=false`"
+                    .to_string(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl From<RegistryError> for SourceError {
+    fn from(e: RegistryError) -> Self {
+        SourceError::Registry(Box::new(e))
+    }
+}
+
+/// What an error is about, to turn oci-client's errors into ones a user can act on.
+#[derive(Clone)]
+struct Context {
+    registry: String,
+    reference: String,
+    creds: Option<AuthSource>,
+}
+
+impl Context {
+    fn error(&self, what: &str, e: OciDistributionError) -> RegistryError {
+        let unauthorized = || RegistryError::Unauthorized {
+            registry: self.registry.clone(),
+            reference: self.reference.clone(),
+            creds: self.creds.clone(),
+        };
+        let not_found = || RegistryError::NotFound {
+            registry: self.registry.clone(),
+            reference: self.reference.clone(),
+        };
+        match &e {
+            OciDistributionError::UnauthorizedError { .. }
+            | OciDistributionError::AuthenticationFailure(_) => unauthorized(),
+            OciDistributionError::ServerError { code: 401, .. } => unauthorized(),
+            OciDistributionError::ServerError { code: 404, .. } => not_found(),
+            OciDistributionError::RegistryError { envelope, .. } => {
+                let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
+                if codes
+                    .iter()
+                    .any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied))
+                {
+                    unauthorized()
+                } else if codes.iter().any(|c| {
+                    matches!(
+                        c,
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::NameUnknown
+                            | OciErrorCode::NotFound
+                            | OciErrorCode::BlobUnknown
+                    )
+                }) {
+                    not_found()
+                } else {
+                    self.failed(what, e)
+                }
+            }
+            OciDistributionError::RequestError(r) if r.is_connect() || r.is_timeout() => {
+                RegistryError::Unreachable {
+                    registry: self.registry.clone(),
+                    source: e,
+                }
+            }
+            _ => self.failed(what, e),
+        }
+    }
+
+    fn failed(&self, what: &str, source: OciDistributionError) -> RegistryError {
+        RegistryError::Failed {
+            registry: self.registry.clone(),
+            what: what.to_string(),
+            source,
+        }
+    }
+}
+
+/// True for failures a later attempt may not see: throttling, server errors, network drops.
+fn retryable(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::ServerError { code, .. } => *code == 429 || *code >= 500,
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|e| matches!(e.code, OciErrorCode::Toomanyrequests)),
+        OciDistributionError::RequestError(r) => {
+            r.is_connect() || r.is_timeout() || r.is_request() || r.is_body()
+        }
+        OciDistributionError::IoError(io) => !is_digest_error(io),
+        _ => false,
+    }
+}
+
+/// oci-client's own blob digest check; decode checks the same digest and says more.
+fn is_digest_error(e: &io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<DigestError>().is_some())
+}
+
+async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, OciDistributionError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, OciDistributionError>>,
+{
+    let mut delay = FIRST_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(e) if attempt < RETRIES && retryable(&e) => {
+                attempt += 1;
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_loopback(registry: &str) -> bool {
+    let host = match registry.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => registry.rsplit_once(':').map_or(registry, |(h, _)| h),
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "::1")
+}
+
+fn client(protocol: ClientProtocol, insecure: bool) -> Client {
+    Client::new(ClientConfig {
+        protocol,
+        accept_invalid_certificates: insecure,
+        platform_resolver: None,
+        connect_timeout: Some(CONNECT_TIMEOUT),
+        read_timeout: Some(READ_TIMEOUT),
+        user_agent: concat!("layersift/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Peek {
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    manifests: Option<serde_json::Value>,
+}
+
+/// Fetches the manifest a reference names, following an index to the wanted platform.
+/// Returns the manifest's bytes and digest, and the reference pinned to that digest.
+async fn resolve(
+    client: &Client,
+    reference: &Reference,
+    auth: &RegistryAuth,
+    opts: &OpenOptions,
+    cx: &Context,
+) -> Result<(Vec<u8>, String), SourceError> {
+    let fetch = |r: Reference| async move {
+        with_retries(|| client.pull_manifest_raw(&r, auth, ACCEPT))
+            .await
+            .map_err(|e| cx.error("the manifest", e))
+    };
+    let (bytes, digest) = fetch(reference.clone()).await?;
+    check_size("manifest", bytes.len())?;
+    let peek: Peek = parse_json("manifest", &bytes)?;
+    let is_index = peek.manifests.is_some()
+        || peek
+            .media_type
+            .as_deref()
+            .is_some_and(|m| m.contains("index") || m.contains("manifest.list"));
+    if !is_index {
+        return Ok((bytes.to_vec(), digest));
+    }
+    let index: ImageIndex = parse_json("image index", &bytes)?;
+    let entries: Vec<&Descriptor> = index.manifests().iter().collect();
+    let chosen = pick_platform(&entries, opts)?;
+    let child_digest = chosen.digest().to_string();
+    let (bytes, _) = fetch(reference.clone_with_digest(child_digest.clone())).await?;
+    check_size("manifest", bytes.len())?;
+    verify_doc("manifest", &bytes, &child_digest)?;
+    Ok((bytes.to_vec(), child_digest))
+}
+
+fn check_size(what: &'static str, len: usize) -> Result<(), SourceError> {
+    let size = len as u64;
+    if size > MAX_MANIFEST_BYTES {
+        return Err(SourceError::TooLarge {
+            what,
+            size,
+            limit: MAX_MANIFEST_BYTES,
+        });
+    }
+    Ok(())
+}
+
+/// Opens an image in a registry.
+pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+    let reference: Reference = r
+        .location
+        .parse()
+        .map_err(|_| SourceError::BadReference(r.location.clone()))?;
+    let registry = reference.registry().to_string();
+    let found = auth::lookup(
+        &registry,
+        reference.repository(),
+        opts.creds.as_ref(),
+        &AuthEnv::from_process(),
+    )
+    .map_err(RegistryError::Auth)?;
+    let (auth, creds) = match found {
+        Some((c, src)) => (RegistryAuth::Basic(c.username, c.password), Some(src)),
+        None => (RegistryAuth::Anonymous, None),
+    };
+    let cx = Context {
+        registry: registry.clone(),
+        reference: reference.whole(),
+        creds,
+    };
+    let cache = opts.cache_dir.as_deref().map(Cache::open).transpose()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("layersift-net")
+        .enable_all()
+        .build()
+        .map_err(RegistryError::Runtime)?;
+
+    let insecure = opts.tls_verify == Some(false);
+    let protocols: &[ClientProtocol] = if is_loopback(&registry) {
+        &[ClientProtocol::Http]
+    } else if insecure {
+        &[ClientProtocol::Https, ClientProtocol::Http]
+    } else {
+        &[ClientProtocol::Https]
+    };
+    let mut resolved = None;
+    for (i, proto) in protocols.iter().enumerate() {
+        let c = client(proto.clone(), insecure);
+        match rt.block_on(resolve(&c, &reference, &auth, opts, &cx)) {
+            Ok(m) => {
+                resolved = Some((c, m));
+                break;
+            }
+            Err(SourceError::Registry(e))
+                if i + 1 < protocols.len()
+                    && matches!(
+                        *e,
+                        RegistryError::Unreachable { .. } | RegistryError::Failed { .. }
+                    ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let Some((client, (manifest_bytes, manifest_digest))) = resolved else {
+        return Err(SourceError::Other(format!(
+            "cannot reach registry `{registry}`"
+        )));
+    };
+
+    let (manifest, config, _) = parse_manifest_and_config(&manifest_bytes, |d| {
+        let digest = d.digest().to_string();
+        if d.size() > MAX_CONFIG_BYTES {
+            return Err(SourceError::TooLarge {
+                what: "config",
+                size: d.size(),
+                limit: MAX_CONFIG_BYTES,
+            });
+        }
+        if let Some(bytes) = cache
+            .as_ref()
+            .and_then(|c| c.read_blob(&digest, MAX_CONFIG_BYTES))
+        {
+            return Ok(bytes);
+        }
+        let bytes = rt.block_on(with_retries(|| async {
+            let mut buf = Vec::new();
+            client
+                .pull_blob(&reference, digest.as_str(), &mut buf)
+                .await
+                .map(|()| buf)
+        }));
+        let bytes = bytes.map_err(|e| cx.error("the image config", e))?;
+        verify_doc("config", &bytes, &digest)?;
+        if let Some(c) = &cache {
+            c.put_blob(&digest, &bytes);
+        }
+        Ok(bytes)
+    })?;
+    let layers = layers_of(&manifest, &config, |d| Ok(d.to_string()))?;
+    Ok(Image {
+        reference: format!("docker://{}", cx.reference),
+        transport: r.transport,
+        manifest_digest: Some(manifest_digest),
+        config_digest: Some(manifest.config().digest().to_string()),
+        platform: config_platform(&config),
+        config,
+        layers,
+        store: Arc::new(RegistryStore {
+            rt,
+            client,
+            reference,
+            cx,
+            cache,
+        }),
+    })
+}
+
+/// Streams layer blobs of one repository.
+struct RegistryStore {
+    rt: Runtime,
+    client: Client,
+    reference: Reference,
+    cx: Context,
+    cache: Option<Cache>,
+}
+
+impl BlobStore for RegistryStore {
+    fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let digest = layer
+            .digest
+            .clone()
+            .ok_or_else(|| SourceError::Other("a registry layer has no digest".to_string()))?;
+        if let Some(f) = self.cache.as_ref().and_then(|c| c.open_blob(&digest)) {
+            return Ok(Box::new(f));
+        }
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let task = self.rt.spawn(download(
+            self.client.clone(),
+            self.reference.clone(),
+            digest.clone(),
+            layer.size,
+            self.cx.clone(),
+            tx,
+        ));
+        let reader = ChannelReader {
+            rx,
+            current: Bytes::new(),
+            task,
+        };
+        let pending = self.cache.as_ref().and_then(|c| c.blob_writer(&digest));
+        Ok(Box::new(Tee::new(reader, pending)))
+    }
+
+    fn cached(&self, layer: &LayerBlob) -> Option<DecodedLayer> {
+        self.cache.as_ref()?.get_layer(layer.digest.as_deref()?)
+    }
+
+    fn remember(&self, _layer: &LayerBlob, decoded: &DecodedLayer) {
+        if let Some(c) = &self.cache {
+            c.put_layer(decoded);
+        }
+    }
+}
+
+/// Downloads one blob into `tx`, retrying and resuming after failures. Ends the channel
+/// normally when the blob is complete, or with one error.
+async fn download(
+    client: Client,
+    reference: Reference,
+    digest: String,
+    size: u64,
+    cx: Context,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+) {
+    let mut sent = 0u64;
+    let mut attempt = 0;
+    let mut delay = FIRST_BACKOFF;
+    let what = format!("blob `{digest}`");
+    loop {
+        let opened = if sent == 0 {
+            client
+                .pull_blob_stream(&reference, digest.as_str())
+                .await
+                .map(|s| (s, 0))
+        } else {
+            client
+                .pull_blob_stream_partial(&reference, digest.as_str(), sent, None)
+                .await
+                .map(|r| match r {
+                    BlobResponse::Full(s) => (s, sent), // no range support: skip what we have
+                    BlobResponse::Partial(s) => (s, 0),
+                })
+        };
+        let failure = match opened {
+            Err(e) => e,
+            Ok((mut stream, mut skip)) => {
+                let mut failure = None;
+                while let Some(item) = stream.next().await {
+                    match item {
+                        Ok(mut chunk) => {
+                            let n = skip.min(chunk.len() as u64) as usize;
+                            chunk.advance(n);
+                            skip -= n as u64;
+                            if chunk.is_empty() {
+                                continue;
+                            }
+                            sent += chunk.len() as u64;
+                            if sent > size {
+                                let e = RegistryError::Oversized {
+                                    registry: cx.registry.clone(),
+                                    digest: digest.clone(),
+                                    expected: size,
+                                };
+                                let _ = tx.send(Err(io::Error::other(e))).await;
+                                return;
+                            }
+                            attempt = 0;
+                            if tx.send(Ok(chunk)).await.is_err() {
+                                return; // the reader is gone
+                            }
+                        }
+                        // The blob is complete but does not hash to its digest: end the
+                        // stream and let decode report the mismatch with both digests.
+                        Err(e) if is_digest_error(&e) => return,
+                        Err(e) => {
+                            failure = Some(OciDistributionError::IoError(e));
+                            break;
+                        }
+                    }
+                }
+                match failure {
+                    None => return,
+                    Some(f) => f,
+                }
+            }
+        };
+        if attempt < RETRIES && retryable(&failure) {
+            attempt += 1;
+            tokio::time::sleep(delay).await;
+            delay *= 2;
+            continue;
+        }
+        let _ = tx
+            .send(Err(io::Error::other(cx.error(&what, failure))))
+            .await;
+        return;
+    }
+}
+
+/// The sync end of a blob download.
+struct ChannelReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current.advance(n);
+        Ok(n)
+    }
+}
+
+impl Drop for ChannelReader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts_use_plain_http() {
+        assert!(is_loopback("127.0.0.1:5000"));
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("[::1]:5000"));
+        assert!(!is_loopback("docker.io"));
+        assert!(!is_loopback("registry.local:5000"));
+    }
+
+    #[test]
+    fn normalises_docker_hub_names() {
+        let r: Reference = "alpine".parse().unwrap();
+        assert_eq!(r.whole(), "docker.io/library/alpine:latest");
+        let r: Reference = "127.0.0.1:5000/x/y@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+            .parse()
+            .unwrap();
+        assert_eq!(r.registry(), "127.0.0.1:5000");
+        assert_eq!(r.repository(), "x/y");
+    }
+}
