@@ -5,8 +5,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -98,31 +99,58 @@ pub fn print_error(e: &anyhow::Error) {
     }
 }
 
-/// Per-layer decode progress as one self-rewriting stderr line.
+/// Per-layer progress (bytes read of each layer in flight, total and rate) as one
+/// self-rewriting stderr line, redrawn at most ten times a second.
 struct StderrProgress {
-    layers_done: AtomicUsize,
-    bytes: AtomicU64,
-    line: Mutex<()>,
+    start: Instant,
+    state: Mutex<ProgressState>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    /// Layer → (bytes read, blob size, done).
+    layers: BTreeMap<usize, (u64, u64, bool)>,
+    last_draw: Option<Instant>,
 }
 
 impl StderrProgress {
     fn new() -> Self {
         StderrProgress {
-            layers_done: AtomicUsize::new(0),
-            bytes: AtomicU64::new(0),
-            line: Mutex::new(()),
+            start: Instant::now(),
+            state: Mutex::new(ProgressState::default()),
         }
     }
 
-    fn draw(&self) {
-        if let Ok(_guard) = self.line.try_lock() {
-            let _ = write!(
-                std::io::stderr(),
-                "\r\x1b[2Kdecoding: {} layers done, {} read",
-                self.layers_done.load(Ordering::Relaxed),
-                report::human_bytes(self.bytes.load(Ordering::Relaxed))
-            );
+    fn update(&self, f: impl FnOnce(&mut ProgressState), force: bool) {
+        let Ok(mut st) = self.state.lock() else {
+            return;
+        };
+        f(&mut st);
+        let now = Instant::now();
+        if !force
+            && st
+                .last_draw
+                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(100))
+        {
+            return;
         }
+        st.last_draw = Some(now);
+        let read: u64 = st.layers.values().map(|l| l.0).sum();
+        let total: u64 = st.layers.values().map(|l| l.1).sum();
+        let done = st.layers.values().filter(|l| l.2).count();
+        let secs = now.duration_since(self.start).as_secs_f64().max(0.001);
+        let mut line = format!(
+            "layers {done}/{} · {} of {} · {}/s",
+            st.layers.len(),
+            report::human_bytes(read),
+            report::human_bytes(total),
+            report::human_bytes((read as f64 / secs) as u64),
+        );
+        for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
+            let pct = if *t == 0 { 100 } else { r * 100 / t };
+            line.push_str(&format!(" · #{} {pct}%", i + 1));
+        }
+        let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
     }
 
     fn clear(&self) {
@@ -131,13 +159,30 @@ impl StderrProgress {
 }
 
 impl Progress for StderrProgress {
-    fn advanced(&self, _layer: usize, _bytes_read: u64) {
-        self.bytes.fetch_add(4 << 20, Ordering::Relaxed);
-        self.draw();
+    fn layer_started(&self, layer: usize, total: u64) {
+        self.update(|st| _ = st.layers.insert(layer, (0, total, false)), false);
     }
 
-    fn layer_done(&self, _layer: usize) {
-        self.layers_done.fetch_add(1, Ordering::Relaxed);
-        self.draw();
+    fn advanced(&self, layer: usize, bytes_read: u64) {
+        self.update(
+            |st| {
+                if let Some(l) = st.layers.get_mut(&layer) {
+                    l.0 = bytes_read;
+                }
+            },
+            false,
+        );
+    }
+
+    fn layer_done(&self, layer: usize) {
+        self.update(
+            |st| {
+                if let Some(l) = st.layers.get_mut(&layer) {
+                    l.0 = l.0.max(l.1);
+                    l.2 = true;
+                }
+            },
+            true,
+        );
     }
 }
