@@ -3,9 +3,9 @@
 //! Exit codes are a contract: 0 success (or all check rules passed), 1 a check rule failed,
 //! 2 an error (bad input, bad image, bad config).
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

@@ -191,6 +191,10 @@ fn classify(e: io::Error) -> DecodeError {
     let kind = e.kind();
     match e.into_inner() {
         Some(inner) => match inner.downcast::<StageError>() {
+            // The source failed (a download), not the decompressor reading from it.
+            Ok(stage) if stage.1.get_ref().is_some_and(|e| e.is::<SourceError>()) => {
+                DecodeError::Read(stage.1)
+            }
             Ok(stage) => DecodeError::Decompress(stage.0, stage.1),
             Err(other) => match other.downcast::<io::Error>() {
                 Ok(io) => classify(*io),
@@ -215,18 +219,32 @@ pub fn decode_layer(
     let mut archive = tar::Archive::new(Hashing::new(decomp, None));
     let mut index = LayerIndex::new();
     let mut buf = vec![0u8; BUF];
-    for entry in archive.entries().map_err(classify)? {
-        let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf)?;
-    }
+    let walked = walk(&mut archive, &mut index, &mut buf);
+    drop(buf);
     // Hash the rest of both streams (tar end-of-archive padding, trailing frames).
     let mut tar_stream = archive.into_inner();
-    io::copy(&mut tar_stream, &mut io::sink()).map_err(classify)?;
+    let walked = walked.and_then(|()| {
+        io::copy(&mut tar_stream, &mut io::sink())
+            .map(drop)
+            .map_err(classify)
+    });
     let (decomp, diff_id, uncompressed_size) = tar_stream.into_parts();
     let mut raw = decomp.into_inner();
-    io::copy(&mut raw, &mut io::sink()).map_err(DecodeError::Read)?;
+    // Even after a failure, hash the rest of the blob: a blob that does not match its
+    // digest (tampered, or damaged in transit) is reported as that, whatever broke first.
+    let drained = io::copy(&mut raw, &mut io::sink()).map_err(DecodeError::Read);
     let (_, digest, compressed_size) = raw.into_inner().into_parts();
-    drop(buf);
+    if let Err(e) = walked.and(drained) {
+        return Err(match expected_digest {
+            Some(expected) if expected != digest && !matches!(e, DecodeError::Read(_)) => {
+                DecodeError::DigestMismatch {
+                    expected: expected.to_string(),
+                    actual: digest,
+                }
+            }
+            _ => e,
+        });
+    }
 
     if let Some(expected) = expected_digest {
         if expected != digest {
@@ -254,6 +272,18 @@ pub fn decode_layer(
         digest,
         diff_id,
     })
+}
+
+fn walk<R: Read>(
+    archive: &mut tar::Archive<R>,
+    index: &mut LayerIndex,
+    buf: &mut [u8],
+) -> Result<(), DecodeError> {
+    for entry in archive.entries().map_err(classify)? {
+        let mut entry = entry.map_err(classify)?;
+        index_entry(index, &mut entry, buf)?;
+    }
+    Ok(())
 }
 
 fn entry_kind(t: tar::EntryType) -> Option<EntryKind> {

@@ -28,6 +28,16 @@ impl Error {
                     "the image is corrupt or was tampered with; fetch it again from a trusted source"
                         .to_string(),
                 ),
+                DecodeError::Read(e) if is_download_error(e) => Some(
+                    e.get_ref()
+                        .and_then(|i| i.downcast_ref::<SourceError>())
+                        .and_then(SourceError::hint)
+                        .unwrap_or_else(|| {
+                            "the download failed; run the command again (layers already \
+                             cached are not downloaded again)"
+                                .to_string()
+                        }),
+                ),
                 DecodeError::Decompress(..) | DecodeError::Tar(_) | DecodeError::Read(_) => {
                     Some("the layer blob is damaged or truncated; fetch the image again".to_string())
                 }
@@ -35,4 +45,9 @@ impl Error {
             },
         }
     }
+}
+
+/// True when a read failed in the source (a registry download), not in the blob's bytes.
+fn is_download_error(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<SourceError>())
 }

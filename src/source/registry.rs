@@ -515,6 +515,7 @@ async fn download(
                                     digest: digest.clone(),
                                     expected: size,
                                 };
+                                let e = SourceError::from(e);
                                 let _ = tx.send(Err(io::Error::other(e))).await;
                                 return;
                             }
@@ -544,9 +545,8 @@ async fn download(
             delay *= 2;
             continue;
         }
-        let _ = tx
-            .send(Err(io::Error::other(cx.error(&what, failure))))
-            .await;
+        let e = SourceError::from(cx.error(&what, failure));
+        let _ = tx.send(Err(io::Error::other(e))).await;
         return;
     }
 }

@@ -1,0 +1,775 @@
+//! Registry source end to end: a real registry (Debian's `docker-registry`) on 127.0.0.1,
+//! images pushed with skopeo, the real binary reading them back. Skips with a note when
+//! `docker-registry`, `skopeo` or `htpasswd` is missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt as _;
+use layersift::fixture::{Format, ImageBuilder};
+use serde_json::Value;
+use tempfile::TempDir;
+
+const USER: &str = "reguser";
+const PASS: &str = "Sekr1t-pass";
+
+fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    p.join("oci/index.json").is_file().then_some(p)
+}
+
+pub fn have(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+fn tools_present() -> bool {
+    for p in ["docker-registry", "skopeo", "htpasswd"] {
+        if !have(p) {
+            eprintln!(
+                "skipping: `{p}` not found (apt-get install docker-registry skopeo apache2-utils)"
+            );
+            return false;
+        }
+    }
+    true
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "registry did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A `docker-registry` process serving from a temp dir; killed on drop.
+struct Registry {
+    dir: TempDir,
+    port: u16,
+    child: Option<Child>,
+    auth: bool,
+}
+
+impl Registry {
+    fn start(auth: bool) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n\
+             storage:\n  filesystem:\n    rootdirectory: {}\n\
+             http:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", USER, PASS])
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            std::fs::write(dir.path().join("htpasswd"), out.stdout).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(dir.path().join("config.yml"), config).unwrap();
+        let log = std::fs::File::create(dir.path().join("log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.path().join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        Registry {
+            dir,
+            port,
+            child: Some(child),
+            auth,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Copies an image into the registry as `NAME:TAG` with skopeo.
+    fn push(&self, src: &str, name: &str, all: bool) {
+        let mut cmd = Command::new("skopeo");
+        cmd.args(["copy", "--quiet", "--dest-tls-verify=false"]);
+        if all {
+            cmd.arg("--all");
+        }
+        if self.auth {
+            cmd.arg(format!("--dest-creds={USER}:{PASS}"));
+        }
+        let out = cmd
+            .arg(src)
+            .arg(format!("docker://{}/{name}", self.host()))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "skopeo copy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn log(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.dir.path().join("log")).unwrap()).into_owned()
+    }
+
+    /// Blob downloads (`GET …/blobs/sha256:…`) the registry has logged so far.
+    fn blob_gets(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("\"GET /v2/") && l.contains("/blobs/sha256:"))
+            .filter_map(|l| l.split("/blobs/").nth(1))
+            .filter_map(|l| l.split(' ').next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The file holding a blob in the registry's storage.
+    fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.trim_start_matches("sha256:");
+        self.dir
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The binary with a clean credential environment rooted at `home`.
+fn layersift(home: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("layersift").unwrap();
+    cmd.env("HOME", home)
+        .env("NO_COLOR", "1")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("LAYERSIFT_CACHE_DIR");
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(mut cmd: Command) -> Run {
+    let out = cmd.output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(PASS) && !run.stderr.contains(PASS),
+        "a password leaked into the output"
+    );
+    run
+}
+
+/// The JSON report of an image, minus the fields that name where it was read from.
+fn report(home: &Path, image: &str, extra: &[&str]) -> Value {
+    let mut cmd = layersift(home);
+    cmd.args(["analyze", "-f", "json", image]).args(extra);
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "analyze {image} failed: {}", r.stderr);
+    let mut v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let img = v["image"].as_object_mut().unwrap();
+    img.remove("reference");
+    img.remove("transport");
+    v
+}
+
+fn reference_of(home: &Path, image: &str) -> String {
+    let mut cmd = layersift(home);
+    cmd.args(["analyze", "-f", "json", "--no-cache", image]);
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    v["image"]["reference"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn registry_images_analyse_like_their_oci_layout() {
+    let Some(corpus) = corpus() else {
+        eprintln!("skipping: corpus not found");
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let layout = corpus.join("oci");
+    for name in ["edge", "apt-waste"] {
+        reg.push(
+            &format!("oci:{}:{name}", layout.display()),
+            &format!("{name}:1"),
+            false,
+        );
+        let local = report(
+            home.path(),
+            &format!("oci:{}:{name}", layout.display()),
+            &[],
+        );
+        let remote = report(
+            home.path(),
+            &format!("docker://{}/{name}:1", reg.host()),
+            &["--no-cache"],
+        );
+        assert_eq!(
+            remote, local,
+            "{name} differs between registry and OCI layout"
+        );
+    }
+    // A bare NAME:TAG is a registry reference, reported in normalised form.
+    assert_eq!(
+        reference_of(home.path(), &format!("{}/edge:1", reg.host())),
+        format!("docker://{}/edge:1", reg.host())
+    );
+    // Pinning by digest reads the same image.
+    let digest = report(home.path(), &format!("oci:{}:edge", layout.display()), &[])["image"]
+        ["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let by_digest = report(
+        home.path(),
+        &format!("docker://{}/edge@{digest}", reg.host()),
+        &["--no-cache"],
+    );
+    assert_eq!(by_digest["image"]["manifest_digest"], digest.as_str());
+}
+
+#[test]
+fn multi_arch_index_honours_platform() {
+    let Some(corpus) = corpus() else {
+        eprintln!("skipping: corpus not found");
+        return;
+    };
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let layout = format!(
+        "oci:{}:edge-multiarch",
+        corpus.join("edge-multiarch").display()
+    );
+    reg.push(&layout, "multi:1", true);
+    let remote = format!("docker://{}/multi:1", reg.host());
+    for (platform, layers) in [("linux/arm64/v8", 5), ("linux/amd64", 6)] {
+        let r = report(
+            home.path(),
+            &remote,
+            &["--platform", platform, "--no-cache"],
+        );
+        assert_eq!(r["layers"].as_array().unwrap().len(), layers, "{platform}");
+        let local = report(home.path(), &layout, &["--platform", platform]);
+        assert_eq!(r, local, "{platform}");
+    }
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        "--platform",
+        "linux/s390x",
+        &remote,
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no image for platform `linux/s390x`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("linux/arm64/v8"), "{}", r.stderr);
+}
+
+/// Two images sharing a first layer, built deterministically.
+fn fixture_pair(dir: &Path) -> (PathBuf, PathBuf, String) {
+    let base = |b: ImageBuilder| {
+        b.layer("ADD rootfs /", |l| {
+            l.dir("etc")
+                .file("etc/os-release", "ID=test\n")
+                .file("usr/lib/big.bin", vec![7u8; 300_000])
+        })
+    };
+    let a = base(ImageBuilder::new()).build().unwrap();
+    let b = base(ImageBuilder::new())
+        .layer("RUN echo hi > /hi", |l| l.file("hi", "hi\n"))
+        .build()
+        .unwrap();
+    assert_eq!(a.layers[0].digest, b.layers[0].digest);
+    let (pa, pb) = (dir.join("a"), dir.join("b"));
+    a.write(Format::OciLayout, &pa).unwrap();
+    b.write(Format::OciLayout, &pb).unwrap();
+    (pa, pb, a.layers[0].digest.clone())
+}
+
+#[test]
+fn cache_serves_second_runs_and_shared_layers_and_refetches_damage() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (a, b, shared) = fixture_pair(home.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+    reg.push(&format!("oci:{}:latest", b.display()), "b:1", false);
+    let cache_arg = ["--cache-dir", cache.path().to_str().unwrap()];
+    let a_ref = format!("docker://{}/a:1", reg.host());
+    let b_ref = format!("docker://{}/b:1", reg.host());
+
+    let first = report(home.path(), &a_ref, &cache_arg);
+    let gets = reg.blob_gets();
+    assert_eq!(gets.len(), 2, "config and one layer: {gets:?}");
+
+    // A second run downloads no blob at all (not even the config).
+    let second = report(home.path(), &a_ref, &cache_arg);
+    assert_eq!(second, first);
+    assert_eq!(reg.blob_gets(), gets, "the second run hit the registry");
+
+    // An image sharing the base layer downloads only its own config and layer.
+    let before = reg.blob_gets().len();
+    let rb = report(home.path(), &b_ref, &cache_arg);
+    let new: Vec<String> = reg.blob_gets()[before..].to_vec();
+    assert_eq!(new.len(), 2, "{new:?}");
+    assert!(
+        !new.contains(&shared),
+        "the shared layer was downloaded again"
+    );
+    assert_eq!(
+        rb,
+        report(home.path(), &format!("oci:{}:latest", b.display()), &[])
+    );
+
+    // Damage the cached decode and blob of the shared layer: detected, fetched again.
+    let hex = shared.trim_start_matches("sha256:");
+    let v1 = cache.path().join("v1");
+    for entry in [
+        v1.join("layers/sha256").join(hex),
+        v1.join("blobs/sha256").join(hex),
+    ] {
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x55;
+        std::fs::write(&entry, bytes).unwrap();
+    }
+    let before = reg.blob_gets().len();
+    let again = report(home.path(), &a_ref, &cache_arg);
+    assert_eq!(again, first);
+    assert_eq!(reg.blob_gets()[before..].to_vec(), vec![shared.clone()]);
+    // … and the refetched entries are whole again.
+    let third_before = reg.blob_gets().len();
+    assert_eq!(report(home.path(), &a_ref, &cache_arg), first);
+    assert_eq!(reg.blob_gets().len(), third_before);
+
+    // --no-cache neither reads nor writes the cache.
+    let empty = tempfile::tempdir().unwrap();
+    let before = reg.blob_gets().len();
+    report(
+        home.path(),
+        &a_ref,
+        &["--no-cache", "--cache-dir", empty.path().to_str().unwrap()],
+    );
+    assert_eq!(reg.blob_gets().len(), before + 2);
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+fn write_helper(bin: &Path, name: &str, user: &str, pass: &str) {
+    let script = bin.join(format!("docker-credential-{name}"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nread server\necho \"$server\" >> \"$(dirname \"$0\")/asked\"\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"{user}\",\"Secret\":\"{pass}\"}}' \"$server\"\n"
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn basic_auth_from_every_credential_source() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(true);
+    let images = tempfile::tempdir().unwrap();
+    let (a, _, _) = fixture_pair(images.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "private/a:1", false);
+    let image = format!("docker://{}/private/a:1", reg.host());
+    let expected = report(
+        Path::new("/nonexistent"),
+        &format!("oci:{}:latest", a.display()),
+        &[],
+    );
+    let host = reg.host();
+    use base64::Engine as _;
+    let auth =
+        |u: &str, p: &str| base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"));
+    let good = auth(USER, PASS);
+
+    // Each case: how to set up HOME (and env), then whether it must succeed.
+    let bin = tempfile::tempdir().unwrap();
+    write_helper(bin.path(), "good", USER, PASS);
+    write_helper(bin.path(), "bad", USER, "wrong");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    type Setup<'a> = Box<dyn Fn(&Path, &mut Command) + 'a>;
+    let cases: Vec<(&str, Setup<'_>, bool)> = vec![
+        (
+            "--creds",
+            Box::new(|_, c: &mut Command| {
+                c.arg(format!("--creds={USER}:{PASS}"));
+            }),
+            true,
+        ),
+        (
+            "~/.docker/config.json auths",
+            Box::new(|h: &Path, _: &mut Command| {
+                std::fs::create_dir_all(h.join(".docker")).unwrap();
+                std::fs::write(
+                    h.join(".docker/config.json"),
+                    format!(r#"{{"auths":{{"{host}":{{"auth":"{good}"}}}}}}"#),
+                )
+                .unwrap();
+            }),
+            true,
+        ),
+        (
+            "DOCKER_CONFIG auths",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::create_dir_all(h.join("dc")).unwrap();
+                std::fs::write(
+                    h.join("dc/config.json"),
+                    format!(r#"{{"auths":{{"http://{host}":{{"auth":"{good}"}}}}}}"#),
+                )
+                .unwrap();
+                c.env("DOCKER_CONFIG", h.join("dc"));
+            }),
+            true,
+        ),
+        (
+            "REGISTRY_AUTH_FILE",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::write(
+                    h.join("auth.json"),
+                    format!(r#"{{"auths":{{"{host}/private":{{"auth":"{good}"}}}}}}"#),
+                )
+                .unwrap();
+                c.env("REGISTRY_AUTH_FILE", h.join("auth.json"));
+            }),
+            true,
+        ),
+        (
+            "podman auth.json under XDG_RUNTIME_DIR",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::create_dir_all(h.join("run/containers")).unwrap();
+                std::fs::write(
+                    h.join("run/containers/auth.json"),
+                    format!(r#"{{"auths":{{"{host}":{{"auth":"{good}"}}}}}}"#),
+                )
+                .unwrap();
+                c.env("XDG_RUNTIME_DIR", h.join("run"));
+            }),
+            true,
+        ),
+        (
+            "credHelpers",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::create_dir_all(h.join(".docker")).unwrap();
+                std::fs::write(
+                    h.join(".docker/config.json"),
+                    format!(r#"{{"credHelpers":{{"{host}":"good"}},"credsStore":"bad"}}"#),
+                )
+                .unwrap();
+                c.env("PATH", &path);
+            }),
+            true,
+        ),
+        (
+            "credsStore",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::create_dir_all(h.join(".docker")).unwrap();
+                std::fs::write(h.join(".docker/config.json"), r#"{"credsStore":"good"}"#).unwrap();
+                c.env("PATH", &path);
+            }),
+            true,
+        ),
+        (
+            "wrong --creds",
+            Box::new(|_, c: &mut Command| {
+                c.arg(format!("--creds={USER}:not-{PASS}"));
+            }),
+            false,
+        ),
+        (
+            "wrong password from a helper",
+            Box::new(|h: &Path, c: &mut Command| {
+                std::fs::create_dir_all(h.join(".docker")).unwrap();
+                std::fs::write(h.join(".docker/config.json"), r#"{"credsStore":"bad"}"#).unwrap();
+                c.env("PATH", &path);
+            }),
+            false,
+        ),
+        ("no credentials", Box::new(|_, _: &mut Command| {}), false),
+    ];
+    for (name, setup, ok) in cases {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = layersift(home.path());
+        cmd.args(["analyze", "-f", "json", "--no-cache", &image]);
+        setup(home.path(), &mut cmd);
+        let r = run(cmd);
+        if ok {
+            assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+            let mut v: Value = serde_json::from_str(&r.stdout).unwrap();
+            let img = v["image"].as_object_mut().unwrap();
+            img.remove("reference");
+            img.remove("transport");
+            assert_eq!(v, expected, "{name}");
+        } else {
+            assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+            assert!(
+                r.stderr
+                    .contains(&format!("registry `{host}` refused access")),
+                "{name}: {}",
+                r.stderr
+            );
+            assert!(r.stderr.contains("hint: "), "{name}: {}", r.stderr);
+        }
+    }
+    assert!(
+        std::fs::read_to_string(bin.path().join("asked"))
+            .unwrap()
+            .contains(&host),
+        "helpers are asked about the registry"
+    );
+}
+
+#[test]
+fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (a, _, layer) = fixture_pair(home.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &format!("{}/a:nope", reg.host())]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains(&format!(
+            "`{}/a:nope` was not found in registry",
+            reg.host()
+        )),
+        "{}",
+        r.stderr
+    );
+
+    let port = free_port();
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        &format!("docker://127.0.0.1:{port}/a:1"),
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains(&format!("cannot reach registry `127.0.0.1:{port}`")),
+        "{}",
+        r.stderr
+    );
+
+    // Flip one byte of the layer in the registry's storage (same size).
+    let blob = reg.blob_file(&layer);
+    let mut bytes = std::fs::read(&blob).unwrap();
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0xff;
+    std::fs::write(&blob, bytes).unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        &format!("docker://{}/a:1", reg.host()),
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("the manifest says `{layer}`")),
+        "{}",
+        r.stderr
+    );
+    assert_no_cached_layer(cache.path(), &layer);
+}
+
+fn assert_no_cached_layer(cache: &Path, digest: &str) {
+    let hex = digest.trim_start_matches("sha256:");
+    let v1 = cache.join("v1");
+    assert!(!v1.join("blobs/sha256").join(hex).exists(), "blob cached");
+    assert!(!v1.join("layers/sha256").join(hex).exists(), "layer cached");
+    assert_eq!(
+        std::fs::read_dir(v1.join("tmp")).unwrap().count(),
+        0,
+        "temporary files left behind"
+    );
+}
+
+/// A TCP proxy in front of the registry that stops it once `limit` bytes went to the
+/// client, and from then on drops every connection.
+fn cutting_proxy(upstream: u16, limit: u64, on_cut: Box<dyn FnOnce() + Send>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicU64::new(0));
+    let cut = Arc::new(AtomicBool::new(false));
+    let on_cut = Arc::new(Mutex::new(Some(on_cut)));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            if cut.load(Ordering::SeqCst) {
+                let _ = client.shutdown(Shutdown::Both);
+                continue;
+            }
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                continue;
+            };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut c_read, &mut s_write);
+                let _ = s_write.shutdown(Shutdown::Write);
+            });
+            let (sent, cut, on_cut) = (sent.clone(), cut.clone(), on_cut.clone());
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                loop {
+                    let n = match s_read.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if cut.load(Ordering::SeqCst) || c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    if sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
+                        cut.store(true, Ordering::SeqCst);
+                        if let Some(f) = on_cut.lock().unwrap().take() {
+                            f();
+                        }
+                        break;
+                    }
+                }
+                let _ = c_write.shutdown(Shutdown::Both);
+                let _ = s_read.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    // 6 MB that gzip cannot shrink: the cut lands inside the blob.
+    let mut noise = Vec::with_capacity(6 << 20);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    while noise.len() < 6 << 20 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        noise.extend_from_slice(&x.to_le_bytes());
+    }
+    let img = ImageBuilder::new()
+        .layer("COPY noise /", |l| l.file("noise", noise))
+        .build()
+        .unwrap();
+    let layer = img.layers[0].digest.clone();
+    let dir = home.path().join("img");
+    img.write(Format::OciLayout, &dir).unwrap();
+    reg.push(&format!("oci:{}:latest", dir.display()), "big:1", false);
+
+    let pid = reg.child.as_ref().unwrap().id();
+    let port = cutting_proxy(
+        reg.port,
+        1 << 20,
+        Box::new(move || {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }),
+    );
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--cache-dir",
+        cache.path().to_str().unwrap(),
+        &format!("docker://127.0.0.1:{port}/big:1"),
+    ])
+    .stdout(Stdio::piped());
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.starts_with("error: cannot decode layer 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("registry `127.0.0.1:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_no_cached_layer(cache.path(), &layer);
+}

@@ -1,0 +1,5 @@
+//! The integration test binary: one module per area.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod registry;
