@@ -50,9 +50,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_port(port: u16) {
+fn wait_for_port(ip: &str, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while TcpStream::connect((ip, port)).is_err() {
         assert!(Instant::now() < deadline, "registry did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -60,6 +60,7 @@ fn wait_for_port(port: u16) {
 
 /// A `docker-registry` process serving from a temp dir; killed on drop.
 struct Registry {
+    ip: &'static str,
     dir: TempDir,
     port: u16,
     child: Option<Child>,
@@ -68,12 +69,16 @@ struct Registry {
 
 impl Registry {
     fn start(auth: bool) -> Registry {
+        Registry::start_on("127.0.0.1", auth)
+    }
+
+    fn start_on(ip: &'static str, auth: bool) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut config = format!(
             "version: 0.1\nlog:\n  level: info\n  accesslog:\n    disabled: false\n\
              storage:\n  filesystem:\n    rootdirectory: {}\n\
-             http:\n  addr: 127.0.0.1:{port}\n",
+             http:\n  addr: {ip}:{port}\n",
             dir.path().join("data").display()
         );
         if auth {
@@ -97,8 +102,9 @@ impl Registry {
             .stderr(log)
             .spawn()
             .unwrap();
-        wait_for_port(port);
+        wait_for_port(ip, port);
         Registry {
+            ip,
             dir,
             port,
             child: Some(child),
@@ -107,7 +113,7 @@ impl Registry {
     }
 
     fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.ip, self.port)
     }
 
     /// Copies an image into the registry as `NAME:TAG` with skopeo.
@@ -770,6 +776,46 @@ fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
         r.stderr
     );
     assert!(r.stderr.contains("registry `127.0.0.1:"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("hint: the download failed; run the command again"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
     assert_no_cached_layer(cache.path(), &layer);
+}
+
+#[test]
+fn https_by_default_and_plain_http_with_tls_verify_false() {
+    if !tools_present() {
+        return;
+    }
+    // Any loopback address but `127.0.0.1` and `localhost` counts as a remote host.
+    let reg = Registry::start_on("127.0.0.2", false);
+    let home = tempfile::tempdir().unwrap();
+    let (a, _, _) = fixture_pair(home.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+    let image = format!("docker://{}/a:1", reg.host());
+
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &image]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("https://127.0.0.2:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("pass `--tls-verify=false`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        reg.log().lines().all(|l| !l.contains("\"GET /v2/a/")),
+        "nothing was fetched over plain HTTP"
+    );
+
+    let insecure = report(home.path(), &image, &["--no-cache", "--tls-verify=false"]);
+    assert_eq!(
+        insecure,
+        report(home.path(), &format!("oci:{}:latest", a.display()), &[])
+    );
 }
