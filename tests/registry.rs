@@ -673,18 +673,45 @@ fn assert_no_cached_layer(cache: &Path, digest: &str) {
     );
 }
 
-/// A TCP proxy in front of the registry that stops it once `limit` bytes went to the
-/// client, and from then on drops every connection.
-fn cutting_proxy(upstream: u16, limit: u64, on_cut: Box<dyn FnOnce() + Send>) -> u16 {
+/// What a [`proxy`] in front of the registry does to the traffic.
+enum Fault {
+    /// Answers the first `n` connections with `503 Service Unavailable`.
+    FailFirst(usize),
+    /// Drops the connection once `limit` bytes went to the client, once; then forwards.
+    CutOnce(u64),
+    /// Once `limit` bytes went to the client, calls `stop` (which stops the registry) and
+    /// drops every connection from then on.
+    Stop(u64, Box<dyn FnOnce() + Send>),
+}
+
+/// Starts a TCP proxy to `127.0.0.1:upstream` that injects `fault`; returns its port.
+fn proxy(upstream: u16, fault: Fault) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let (limit, fail_first, stays_down) = match &fault {
+        Fault::FailFirst(n) => (u64::MAX, *n, false),
+        Fault::CutOnce(l) => (*l, 0, false),
+        Fault::Stop(l, _) => (*l, 0, true),
+    };
+    let on_cut = Arc::new(Mutex::new(match fault {
+        Fault::Stop(_, f) => Some(f),
+        _ => None,
+    }));
     let sent = Arc::new(AtomicU64::new(0));
     let cut = Arc::new(AtomicBool::new(false));
-    let on_cut = Arc::new(Mutex::new(Some(on_cut)));
     std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { continue };
-            if cut.load(Ordering::SeqCst) {
+        for (i, client) in listener.incoming().enumerate() {
+            let Ok(mut client) = client else { continue };
+            if i < fail_first {
+                let mut buf = [0u8; 64 * 1024];
+                let _ = client.read(&mut buf);
+                let _ = client.write_all(
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+                let _ = client.shutdown(Shutdown::Both);
+                continue;
+            }
+            if stays_down && cut.load(Ordering::SeqCst) {
                 let _ = client.shutdown(Shutdown::Both);
                 continue;
             }
@@ -706,11 +733,13 @@ fn cutting_proxy(upstream: u16, limit: u64, on_cut: Box<dyn FnOnce() + Send>) ->
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    if cut.load(Ordering::SeqCst) || c_write.write_all(&buf[..n]).is_err() {
+                    if (stays_down && cut.load(Ordering::SeqCst))
+                        || c_write.write_all(&buf[..n]).is_err()
+                    {
                         break;
                     }
-                    if sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
-                        cut.store(true, Ordering::SeqCst);
+                    let total = sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64;
+                    if total > limit && !cut.swap(true, Ordering::SeqCst) {
                         if let Some(f) = on_cut.lock().unwrap().take() {
                             f();
                         }
@@ -725,15 +754,8 @@ fn cutting_proxy(upstream: u16, limit: u64, on_cut: Box<dyn FnOnce() + Send>) ->
     port
 }
 
-#[test]
-fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
-    if !tools_present() {
-        return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    // 6 MB that gzip cannot shrink: the cut lands inside the blob.
+/// An image with one 6 MB layer that gzip cannot shrink, so a cut lands inside the blob.
+fn noisy_image(dir: &Path) -> (PathBuf, String) {
     let mut noise = Vec::with_capacity(6 << 20);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     while noise.len() < 6 << 20 {
@@ -746,18 +768,71 @@ fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
         .layer("COPY noise /", |l| l.file("noise", noise))
         .build()
         .unwrap();
-    let layer = img.layers[0].digest.clone();
-    let dir = home.path().join("img");
-    img.write(Format::OciLayout, &dir).unwrap();
+    let path = dir.join("noisy");
+    img.write(Format::OciLayout, &path).unwrap();
+    (path, img.layers[0].digest.clone())
+}
+
+#[test]
+fn retries_server_errors_and_resumes_dropped_downloads() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let (dir, layer) = noisy_image(home.path());
+    reg.push(&format!("oci:{}:latest", dir.display()), "big:1", false);
+    let expected = report(home.path(), &format!("oci:{}:latest", dir.display()), &[]);
+
+    let flaky = proxy(reg.port, Fault::FailFirst(2));
+    let r = report(
+        home.path(),
+        &format!("docker://127.0.0.1:{flaky}/big:1"),
+        &["--no-cache"],
+    );
+    assert_eq!(r, expected);
+
+    let before = reg.blob_gets().len();
+    let cut = proxy(reg.port, Fault::CutOnce(2 << 20));
+    let r = report(
+        home.path(),
+        &format!("docker://127.0.0.1:{cut}/big:1"),
+        &["--no-cache"],
+    );
+    assert_eq!(r, expected);
+    let gets: Vec<String> = reg.blob_gets()[before..].to_vec();
+    assert_eq!(
+        gets.iter().filter(|g| **g == layer).count(),
+        2,
+        "the layer download resumed once: {gets:?}"
+    );
+    assert!(
+        reg.log()
+            .contains(&format!("/blobs/{layer} HTTP/1.1\" 206 ")),
+        "the second request asked only for the missing range"
+    );
+}
+
+#[test]
+fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let (dir, layer) = noisy_image(home.path());
     reg.push(&format!("oci:{}:latest", dir.display()), "big:1", false);
 
     let pid = reg.child.as_ref().unwrap().id();
-    let port = cutting_proxy(
+    let port = proxy(
         reg.port,
-        1 << 20,
-        Box::new(move || {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }),
+        Fault::Stop(
+            1 << 20,
+            Box::new(move || {
+                let _ = Command::new("kill").arg(pid.to_string()).status();
+            }),
+        ),
     );
     let mut cmd = layersift(home.path());
     cmd.args([
