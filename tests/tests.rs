@@ -6,3 +6,4 @@ mod util;
 mod bad_input;
 mod corpus;
 mod foundation;
+mod sample;
