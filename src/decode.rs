@@ -296,10 +296,6 @@ pub fn decode_layer(
     let mut raw = BufReader::with_capacity(BUF, Hashing::new(blob, progress));
     let head = raw.fill_buf().map_err(DecodeError::Read)?;
     let compression = Compression::sniff(head)?;
-    if compression == Compression::None {
-        // The blob is the tar: its digest is the diff_id, hashed once on the indexing side.
-        raw.get_mut().sha = None;
-    }
     let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read)?;
 
     let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
@@ -312,7 +308,9 @@ pub fn decode_layer(
             cur: Vec::new(),
             pos: 0,
         };
-        let indexed = index_tar(reader);
+        // A plain blob is the tar itself: hash it once, on the reading side, which otherwise
+        // has little to do.
+        let indexed = index_tar(reader, compression != Compression::None);
         let inflated = inflater.join().unwrap_or_else(|_| {
             Err(DecodeError::Read(io::Error::other(
                 "decompression thread panicked",
@@ -321,10 +319,10 @@ pub fn decode_layer(
         (indexed, inflated)
     });
     // A tar or decompression error seen while indexing says more than the inflating side's.
-    let (mut index, diff_id, uncompressed_size) = indexed?;
-    let (mut digest, compressed_size) = inflated?;
+    let (mut index, mut diff_id, uncompressed_size) = indexed?;
+    let (digest, compressed_size) = inflated?;
     if compression == Compression::None {
-        digest.clone_from(&diff_id);
+        diff_id.clone_from(&digest);
     }
 
     if let Some(expected) = expected_digest {
@@ -355,9 +353,14 @@ pub fn decode_layer(
     })
 }
 
-/// Walks an uncompressed tar stream into an index, hashing the whole stream (diff_id).
-fn index_tar(stream: impl Read) -> Result<(LayerIndex, String, u64), DecodeError> {
-    let mut archive = tar::Archive::new(Hashing::new(stream, None));
+/// Walks an uncompressed tar stream into an index, hashing the whole stream (the diff_id)
+/// when asked to.
+fn index_tar(stream: impl Read, hash: bool) -> Result<(LayerIndex, String, u64), DecodeError> {
+    let mut hashing = Hashing::new(stream, None);
+    if !hash {
+        hashing.sha = None;
+    }
+    let mut archive = tar::Archive::new(hashing);
     let mut index = LayerIndex::new();
     let mut buf = vec![0u8; BUF];
     for entry in archive.entries().map_err(classify)? {
