@@ -209,8 +209,8 @@ fn classify(e: io::Error) -> DecodeError {
 
 /// Decompressed bytes move from the inflating thread to the indexing thread in chunks of
 /// this size; a few are in flight per layer, so memory stays bounded.
-const CHUNK: usize = 1 << 20;
-const CHUNKS_IN_FLIGHT: usize = 3;
+const CHUNK: usize = 256 << 10;
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// The indexing side of the pipeline: reads the chunks the inflating thread sends, and
 /// hands spent buffers back for reuse.
