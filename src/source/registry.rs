@@ -450,6 +450,7 @@ impl BlobStore for RegistryStore {
             rx,
             current: Bytes::new(),
             task,
+            failed: false,
         };
         let pending = self.cache.as_ref().and_then(|c| c.blob_writer(&digest));
         Ok(Box::new(Tee::new(reader, pending)))
@@ -551,19 +552,27 @@ async fn download(
     }
 }
 
-/// The sync end of a blob download.
+/// The sync end of a blob download. After a failure every read fails, so a caller that
+/// keeps reading never mistakes a cut-off download for the end of the blob.
 struct ChannelReader {
     rx: mpsc::Receiver<io::Result<Bytes>>,
     current: Bytes,
     task: tokio::task::JoinHandle<()>,
+    failed: bool,
 }
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.failed {
+            return Err(io::Error::other("the download failed"));
+        }
         while self.current.is_empty() {
             match self.rx.blocking_recv() {
                 Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => return Err(e),
+                Some(Err(e)) => {
+                    self.failed = true;
+                    return Err(e);
+                }
                 None => return Ok(0),
             }
         }
