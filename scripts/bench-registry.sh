@@ -5,6 +5,7 @@
 # image with skopeo, then times, best of N runs each:
 #   download  `skopeo copy docker://127.0.0.1:PORT/IMG dir:TMP` (fetch + digest check + write)
 #   analyse   `layersift analyze docker://127.0.0.1:PORT/IMG --no-cache` (fetch + full analysis)
+#   cold      the same with an empty cache (fetch + analysis + writing blobs and indexes)
 #   cached    the same analysis with a warm cache (no blob is downloaded)
 # and prints analyse/download; the goal is <= 1.2.
 #
@@ -62,7 +63,7 @@ now() { date +%s.%N; }
 best_of() {
   local best="" t0 t1 dt
   for _ in $(seq "$RUNS"); do
-    rm -rf "$WORK/dir"
+    rm -rf "$WORK/dir" "$WORK/cold"
     t0=$(now)
     "$@" >/dev/null
     t1=$(now)
@@ -74,17 +75,20 @@ best_of() {
 
 download=$(best_of skopeo copy --quiet --src-tls-verify=false "docker://$REF" "dir:$WORK/dir")
 analyse=$(best_of "$BIN" analyze --no-cache -o /dev/null "docker://$REF")
+cold=$(best_of "$BIN" analyze --cache-dir "$WORK/cold" -o /dev/null "docker://$REF")
 "$BIN" analyze --cache-dir "$WORK/cache" -o /dev/null "docker://$REF"
 cached=$(best_of "$BIN" analyze --cache-dir "$WORK/cache" -o /dev/null "docker://$REF")
 size=$(skopeo inspect --raw --tls-verify=false "docker://$REF" |
   python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))')
 
-python3 - "$IMAGE" "$size" "$download" "$analyse" "$cached" <<'EOF'
+python3 - "$IMAGE" "$size" "$download" "$analyse" "$cold" "$cached" <<'EOF'
 import sys
-image, size, download, analyse, cached = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
+image, size, download, analyse, cold, cached = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
 mb = size / 1e6
 print(f"image            {image} ({mb:.1f} MB of compressed layers, best of runs)")
 print(f"skopeo copy      {download:6.2f} s  ({mb / download:6.1f} MB/s)")
 print(f"layersift        {analyse:6.2f} s  ({mb / analyse:6.1f} MB/s)  ratio {analyse / download:.2f}x (goal <= 1.2x)")
-print(f"layersift cached {cached:6.2f} s")
+print(f"  + cold cache   {cold:6.2f} s  ratio {cold / download:.2f}x")
+print(f"layersift cached {cached:6.2f} s  (nothing downloaded)")
+print(f"cores {__import__('os').cpu_count()}, load average {open('/proc/loadavg').read().split()[0]}")
 EOF

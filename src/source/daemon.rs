@@ -30,7 +30,7 @@ pub enum DaemonError {
         name: String,
         message: String,
     },
-    #[error("`{program} save {name}` failed: {message}")]
+    #[error("`{program} image save {name}` failed: {message}")]
     SaveFailed {
         program: &'static str,
         name: String,
@@ -54,7 +54,12 @@ impl DaemonError {
             DaemonError::NoSuchImage { program, .. } => Some(format!(
                 "`{program} images` lists local images; `docker://NAME` reads from a registry"
             )),
-            _ => None,
+            DaemonError::SaveFailed { program, .. } => Some(format!(
+                "check that `{program} images` works (is the {program} service running?)"
+            )),
+            DaemonError::Temp { .. } => {
+                Some("set TMPDIR to a directory with room for the image".to_string())
+            }
         }
     }
 }
