@@ -8,16 +8,19 @@
 //! [`LayerIndex`]) keyed by its blob digest; `v1/tmp/` holds entries being written.
 //!
 //! Crash safety: every entry is written to a temporary file and renamed into place, so a
-//! reader sees a whole entry or none. A blob's name is its sha256 and is checked on every
+//! reader sees a whole entry or none; a downloaded blob is renamed into place only after
+//! decode verified its digest. A blob's name is its sha256 and is checked on every
 //! read; a layer entry carries an xxh3-128 checksum of its contents. An entry that fails
 //! its check (a torn write after a power loss, a disk error, tampering) is deleted and
 //! treated as a miss, so the cache never serves a corrupt entry. Cache write failures are
 //! not errors: the cache is an optimisation, the analysis goes on without it.
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest as _, Sha256};
@@ -172,10 +175,11 @@ impl Cache {
         let file = File::create(&tmp).ok()?;
         Some(PendingBlob {
             file: Some(BufWriter::with_capacity(256 * 1024, file)),
-            tmp,
-            dest,
-            sha: Sha256::new(),
-            digest: digest.to_string(),
+            staged: Some(StagedBlob {
+                tmp,
+                dest,
+                digest: digest.to_string(),
+            }),
         })
     }
 
@@ -200,52 +204,86 @@ impl Cache {
     }
 }
 
-/// A blob being written to the cache while it streams; committed only when the bytes
-/// written hash to the expected digest, else its temporary file is removed.
+/// A blob being written to the cache while it streams.
 pub struct PendingBlob {
     file: Option<BufWriter<File>>,
-    tmp: PathBuf,
-    dest: PathBuf,
-    sha: Sha256,
-    digest: String,
+    staged: Option<StagedBlob>,
 }
 
 impl PendingBlob {
     fn write(&mut self, bytes: &[u8]) {
-        self.sha.update(bytes);
         if let Some(f) = &mut self.file {
             if f.write_all(bytes).is_err() {
                 self.file = None; // disk full or similar: give up caching this blob
+                self.staged = None;
             }
         }
     }
 
-    fn commit(&mut self) {
-        let Some(f) = self.file.take() else { return };
-        let digest = format!("sha256:{}", hex(&std::mem::take(&mut self.sha).finalize()));
-        if digest == self.digest && f.into_inner().is_ok() {
-            let _ = fs::rename(&self.tmp, &self.dest);
-        }
+    /// The whole blob is written; it enters the cache only when [`StagedBlob::commit`] is
+    /// called, after whoever read it verified its digest.
+    fn finish(mut self) -> Option<StagedBlob> {
+        let f = self.file.take()?;
+        f.into_inner().ok()?;
+        self.staged.take()
     }
 }
 
-impl Drop for PendingBlob {
+/// A completely written blob waiting for its digest to be verified. Dropping it without
+/// committing deletes it.
+pub struct StagedBlob {
+    tmp: PathBuf,
+    dest: PathBuf,
+    digest: String,
+}
+
+impl StagedBlob {
+    /// Moves the blob into the cache.
+    pub fn commit(self) {
+        let _ = fs::rename(&self.tmp, &self.dest);
+    }
+}
+
+impl Drop for StagedBlob {
     fn drop(&mut self) {
-        self.file = None;
+        // After a commit the temporary name no longer exists; otherwise nothing may keep it.
         let _ = fs::remove_file(&self.tmp);
     }
 }
 
-/// A reader that copies what passes through into a [`PendingBlob`], committing it at the
-/// end of the stream.
+/// Blobs written whole and waiting for their digest check, by digest.
+#[derive(Default)]
+pub struct Staging(Mutex<HashMap<String, StagedBlob>>);
+
+impl Staging {
+    fn put(&self, blob: StagedBlob) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(blob.digest.clone(), blob);
+        }
+    }
+
+    /// Takes the staged blob with `digest`, to commit (or drop) it.
+    pub fn take(&self, digest: &str) -> Option<StagedBlob> {
+        self.0.lock().ok()?.remove(digest)
+    }
+}
+
+/// A reader that copies what passes through into a [`PendingBlob`]; at the end of the
+/// stream the copy is staged in `staging` until the reader's consumer verified the digest.
+/// A stream that fails or is dropped early leaves nothing behind.
 pub struct Tee<R> {
     inner: R,
     pending: Option<PendingBlob>,
+    staging: Arc<Staging>,
 }
 
 impl<R> Tee<R> {
-    pub fn new(inner: R, pending: Option<PendingBlob>) -> Self {
-        Tee { inner, pending }
+    pub fn new(inner: R, pending: Option<PendingBlob>, staging: Arc<Staging>) -> Self {
+        Tee {
+            inner,
+            pending,
+            staging,
+        }
     }
 }
 
@@ -254,8 +292,8 @@ impl<R: Read> Read for Tee<R> {
         let res = self.inner.read(buf);
         match res {
             Ok(0) => {
-                if let Some(mut p) = self.pending.take() {
-                    p.commit();
+                if let Some(staged) = self.pending.take().and_then(PendingBlob::finish) {
+                    self.staging.put(staged);
                 }
             }
             Ok(n) => {
@@ -385,21 +423,38 @@ mod tests {
     }
 
     #[test]
-    fn blobs_commit_only_when_their_digest_matches() {
+    fn blobs_enter_the_cache_only_when_whole_and_committed() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
         let data = b"layer bytes".repeat(1000);
         let digest = super::super::sha256_digest(&data);
+        let staging = Arc::new(Staging::default());
+        let tmp_files = || fs::read_dir(cache.root().join("tmp")).unwrap().count();
 
-        // A stream cut short is not committed.
-        let mut short = Tee::new(&data[..100], cache.blob_writer(&digest));
-        let mut sink = Vec::new();
-        short.read_to_end(&mut sink).unwrap();
-        drop(short);
-        assert!(cache.open_blob(&digest).is_none());
+        // A stream that fails leaves nothing behind.
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("connection reset"))
+            }
+        }
+        let mut failing = Tee::new(Failing, cache.blob_writer(&digest), staging.clone());
+        assert!(failing.read_to_end(&mut Vec::new()).is_err());
+        drop(failing);
+        assert!(staging.take(&digest).is_none());
+        assert_eq!(tmp_files(), 0);
 
-        let mut tee = Tee::new(&data[..], cache.blob_writer(&digest));
+        // A whole stream is staged; dropping it unverified deletes it.
+        let mut tee = Tee::new(&data[..], cache.blob_writer(&digest), staging.clone());
         io::copy(&mut tee, &mut io::sink()).unwrap();
+        drop(staging.take(&digest).unwrap());
+        assert!(cache.open_blob(&digest).is_none());
+        assert_eq!(tmp_files(), 0);
+
+        // Committed after verification, it is served.
+        let mut tee = Tee::new(&data[..], cache.blob_writer(&digest), staging.clone());
+        io::copy(&mut tee, &mut io::sink()).unwrap();
+        staging.take(&digest).unwrap().commit();
         let mut back = Vec::new();
         cache
             .open_blob(&digest)
@@ -407,7 +462,7 @@ mod tests {
             .read_to_end(&mut back)
             .unwrap();
         assert_eq!(back, data);
-        assert_eq!(fs::read_dir(cache.root().join("tmp")).unwrap().count(), 0);
+        assert_eq!(tmp_files(), 0);
 
         // A damaged blob is deleted on open.
         let path = cache.blob_path(&digest).unwrap();

@@ -28,7 +28,7 @@ use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
 use super::auth::{self, AuthEnv, AuthError, AuthSource};
-use super::cache::{Cache, Tee};
+use super::cache::{Cache, Staging, Tee};
 use super::oci::{config_platform, layers_of, parse_manifest_and_config, pick_platform};
 use super::{
     parse_json, verify_doc, BlobStore, Image, ImageRef, LayerBlob, OpenOptions, SourceError,
@@ -415,6 +415,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
             reference,
             cx,
             cache,
+            staging: Arc::default(),
         }),
     })
 }
@@ -426,6 +427,8 @@ struct RegistryStore {
     reference: Reference,
     cx: Context,
     cache: Option<Cache>,
+    /// Downloaded blobs waiting for decode to verify them before they enter the cache.
+    staging: Arc<Staging>,
 }
 
 impl BlobStore for RegistryStore {
@@ -453,15 +456,21 @@ impl BlobStore for RegistryStore {
             failed: false,
         };
         let pending = self.cache.as_ref().and_then(|c| c.blob_writer(&digest));
-        Ok(Box::new(Tee::new(reader, pending)))
+        Ok(Box::new(Tee::new(reader, pending, self.staging.clone())))
     }
 
     fn cached(&self, layer: &LayerBlob) -> Option<DecodedLayer> {
         self.cache.as_ref()?.get_layer(layer.digest.as_deref()?)
     }
 
-    fn remember(&self, _layer: &LayerBlob, decoded: &DecodedLayer) {
+    /// Decode verified the blob's digest: its downloaded copy may enter the cache.
+    fn remember(&self, layer: &LayerBlob, decoded: &DecodedLayer) {
         if let Some(c) = &self.cache {
+            if layer.digest.as_deref() == Some(decoded.digest.as_str()) {
+                if let Some(staged) = self.staging.take(&decoded.digest) {
+                    staged.commit();
+                }
+            }
             c.put_layer(decoded);
         }
     }
