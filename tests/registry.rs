@@ -894,3 +894,134 @@ fn https_by_default_and_plain_http_with_tls_verify_false() {
         report(home.path(), &format!("oci:{}:latest", a.display()), &[])
     );
 }
+
+/// Reads one HTTP request head (up to the blank line); `None` when the peer closed.
+fn read_head(s: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+const TOKEN: &str = "tok-3f9a";
+
+/// A token-auth front for the registry, as Docker Hub and GHCR do it: `/v2/…` needs
+/// `Authorization: Bearer TOKEN`, else answers 401 with a `Bearer realm=…/token` challenge;
+/// `/token` hands the token out to anyone, or only to `basic` credentials when given.
+/// Returns the port and the `Authorization` headers sent to `/token`.
+fn token_front(upstream: u16, basic: Option<(&str, &str)>) -> (u16, Arc<Mutex<Vec<String>>>) {
+    use base64::Engine as _;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let want = basic.map(|(u, p)| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+        )
+    });
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { continue };
+            let (want, log) = (want.clone(), log.clone());
+            std::thread::spawn(move || {
+                while let Some(head) = read_head(&mut client) {
+                    let path = head.split(' ').nth(1).unwrap_or("").to_string();
+                    let auth = header(&head, "authorization").unwrap_or("").to_string();
+                    let reply = |c: &mut TcpStream, status: &str, extra: &str, body: &str| {
+                        let _ = write!(
+                            c,
+                            "HTTP/1.1 {status}\r\n{extra}Content-Type: application/json\r\n\
+                             Content-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                    };
+                    if path.starts_with("/token") {
+                        log.lock().unwrap().push(auth.clone());
+                        if want.as_ref().is_none_or(|w| *w == auth) {
+                            let body = format!(r#"{{"token":"{TOKEN}","expires_in":300}}"#);
+                            reply(&mut client, "200 OK", "", &body);
+                        } else {
+                            reply(&mut client, "401 Unauthorized", "", "{}");
+                        }
+                        continue;
+                    }
+                    if auth != format!("Bearer {TOKEN}") {
+                        let challenge = format!(
+                            "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",\
+                             service=\"test\"\r\n"
+                        );
+                        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
+                        reply(&mut client, "401 Unauthorized", &challenge, body);
+                        continue;
+                    }
+                    // Forward this one request, asking the registry to close afterwards.
+                    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                        return;
+                    };
+                    let head = head.replacen("\r\n", "\r\nConnection: close\r\n", 1);
+                    let _ = server.write_all(head.as_bytes());
+                    let _ = std::io::copy(&mut server, &mut client);
+                    let _ = client.shutdown(Shutdown::Both);
+                    return;
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn bearer_tokens_anonymous_and_with_credentials() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    let (a, _, _) = fixture_pair(home.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+    let expected = report(home.path(), &format!("oci:{}:latest", a.display()), &[]);
+
+    // Anonymous: a token is fetched without credentials, then used.
+    let (open, seen) = token_front(reg.port, None);
+    let image = format!("docker://127.0.0.1:{open}/a:1");
+    assert_eq!(report(home.path(), &image, &["--no-cache"]), expected);
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "no token was requested");
+    assert!(seen.iter().all(String::is_empty), "{seen:?}");
+
+    // A token service that wants credentials gets them as basic auth.
+    let (private, seen) = token_front(reg.port, Some((USER, PASS)));
+    let image = format!("docker://127.0.0.1:{private}/a:1");
+    let creds = format!("--creds={USER}:{PASS}");
+    assert_eq!(
+        report(home.path(), &image, &["--no-cache", creds.as_str()]),
+        expected
+    );
+    assert!(seen.lock().unwrap().iter().all(|a| a.starts_with("Basic ")));
+
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        &format!("--creds={USER}:wrong"),
+        &image,
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("refused access"), "{}", r.stderr);
+    assert!(r.stderr.contains("`--creds`"), "{}", r.stderr);
+}
