@@ -590,6 +590,31 @@ fn basic_auth_from_every_credential_source() {
             assert!(r.stderr.contains("hint: "), "{name}: {}", r.stderr);
         }
     }
+    // A configured helper that is not installed is an error that names it.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+    std::fs::write(
+        home.path().join(".docker/config.json"),
+        r#"{"credsStore":"nosuch"}"#,
+    )
+    .unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &image])
+        .env("PATH", &path);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("cannot run the credential helper `docker-credential-nosuch`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: install the credential helper"),
+        "{}",
+        r.stderr
+    );
+
     assert!(
         std::fs::read_to_string(bin.path().join("asked"))
             .unwrap()

@@ -1,9 +1,9 @@
 //! Registry credentials: where they come from and how they are looked up, the way podman,
 //! skopeo and docker do it, so users need not log in again for layersift.
 //!
-//! Sources, first match wins: `--creds USER:PASS`; `$REGISTRY_AUTH_FILE`;
-//! `$XDG_RUNTIME_DIR/containers/auth.json`; `$XDG_CONFIG_HOME/containers/auth.json`
-//! (`~/.config/containers/auth.json`); `$DOCKER_CONFIG/config.json`
+//! Sources, first match wins: `--creds USER:PASS`; `$REGISTRY_AUTH_FILE`, or when it is
+//! unset `$XDG_RUNTIME_DIR/containers/auth.json` and `$XDG_CONFIG_HOME/containers/auth.json`
+//! (`~/.config/containers/auth.json`); then `$DOCKER_CONFIG/config.json`
 //! (`~/.docker/config.json`). In each file, a `credHelpers` entry for the registry wins, then
 //! an `auths` entry (most specific `registry/namespace` key first), then the `credsStore`
 //! helper. Helpers are `docker-credential-NAME get` programs speaking docker's protocol.
@@ -149,16 +149,18 @@ impl AuthEnv {
     /// Credential files in the order they are consulted.
     fn files(&self) -> Vec<PathBuf> {
         let mut files = Vec::new();
+        // Like podman: `REGISTRY_AUTH_FILE` replaces the default `auth.json` locations.
         if let Some(f) = &self.registry_auth_file {
             files.push(f.clone());
-        }
-        if let Some(d) = &self.xdg_runtime_dir {
-            files.push(d.join("containers/auth.json"));
-        }
-        match (&self.xdg_config_home, &self.home) {
-            (Some(c), _) => files.push(c.join("containers/auth.json")),
-            (None, Some(h)) => files.push(h.join(".config/containers/auth.json")),
-            _ => {}
+        } else {
+            if let Some(d) = &self.xdg_runtime_dir {
+                files.push(d.join("containers/auth.json"));
+            }
+            match (&self.xdg_config_home, &self.home) {
+                (Some(c), _) => files.push(c.join("containers/auth.json")),
+                (None, Some(h)) => files.push(h.join(".config/containers/auth.json")),
+                _ => {}
+            }
         }
         match (&self.docker_config, &self.home) {
             (Some(d), _) => files.push(d.join("config.json")),

@@ -112,6 +112,16 @@ impl RegistryError {
                 "check the repository name and tag; `skopeo list-tags docker://NAME` lists tags"
                     .to_string(),
             ),
+            RegistryError::Auth(AuthError::HelperSpawn { .. } | AuthError::HelperFailed { .. }) => {
+                Some(
+                    "install the credential helper, or remove it from `credsStore`/`credHelpers` \
+                     in the docker config, or pass `--creds USER:PASSWORD`"
+                        .to_string(),
+                )
+            }
+            RegistryError::Auth(_) => {
+                Some("fix the credentials file, or pass `--creds USER:PASSWORD`".to_string())
+            }
             RegistryError::Unreachable { .. } => Some(
                 "check the registry address and your network; for a registry without TLS \
                  pass `--tls-verify=false`"
