@@ -684,6 +684,31 @@ fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
         r.stderr
     );
     assert_no_cached_layer(cache.path(), &layer);
+
+    // A blob the registry lost.
+    std::fs::remove_file(&blob).unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        &format!("docker://{}/a:1", reg.host()),
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "registry `{0}` has the manifest of `{0}/a:1` but not blob `{layer}`",
+            reg.host()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: the registry lost part of this image"),
+        "{}",
+        r.stderr
+    );
 }
 
 fn assert_no_cached_layer(cache: &Path, digest: &str) {

@@ -43,6 +43,8 @@ const ACCEPT: &[&str] = &[
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
 
+const MANIFEST: &str = "the manifest";
+
 /// Attempts after the first, for a request that failed in a way worth retrying.
 const RETRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -64,6 +66,12 @@ pub enum RegistryError {
     },
     #[error("`{reference}` was not found in registry `{registry}`")]
     NotFound { registry: String, reference: String },
+    #[error("registry `{registry}` has the manifest of `{reference}` but not {what}")]
+    BlobMissing {
+        registry: String,
+        reference: String,
+        what: String,
+    },
     #[error("cannot reach registry `{registry}`")]
     Unreachable {
         registry: String,
@@ -112,6 +120,9 @@ impl RegistryError {
                 "check the repository name and tag; `skopeo list-tags docker://NAME` lists tags"
                     .to_string(),
             ),
+            RegistryError::BlobMissing { .. } => {
+                Some("the registry lost part of this image; push the image to it again".to_string())
+            }
             RegistryError::Auth(AuthError::HelperSpawn { .. } | AuthError::HelperFailed { .. }) => {
                 Some(
                     "install the credential helper, or remove it from `credsStore`/`credHelpers` \
@@ -153,9 +164,19 @@ impl Context {
             reference: self.reference.clone(),
             creds: self.creds.clone(),
         };
-        let not_found = || RegistryError::NotFound {
-            registry: self.registry.clone(),
-            reference: self.reference.clone(),
+        let not_found = || {
+            if what == MANIFEST {
+                RegistryError::NotFound {
+                    registry: self.registry.clone(),
+                    reference: self.reference.clone(),
+                }
+            } else {
+                RegistryError::BlobMissing {
+                    registry: self.registry.clone(),
+                    reference: self.reference.clone(),
+                    what: what.to_string(),
+                }
+            }
         };
         match &e {
             OciDistributionError::UnauthorizedError { .. }
@@ -284,7 +305,7 @@ async fn resolve(
     let fetch = |r: Reference| async move {
         with_retries(|| client.pull_manifest_raw(&r, auth, ACCEPT))
             .await
-            .map_err(|e| cx.error("the manifest", e))
+            .map_err(|e| cx.error(MANIFEST, e))
     };
     let (bytes, digest) = fetch(reference.clone()).await?;
     check_size("manifest", bytes.len())?;
