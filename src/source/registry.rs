@@ -294,7 +294,7 @@ struct Peek {
 }
 
 /// Fetches the manifest a reference names, following an index to the wanted platform.
-/// Returns the manifest's bytes and digest, and the reference pinned to that digest.
+/// Returns the manifest's bytes and digest.
 async fn resolve(
     client: &Client,
     reference: &Reference,
@@ -338,6 +338,27 @@ fn check_size(what: &'static str, len: usize) -> Result<(), SourceError> {
         });
     }
     Ok(())
+}
+
+/// Downloads a small blob whole, refusing to hold more than `limit` bytes whatever the
+/// registry sends.
+async fn fetch_small(
+    client: &Client,
+    reference: &Reference,
+    digest: &str,
+    limit: u64,
+) -> Result<Vec<u8>, OciDistributionError> {
+    let mut stream = client.pull_blob_stream(reference, digest).await?;
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        buf.extend_from_slice(&chunk?);
+        if buf.len() as u64 > limit {
+            return Err(OciDistributionError::SpecViolationError(format!(
+                "blob `{digest}` is larger than {limit} bytes"
+            )));
+        }
+    }
+    Ok(buf)
 }
 
 /// Opens an image in a registry.
@@ -417,12 +438,8 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         {
             return Ok(bytes);
         }
-        let bytes = rt.block_on(with_retries(|| async {
-            let mut buf = Vec::new();
-            client
-                .pull_blob(&reference, digest.as_str(), &mut buf)
-                .await
-                .map(|()| buf)
+        let bytes = rt.block_on(with_retries(|| {
+            fetch_small(&client, &reference, &digest, MAX_CONFIG_BYTES)
         }));
         let bytes = bytes.map_err(|e| cx.error("the image config", e))?;
         verify_doc("config", &bytes, &digest)?;
