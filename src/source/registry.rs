@@ -539,20 +539,16 @@ async fn download(
     let mut delay = FIRST_BACKOFF;
     let what = format!("blob `{digest}`");
     loop {
-        let opened = if sent == 0 {
-            client
-                .pull_blob_stream(&reference, digest.as_str())
-                .await
-                .map(|s| (s, 0))
-        } else {
-            client
-                .pull_blob_stream_partial(&reference, digest.as_str(), sent, None)
-                .await
-                .map(|r| match r {
-                    BlobResponse::Full(s) => (s, sent), // no range support: skip what we have
-                    BlobResponse::Partial(s) => (s, 0),
-                })
-        };
+        // Always a range request (`bytes=0-` at first): a registry that honours it sends the
+        // blob without oci-client hashing it on the way, as decode hashes every blob anyway.
+        // One that ignores ranges sends it whole; what was already passed on is skipped.
+        let opened = client
+            .pull_blob_stream_partial(&reference, digest.as_str(), sent, None)
+            .await
+            .map(|r| match r {
+                BlobResponse::Full(s) => (s, sent),
+                BlobResponse::Partial(s) => (s, 0),
+            });
         let failure = match opened {
             Err(e) => e,
             Ok((mut stream, mut skip)) => {
