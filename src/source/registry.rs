@@ -655,6 +655,56 @@ mod tests {
         assert!(!is_loopback("registry.local:5000"));
     }
 
+    fn server_error(code: u16) -> OciDistributionError {
+        OciDistributionError::ServerError {
+            code,
+            url: "http://r/v2/x/manifests/1".to_string(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn retries_only_what_may_pass_later() {
+        assert!(retryable(&server_error(429)));
+        assert!(retryable(&server_error(503)));
+        assert!(!retryable(&server_error(404)));
+        assert!(!retryable(&OciDistributionError::UnauthorizedError {
+            url: String::new()
+        }));
+        assert!(retryable(&OciDistributionError::IoError(io::Error::other(
+            "connection reset"
+        ))));
+        let digest = io::Error::other(DigestError::VerificationError {
+            expected: "a".to_string(),
+            actual: "b".to_string(),
+        });
+        assert!(!retryable(&OciDistributionError::IoError(digest)));
+    }
+
+    #[test]
+    fn maps_statuses_to_errors_a_user_can_act_on() {
+        let cx = Context {
+            registry: "r".to_string(),
+            reference: "r/x:1".to_string(),
+            creds: Some(AuthSource::Flag),
+        };
+        let e = cx.error(MANIFEST, server_error(401));
+        assert_eq!(
+            e.to_string(),
+            "registry `r` refused access to `r/x:1` with the credentials from `--creds`"
+        );
+        assert!(e.hint().unwrap().contains("--creds"));
+        let e = cx.error(MANIFEST, server_error(404));
+        assert_eq!(e.to_string(), "`r/x:1` was not found in registry `r`");
+        let e = cx.error("blob `sha256:ab`", server_error(404));
+        assert_eq!(
+            e.to_string(),
+            "registry `r` has the manifest of `r/x:1` but not blob `sha256:ab`"
+        );
+        let e = cx.error(MANIFEST, server_error(500));
+        assert_eq!(e.to_string(), "registry `r` failed to serve the manifest");
+    }
+
     #[test]
     fn normalises_docker_hub_names() {
         let r: Reference = "alpine".parse().unwrap();
