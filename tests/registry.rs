@@ -1088,3 +1088,61 @@ fn bearer_tokens_anonymous_and_with_credentials() {
     assert!(r.stderr.contains("refused access"), "{}", r.stderr);
     assert!(r.stderr.contains("`--creds`"), "{}", r.stderr);
 }
+
+#[test]
+fn many_layers_prefetch_without_stalling() {
+    if !tools_present() {
+        return;
+    }
+    let reg = Registry::start(false);
+    let home = tempfile::tempdir().unwrap();
+    // Twelve layers of 2 MB that gzip cannot shrink: more than run ahead of decode, and
+    // each more than a download buffers before it waits for its reader.
+    let mut b = ImageBuilder::new();
+    for i in 0..12u64 {
+        let mut x = 0x9e37_79b9_7f4a_7c15 ^ (i + 1);
+        let mut noise = Vec::with_capacity(2 << 20);
+        while noise.len() < 2 << 20 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            noise.extend_from_slice(&x.to_le_bytes());
+        }
+        b = b.layer(&format!("COPY part{i} /"), move |l| {
+            l.file(format!("part{i}"), noise)
+        });
+    }
+    let dir = home.path().join("many");
+    b.build().unwrap().write(Format::OciLayout, &dir).unwrap();
+    reg.push(&format!("oci:{}:latest", dir.display()), "many:1", false);
+    let expected = report(home.path(), &format!("oci:{}:latest", dir.display()), &[]);
+
+    // Two decode threads start at different points of the layer list, so decode asks for
+    // layers whose downloads were not yet let run ahead; they must start at once.
+    let mut cmd = layersift(home.path());
+    cmd.env("RAYON_NUM_THREADS", "2")
+        .args(["analyze", "-f", "json", "--no-cache"])
+        .arg(format!("docker://{}/many:1", reg.host()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(out) = rx.recv_timeout(Duration::from_secs(120)) else {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        panic!("analysis stalled");
+    };
+    let out = out.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let img = v["image"].as_object_mut().unwrap();
+    img.remove("reference");
+    img.remove("transport");
+    assert_eq!(v, expected);
+    assert_eq!(reg.blob_gets().len(), 13, "config and each layer once");
+}

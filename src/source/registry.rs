@@ -10,11 +10,13 @@
 //! The HTTP client is async; decode is sync (rayon). The store owns a small tokio runtime;
 //! each opened blob is a task that sends chunks through a bounded channel to a sync
 //! [`std::io::Read`], so a layer is never held whole in memory and downloads run while
-//! decoding consumes them. Blobs and decoded layers go to the [`Cache`] when one is given.
+//! decoding consumes them. Downloads of layers decode has not reached yet start early (a
+//! few at a time, each buffering a bounded amount), so request latency overlaps decoding. Blobs and decoded layers go to the [`Cache`] when one is given.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io::{self, Read};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Buf as _, Bytes};
@@ -25,7 +27,7 @@ use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use oci_spec::image::{Descriptor, ImageIndex};
 use tokio::runtime::Runtime;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 use super::auth::{self, AuthEnv, AuthError, AuthSource};
 use super::cache::{Cache, Staging, Tee};
@@ -52,6 +54,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
 /// Chunks buffered per blob between the network task and decode.
 const CHANNEL_CHUNKS: usize = 64;
+/// Downloads allowed to run ahead of decode.
+const PREFETCH: usize = 4;
 
 /// Why a registry image could not be fetched.
 #[derive(Debug, thiserror::Error)]
@@ -456,16 +460,29 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         config_digest: Some(manifest.config().digest().to_string()),
         platform: config_platform(&config),
         config,
+        store: {
+            let store = RegistryStore {
+                rt,
+                client,
+                reference,
+                cx,
+                cache,
+                staging: Arc::default(),
+                prefetched: Mutex::default(),
+            };
+            store.prefetch(&layers);
+            Arc::new(store)
+        },
         layers,
-        store: Arc::new(RegistryStore {
-            rt,
-            client,
-            reference,
-            cx,
-            cache,
-            staging: Arc::default(),
-        }),
     })
+}
+
+/// A download started ahead of decode: its channel, its task, and how to let it start at
+/// once when decode wants it.
+struct Prefetch {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    task: tokio::task::JoinHandle<()>,
+    wanted: Arc<Notify>,
 }
 
 /// Streams layer blobs of one repository.
@@ -477,6 +494,65 @@ struct RegistryStore {
     cache: Option<Cache>,
     /// Downloaded blobs waiting for decode to verify them before they enter the cache.
     staging: Arc<Staging>,
+    /// Downloads started ahead of decode, by digest.
+    prefetched: Mutex<HashMap<String, Prefetch>>,
+}
+
+impl RegistryStore {
+    /// Starts downloading every layer that is not cached, so request latency overlaps with
+    /// decoding. At most [`PREFETCH`] run ahead of decode; each buffers at most
+    /// [`CHANNEL_CHUNKS`] chunks and then waits for its reader. A download decode asks for
+    /// starts at once, permit or not, so decode never waits on a download that waits on it.
+    fn prefetch(&self, layers: &[LayerBlob]) {
+        let permits = Arc::new(Semaphore::new(PREFETCH));
+        let Ok(mut map) = self.prefetched.lock() else {
+            return;
+        };
+        for layer in layers {
+            let Some(digest) = layer.digest.clone() else {
+                continue;
+            };
+            let cached = self.cache.as_ref().is_some_and(|c| {
+                c.layer_path(&digest).is_some_and(|p| p.exists())
+                    || c.blob_path(&digest).is_some_and(|p| p.exists())
+            });
+            if cached || map.contains_key(&digest) {
+                continue;
+            }
+            let wanted = Arc::new(Notify::new());
+            let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+            let gate = (permits.clone(), wanted.clone());
+            let task = self
+                .rt
+                .spawn(self.download(&digest, layer.size, tx, Some(gate)));
+            map.insert(digest, Prefetch { rx, task, wanted });
+        }
+    }
+
+    fn download(
+        &self,
+        digest: &str,
+        size: u64,
+        tx: mpsc::Sender<io::Result<Bytes>>,
+        gate: Option<(Arc<Semaphore>, Arc<Notify>)>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let (client, reference, digest, cx) = (
+            self.client.clone(),
+            self.reference.clone(),
+            digest.to_string(),
+            self.cx.clone(),
+        );
+        async move {
+            let _permit = match gate {
+                Some((permits, wanted)) => tokio::select! {
+                    p = permits.acquire_owned() => p.ok(),
+                    () = wanted.notified() => None,
+                },
+                None => None,
+            };
+            download(client, reference, digest, size, cx, tx).await;
+        }
+    }
 }
 
 impl BlobStore for RegistryStore {
@@ -488,15 +564,22 @@ impl BlobStore for RegistryStore {
         if let Some(f) = self.cache.as_ref().and_then(|c| c.open_blob(&digest)) {
             return Ok(Box::new(f));
         }
-        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
-        let task = self.rt.spawn(download(
-            self.client.clone(),
-            self.reference.clone(),
-            digest.clone(),
-            layer.size,
-            self.cx.clone(),
-            tx,
-        ));
+        let ahead = self
+            .prefetched
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(&digest));
+        let (rx, task) = match ahead {
+            Some(p) => {
+                p.wanted.notify_one();
+                (p.rx, p.task)
+            }
+            None => {
+                let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+                let task = self.rt.spawn(self.download(&digest, layer.size, tx, None));
+                (rx, task)
+            }
+        };
         let reader = ChannelReader {
             rx,
             current: Bytes::new(),
