@@ -52,8 +52,8 @@ const RETRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const READ_TIMEOUT: Duration = Duration::from_secs(60);
-/// Chunks buffered per blob between the network task and decode.
-const CHANNEL_CHUNKS: usize = 64;
+/// Bytes buffered per blob between the network task and decode.
+const BUFFER_BYTES: usize = 1 << 20;
 /// Downloads allowed to run ahead of decode.
 const PREFETCH: usize = 4;
 
@@ -480,7 +480,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
 /// A download started ahead of decode: its channel, its task, and how to let it start at
 /// once when decode wants it.
 struct Prefetch {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+    rx: ChunkReceiver,
     task: tokio::task::JoinHandle<()>,
     wanted: Arc<Notify>,
 }
@@ -501,7 +501,7 @@ struct RegistryStore {
 impl RegistryStore {
     /// Starts downloading every layer that is not cached, so request latency overlaps with
     /// decoding. At most [`PREFETCH`] run ahead of decode; each buffers at most
-    /// [`CHANNEL_CHUNKS`] chunks and then waits for its reader. A download decode asks for
+    /// [`BUFFER_BYTES`] and then waits for its reader. A download decode asks for
     /// starts at once, permit or not, so decode never waits on a download that waits on it.
     fn prefetch(&self, layers: &[LayerBlob]) {
         let permits = Arc::new(Semaphore::new(PREFETCH));
@@ -520,7 +520,7 @@ impl RegistryStore {
                 continue;
             }
             let wanted = Arc::new(Notify::new());
-            let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+            let (tx, rx) = blob_channel();
             let gate = (permits.clone(), wanted.clone());
             let task = self
                 .rt
@@ -533,7 +533,7 @@ impl RegistryStore {
         &self,
         digest: &str,
         size: u64,
-        tx: mpsc::Sender<io::Result<Bytes>>,
+        tx: ChunkSender,
         gate: Option<(Arc<Semaphore>, Arc<Notify>)>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let (client, reference, digest, cx) = (
@@ -575,7 +575,7 @@ impl BlobStore for RegistryStore {
                 (p.rx, p.task)
             }
             None => {
-                let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+                let (tx, rx) = blob_channel();
                 let task = self.rt.spawn(self.download(&digest, layer.size, tx, None));
                 (rx, task)
             }
@@ -583,6 +583,7 @@ impl BlobStore for RegistryStore {
         let reader = ChannelReader {
             rx,
             current: Bytes::new(),
+            held: 0,
             task,
             failed: false,
         };
@@ -615,7 +616,7 @@ async fn download(
     digest: String,
     size: u64,
     cx: Context,
-    tx: mpsc::Sender<io::Result<Bytes>>,
+    tx: ChunkSender,
 ) {
     let mut sent = 0u64;
     let mut attempt = 0;
@@ -653,11 +654,11 @@ async fn download(
                                     expected: size,
                                 };
                                 let e = SourceError::from(e);
-                                let _ = tx.send(Err(io::Error::other(e))).await;
+                                tx.fail(io::Error::other(e)).await;
                                 return;
                             }
                             attempt = 0;
-                            if tx.send(Ok(chunk)).await.is_err() {
+                            if !tx.send(chunk).await {
                                 return; // the reader is gone
                             }
                         }
@@ -683,16 +684,63 @@ async fn download(
             continue;
         }
         let e = SourceError::from(cx.error(&what, failure));
-        let _ = tx.send(Err(io::Error::other(e))).await;
+        tx.fail(io::Error::other(e)).await;
         return;
+    }
+}
+
+/// The network end of a blob stream: at most [`BUFFER_BYTES`] are in flight to the reader,
+/// whatever size the chunks come in.
+struct ChunkSender {
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    budget: Arc<Semaphore>,
+}
+
+/// The decode end of a blob stream; gives the budget back as chunks are consumed.
+struct ChunkReceiver {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    budget: Arc<Semaphore>,
+}
+
+fn blob_channel() -> (ChunkSender, ChunkReceiver) {
+    let budget = Arc::new(Semaphore::new(BUFFER_BYTES));
+    let (tx, rx) = mpsc::channel(1024);
+    (
+        ChunkSender {
+            tx,
+            budget: budget.clone(),
+        },
+        ChunkReceiver { rx, budget },
+    )
+}
+
+/// Budget a chunk takes (a chunk larger than the whole budget takes all of it).
+fn budget_of(len: usize) -> u32 {
+    u32::try_from(len.min(BUFFER_BYTES)).unwrap_or(u32::MAX)
+}
+
+impl ChunkSender {
+    /// Waits for room, then passes a chunk on; false when the reader is gone.
+    async fn send(&self, chunk: Bytes) -> bool {
+        match self.budget.acquire_many(budget_of(chunk.len())).await {
+            Ok(p) => p.forget(),
+            Err(_) => return false,
+        }
+        self.tx.send(Ok(chunk)).await.is_ok()
+    }
+
+    async fn fail(&self, e: io::Error) {
+        let _ = self.tx.send(Err(e)).await;
     }
 }
 
 /// The sync end of a blob download. After a failure every read fails, so a caller that
 /// keeps reading never mistakes a cut-off download for the end of the blob.
 struct ChannelReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+    rx: ChunkReceiver,
     current: Bytes,
+    /// Budget held by `current`, given back once it is consumed.
+    held: u32,
     task: tokio::task::JoinHandle<()>,
     failed: bool,
 }
@@ -703,8 +751,15 @@ impl Read for ChannelReader {
             return Err(io::Error::other("the download failed"));
         }
         while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
+            if self.held > 0 {
+                self.rx.budget.add_permits(self.held as usize);
+                self.held = 0;
+            }
+            match self.rx.rx.blocking_recv() {
+                Some(Ok(chunk)) => {
+                    self.held = budget_of(chunk.len());
+                    self.current = chunk;
+                }
                 Some(Err(e)) => {
                     self.failed = true;
                     return Err(e);
@@ -728,6 +783,41 @@ impl Drop for ChannelReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blob_channel_bounds_bytes_in_flight() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let (tx, rx) = blob_channel();
+        let chunk = Bytes::from(vec![7u8; BUFFER_BYTES * 3 / 5]);
+        rt.block_on(async {
+            assert!(tx.send(chunk.clone()).await);
+            let second = tokio::time::timeout(Duration::from_millis(50), tx.send(chunk.clone()));
+            assert!(
+                second.await.is_err(),
+                "a second chunk must wait for the reader"
+            );
+        });
+        let task = rt.spawn(async move {
+            for _ in 0..3 {
+                assert!(tx.send(chunk.clone()).await);
+            }
+        });
+        let mut reader = ChannelReader {
+            rx,
+            current: Bytes::new(),
+            held: 0,
+            task,
+            failed: false,
+        };
+        // The reader runs on this thread while the sender runs on the runtime's worker.
+        let mut got = Vec::new();
+        reader.read_to_end(&mut got).unwrap();
+        assert_eq!(got.len(), BUFFER_BYTES * 3 / 5 * 4);
+    }
 
     #[test]
     fn loopback_hosts_use_plain_http() {
