@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 
-use crate::cli::{AnalyzeArgs, Cli, Command};
+use crate::cli::{AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs};
 use crate::decode::{NoProgress, Progress};
 use crate::report::{self, Format};
 
@@ -23,12 +23,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let opts = cli.source.open_options();
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
+        Some(Command::Check(args)) => check(&args, &cli.source),
+        Some(Command::Diff(args)) => diff(&args, &cli.source),
+        Some(Command::Trend(args)) => trend(&args),
         None => match cli.image {
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
                     format: Format::Text,
                     output: None,
+                    history: None,
                 };
                 let _ = opts;
                 analyze(&args, &cli.source)
@@ -38,15 +42,165 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn analyze(args: &AnalyzeArgs, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitCode> {
+fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let analysis = load(&args.image, source)?;
     let out = report::render(&analysis, args.format);
     emit(&out, args.output.as_deref())?;
+    if let Some(h) = &args.history {
+        let record =
+            crate::trend::Record::from_report(&report::json::Report::from_analysis(&analysis));
+        crate::trend::append(h, &record)?;
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Why a saved report could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportFileError {
+    #[error("cannot read report `{path}`")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{path}` is not a layersift JSON report")]
+    Parse {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("report `{path}` has schema_version {found}; this layersift reads up to {supported}")]
+    Version {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl ReportFileError {
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            ReportFileError::Read { .. } => "check the path".to_string(),
+            ReportFileError::Parse { .. } => {
+                "write reports with `layersift analyze IMAGE --format json -o FILE`".to_string()
+            }
+            ReportFileError::Version { .. } => {
+                "upgrade layersift, or write the report again with this version".to_string()
+            }
+        })
+    }
+}
+
+/// True when `arg` names a file that holds JSON (a saved report) rather than an image.
+pub fn is_report_file(arg: &str) -> bool {
+    use std::io::Read as _;
+    let path = std::path::Path::new(arg);
+    if !path.is_file() {
+        return false;
+    }
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    head[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
+}
+
+/// Reads a saved JSON report.
+pub fn read_report(path: &str) -> Result<report::json::Report, ReportFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Read {
+        path: path.to_string(),
+        source,
+    })?;
+    // Check the version before the shape, so a newer report says so.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+        if let Some(found) = v.get("schema_version").and_then(|n| n.as_u64()) {
+            let found = u32::try_from(found).unwrap_or(u32::MAX);
+            if found > report::json::SCHEMA_VERSION {
+                return Err(ReportFileError::Version {
+                    path: path.to_string(),
+                    found,
+                    supported: report::json::SCHEMA_VERSION,
+                });
+            }
+        }
+    }
+    serde_json::from_str(&text).map_err(|source| ReportFileError::Parse {
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// One side of a diff or check: a saved report as it is, or an image analysed into one.
+pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
+    if is_report_file(arg) {
+        Ok(read_report(arg)?)
+    } else {
+        let a = load(arg, source)?;
+        Ok(report::json::Report::from_analysis(&a))
+    }
+}
+
+fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+    // Config first: a bad config is an error before any image work.
+    let mut cfg = crate::config::CheckConfig::discover(args.config.as_deref())?;
+    let g = &mut cfg.growth;
+    g.max_content = args.max_growth.or(g.max_content);
+    g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
+    g.max_waste = args.max_waste_growth.or(g.max_waste);
+    let baseline = match &args.baseline {
+        Some(b) => Some(load_report(b, source).context("cannot load the baseline")?),
+        None => None,
+    };
+    let current = load_report(&args.image, source)?;
+    if let Some(p) = &args.save_report {
+        emit(&report::json::to_json(&current), Some(p))?;
+    }
+    if let Some(h) = &args.history {
+        crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
+    }
+    let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
+    emit(&result.render(), None)?;
+    let failed = result.failed();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: {} of {} rules failed (rules from {})",
+        if failed == 0 { "passed" } else { "failed" },
+        failed,
+        result.rules.len(),
+        cfg.origin
+    );
+    Ok(ExitCode::from(if failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_RULE_FAILED
+    }))
+}
+
+fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+    let old = load_report(&args.old, source)?;
+    let new = load_report(&args.new, source)?;
+    let d = crate::diff::compare(&old, &new, args.limit);
+    emit(
+        &report::diff::render(&d, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
+    let records = crate::trend::read(&args.file)?;
+    emit(&crate::trend::render_table(&records), None)?;
+    if let Some(svg) = &args.svg {
+        crate::trend::render_svg(&records, svg)?;
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
-pub fn load(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<crate::Analysis> {
+pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
     let a = if std::io::stderr().is_terminal() {
@@ -88,6 +242,15 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(se) = cause.downcast_ref::<crate::source::SourceError>() {
             hint = hint.or_else(|| se.hint());
+        }
+        if let Some(ce) = cause.downcast_ref::<crate::config::ConfigError>() {
+            hint = hint.or_else(|| ce.hint());
+        }
+        if let Some(te) = cause.downcast_ref::<crate::trend::TrendError>() {
+            hint = hint.or_else(|| te.hint());
+        }
+        if let Some(re) = cause.downcast_ref::<ReportFileError>() {
+            hint = hint.or_else(|| re.hint());
         }
     }
     for cause in e.chain().skip(1) {

@@ -4,18 +4,23 @@
 //! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
 //! [`decode`] (stream, verify, index each layer in parallel) → [`index`] (per-layer entry
 //! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
-//! (text, JSON) and the terminal UI. [`cli`] and [`app`] sit on top and own the process.
+//! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
+//! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
 
 pub mod analysis;
 pub mod app;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
 pub mod source;
+pub mod trend;
 
 pub use analysis::Analysis;
 pub use error::Error;

@@ -1,6 +1,7 @@
 //! Reports: renders an [`Analysis`](crate::Analysis) for people (text, markdown) and for
 //! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
 
+pub mod diff;
 pub mod json;
 pub mod text;
 
