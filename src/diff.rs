@@ -28,7 +28,8 @@ pub struct Diff {
     /// Layers in NEW's order, with OLD's removed layers where they stood.
     pub layers: Vec<LayerChange>,
     /// Directories whose visible content changed most, largest change first. A directory
-    /// whose change is all inside one subdirectory is left out (the subdirectory says it).
+    /// whose change is 90% or more inside one subdirectory is left out (the subdirectory
+    /// says it).
     pub directories: Vec<DirChange>,
     pub files: FileChanges,
     /// Content bytes of findings, per category, on each side.
@@ -341,6 +342,11 @@ fn parent_dir(p: &str) -> Option<&str> {
     }
 }
 
+/// True when a child's change is most (90% or more) of its parent's, in the same direction.
+fn explains(child: i64, parent: i64) -> bool {
+    child.signum() == parent.signum() && child.unsigned_abs() * 10 >= parent.unsigned_abs() * 9
+}
+
 fn directories(old: &[FileRow], new: &[FileRow], limit: usize) -> Vec<DirChange> {
     let so = dir_sizes(old);
     let sn = dir_sizes(new);
@@ -352,11 +358,11 @@ fn directories(old: &[FileRow], new: &[FileRow], limit: usize) -> Vec<DirChange>
         all.entry(d).or_insert_with(|| Delta::new(0, n));
     }
     all.retain(|_, d| d.delta != 0);
-    // A directory whose whole change sits in one child directory adds nothing.
+    // A directory whose change sits (90% or more) in one child directory adds nothing.
     let mut passthrough: HashSet<&str> = HashSet::new();
     for (&d, delta) in &all {
         if let Some(p) = parent_dir(d) {
-            if all.get(p).is_some_and(|pd| pd.delta == delta.delta) {
+            if all.get(p).is_some_and(|pd| explains(delta.delta, pd.delta)) {
                 passthrough.insert(p);
             }
         }
@@ -510,11 +516,12 @@ mod tests {
             ("/usr/lib/a/x", 110),
             ("/usr/lib/b/y", 5),
             ("/usr/lib/b/z", 20),
+            ("/usr/w", 5),
             ("/etc/c", 1),
         ]);
         let d = directories(&old, &new, 10);
         let got: Vec<(&str, i64)> = d.iter().map(|d| (d.path.as_str(), d.bytes.delta)).collect();
-        // /usr passes its whole change to /usr/lib, which splits it between a and b.
+        // /usr (125) is mostly /usr/lib (120), which splits between a (100) and b (20).
         assert_eq!(
             got,
             vec![("/usr/lib", 120), ("/usr/lib/a", 100), ("/usr/lib/b", 20)]

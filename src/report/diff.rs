@@ -257,9 +257,9 @@ fn markdown(d: &Diff) -> String {
     let t = &d.totals;
     let _ = writeln!(
         o,
-        "### layersift: image size {} ({})\n",
+        "### layersift: content {}, compressed {}\n",
         change(&t.content_bytes),
-        signed(t.compressed_bytes.delta) + " compressed"
+        change(&t.compressed_bytes)
     );
     let _ = writeln!(
         o,
