@@ -79,6 +79,9 @@ pub fn bytes(n: u64) -> String {
 }
 
 fn signed_bytes(n: i64) -> String {
+    if n == 0 {
+        return "0 B".to_string();
+    }
     let sign = if n < 0 { "-" } else { "+" };
     let abs = n.unsigned_abs();
     if abs < 1000 {
