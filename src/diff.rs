@@ -269,11 +269,27 @@ fn flush_gap(
             paired.insert(j, i);
         }
     }
-    // Removed layers first (they stood before the new ones in the gap), then NEW's order.
-    for &i in gap_old.iter().filter(|i| !used.contains(*i)) {
-        out.push(layer_change(old, new, LayerStatus::Removed, Some(i), None));
-    }
-    for &j in gap_new.iter() {
+    // NEW's order; OLD's unpaired layers go where they stood: before the first NEW layer
+    // that comes after them (as a unified diff puts deletions before additions).
+    let mut pending: std::collections::VecDeque<usize> = gap_old
+        .iter()
+        .copied()
+        .filter(|i| !used.contains(i))
+        .collect();
+    for (k, &j) in gap_new.iter().enumerate() {
+        let bound = match paired.get(&j) {
+            Some(&i) => i,
+            None => gap_new[k..]
+                .iter()
+                .filter_map(|j| paired.get(j).copied())
+                .min()
+                .unwrap_or(usize::MAX),
+        };
+        while pending.front().is_some_and(|&i| i < bound) {
+            if let Some(i) = pending.pop_front() {
+                out.push(layer_change(old, new, LayerStatus::Removed, Some(i), None));
+            }
+        }
         match paired.get(&j) {
             Some(&i) => out.push(layer_change(
                 old,
@@ -284,6 +300,9 @@ fn flush_gap(
             )),
             None => out.push(layer_change(old, new, LayerStatus::Added, None, Some(j))),
         }
+    }
+    for i in pending {
+        out.push(layer_change(old, new, LayerStatus::Removed, Some(i), None));
     }
     gap_old.clear();
     gap_new.clear();

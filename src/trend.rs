@@ -284,6 +284,7 @@ pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
         .configure_mesh()
         .x_desc("record")
         .y_desc("MB")
+        .max_light_lines(1)
         .x_labels(n.clamp(2, 20))
         .x_label_formatter(&|x| format!("{x}"))
         .draw()

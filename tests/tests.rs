@@ -6,5 +6,7 @@ mod util;
 mod bad_input;
 mod check;
 mod corpus;
+mod diff;
 mod foundation;
 mod sample;
+mod trend;

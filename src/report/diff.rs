@@ -36,6 +36,15 @@ pub fn signed(delta: i64) -> String {
     }
 }
 
+/// `+2`, `-1`, `0`.
+fn count_change(d: i64) -> String {
+    if d == 0 {
+        "0".to_string()
+    } else {
+        format!("{d:+}")
+    }
+}
+
 /// `+1.2 MB (+3.4%)`, percent left out when the old value is 0.
 fn change(d: &Delta) -> String {
     match d.percent() {
@@ -122,8 +131,11 @@ fn text(d: &Diff) -> String {
     );
     let _ = writeln!(
         o,
-        "{:<12}  {:>9}  {:>9}  {:+}",
-        "secrets", t.secret_count.old, t.secret_count.new, t.secret_count.delta
+        "{:<12}  {:>9}  {:>9}  {}",
+        "secrets",
+        t.secret_count.old,
+        t.secret_count.new,
+        count_change(t.secret_count.delta)
     );
 
     let _ = writeln!(o, "\nLayers ({})", layer_counts(d));
@@ -237,7 +249,7 @@ fn severity(s: crate::analysis::Severity) -> String {
 
 fn finding_line(f: &FindingRef) -> String {
     format!(
-        "[{}] {} {}: {} (layer {}: {})",
+        "[{}] {} {}: {}; shipped by layer {} ({})",
         severity(f.severity),
         f.rule,
         human_bytes(f.bytes),
@@ -286,8 +298,10 @@ fn markdown(d: &Diff) -> String {
     );
     let _ = writeln!(
         o,
-        "| secrets | {} | {} | {:+} |",
-        t.secret_count.old, t.secret_count.new, t.secret_count.delta
+        "| secrets | {} | {} | {} |",
+        t.secret_count.old,
+        t.secret_count.new,
+        count_change(t.secret_count.delta)
     );
 
     let _ = writeln!(
