@@ -180,8 +180,35 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let old = load_report(&args.old, source)?;
-    let new = load_report(&args.new, source)?;
+    let (old, new) = if is_report_file(&args.old) || is_report_file(&args.new) {
+        (
+            load_report(&args.old, source)?,
+            load_report(&args.new, source)?,
+        )
+    } else {
+        // Two images: decode their shared layers once, all layers in parallel.
+        let opts = source.open_options();
+        let progress = StderrProgress::new();
+        let tty = std::io::stderr().is_terminal();
+        let p: &dyn Progress = if tty { &progress } else { &NoProgress };
+        let r = crate::analyze_references(&[&args.old, &args.new], &opts, p);
+        if tty {
+            progress.clear();
+        }
+        let mut both = r.map_err(|(n, e)| match e {
+            crate::Error::Source { .. } => anyhow::Error::new(e),
+            e => {
+                let which = if n == 0 { &args.old } else { &args.new };
+                anyhow::Error::new(e).context(format!("cannot analyse `{which}`"))
+            }
+        })?;
+        let new = both.pop().map(|a| report::json::Report::from_analysis(&a));
+        let old = both.pop().map(|a| report::json::Report::from_analysis(&a));
+        match (old, new) {
+            (Some(o), Some(n)) => (o, n),
+            _ => anyhow::bail!("internal: two images asked, fewer analysed"),
+        }
+    };
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
         &report::diff::render(&d, args.format),

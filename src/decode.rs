@@ -400,7 +400,7 @@ pub fn decode_image(
         .collect()
 }
 
-fn decode_one(
+pub(crate) fn decode_one(
     image: &Image,
     layer: &LayerBlob,
     progress: &dyn Progress,
@@ -422,7 +422,7 @@ fn decode_one(
     Ok(d)
 }
 
-fn layer_name(layer: &LayerBlob) -> String {
+pub(crate) fn layer_name(layer: &LayerBlob) -> String {
     layer
         .digest
         .clone()

@@ -360,3 +360,44 @@ fn corpus_apt_waste_to_pip_waste_share_layers() {
         run_diff(&apt_ref, &pip_ref, "json")
     );
 }
+
+#[test]
+fn shared_layers_decode_once_with_the_same_result() {
+    let p = pair();
+    let both = layersift::analyze_references(
+        &[&p.old, &p.new],
+        &layersift::source::OpenOptions::default(),
+        &layersift::decode::NoProgress,
+    )
+    .unwrap();
+    assert_eq!(both.len(), 2);
+    for (a, r) in both.iter().zip([&p.old, &p.new]) {
+        let alone = crate::util::analyze(r).unwrap();
+        assert_eq!(Report::from_analysis(a), Report::from_analysis(&alone));
+    }
+}
+
+#[test]
+fn a_corrupt_layer_names_its_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n) = (dir.path().join("old"), dir.path().join("new"));
+    std::fs::create_dir_all(&o).unwrap();
+    std::fs::create_dir_all(&n).unwrap();
+    let old = write(&old_image(), Format::OciLayout, &o);
+    let mut broken = new_image();
+    broken.layers[2].blob[20] ^= 0xff;
+    let new = write(&broken, Format::OciLayout, &n);
+    let out = bin()
+        .args(["diff", &old, &new])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with(&format!("error: cannot analyse `{new}`\n")),
+        "{err}"
+    );
+    assert!(err.contains("cannot decode layer 3"), "{err}");
+    assert!(out.stdout.is_empty());
+}
