@@ -219,6 +219,13 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
     let records = crate::trend::read(&args.file)?;
+    if records.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: `{}` has no records yet; `analyze --history` and `check --history` append them",
+            args.file.display()
+        );
+    }
     emit(&crate::trend::render_table(&records), None)?;
     if let Some(svg) = &args.svg {
         crate::trend::render_svg(&records, svg)?;
