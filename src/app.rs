@@ -150,11 +150,13 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     g.max_content = args.max_growth.or(g.max_content);
     g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
     g.max_waste = args.max_waste_growth.or(g.max_waste);
-    let baseline = match &args.baseline {
-        Some(b) => Some(load_report(b, source).context("cannot load the baseline")?),
-        None => None,
+    let (baseline, current) = match &args.baseline {
+        Some(b) => {
+            let (b, c) = load_pair(b, &args.image, source)?;
+            (Some(b), c)
+        }
+        None => (None, load_report(&args.image, source)?),
     };
-    let current = load_report(&args.image, source)?;
     if let Some(p) = &args.save_report {
         emit(&report::json::to_json(&current), Some(p))?;
     }
@@ -179,36 +181,41 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
+/// Loads a baseline (OLD) and a current (NEW) side: saved reports are read as they are; when
+/// both are images, their shared layers are decoded once and all layers in parallel.
+fn load_pair(
+    old: &str,
+    new: &str,
+    source: &SourceArgs,
+) -> anyhow::Result<(report::json::Report, report::json::Report)> {
+    if is_report_file(old) || is_report_file(new) {
+        return Ok((load_report(old, source)?, load_report(new, source)?));
+    }
+    let opts = source.open_options();
+    let progress = StderrProgress::new();
+    let tty = std::io::stderr().is_terminal();
+    let p: &dyn Progress = if tty { &progress } else { &NoProgress };
+    let r = crate::analyze_references(&[old, new], &opts, p);
+    if tty {
+        progress.clear();
+    }
+    let mut both = r.map_err(|(n, e)| match e {
+        crate::Error::Source { .. } => anyhow::Error::new(e),
+        e => {
+            let which = if n == 0 { old } else { new };
+            anyhow::Error::new(e).context(format!("cannot analyse `{which}`"))
+        }
+    })?;
+    let n = both.pop().map(|a| report::json::Report::from_analysis(&a));
+    let o = both.pop().map(|a| report::json::Report::from_analysis(&a));
+    match (o, n) {
+        (Some(o), Some(n)) => Ok((o, n)),
+        _ => anyhow::bail!("internal: two images asked, fewer analysed"),
+    }
+}
+
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let (old, new) = if is_report_file(&args.old) || is_report_file(&args.new) {
-        (
-            load_report(&args.old, source)?,
-            load_report(&args.new, source)?,
-        )
-    } else {
-        // Two images: decode their shared layers once, all layers in parallel.
-        let opts = source.open_options();
-        let progress = StderrProgress::new();
-        let tty = std::io::stderr().is_terminal();
-        let p: &dyn Progress = if tty { &progress } else { &NoProgress };
-        let r = crate::analyze_references(&[&args.old, &args.new], &opts, p);
-        if tty {
-            progress.clear();
-        }
-        let mut both = r.map_err(|(n, e)| match e {
-            crate::Error::Source { .. } => anyhow::Error::new(e),
-            e => {
-                let which = if n == 0 { &args.old } else { &args.new };
-                anyhow::Error::new(e).context(format!("cannot analyse `{which}`"))
-            }
-        })?;
-        let new = both.pop().map(|a| report::json::Report::from_analysis(&a));
-        let old = both.pop().map(|a| report::json::Report::from_analysis(&a));
-        match (old, new) {
-            (Some(o), Some(n)) => (o, n),
-            _ => anyhow::bail!("internal: two images asked, fewer analysed"),
-        }
-    };
+    let (old, new) = load_pair(&args.old, &args.new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
         &report::diff::render(&d, args.format),

@@ -270,6 +270,12 @@ fn growth_against_a_baseline() {
         out,
         "PASS  no-secrets          0 secrets found\nPASS  max-content-growth  +4.0 kB (+4000 B) [+4.00%] <= 5% of 100 kB (100000 B)\n"
     );
+    // The baseline may be the image itself: the same lines.
+    let (code, same, _) = run_check(
+        dir.path(),
+        &[&new_ref, "--baseline", &old_ref, "--max-growth", "5%"],
+    );
+    assert_eq!((code, same), (0, out));
     let (code, out, _) = run_check(
         dir.path(),
         &[&new_ref, "--baseline", b, "--max-growth", "3%"],
