@@ -401,3 +401,36 @@ fn a_corrupt_layer_names_its_image() {
     assert!(err.contains("cannot decode layer 3"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn report_files_add_up_to_visible_bytes() {
+    // `a` is deleted but its content stays visible through the hard link `b`.
+    let img = ImageBuilder::new()
+        .layer("COPY . /", |l| {
+            l.file("a", vec![1u8; 100])
+                .hardlink("b", "a")
+                .file("c", vec![2u8; 50])
+                .file("empty", Vec::new())
+        })
+        .layer("RUN rm /a", |l| l.whiteout("a"))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let r = write(&img, Format::OciLayout, dir.path());
+    let rep = Report::from_analysis(&crate::util::analyze(&r).unwrap());
+    let rows: Vec<(&str, u64, usize)> = rep
+        .files
+        .iter()
+        .map(|f| (f.path(), f.size(), f.layer()))
+        .collect();
+    assert_eq!(rows, vec![("/b", 100, 0), ("/c", 50, 0), ("/empty", 0, 0)]);
+    assert_eq!(rep.summary.visible_bytes, 150);
+
+    let Some(c) = corpus() else { return };
+    for name in ["edge", "pip-waste"] {
+        let rep = corpus_report(&c, name);
+        let sum: u64 = rep.files.iter().map(|f| f.size()).sum();
+        assert_eq!(sum, rep.summary.visible_bytes, "{name}");
+        assert!(rep.files.windows(2).all(|w| w[0].path() < w[1].path()));
+    }
+}

@@ -259,9 +259,17 @@ fn finding_line(f: &FindingRef) -> String {
     )
 }
 
-/// Escapes text for a markdown table cell.
+/// Escapes text for a code span in a markdown table cell.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('`', "'")
+}
+
+/// Escapes plain markdown text: no HTML, no table breaks.
+fn plain(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
 }
 
 fn markdown(d: &Diff) -> String {
@@ -387,8 +395,22 @@ fn markdown(d: &Diff) -> String {
         }
         let _ = writeln!(o, "\n**{title}**\n");
         for f in list {
-            let _ = writeln!(o, "- {}", cell(&finding_line(f)));
+            let _ = writeln!(o, "- {}", plain(&finding_line(f)));
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes() {
+        assert_eq!(cell("a|b`c"), "a\\|b'c");
+        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+        assert_eq!(signed(0), "0 B");
+        assert_eq!(signed(-1500), "-1.5 kB");
+        assert_eq!(count_change(2), "+2");
+    }
 }
