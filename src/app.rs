@@ -164,7 +164,11 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
     }
     let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
-    emit(&result.render(), None)?;
+    let out = match args.format {
+        crate::check::CheckFormat::Text => result.render(),
+        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name()),
+    };
+    emit(&out, None)?;
     let failed = result.failed();
     let _ = writeln!(
         std::io::stderr(),

@@ -8,7 +8,8 @@ use crate::report::human_bytes;
 use crate::report::json::Report;
 
 /// How a rule came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pass,
     Fail,
@@ -26,13 +27,27 @@ impl Outcome {
     }
 }
 
-/// One evaluated rule: its name, outcome, and `value op threshold` for people.
-#[derive(Debug, Clone, PartialEq)]
+/// One evaluated rule: its name, outcome, the numbers, and `value op threshold` for people.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RuleResult {
     pub rule: &'static str,
     pub outcome: Outcome,
+    /// The measured value: a ratio, bytes, a count, or for growth rules the change in bytes
+    /// (none when skipped).
+    pub value: Option<f64>,
+    /// The threshold in the same unit (for growth rules: the allowed change in bytes).
+    pub threshold: Option<f64>,
     /// `0.973 >= 0.950`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
     pub detail: String,
+}
+
+/// Output formats of `layersift check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One `PASS|FAIL|SKIP  rule  value op threshold` line per rule.
+    Text,
+    /// `{"schema_version", "passed", "failed", "config", "rules": [...]}`.
+    Json,
 }
 
 /// The outcome of every configured rule, in a fixed order.
@@ -51,6 +66,25 @@ impl CheckResult {
 
     pub fn passed(&self) -> bool {
         self.failed() == 0
+    }
+
+    /// The results as JSON; `config` says where the rules came from.
+    pub fn to_json(&self, config: &str) -> String {
+        #[derive(serde::Serialize)]
+        struct Wire<'a> {
+            schema_version: u32,
+            passed: bool,
+            failed: usize,
+            config: &'a str,
+            rules: &'a [RuleResult],
+        }
+        crate::report::json::to_json(&Wire {
+            schema_version: 1,
+            passed: self.passed(),
+            failed: self.failed(),
+            config,
+            rules: &self.rules,
+        })
     }
 
     /// One line per rule, names padded to one column.
@@ -96,6 +130,8 @@ fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
     RuleResult {
         rule,
         outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(value as f64),
+        threshold: Some(max as f64),
         detail: format!(
             "{} {} {}",
             bytes(value),
@@ -110,6 +146,8 @@ fn ratio_at_most(rule: &'static str, value: f64, max: f64) -> RuleResult {
     RuleResult {
         rule,
         outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(value),
+        threshold: Some(max),
         detail: format!("{value:.3} {} {max:.3}", if pass { "<=" } else { ">" }),
     }
 }
@@ -125,6 +163,8 @@ fn growth_rule(
         return Some(RuleResult {
             rule,
             outcome: Outcome::Skip,
+            value: None,
+            threshold: None,
             detail: format!("no baseline to compare with (limit {limit}; pass --baseline)"),
         });
     };
@@ -146,6 +186,8 @@ fn growth_rule(
     Some(RuleResult {
         rule,
         outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(delta as f64),
+        threshold: Some(allowed),
         detail: format!(
             "{} [{pct}] {} {threshold}",
             signed_bytes(delta),
@@ -164,6 +206,8 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
         rules.push(RuleResult {
             rule: "min-efficiency",
             outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+            value: Some(s.efficiency),
+            threshold: Some(min),
             detail: format!(
                 "{:.3} {} {min:.3}",
                 s.efficiency,
@@ -196,6 +240,8 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
         rules.push(RuleResult {
             rule: "no-secrets",
             outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
+            value: Some(n as f64),
+            threshold: Some(0.0),
             detail: format!("{n} {} found", if n == 1 { "secret" } else { "secrets" }),
         });
     }

@@ -112,6 +112,10 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SIZE|PERCENT", requires = "baseline", value_parser = Growth::parse)]
     pub max_waste_growth: Option<Growth>,
 
+    /// Output format of the rule results.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::check::CheckFormat::Text)]
+    pub format: crate::check::CheckFormat,
+
     /// Also write the checked image's JSON report to FILE (a baseline for later checks).
     #[arg(long, value_name = "FILE")]
     pub save_report: Option<PathBuf>,

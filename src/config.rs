@@ -157,6 +157,16 @@ pub enum Origin {
     Defaults,
 }
 
+impl Origin {
+    /// The file's path, or `defaults`.
+    pub fn name(&self) -> String {
+        match self {
+            Origin::Toml(p) | Origin::DiveCi(p) => p.display().to_string(),
+            Origin::Defaults => "defaults".to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

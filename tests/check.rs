@@ -445,3 +445,53 @@ fn check_reads_a_saved_report_and_saves_one() {
     assert_eq!(rep.files[0].path(), "/app/keep");
     assert_eq!(rep.files[0].size(), 4_000);
 }
+
+#[test]
+fn json_results() {
+    let (dir, r) = with_config("[check]\nmin_efficiency = 0.5\nmax_hidden_bytes = 10000\n");
+    let (code, out, _) = run_check(dir.path(), &[&r, "--format", "json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["failed"], 1);
+    assert_eq!(v["config"], "./layersift.toml");
+    let rules = v["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[0]["rule"], "min-efficiency");
+    assert_eq!(rules[0]["outcome"], "fail");
+    assert_eq!(rules[0]["value"], 4_000.0 / 14_000.0);
+    assert_eq!(rules[0]["threshold"], 0.5);
+    assert_eq!(rules[1]["rule"], "max-hidden-bytes");
+    assert_eq!(rules[1]["outcome"], "pass");
+    assert_eq!(rules[1]["value"], 10_000.0);
+    assert_eq!(rules[1]["threshold"], 10_000.0);
+    assert_eq!(rules[1]["detail"], "10.0 kB (10000 B) <= 10.0 kB (10000 B)");
+    assert_eq!(rules[2]["rule"], "no-secrets");
+    assert_eq!(rules[2]["value"], 0.0);
+}
+
+#[test]
+fn corpus_apt_waste_under_a_dive_ci() {
+    let Some(c) = crate::util::corpus() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".dive-ci"),
+        "rules:\n  lowestEfficiency: 0.95\n  highestWastedBytes: 20MB\n  highestUserWastedPercent: 0.20\n",
+    )
+    .unwrap();
+    let r = format!("oci:{}:apt-waste", c.join("oci").display());
+    let (code, out, _) = run_check(dir.path(), &[&r]);
+    assert_eq!(code, 1);
+    // The apt lists (87.3 MB) shipped in layer 1 and deleted in layer 3, and pkgcache.bin
+    // rewritten by layer 2: 127 421 674 of 344 808 736 content bytes are hidden.
+    assert_eq!(
+        out,
+        "FAIL  min-efficiency    0.630 < 0.950\n\
+         FAIL  max-hidden-bytes  127 MB (127421674 B) > 20.0 MB (20000000 B)\n\
+         FAIL  max-hidden-ratio  0.370 > 0.200\n\
+         PASS  no-secrets        0 secrets found\n"
+    );
+}
