@@ -74,6 +74,15 @@ fn step(l: &LayerChange, max: usize) -> String {
     }
 }
 
+/// A layer's size on the side it is on (OLD's for a removed layer).
+fn side_value(l: &LayerChange, v: &Delta) -> u64 {
+    if l.status == LayerStatus::Removed {
+        v.old
+    } else {
+        v.new
+    }
+}
+
 fn layer_counts(d: &Diff) -> String {
     let count = |s| d.layers.iter().filter(|l| l.status == s).count();
     format!(
@@ -141,22 +150,20 @@ fn text(d: &Diff) -> String {
     let _ = writeln!(o, "\nLayers ({})", layer_counts(d));
     let _ = writeln!(
         o,
-        "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  step",
-        "", "old", "new", "content", "change"
+        "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  step",
+        "", "old", "new", "content", "change", "blob", "change"
     );
     for l in &d.layers {
         let _ = writeln!(
             o,
-            "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {}",
+            "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  {}",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
-            human_bytes(if l.status == LayerStatus::Removed {
-                l.content_bytes.old
-            } else {
-                l.content_bytes.new
-            }),
+            human_bytes(side_value(l, &l.content_bytes)),
             signed(l.content_bytes.delta),
+            human_bytes(side_value(l, &l.compressed_bytes)),
+            signed(l.compressed_bytes.delta),
             step(l, 80)
         );
     }
@@ -319,21 +326,19 @@ fn markdown(d: &Diff) -> String {
     );
     let _ = writeln!(
         o,
-        "| | old | new | content | change | step |\n|---|---:|---:|---:|---:|---|"
+        "| | old | new | content | change | blob | change | step |\n|---|---:|---:|---:|---:|---:|---:|---|"
     );
     for l in &d.layers {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
-            human_bytes(if l.status == LayerStatus::Removed {
-                l.content_bytes.old
-            } else {
-                l.content_bytes.new
-            }),
+            human_bytes(side_value(l, &l.content_bytes)),
             signed(l.content_bytes.delta),
+            human_bytes(side_value(l, &l.compressed_bytes)),
+            signed(l.compressed_bytes.delta),
             cell(&step(l, 80))
         );
     }
