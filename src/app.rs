@@ -12,7 +12,7 @@ use anyhow::Context as _;
 
 use crate::cli::{AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs};
 use crate::decode::{NoProgress, Progress};
-use crate::report::{self, Format};
+use crate::report::{self, saved, Format};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
@@ -54,89 +54,10 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
     Ok(ExitCode::from(EXIT_OK))
 }
 
-/// Why a saved report could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportFileError {
-    #[error("cannot read report `{path}`")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("`{path}` is not a layersift JSON report")]
-    Parse {
-        path: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("report `{path}` has schema_version {found}; this layersift reads up to {supported}")]
-    Version {
-        path: String,
-        found: u32,
-        supported: u32,
-    },
-}
-
-impl ReportFileError {
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            ReportFileError::Read { .. } => "check the path".to_string(),
-            ReportFileError::Parse { .. } => {
-                "write reports with `layersift analyze IMAGE --format json -o FILE`".to_string()
-            }
-            ReportFileError::Version { .. } => {
-                "upgrade layersift, or write the report again with this version".to_string()
-            }
-        })
-    }
-}
-
-/// True when `arg` names a file that holds JSON (a saved report) rather than an image.
-pub fn is_report_file(arg: &str) -> bool {
-    use std::io::Read as _;
-    let path = std::path::Path::new(arg);
-    if !path.is_file() {
-        return false;
-    }
-    let mut head = [0u8; 64];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
-    head[..n]
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|&b| b == b'{')
-}
-
-/// Reads a saved JSON report.
-pub fn read_report(path: &str) -> Result<report::json::Report, ReportFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Read {
-        path: path.to_string(),
-        source,
-    })?;
-    // Check the version before the shape, so a newer report says so.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-        if let Some(found) = v.get("schema_version").and_then(|n| n.as_u64()) {
-            let found = u32::try_from(found).unwrap_or(u32::MAX);
-            if found > report::json::SCHEMA_VERSION {
-                return Err(ReportFileError::Version {
-                    path: path.to_string(),
-                    found,
-                    supported: report::json::SCHEMA_VERSION,
-                });
-            }
-        }
-    }
-    serde_json::from_str(&text).map_err(|source| ReportFileError::Parse {
-        path: path.to_string(),
-        source,
-    })
-}
-
 /// One side of a diff or check: a saved report as it is, or an image analysed into one.
 pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
-    if is_report_file(arg) {
-        Ok(read_report(arg)?)
+    if saved::is_report_file(arg) {
+        Ok(saved::read_report(arg)?)
     } else {
         let a = load(arg, source)?;
         Ok(report::json::Report::from_analysis(&a))
@@ -192,7 +113,7 @@ fn load_pair(
     new: &str,
     source: &SourceArgs,
 ) -> anyhow::Result<(report::json::Report, report::json::Report)> {
-    if is_report_file(old) || is_report_file(new) {
+    if saved::is_report_file(old) || saved::is_report_file(new) {
         return Ok((load_report(old, source)?, load_report(new, source)?));
     }
     let opts = source.open_options();
@@ -294,7 +215,7 @@ pub fn print_error(e: &anyhow::Error) {
         if let Some(te) = cause.downcast_ref::<crate::trend::TrendError>() {
             hint = hint.or_else(|| te.hint());
         }
-        if let Some(re) = cause.downcast_ref::<ReportFileError>() {
+        if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod json;
+pub mod saved;
 pub mod text;
 
 /// Output formats of `layersift analyze`.
