@@ -3,8 +3,9 @@
 
 pub mod diff;
 pub mod json;
-pub mod saved;
 pub mod text;
+
+pub mod saved;
 
 /// Output formats of `layersift analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
