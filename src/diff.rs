@@ -112,6 +112,9 @@ pub struct LayerChange {
     pub new_index: Option<usize>,
     /// The build step (NEW's, or OLD's for a removed layer).
     pub instruction: String,
+    /// OLD's build step, for a changed layer whose step was edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_instruction: Option<String>,
     pub diff_id: String,
     pub content_bytes: Delta,
     pub compressed_bytes: Delta,
@@ -207,8 +210,9 @@ fn side(r: &Report) -> Side {
 }
 
 /// Aligns layers: the longest common subsequence of diff_ids is shared; between two shared
-/// layers, a layer on each side with the same instruction is changed, the rest are removed
-/// (OLD) or added (NEW).
+/// layers, a layer on each side with the same instruction is changed (and, when no step
+/// matches but both sides have as many layers, they pair in order as edited steps), the rest
+/// are removed (OLD) or added (NEW).
 fn align_layers(old: &Report, new: &Report) -> Vec<LayerChange> {
     let a: Vec<&str> = old.layers.iter().map(|l| l.diff_id.as_str()).collect();
     let b: Vec<&str> = new.layers.iter().map(|l| l.diff_id.as_str()).collect();
@@ -269,6 +273,14 @@ fn flush_gap(
             paired.insert(j, i);
         }
     }
+    // An edited step (`RUN apt-get install curl` → `RUN apt-get install curl wget`): as many
+    // layers on each side and none with the same step, so they pair up in order.
+    if paired.is_empty() && gap_old.len() == gap_new.len() {
+        for (&i, &j) in gap_old.iter().zip(gap_new.iter()) {
+            used.insert(i);
+            paired.insert(j, i);
+        }
+    }
     // NEW's order; OLD's unpaired layers go where they stood: before the first NEW layer
     // that comes after them (as a unified diff puts deletions before additions).
     let mut pending: std::collections::VecDeque<usize> = gap_old
@@ -323,6 +335,10 @@ fn layer_change(
         old_index: i,
         new_index: j,
         instruction: main.map(|l| l.instruction.clone()).unwrap_or_default(),
+        old_instruction: match (lo, ln) {
+            (Some(o), Some(n)) if o.instruction != n.instruction => Some(o.instruction.clone()),
+            _ => None,
+        },
         diff_id: main.map(|l| l.diff_id.clone()).unwrap_or_default(),
         content_bytes: Delta::new(
             lo.map_or(0, |l| l.content_bytes),

@@ -434,3 +434,41 @@ fn report_files_add_up_to_visible_bytes() {
         assert!(rep.files.windows(2).all(|w| w[0].path() < w[1].path()));
     }
 }
+
+#[test]
+fn an_edited_step_is_a_changed_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (o, n) = (dir.path().join("old"), dir.path().join("new"));
+    std::fs::create_dir_all(&o).unwrap();
+    std::fs::create_dir_all(&n).unwrap();
+    let old = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", base_layer)
+        .layer("RUN apt-get install -y curl", |l| {
+            l.dir("usr/bin").file("usr/bin/curl", vec![1u8; 300])
+        })
+        .build()
+        .unwrap();
+    let new = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", base_layer)
+        .layer("RUN apt-get install -y curl wget", |l| {
+            l.dir("usr/bin")
+                .file("usr/bin/curl", vec![1u8; 300])
+                .file("usr/bin/wget", vec![2u8; 400])
+        })
+        .build()
+        .unwrap();
+    let d = diff_json(
+        &write(&old, Format::OciLayout, &o),
+        &write(&new, Format::OciLayout, &n),
+    );
+    assert_eq!(d.layers.len(), 2);
+    let l = &d.layers[1];
+    assert_eq!(l.status, LayerStatus::Changed);
+    assert_eq!(l.instruction, "RUN apt-get install -y curl wget");
+    assert_eq!(
+        l.old_instruction.as_deref(),
+        Some("RUN apt-get install -y curl")
+    );
+    assert_eq!(l.content_bytes.delta, 400);
+    assert_eq!(d.files.added[0].path, "/usr/bin/wget");
+}

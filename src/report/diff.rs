@@ -67,10 +67,14 @@ fn index(i: Option<usize>) -> String {
 }
 
 fn step(l: &LayerChange, max: usize) -> String {
-    if l.instruction.is_empty() {
+    let s = if l.instruction.is_empty() {
         "(no history)".to_string()
     } else {
         one_line(&l.instruction, max)
+    };
+    match &l.old_instruction {
+        Some(o) => format!("{s} (was: {})", one_line(o, max)),
+        None => s,
     }
 }
 
