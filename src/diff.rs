@@ -146,10 +146,15 @@ pub struct FileChanges {
     pub grown_bytes: u64,
     pub shrunk_count: usize,
     pub shrunk_bytes: u64,
+    /// Same size, different content (a rebuilt binary, an edited config).
+    pub changed_count: usize,
+    /// Their bytes (on each side).
+    pub changed_bytes: u64,
     pub added: Vec<FileChange>,
     pub removed: Vec<FileChange>,
     pub grown: Vec<FileChange>,
     pub shrunk: Vec<FileChange>,
+    pub changed: Vec<FileChange>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -442,6 +447,11 @@ fn files(old: &[FileRow], new: &[FileRow], limit: usize) -> FileChanges {
                 bytes: Delta::new(o.size(), f.size()),
                 layer: f.layer(),
             }),
+            Some(o) if o.content_id() != f.content_id() => c.changed.push(FileChange {
+                path: f.path().to_string(),
+                bytes: Delta::new(o.size(), f.size()),
+                layer: f.layer(),
+            }),
             Some(_) => {}
         }
     }
@@ -461,6 +471,15 @@ fn files(old: &[FileRow], new: &[FileRow], limit: usize) -> FileChanges {
     c.grown_bytes = sum(&c.grown);
     c.shrunk_count = c.shrunk.len();
     c.shrunk_bytes = sum(&c.shrunk);
+    c.changed_count = c.changed.len();
+    c.changed_bytes = c.changed.iter().map(|f| f.bytes.new).sum();
+    c.changed.sort_by(|x, y| {
+        y.bytes
+            .new
+            .cmp(&x.bytes.new)
+            .then_with(|| x.path.cmp(&y.path))
+    });
+    c.changed.truncate(limit);
     for v in [&mut c.added, &mut c.removed, &mut c.grown, &mut c.shrunk] {
         v.sort_by(|x, y| {
             y.bytes
@@ -540,7 +559,7 @@ mod tests {
 
     fn rows(v: &[(&str, u64)]) -> Vec<FileRow> {
         v.iter()
-            .map(|(p, s)| FileRow(p.to_string(), *s, 0))
+            .map(|(p, s)| FileRow(p.to_string(), *s, 0, format!("{s:016x}")))
             .collect()
     }
 

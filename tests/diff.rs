@@ -142,6 +142,7 @@ fn exact_deltas_between_fixtures() {
         vec![("/var/cache/c", 300, 800), ("/lib/x", 500, 600)]
     );
     assert_eq!(f.shrunk_count, 0);
+    assert_eq!(f.changed_count, 0);
 
     // /app +2000, /var/cache +500 (/var is all /var/cache), /lib +100 - 200 = -100.
     let dirs: Vec<(&str, i64)> = d
@@ -452,7 +453,7 @@ fn an_edited_step_is_a_changed_layer() {
         .layer("ADD rootfs.tar /", base_layer)
         .layer("RUN apt-get install -y curl wget", |l| {
             l.dir("usr/bin")
-                .file("usr/bin/curl", vec![1u8; 300])
+                .file("usr/bin/curl", vec![3u8; 300])
                 .file("usr/bin/wget", vec![2u8; 400])
         })
         .build()
@@ -471,4 +472,8 @@ fn an_edited_step_is_a_changed_layer() {
     );
     assert_eq!(l.content_bytes.delta, 400);
     assert_eq!(d.files.added[0].path, "/usr/bin/wget");
+    // curl was rebuilt at the same size: changed, not grown.
+    assert_eq!((d.files.changed_count, d.files.changed_bytes), (1, 300));
+    assert_eq!(d.files.changed[0].path, "/usr/bin/curl");
+    assert_eq!(d.files.grown_count, 0);
 }

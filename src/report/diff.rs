@@ -87,6 +87,15 @@ fn side_value(l: &LayerChange, v: &Delta) -> u64 {
     }
 }
 
+/// A file's change: signed bytes, or `= 300 B` for content changed at the same size.
+fn file_change(c: &FileChange) -> String {
+    if c.bytes.delta == 0 {
+        format!("= {}", human_bytes(c.bytes.new))
+    } else {
+        signed(c.bytes.delta)
+    }
+}
+
 fn layer_counts(d: &Diff) -> String {
     let count = |s| d.layers.iter().filter(|l| l.status == s).count();
     format!(
@@ -189,7 +198,7 @@ fn text(d: &Diff) -> String {
     let f = &d.files;
     let _ = writeln!(
         o,
-        "\nFiles: {} added ({}), {} removed ({}), {} grown ({}), {} shrunk ({})",
+        "\nFiles: {} added ({}), {} removed ({}), {} grown ({}), {} shrunk ({}), {} changed at the same size ({})",
         f.added_count,
         signed(i64::try_from(f.added_bytes).unwrap_or(i64::MAX)),
         f.removed_count,
@@ -198,16 +207,19 @@ fn text(d: &Diff) -> String {
         signed(i64::try_from(f.grown_bytes).unwrap_or(i64::MAX)),
         f.shrunk_count,
         signed(-i64::try_from(f.shrunk_bytes).unwrap_or(i64::MAX)),
+        f.changed_count,
+        human_bytes(f.changed_bytes),
     );
-    let lists: [(&str, &Vec<FileChange>); 4] = [
+    let lists: [(&str, &Vec<FileChange>); 5] = [
         ("added", &f.added),
         ("removed", &f.removed),
         ("grown", &f.grown),
         ("shrunk", &f.shrunk),
+        ("changed", &f.changed),
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(o, "  {what:<7}  {:>10}  {}", signed(c.bytes.delta), c.path);
+            let _ = writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path);
         }
     }
 
@@ -373,24 +385,20 @@ fn markdown(d: &Diff) -> String {
     let f = &d.files;
     let _ = writeln!(
         o,
-        "\n<details><summary>Files: {} added, {} removed, {} grown, {} shrunk</summary>\n",
-        f.added_count, f.removed_count, f.grown_count, f.shrunk_count
+        "\n<details><summary>Files: {} added, {} removed, {} grown, {} shrunk, {} changed</summary>\n",
+        f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
     );
     let _ = writeln!(o, "| | file | change |\n|---|---|---:|");
-    let lists: [(&str, &Vec<FileChange>); 4] = [
+    let lists: [(&str, &Vec<FileChange>); 5] = [
         ("added", &f.added),
         ("removed", &f.removed),
         ("grown", &f.grown),
         ("shrunk", &f.shrunk),
+        ("changed", &f.changed),
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(
-                o,
-                "| {what} | `{}` | {} |",
-                cell(&c.path),
-                signed(c.bytes.delta)
-            );
+            let _ = writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c));
         }
     }
     let _ = writeln!(o, "\n</details>");

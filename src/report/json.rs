@@ -20,15 +20,17 @@ pub struct Report {
     pub findings: Vec<crate::analysis::Finding>,
     pub suggestions: Vec<crate::analysis::Suggestion>,
     /// Every regular file visible in the final filesystem, sorted by path, as compact
-    /// `[path, size, layer]` rows. `layersift diff` reads them back for per-file and
-    /// per-directory deltas. Sizes add up to `summary.visible_bytes`.
+    /// `[path, size, layer, content id]` rows. `layersift diff` reads them back for per-file
+    /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
     #[serde(default)]
     pub files: Vec<FileRow>,
 }
 
-/// One visible regular file: `[path, content bytes, 0-based layer that put it there]`.
+/// One visible regular file: `[path, content bytes, 0-based layer that put it there,
+/// content id]`. The content id is 16 hex digits of the file's content hash: equal ids mean
+/// equal content (it identifies, it does not authenticate).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FileRow(pub String, pub u64, pub usize);
+pub struct FileRow(pub String, pub u64, pub usize, pub String);
 
 impl FileRow {
     /// Absolute path (`/usr/bin/curl`).
@@ -42,6 +44,10 @@ impl FileRow {
 
     pub fn layer(&self) -> usize {
         self.2
+    }
+
+    pub fn content_id(&self) -> &str {
+        &self.3
     }
 }
 
@@ -76,7 +82,12 @@ pub fn visible_files(a: &Analysis) -> Vec<FileRow> {
                     .and_then(|js| js.iter().find(|&&j| a.merged.fate(li, j).is_visible()))
                     .map_or(own, |&j| idx.path(j))
             };
-            rows.push(FileRow(format!("/{}", display_path(name)), e.size, li));
+            rows.push(FileRow(
+                format!("/{}", display_path(name)),
+                e.size,
+                li,
+                format!("{:016x}", (e.hash >> 64) as u64),
+            ));
         }
     }
     rows.sort_by(|x, y| x.0.cmp(&y.0));
