@@ -2,8 +2,9 @@
 //! JSON [`Report`]s (an image is first analysed into a report, so an image and its saved
 //! report give the same diff) and says how sizes moved: totals (content, compressed, waste),
 //! layers aligned by diff_id (shared, changed, added, removed, with their build steps), the
-//! directories that grew or shrank most, the files added, removed, grown, shrunk or changed at the same size, and the
-//! findings that are new or gone. Rendering lives in [`crate::report::diff`].
+//! directories that grew or shrank most, the files added, removed, grown, shrunk or changed
+//! at the same size, and the findings that are new or gone. Rendering lives in
+//! [`crate::report::diff`].
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
