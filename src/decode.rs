@@ -518,7 +518,7 @@ pub fn decode_image(
         .collect()
 }
 
-pub(crate) fn decode_one(
+fn decode_one(
     image: &Image,
     layer: &LayerBlob,
     progress: &dyn Progress,
@@ -540,7 +540,7 @@ pub(crate) fn decode_one(
     Ok(d)
 }
 
-pub(crate) fn layer_name(layer: &LayerBlob) -> String {
+fn layer_name(layer: &LayerBlob) -> String {
     layer
         .digest
         .clone()

@@ -72,49 +72,50 @@ pub fn analyze_references(
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    // One decode job per distinct blob; `slots[image][layer]` is its job.
-    let mut jobs: Vec<(usize, usize)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut slots: Vec<Vec<usize>> = Vec::new();
+    // Each distinct blob is decoded by the first image that has it: `owner[n][layer]` is
+    // (image, position in that image's own list of blobs to decode).
+    let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut own: Vec<Vec<usize>> = Vec::new();
+    let mut owner: Vec<Vec<(usize, usize)>> = Vec::new();
     for (n, image) in images.iter().enumerate() {
-        let mut s = Vec::new();
+        let (mut mine, mut from) = (Vec::new(), Vec::new());
         for (li, layer) in image.layers.iter().enumerate() {
-            let job = match layer.digest.as_ref().or(layer.diff_id.as_ref()) {
-                Some(key) => *seen.entry(key.clone()).or_insert_with(|| {
-                    jobs.push((n, li));
-                    jobs.len() - 1
-                }),
+            let key = layer.digest.as_ref().or(layer.diff_id.as_ref());
+            match key.and_then(|k| seen.get(k)) {
+                Some(&at) => from.push(at),
                 None => {
-                    jobs.push((n, li));
-                    jobs.len() - 1
+                    let at = (n, mine.len());
+                    if let Some(k) = key {
+                        seen.insert(k.clone(), at);
+                    }
+                    mine.push(li);
+                    from.push(at);
                 }
-            };
-            s.push(job);
+            }
         }
-        slots.push(s);
+        own.push(mine);
+        owner.push(from);
     }
-    let decoded: Vec<decode::DecodedLayer> = jobs
+    // All images at once; each decodes its own blobs in parallel.
+    let decoded: Vec<Vec<decode::DecodedLayer>> = images
         .par_iter()
-        .map(|&(n, li)| {
-            let layer = &images[n].layers[li];
-            progress.layer_started(li, layer.size);
-            let r = decode::decode_one(&images[n], layer, progress, li).map_err(|source| {
-                (
-                    n,
-                    Error::Layer(decode::LayerError {
-                        index: li,
-                        name: decode::layer_name(layer),
-                        source,
-                    }),
-                )
-            });
-            progress.layer_done(li);
-            r
+        .zip(&own)
+        .enumerate()
+        .map(|(n, (image, mine))| {
+            let mut only = image.clone();
+            only.layers = mine.iter().map(|&li| image.layers[li].clone()).collect();
+            decode::decode_image(&only, progress).map_err(|mut e| {
+                e.index = mine.get(e.index).copied().unwrap_or(e.index);
+                (n, Error::Layer(e))
+            })
         })
         .collect::<Result<_, _>>()?;
     Ok(images
         .iter()
-        .zip(slots)
-        .map(|(image, s)| Analysis::new(image, s.iter().map(|&j| decoded[j].clone()).collect()))
+        .zip(owner)
+        .map(|(image, from)| {
+            let layers = from.iter().map(|&(n, k)| decoded[n][k].clone()).collect();
+            Analysis::new(image, layers)
+        })
         .collect())
 }
