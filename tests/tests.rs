@@ -4,8 +4,11 @@
 mod util;
 
 mod bad_input;
+mod check;
 mod corpus;
+mod diff;
 mod foundation;
 mod podman;
 mod registry;
 mod sample;
+mod trend;
