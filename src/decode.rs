@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::analysis::secrets::{self, SecretHit};
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry, PathProblem};
 use crate::source::{hex, Image, LayerBlob, SourceError};
 
@@ -47,6 +48,8 @@ pub struct DecodedLayer {
     pub digest: String,
     /// `sha256:…` of the uncompressed tar.
     pub diff_id: String,
+    /// Secrets found in this layer's small text files (redacted), by entry index.
+    pub secrets: Vec<SecretHit>,
 }
 
 /// Why a layer could not be decoded.
@@ -158,7 +161,9 @@ enum Decompressor<R: BufRead> {
 impl<R: BufRead> Decompressor<R> {
     fn new(kind: Compression, r: R) -> io::Result<Self> {
         Ok(match kind {
-            Compression::Gzip => Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r))),
+            Compression::Gzip => {
+                Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+            }
             Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
             Compression::None => Decompressor::Plain(r),
         })
@@ -213,9 +218,14 @@ pub fn decode_layer(
     let mut archive = tar::Archive::new(Hashing::new(decomp, None));
     let mut index = LayerIndex::new();
     let mut buf = vec![0u8; BUF];
+    let mut scan = SecretScan {
+        scanner: secrets::scanner(),
+        content: Vec::new(),
+        hits: Vec::new(),
+    };
     for entry in archive.entries().map_err(classify)? {
         let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf)?;
+        index_entry(&mut index, &mut entry, &mut buf, &mut scan)?;
     }
     // Hash the rest of both streams (tar end-of-archive padding, trailing frames).
     let mut tar_stream = archive.into_inner();
@@ -251,7 +261,24 @@ pub fn decode_layer(
         uncompressed_size,
         digest,
         diff_id,
+        secrets: scan.hits,
     })
+}
+
+/// The secret-scan hook of the tar walk: small files' content is collected while it is
+/// hashed anyway, then handed to the scanner if it looks like text.
+struct SecretScan {
+    scanner: Option<&'static secrets::Scanner>,
+    content: Vec<u8>,
+    hits: Vec<SecretHit>,
+}
+
+impl SecretScan {
+    /// Should this file's content be collected? Small files only: credentials are small,
+    /// and this keeps the copy cheap.
+    fn wants(&self, size: u64) -> bool {
+        self.scanner.is_some() && size > 0 && size <= secrets::MAX_SCAN_BYTES
+    }
 }
 
 fn entry_kind(t: tar::EntryType) -> Option<EntryKind> {
@@ -274,6 +301,7 @@ fn index_entry<R: Read>(
     index: &mut LayerIndex,
     entry: &mut tar::Entry<'_, R>,
     buf: &mut [u8],
+    scan: &mut SecretScan,
 ) -> Result<(), DecodeError> {
     let header = entry.header();
     let Some(mut kind) = entry_kind(header.entry_type()) else {
@@ -329,7 +357,10 @@ fn index_entry<R: Read>(
         _ => Vec::new(),
     };
     let (mut size, mut hash) = (0, 0);
+    let mut scanned = false;
     if kind == EntryKind::File {
+        let mut collect = scan.wants(header.size().unwrap_or(u64::MAX));
+        scan.content.clear();
         let mut hasher = Xxh3::new();
         loop {
             let n = entry.read(buf).map_err(classify)?;
@@ -337,9 +368,17 @@ fn index_entry<R: Read>(
                 break;
             }
             hasher.update(&buf[..n]);
+            if collect {
+                if scan.content.is_empty() && !secrets::looks_like_text(&buf[..n]) {
+                    collect = false; // binary: keep hashing, stop collecting
+                } else if (scan.content.len() + n) as u64 <= secrets::MAX_SCAN_BYTES {
+                    scan.content.extend_from_slice(&buf[..n]);
+                }
+            }
             size += n as u64;
         }
         hash = hasher.digest128();
+        scanned = collect && !scan.content.is_empty();
     }
     // Whiteouts: `.wh.NAME` deletes NAME; `.wh..wh..opq` makes its directory opaque.
     let mut target = path.clone();
@@ -361,6 +400,11 @@ fn index_entry<R: Read>(
         link.clear();
         size = 0;
         hash = 0;
+    }
+    if scanned && kind == EntryKind::File {
+        if let Some(scanner) = scan.scanner {
+            scanner.scan_file(index.len(), &target, &scan.content, &mut scan.hits);
+        }
     }
     index.push(NewEntry {
         path: &target,

@@ -2,6 +2,7 @@
 //! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
 
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 /// Output formats of `layersift analyze`.
@@ -11,6 +12,8 @@ pub enum Format {
     Text,
     /// Every number, for machines (see docs/json-report.md).
     Json,
+    /// For a pull-request comment.
+    Markdown,
 }
 
 /// Renders an analysis in the given format.
@@ -18,6 +21,7 @@ pub fn render(a: &crate::Analysis, format: Format) -> String {
     match format {
         Format::Text => text::render(a),
         Format::Json => json::render(a),
+        Format::Markdown => markdown::render(a),
     }
 }
 
