@@ -306,15 +306,22 @@ impl Scanner {
         hits
     }
 
-    /// `text` with every secret part replaced by `[REDACTED]`.
+    /// `text` with every secret part replaced by `[REDACTED]`. Where two rules overlap, the
+    /// earlier (more specific) rule's span wins, as in [`Scanner::scan_text`].
     pub fn redact_text(&self, text: &str) -> String {
         let data = text.as_bytes();
         let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut matched: Vec<(usize, usize)> = Vec::new();
         for (i, r) in RULES.iter().enumerate() {
             if !r.files.is_empty() {
                 continue;
             }
             for caps in self.compiled[i].captures_iter(data) {
+                let Some(m) = caps.get(0) else { continue };
+                if matched.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
+                    continue;
+                }
+                matched.push((m.start(), m.end()));
                 let (s, e) = secret_span(&caps);
                 if s < e {
                     spans.push((s, e));
@@ -631,6 +638,10 @@ mod tests {
         assert_eq!(
             r,
             "RUN TOKEN=[REDACTED] ./install.sh && curl -H ghp_[REDACTED] x"
+        );
+        assert_eq!(
+            s.redact_text("APP_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+            "APP_TOKEN=ghp_[REDACTED]"
         );
         let hits = s.scan_text("APP_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB");
         assert_eq!(hits.len(), 1);

@@ -73,12 +73,35 @@ fn run_snippet(commands: &[String]) -> String {
     s
 }
 
-/// Inserts `flag` after every occurrence of `verb` in `cmd` that lacks it.
+/// Inserts `flag` after every occurrence of `verb` in `cmd` and the options that follow it
+/// (`apt-get install -y x` → `apt-get install -y FLAG x`), unless `cmd` already has it.
 fn add_flag(cmd: &str, verb: &str, flag: &str) -> String {
     if cmd.contains(flag) {
         return cmd.to_string();
     }
-    cmd.replace(verb, &format!("{verb} {flag}"))
+    let mut out = String::with_capacity(cmd.len() + flag.len() + 1);
+    let mut rest = cmd;
+    while let Some(at) = rest.find(verb) {
+        let after = at + verb.len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // Keep the options that directly follow the verb before the flag.
+        loop {
+            let trimmed = rest.trim_start();
+            let ws = rest.len() - trimmed.len();
+            if ws > 0 && trimmed.starts_with('-') {
+                let word = trimmed.find(char::is_whitespace).unwrap_or(trimmed.len());
+                out.push_str(&rest[..ws + word]);
+                rest = &rest[ws + word..];
+            } else {
+                break;
+            }
+        }
+        out.push(' ');
+        out.push_str(flag);
+    }
+    out.push_str(rest);
+    out
 }
 
 struct Builder<'a> {
@@ -807,6 +830,18 @@ mod tests {
         assert_eq!(
             add_flag("pip install x", "pip install", "--no-cache-dir"),
             "pip install --no-cache-dir x"
+        );
+        assert_eq!(
+            add_flag(
+                "apt-get install -y -q curl && apt-get install git",
+                "apt-get install",
+                "--no-install-recommends"
+            ),
+            "apt-get install -y -q --no-install-recommends curl && apt-get install --no-install-recommends git"
+        );
+        assert_eq!(
+            add_flag("apk add", "apk add", "--no-cache"),
+            "apk add --no-cache"
         );
         assert_eq!(mode_of("chmod -R g+w /x"), "<octal mode for g+w>");
         assert_eq!(mode_of("chmod -R 755 /x"), "755");
