@@ -722,3 +722,49 @@ fn corpus_edge_hidden_findings_match_the_recipe() {
     );
     assert_eq!(a.secrets().count(), 0);
 }
+
+#[test]
+fn layers_map_to_non_empty_history_steps_in_dockerfile_form() {
+    // Steps as docker classic, buildkit (with build args), buildah and kaniko record them,
+    // with empty-layer steps in between.
+    let img = ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", base)
+        .empty_layer_step("/bin/sh -c #(nop)  CMD [\"bash\"]")
+        .empty_layer_step("ARG V=1 # buildkit")
+        .layer("RUN |1 V=1 /bin/sh -c apt-get update # buildkit", |l| {
+            l.file("var/lib/apt/lists/x_Packages", vec![b'p'; 900])
+        })
+        .empty_layer_step("ENV A=b")
+        .layer("/bin/sh -c #(nop) COPY dir:77ab in /app/ ", |l| {
+            l.file("app/tmp.log", "x").file("tmp/t", vec![b't'; 10])
+        })
+        .layer("RUN rm -rf /var/lib/apt/lists/*", |l| {
+            l.whiteout("var/lib/apt/lists/x_Packages")
+        })
+        .build()
+        .unwrap();
+    let a = run(&img);
+    let steps: Vec<&str> = a
+        .layers
+        .iter()
+        .map(|l| l.step.instruction.as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "ADD file:3a2b in /",
+            "RUN apt-get update",
+            "COPY dir:77ab in /app/",
+            "RUN rm -rf /var/lib/apt/lists/*"
+        ]
+    );
+    let removed = find(&a, "hidden.removed", 1);
+    assert_eq!(removed.instruction, "RUN apt-get update");
+    assert_eq!(
+        find(&a, "temp.tmp", 2).instruction,
+        "COPY dir:77ab in /app/"
+    );
+    let s = suggestion(&a, "merge-apt-steps", 1);
+    assert_eq!(s.instruction, "RUN apt-get update");
+    assert_eq!(s.layers, [1, 3]);
+}
