@@ -79,43 +79,35 @@ pub struct Analysis {
 
 impl Analysis {
     /// Builds the analysis of an image from its decoded layers (in manifest order).
-    pub fn new(image: &Image, mut decoded: Vec<DecodedLayer>) -> Analysis {
+    pub fn new(image: &Image, decoded: Vec<DecodedLayer>) -> Analysis {
         // Secrets never leave the model: redact the config (ENV, history) before use.
         let config = secrets::redact_config(&image.config);
         let steps = history::steps_for_layers(&config, decoded.len());
-        let secret_hits: Vec<Vec<secrets::SecretHit>> = decoded
-            .iter_mut()
-            .map(|d| std::mem::take(&mut d.secrets))
-            .collect();
-        let indexes: Vec<LayerIndex> = decoded
-            .iter_mut()
-            .map(|d| std::mem::take(&mut d.index))
-            .collect();
-        let refs: Vec<&LayerIndex> = indexes.iter().collect();
-        let merged = merge(&refs);
-        let splits = byte_splits(&refs, &merged);
-        let mut totals = ByteSplit::default();
-        for s in &splits {
-            totals.add(s);
-        }
-        let layers: Vec<LayerInfo> = decoded
-            .into_iter()
-            .enumerate()
-            .zip(&image.layers)
-            .zip(steps)
-            .zip(splits)
-            .map(|((((i, d), blob), step), bytes)| LayerInfo {
+        let mut indexes = Vec::with_capacity(decoded.len());
+        let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
+        let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
+        for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
+            layers.push(LayerInfo {
                 digest: d.digest,
                 diff_id: d.diff_id,
                 media_type: blob.media_type.clone(),
                 compression: d.compression,
                 compressed_size: d.compressed_size,
                 uncompressed_size: d.uncompressed_size,
-                entries: indexes.get(i).map_or(0, LayerIndex::len),
+                entries: d.index.len(),
                 step,
-                bytes,
-            })
-            .collect();
+                bytes: ByteSplit::default(),
+            });
+            indexes.push(d.index);
+            secret_hits.push(d.secrets);
+        }
+        let refs: Vec<&LayerIndex> = indexes.iter().collect();
+        let merged = merge(&refs);
+        let mut totals = ByteSplit::default();
+        for (layer, split) in layers.iter_mut().zip(byte_splits(&refs, &merged)) {
+            totals.add(&split);
+            layer.bytes = split;
+        }
         let mut findings = hidden::findings(&indexes, &merged, &layers);
         let (avoidable, claimed) = avoidable::findings(&indexes, &merged, &layers);
         findings.extend(avoidable);
