@@ -93,5 +93,5 @@ fn plural(n: usize) -> String {
 }
 
 fn short(s: &str) -> String {
-    crate::report::text::one_line(s, 60)
+    super::one_line(s, 60)
 }

@@ -21,6 +21,19 @@ use crate::source::{Image, Platform, Transport};
 pub use findings::{Category, Finding, Severity, Suggestion};
 pub use history::Step;
 
+/// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
+/// quote a build step).
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
+
 /// Facts about the analysed image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageInfo {

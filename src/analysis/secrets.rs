@@ -186,16 +186,6 @@ pub fn scanner() -> Option<&'static Scanner> {
     SCANNER.get_or_init(|| Scanner::new().ok()).as_ref()
 }
 
-/// Is `path` (a normalised layer path) a file any rule must look at whatever its size
-/// class? Such names are always scanned when they are text.
-pub fn is_credential_file(path: &[u8]) -> bool {
-    let name = crate::index::file_name(path);
-    is_env_file(name)
-        || RULES
-            .iter()
-            .any(|r| r.files.iter().any(|f| name_matches(name, f)))
-}
-
 fn is_env_file(name: &[u8]) -> bool {
     name == b".env" || name.starts_with(b".env.")
 }
@@ -515,7 +505,7 @@ pub fn findings(
                 title: format!(
                     "{} in build step `{}`: recorded in the image history",
                     RULES[hit.rule].what,
-                    crate::report::text::one_line(&step, 60)
+                    super::one_line(&step, 60)
                 ),
                 layer,
                 instruction: instruction(layer),
@@ -635,9 +625,8 @@ mod tests {
         assert!(scan("app/README", "DB_PASSWORD=correcthorse\n").is_empty());
         // Binary content is skipped.
         assert!(scan("x", "\0ghp_0123456789abcdefghijklmnopqrstuvwxyzAB").is_empty());
-        assert!(is_credential_file(b"home/u/.npmrc"));
-        assert!(is_credential_file(b"srv/.env.production"));
-        assert!(!is_credential_file(b"srv/env"));
+        assert!(is_env_file(b".env.production"));
+        assert!(!is_env_file(b"env"));
     }
 
     #[test]

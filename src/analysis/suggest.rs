@@ -385,7 +385,7 @@ fn apt(b: &mut Builder<'_>) {
 
 /// Other package caches: the package manager's own flag, or a cache mount.
 fn caches(b: &mut Builder<'_>) {
-    let mut groups: BTreeMap<(usize, FixKey), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, Fix), Vec<usize>> = BTreeMap::new();
     for (i, f) in b.free() {
         if f.category != Category::PackageCache {
             continue;
@@ -398,9 +398,9 @@ fn caches(b: &mut Builder<'_>) {
         else {
             continue;
         };
-        groups.entry((f.layer, FixKey(fix))).or_default().push(i);
+        groups.entry((f.layer, fix)).or_default().push(i);
     }
-    for ((layer, FixKey(fix)), ids) in groups {
+    for ((layer, fix), ids) in groups {
         let Some(l) = b.layer(layer) else { continue };
         let cmd = command(l).to_string();
         let run = is_run(l);
@@ -415,7 +415,6 @@ fn caches(b: &mut Builder<'_>) {
                         "pip3 install",
                         "--no-cache-dir"
                     )
-                    .replace("--no-cache-dir --no-cache-dir", "--no-cache-dir")
                 ),
             ),
             Fix::Npm if run => (
@@ -483,10 +482,6 @@ fn caches(b: &mut Builder<'_>) {
         b.push(rule, title, layer, None, snippet, ids);
     }
 }
-
-/// Sortable wrapper for grouping by fix.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-struct FixKey(Fix);
 
 /// The deepest directory common to the findings' evidence paths.
 fn cache_dir(b: &Builder<'_>, ids: &[usize]) -> String {
@@ -559,7 +554,7 @@ fn same_content(b: &mut Builder<'_>) {
                 {
                     format!(
                         "Use `COPY --chmod/--chown` instead of a separate `{}` layer",
-                        crate::report::text::one_line(&hcmd, 40)
+                        super::one_line(&hcmd, 40)
                     )
                 } else {
                     "Change modes and owners in the step that creates the files, not in a later layer"
@@ -576,7 +571,7 @@ fn same_content(b: &mut Builder<'_>) {
         if metadata_only {
             snippet.push_str(&format!(
                 "\n# and drop: {}",
-                crate::report::text::one_line(&hider.step.instruction, 80)
+                super::one_line(&hider.step.instruction, 80)
             ));
         }
         b.push(rule, title, by, None, snippet, ids);

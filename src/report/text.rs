@@ -161,14 +161,4 @@ pub fn finding_size(f: &Finding) -> String {
     }
 }
 
-/// Collapses whitespace and cuts to `max` characters with an ellipsis.
-pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
+pub use crate::analysis::one_line;
