@@ -768,3 +768,54 @@ fn layers_map_to_non_empty_history_steps_in_dockerfile_form() {
     assert_eq!(s.instruction, "RUN apt-get update");
     assert_eq!(s.layers, [1, 3]);
 }
+
+#[test]
+fn secret_suggestions_name_the_env_instruction_or_the_step() {
+    let a = run(&secret_image());
+    let env = a
+        .suggestions
+        .iter()
+        .find(|s| s.instruction == "ENV API_TOKEN")
+        .unwrap();
+    assert!(env
+        .snippet
+        .contains("--mount=type=secret,id=api_token,env=API_TOKEN"));
+    let cmd = a
+        .suggestions
+        .iter()
+        .find(|s| s.rule == "secret-mount" && s.instruction.starts_with("RUN GITHUB_TOKEN"))
+        .unwrap();
+    assert_eq!(
+        cmd.instruction,
+        "RUN GITHUB_TOKEN=ghp_[REDACTED] ./fetch.sh"
+    );
+}
+
+#[test]
+fn heavy_toolchains_and_docs_get_multi_stage_and_nodoc_suggestions() {
+    let img = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", base)
+        .layer("RUN apt-get install -y --no-install-recommends gcc", |l| {
+            l.file("usr/lib/gcc/x86_64-linux-gnu/12/cc1", vec![b'g'; 1_200_000])
+                .file("usr/share/doc/gcc/changelog.gz", vec![b'd'; 1_100_000])
+                .dir("var/lib/apt/lists")
+        })
+        .build()
+        .unwrap();
+    let a = run(&img);
+    let ms = suggestion(&a, "multi-stage", 1);
+    assert_eq!(ms.saves_bytes, 1_200_000);
+    assert!(ms
+        .snippet
+        .starts_with("FROM <build image> AS build\nRUN apt-get install"));
+    assert!(ms.snippet.contains("COPY --from=build"));
+    let nodoc = suggestion(&a, "exclude-docs", 1);
+    assert_eq!(nodoc.saves_bytes, 1_100_000);
+    assert!(nodoc.snippet.contains("path-exclude /usr/share/doc/*"));
+    assert!(nodoc
+        .snippet
+        .contains("path-include /usr/share/doc/*/copyright"));
+    // Optional bytes are reported but are not savings.
+    assert_eq!(a.potential_savings(), 0);
+    assert_eq!(a.optional_bytes(), 2_300_000);
+}

@@ -262,10 +262,12 @@ fn secrets(b: &mut Builder<'_>) {
                  <the command that needs it>\n\
                  # and at run time: docker run -e {var} …"
             );
+            // For ENV: the ENV instruction (redacted); for a command: the layer's own step.
             instruction = f
                 .detail
-                .clone()
-                .map(|d| d.split_once(": ").map_or(d.clone(), |(a, _)| a.to_string()));
+                .as_deref()
+                .filter(|d| d.starts_with("ENV "))
+                .map(|d| d.split_once(": ").map_or(d, |(a, _)| a).to_string());
         }
         let layer = f.layer;
         b.push("secret-mount", title, layer, instruction, snippet, ids);
