@@ -5,6 +5,9 @@ mod util;
 
 mod analysis;
 mod bad_input;
+mod check;
 mod corpus;
+mod diff;
 mod foundation;
 mod sample;
+mod trend;
