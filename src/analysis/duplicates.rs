@@ -76,7 +76,7 @@ pub fn findings(
                     "{n} extra cop{} of `{kept}` (byte-identical)",
                     if n == 1 { "y" } else { "ies" }
                 ),
-                Some(format!("same content as `{kept}`, which is kept")),
+                Some(format!("kept copy: `{kept}`")),
             ));
         } else {
             let p = pooled.entry(li).or_insert_with(|| (FileSet::new(), 0));
@@ -93,7 +93,12 @@ pub fn findings(
             bytes,
             n,
             paths,
-            format!("{n} small files duplicate {group_count} others byte for byte"),
+            format!(
+                "{n} small file{} repeat{} {group_count} other file{} byte for byte",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+                if group_count == 1 { "" } else { "s" }
+            ),
             None,
         ));
     }

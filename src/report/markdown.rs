@@ -108,8 +108,13 @@ pub fn render(a: &Analysis) -> String {
             let _ = writeln!(out);
             let _ = writeln!(
                 out,
-                "…and {} more findings (see `layersift analyze --format json`).",
-                a.findings.len() - MAX_FINDINGS
+                "…and {} more finding{} (see `layersift analyze --format json`).",
+                a.findings.len() - MAX_FINDINGS,
+                if a.findings.len() - MAX_FINDINGS == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             );
         }
     }
