@@ -338,6 +338,11 @@ fn fixture_pair(dir: &Path) -> (PathBuf, PathBuf, String) {
             l.dir("etc")
                 .file("etc/os-release", "ID=test\n")
                 .file("usr/lib/big.bin", vec![7u8; 300_000])
+                .file(
+                    "root/.ssh/id_rsa",
+                    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n\
+                     -----END RSA PRIVATE KEY-----\n",
+                )
         })
     };
     let a = base(ImageBuilder::new()).build().unwrap();
@@ -368,6 +373,10 @@ fn cache_serves_second_runs_and_shared_layers_and_refetches_damage() {
     let b_ref = format!("docker://{}/b:1", reg.host());
 
     let first = report(home.path(), &a_ref, &cache_arg);
+    assert!(
+        first.to_string().contains("root/.ssh/id_rsa"),
+        "the key is found: {first}"
+    );
     let gets = reg.blob_gets();
     assert_eq!(gets.len(), 2, "config and one layer: {gets:?}");
 

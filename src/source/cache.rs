@@ -4,8 +4,9 @@
 //!
 //! Layout under the cache directory (`$XDG_CACHE_HOME/layersift`, `--cache-dir`):
 //! `v1/blobs/sha256/<hex>` holds blobs exactly as the registry served them;
-//! `v1/layers/sha256/<hex>` holds a decoded layer (sizes, digests and its
-//! [`LayerIndex`]) keyed by its blob digest; `v1/tmp/` holds entries being written.
+//! `v1/layers/sha256/<hex>` holds a decoded layer (sizes, digests, the secrets found in its
+//! files under a fingerprint of the rule table, and its [`LayerIndex`]) keyed by its blob
+//! digest; `v1/tmp/` holds entries being written.
 //!
 //! Crash safety: every entry is written to a temporary file and renamed into place, so a
 //! reader sees a whole entry or none; a downloaded blob is renamed into place only after
@@ -27,10 +28,11 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::{digest_hex, hex, SourceError};
+use crate::analysis::secrets::{rules_fingerprint, SecretHit};
 use crate::decode::{Compression, DecodedLayer};
 use crate::index::LayerIndex;
 
-const LAYER_MAGIC: &[u8; 8] = b"LSLAYER1";
+const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
@@ -325,6 +327,15 @@ fn encode_layer_entry(d: &DecodedLayer) -> Vec<u8> {
     out.extend_from_slice(&d.uncompressed_size.to_le_bytes());
     put_str(&mut out, &d.digest);
     put_str(&mut out, &d.diff_id);
+    // Secret hits name rules by position: valid only under the same rule table.
+    out.extend_from_slice(&rules_fingerprint().to_le_bytes());
+    out.extend_from_slice(&(d.secrets.len() as u32).to_le_bytes());
+    for hit in &d.secrets {
+        out.extend_from_slice(&(hit.entry as u64).to_le_bytes());
+        out.extend_from_slice(&(hit.rule as u64).to_le_bytes());
+        out.extend_from_slice(&(hit.line as u64).to_le_bytes());
+        put_str(&mut out, &hit.redacted);
+    }
     out.extend_from_slice(&index);
     let sum = xxh3_128(&out);
     out.extend_from_slice(&sum.to_le_bytes());
@@ -348,7 +359,30 @@ fn decode_layer_entry(bytes: &[u8]) -> Option<DecodedLayer> {
     let (uncompressed, rest) = rest.split_at_checked(8)?;
     let (digest, rest) = take_str(rest)?;
     let (diff_id, rest) = take_str(rest)?;
+    let (fingerprint, rest) = take_u64(rest)?;
+    if fingerprint != rules_fingerprint() {
+        return None;
+    }
+    let (count, mut rest) = rest.split_at_checked(4)?;
+    let count = u32::from_le_bytes(count.try_into().ok()?);
+    let mut secrets = Vec::new();
+    for _ in 0..count {
+        let (entry, r) = take_u64(rest)?;
+        let (rule, r) = take_u64(r)?;
+        let (line, r) = take_u64(r)?;
+        let (redacted, r) = take_str(r)?;
+        rest = r;
+        secrets.push(SecretHit {
+            entry: usize::try_from(entry).ok()?,
+            rule: usize::try_from(rule).ok()?,
+            line: usize::try_from(line).ok()?,
+            redacted,
+        });
+    }
     let index = LayerIndex::from_bytes(rest).ok()?;
+    if secrets.iter().any(|h| h.entry >= index.len()) {
+        return None;
+    }
     Some(DecodedLayer {
         index,
         compression,
@@ -356,7 +390,13 @@ fn decode_layer_entry(bytes: &[u8]) -> Option<DecodedLayer> {
         uncompressed_size: u64::from_le_bytes(uncompressed.try_into().ok()?),
         digest,
         diff_id,
+        secrets,
     })
+}
+
+fn take_u64(b: &[u8]) -> Option<(u64, &[u8])> {
+    let (v, rest) = b.split_at_checked(8)?;
+    Some((u64::from_le_bytes(v.try_into().ok()?), rest))
 }
 
 fn take_str(b: &[u8]) -> Option<(String, &[u8])> {
@@ -391,6 +431,12 @@ mod tests {
             uncompressed_size: 2048,
             digest: format!("sha256:{}", "a".repeat(64)),
             diff_id: format!("sha256:{}", "b".repeat(64)),
+            secrets: vec![SecretHit {
+                entry: 0,
+                rule: 3,
+                line: 2,
+                redacted: "token=[REDACTED]".to_string(),
+            }],
         }
     }
 
@@ -413,6 +459,7 @@ mod tests {
             (Compression::Gzip, 100, 2048)
         );
         assert_eq!(back.diff_id, d.diff_id);
+        assert_eq!(back.secrets, d.secrets);
 
         let path = cache.layer_path(&d.digest).unwrap();
         let mut bytes = fs::read(&path).unwrap();
