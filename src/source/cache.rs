@@ -32,6 +32,9 @@ use crate::analysis::secrets::{rules_fingerprint, SecretHit};
 use crate::decode::{Compression, DecodedLayer};
 use crate::index::LayerIndex;
 
+/// Format and meaning of layer entries. Bump it whenever decode's output for the same blob
+/// changes (what is indexed, how contents are hashed): older entries then become misses.
+/// Changes to the secret rules need no bump; entries carry the rules' fingerprint.
 const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
