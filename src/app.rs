@@ -23,7 +23,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let opts = cli.source.open_options();
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
+        Some(Command::Explore(args)) => explore(&args.image, &cli.source),
         None => match cli.image {
+            Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
@@ -42,6 +44,17 @@ fn analyze(args: &AnalyzeArgs, source: &crate::cli::SourceArgs) -> anyhow::Resul
     let analysis = load(&args.image, source)?;
     let out = report::render(&analysis, args.format);
     emit(&out, args.output.as_deref())?;
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Opens the terminal UI; it needs a terminal on stdout.
+fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
+        );
+    }
+    crate::tui::run(image, source)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 

@@ -31,6 +31,14 @@ pub struct Cli {
 pub enum Command {
     /// Analyse an image and print a report.
     Analyze(AnalyzeArgs),
+    /// Explore an image in the terminal UI (layers, file trees, waste, suggestions).
+    Explore(ExploreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The image to explore.
+    pub image: String,
 }
 
 /// How to reach and pick the image.

@@ -158,7 +158,9 @@ enum Decompressor<R: BufRead> {
 impl<R: BufRead> Decompressor<R> {
     fn new(kind: Compression, r: R) -> io::Result<Self> {
         Ok(match kind {
-            Compression::Gzip => Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r))),
+            Compression::Gzip => {
+                Decompressor::Gzip(Box::new(flate2::bufread::MultiGzDecoder::new(r)))
+            }
             Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
             Compression::None => Decompressor::Plain(r),
         })

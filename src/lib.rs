@@ -16,6 +16,7 @@ pub mod index;
 pub mod merge;
 pub mod report;
 pub mod source;
+pub mod tui;
 
 pub use analysis::Analysis;
 pub use error::Error;
