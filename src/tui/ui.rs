@@ -32,7 +32,7 @@ pub fn areas(size: Rect, layers: usize, _editing: bool) -> Areas {
     let layers_h = u16::try_from(layers + 3).unwrap_or(u16::MAX);
     if size.width >= 110 {
         let [left, tree] =
-            Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)])
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(main);
         let lh = layers_h.min(left.height * 2 / 5).max(4);
         let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(left);
@@ -335,20 +335,23 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     if let Some(l) = an.layers.get(app.layer) {
         out.push(Line::styled(
-            format!("Layer {} of {}", app.layer, an.layers.len()),
-            Style::new().add_modifier(Modifier::BOLD),
-        ));
-        out.push(kv("Digest", l.digest.clone()));
-        out.push(kv(
-            "Size",
             format!(
-                "{} content, {} compressed ({:?}), {} entries",
+                "Layer {} of {} · {} · {} compressed ({}) · {} entries",
+                app.layer,
+                an.layers.len(),
                 human_bytes(l.bytes.content),
                 human_bytes(l.compressed_size),
-                l.compression,
+                format!("{:?}", l.compression).to_lowercase(),
                 l.entries
             ),
+            Style::new().add_modifier(Modifier::BOLD),
         ));
+        let cmd = if l.step.instruction.is_empty() {
+            "(no history)".to_string()
+        } else {
+            l.step.instruction.clone()
+        };
+        out.push(Line::raw(cmd));
         out.push(kv(
             "Hidden",
             format!(
@@ -359,13 +362,7 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
                 human_bytes(l.bytes.removed)
             ),
         ));
-        out.push(Span::styled("Command", Style::new().fg(ACCENT)).into());
-        let cmd = if l.step.created_by.is_empty() {
-            "(no history)".to_string()
-        } else {
-            l.step.instruction.clone()
-        };
-        out.push(Line::raw(cmd));
+        out.push(kv("Digest", l.digest.clone()));
         out.push(Line::raw(""));
     }
     let t = &an.totals;
