@@ -1,0 +1,227 @@
+//! Bad input: every broken image gives `error: …` with a cause and exit code 2, never a
+//! panic. Each case builds the exact breakage with the fixture builder.
+
+use layersift::fixture::{self, Compression, Format, ImageBuilder};
+use predicates::prelude::*;
+use tempfile::TempDir;
+
+use crate::util::bin;
+
+fn small(c: Compression) -> fixture::BuiltImage {
+    ImageBuilder::new()
+        .compression(c)
+        .layer("RUN one", |l| {
+            l.file("a/one", vec![b'1'; 4000])
+                .file("a/two", vec![b'2'; 4000])
+        })
+        .layer("RUN two", |l| l.file("b", vec![b'3'; 10]))
+        .build()
+        .unwrap()
+}
+
+/// Runs `analyze` and checks the error contract; returns stderr.
+fn fails(reference: &str, needle: &str) -> String {
+    let out = bin()
+        .args(["analyze", reference])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(needle))
+        .stderr(predicate::str::contains("panicked").not());
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+fn layout(img: &fixture::BuiltImage, dir: &TempDir) -> String {
+    let p = dir.path().join("layout");
+    img.write(Format::OciLayout, &p).unwrap();
+    format!("oci:{}", p.display())
+}
+
+#[test]
+fn truncated_gzip() {
+    let mut img = small(Compression::Gzip);
+    let n = img.layers[0].blob.len() / 2;
+    img.layers[0].blob.truncate(n);
+    let dir = TempDir::new().unwrap();
+    let err = fails(&layout(&img, &dir), "cannot decode layer 1");
+    assert!(err.contains("gzip stream is corrupt or truncated"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn truncated_zstd() {
+    let mut img = small(Compression::Zstd);
+    let n = img.layers[0].blob.len() - 8;
+    img.layers[0].blob.truncate(n);
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "cannot decode layer 1");
+}
+
+#[test]
+fn corrupt_tar_inside_a_valid_blob() {
+    let mut img = small(Compression::Gzip);
+    // Scribble over the first header's checksum field, then reseal so digests match.
+    for b in &mut img.layers[1].tar[148..156] {
+        *b = b'x';
+    }
+    img.reseal().unwrap();
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "tar stream is corrupt");
+}
+
+#[test]
+fn blob_digest_mismatch() {
+    let mut img = small(Compression::None);
+    // Change file content without changing sizes: the tar stays valid, the digest does not.
+    let pos = img.layers[0]
+        .blob
+        .windows(4)
+        .position(|w| w == b"1111")
+        .unwrap();
+    img.layers[0].blob[pos] = b'X';
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "blob digest mismatch");
+}
+
+#[test]
+fn diff_id_mismatch() {
+    let mut img = small(Compression::Gzip);
+    img.edit_config(|c| {
+        c["rootfs"]["diff_ids"][1] = serde_json::json!(format!("sha256:{}", "ab".repeat(32)));
+    })
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "diff_id mismatch");
+}
+
+#[test]
+fn missing_blob() {
+    let img = small(Compression::Gzip);
+    let mut files = img.files(Format::OciLayout).unwrap();
+    files
+        .remove(&fixture::blob_path(&img.layers[1].digest))
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let p = dir.path().join("layout");
+    files.write(Format::OciLayout, &p).unwrap();
+    fails(&format!("oci:{}", p.display()), "is missing from the image");
+}
+
+#[test]
+fn malformed_manifest_json() {
+    let mut img = small(Compression::Gzip);
+    img.manifest_override = Some(b"{\"schemaVersion\": 2, \"layers\": [".to_vec());
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "manifest is not valid JSON");
+}
+
+#[test]
+fn huge_index_json() {
+    let img = small(Compression::Gzip);
+    let mut files = img.files(Format::OciLayout).unwrap();
+    let mut huge = b"{\"schemaVersion\":2,\"manifests\":[],\"annotations\":{\"x\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 5 << 20));
+    huge.extend_from_slice(b"\"}}");
+    files.put("index.json", huge);
+    let dir = TempDir::new().unwrap();
+    let p = dir.path().join("layout");
+    files.write(Format::OciLayout, &p).unwrap();
+    fails(
+        &format!("oci:{}", p.display()),
+        "more than the 4194304 bytes allowed",
+    );
+}
+
+#[test]
+fn layer_count_disagrees_with_diff_ids() {
+    let mut img = small(Compression::Gzip);
+    img.edit_config(|c| {
+        c["rootfs"]["diff_ids"].as_array_mut().unwrap().pop();
+    })
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    fails(
+        &layout(&img, &dir),
+        "2 layers but its config lists 1 diff_ids",
+    );
+}
+
+#[test]
+fn parent_dir_and_absolute_names_are_refused() {
+    for (name, problem) in [
+        ("../etc/passwd", "escapes the layer root"),
+        ("/etc/shadow", "absolute path"),
+    ] {
+        let img = ImageBuilder::new()
+            .layer("RUN evil", |l| {
+                l.file("ok", vec![1u8]).file(name, b"pwned".to_vec())
+            })
+            .build()
+            .unwrap();
+        let dir = TempDir::new().unwrap();
+        fails(&layout(&img, &dir), problem);
+    }
+}
+
+#[test]
+fn hostile_hard_link_target_is_refused() {
+    let img = ImageBuilder::new()
+        .layer("RUN evil", |l| l.hardlink("x", "../../etc/passwd"))
+        .build()
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "unsafe name");
+}
+
+#[test]
+fn unknown_media_type() {
+    let img = ImageBuilder::new()
+        .layer("RUN a", |l| {
+            l.file("a", vec![1u8])
+                .media_type("application/vnd.example.helm.chart.v1+tar")
+        })
+        .build()
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    fails(
+        &layout(&img, &dir),
+        "unsupported media type `application/vnd.example.helm.chart.v1+tar`",
+    );
+}
+
+#[test]
+fn not_an_image_and_missing_paths() {
+    let dir = TempDir::new().unwrap();
+    let junk = dir.path().join("junk.tar");
+    std::fs::write(&junk, b"this is not a tar archive at all").unwrap();
+    fails(&format!("oci-archive:{}", junk.display()), "error:");
+    fails(
+        &format!("oci:{}", dir.path().join("nope").display()),
+        "does not exist",
+    );
+    fails("./no/such/image.tar", "does not exist");
+}
+
+#[test]
+fn random_bytes_as_layers_never_panic() {
+    // A layer blob of pseudo-random bytes under every media type.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut junk = vec![0u8; 8192];
+    for b in &mut junk {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        *b = seed as u8;
+    }
+    for c in [Compression::Gzip, Compression::Zstd, Compression::None] {
+        let mut img = small(c);
+        img.layers[0].tar = junk.clone();
+        img.reseal().unwrap();
+        let dir = TempDir::new().unwrap();
+        bin()
+            .args(["analyze", &layout(&img, &dir)])
+            .assert()
+            .stderr(predicate::str::contains("panicked").not());
+    }
+}

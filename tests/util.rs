@@ -1,0 +1,75 @@
+//! Shared helpers for the integration tests: the corpus location, running the real binary,
+//! and analysing fixture images.
+
+use std::path::{Path, PathBuf};
+
+use layersift::fixture::{BuiltImage, Format};
+use layersift::source::OpenOptions;
+use layersift::Analysis;
+
+/// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
+pub fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.join("oci/index.json").is_file() {
+        Some(p)
+    } else {
+        eprintln!("skipping: corpus not found at {}", p.display());
+        None
+    }
+}
+
+/// The `layersift` binary built for these tests.
+pub fn bin() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("layersift").unwrap();
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// Writes `img` in `format` under `dir` and returns the reference to analyse it.
+pub fn write(img: &BuiltImage, format: Format, dir: &Path) -> String {
+    let (path, prefix) = match format {
+        Format::OciLayout => (dir.join("layout"), "oci"),
+        Format::OciArchive => (dir.join("image.oci.tar"), "oci-archive"),
+        Format::DockerArchive => (dir.join("image.docker.tar"), "docker-archive"),
+        Format::DockerArchiveOci => (dir.join("image.docker25.tar"), "docker-archive"),
+    };
+    img.write(format, &path).unwrap();
+    format!("{prefix}:{}", path.display())
+}
+
+pub fn analyze(reference: &str) -> Result<Analysis, layersift::Error> {
+    layersift::analyze_reference(
+        reference,
+        &OpenOptions::default(),
+        &layersift::decode::NoProgress,
+    )
+}
+
+pub fn analyze_with(reference: &str, opts: &OpenOptions) -> Result<Analysis, layersift::Error> {
+    layersift::analyze_reference(reference, opts, &layersift::decode::NoProgress)
+}
+
+/// Asserts the image-wide accounting adds up: every byte counted once.
+pub fn assert_accounting(a: &Analysis) {
+    let t = &a.totals;
+    assert_eq!(
+        t.visible + t.hidden(),
+        t.content,
+        "visible + hidden = total"
+    );
+    let per_layer: u64 = a.layers.iter().map(|l| l.bytes.content).sum();
+    assert_eq!(per_layer, t.content, "layers add up to the total");
+    let from_index: u64 = a.indexes.iter().map(|i| i.content_bytes()).sum();
+    assert_eq!(from_index, t.content, "index content = accounted content");
+    let hidden_findings: u64 = a
+        .findings
+        .iter()
+        .filter(|f| f.category.is_hidden())
+        .map(|f| f.bytes)
+        .sum();
+    assert_eq!(
+        hidden_findings,
+        t.hidden(),
+        "hidden findings cover hidden bytes once"
+    );
+}
