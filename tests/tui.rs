@@ -363,7 +363,10 @@ fn mouse_click_focuses_and_selects_scroll_moves() {
         row: areas.tree.y + 3,
         modifiers: KeyModifiers::NONE,
     }));
-    assert_eq!(a.tree_cursor, 5.min(a.tree.as_ref().unwrap().rows().len() - 1));
+    assert_eq!(
+        a.tree_cursor,
+        5.min(a.tree.as_ref().unwrap().rows().len() - 1)
+    );
 }
 
 #[test]
@@ -422,7 +425,15 @@ fn tmux_end_to_end_on_corpus_image() {
         corpus.display()
     );
     let out = tmux(&[
-        "new-session", "-d", "-s", &session, "-x", "120", "-y", "40", &cmd,
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
     ]);
     assert!(out.status.success(), "{out:?}");
     let capture = || {

@@ -250,7 +250,11 @@ impl FileTree {
             n.mode = e.mode;
             n.uid = e.uid;
             n.gid = e.gid;
-            n.link = display_path(idx.link(i)).into();
+            n.link = match e.kind {
+                // Hard-link targets are archive paths; show them rooted like the tree.
+                EntryKind::Hardlink => format!("/{}", display_path(idx.link(i))).into(),
+                _ => display_path(idx.link(i)).into(),
+            };
             n.layer = it.layer;
             n.change = merged_change;
             n.mark = mark;
