@@ -112,6 +112,8 @@ pub struct App {
     pub evidence: Vec<String>,
     pub evidence_pos: usize,
     jump_pending: bool,
+    /// The filter text changed and the rows have not been recomputed yet.
+    filter_dirty: bool,
     /// Waste per layer: hidden bytes plus avoidable findings.
     pub layer_waste: Vec<u64>,
     /// (category, bytes, findings) over all findings.
@@ -177,6 +179,7 @@ impl App {
             evidence: Vec::new(),
             evidence_pos: 0,
             jump_pending: false,
+            filter_dirty: false,
             layer_waste,
             by_category,
         }
@@ -205,11 +208,22 @@ impl App {
         self.tree_request().is_some()
     }
 
-    /// Builds the wanted tree on this thread (tests; the UI builds on a worker).
+    /// Builds the wanted tree on this thread (tests; the UI builds on a worker), then does
+    /// the deferred work of [`App::idle`].
     pub fn sync(&mut self) {
         if let Some((layer, mode)) = self.tree_request() {
             let t = FileTree::build(&self.analysis, layer, mode);
             self.install_tree(t);
+        }
+        self.idle();
+    }
+
+    /// Work deferred until no input is queued: re-filtering the tree after the filter text
+    /// changed, once per burst of typing rather than once per key.
+    pub fn idle(&mut self) {
+        if self.filter_dirty {
+            self.filter_dirty = false;
+            self.reapply(|_| {});
         }
     }
 
@@ -435,7 +449,7 @@ impl App {
                 Err(_) => self.filter_error = Some("invalid regex".to_string()),
             }
         }
-        self.reapply(|_| {});
+        self.filter_dirty = true;
     }
 
     /// Changes the tree with `f`, recomputes its rows and keeps the cursor on its node.

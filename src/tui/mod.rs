@@ -141,8 +141,14 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
                 let _ = req_tx.send(k);
             }
         }
-        while let Ok(t) = tree_rx.try_recv() {
-            app.install_tree(t);
+        loop {
+            match tree_rx.try_recv() {
+                Ok(t) => app.install_tree(t),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    anyhow::bail!("the file-tree builder stopped unexpectedly")
+                }
+            }
         }
         term.draw(|f| app.draw(f))?;
         if app.quit {
@@ -157,6 +163,7 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
                     return Ok(());
                 }
             }
+            app.idle();
         }
     }
 }

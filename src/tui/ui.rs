@@ -333,6 +333,35 @@ fn draw_details(app: &App, f: &mut Frame, r: Rect) {
 fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
     let an = &app.analysis;
     let mut out = Vec::new();
+    if app.focus == Pane::Tree {
+        if let (Some(t), Some(id)) = (app.tree.as_ref(), app.selected_node()) {
+            let n = t.node(id);
+            out.push(Line::styled(
+                t.path(id),
+                change_style(n.change).add_modifier(Modifier::BOLD),
+            ));
+            let origin = match n.change {
+                Change::Added | Change::Modified => {
+                    format!("{} in layer {}", n.change.label(), n.layer)
+                }
+                Change::Removed => format!("removed by layer {} (from layer {})", t.layer, n.layer),
+                Change::Unchanged if n.kind.is_none() => "directory".to_string(),
+                Change::Unchanged => format!("unchanged (from layer {})", n.layer),
+            };
+            let mut facts = format!(
+                "{} {}:{} · {origin}",
+                permissions(n.kind, n.mode),
+                n.uid,
+                n.gid,
+            );
+            facts.push_str(&format!(" · {}", human_bytes(n.size)));
+            if n.waste > 0 {
+                facts.push_str(&format!(", {} wasted", human_bytes(n.waste)));
+            }
+            out.push(Line::raw(facts));
+            out.push(Line::raw(""));
+        }
+    }
     if let Some(l) = an.layers.get(app.layer) {
         out.push(Line::styled(
             format!(
