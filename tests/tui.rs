@@ -472,7 +472,7 @@ fn tmux_end_to_end_on_corpus_image() {
     let s = wait_for("/Packages/");
     assert!(s.contains("Packages"), "{s}");
     keys(&["?"]);
-    wait_for("Keys (? or Esc to close)");
+    wait_for("Keys · ↑↓ scroll");
     keys(&["Escape"]);
     keys(&["q"]);
     let s = wait_for("EXIT=0");

@@ -55,12 +55,12 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "layers",
         "Ctrl+A",
-        "tree: everything aggregated up to the selected layer",
+        "tree: all files as of the selected layer",
     ),
     (
         "any",
         "Ctrl+F",
-        "filter paths by regex (live; Enter keeps, Esc clears)",
+        "regex path filter (live; Enter keeps, Esc clears)",
     ),
     ("any", "Ctrl+O", "sort the tree by name / by size"),
     ("any", "w", "show only wasted entries (W) and secrets (!)"),
@@ -75,7 +75,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "findings",
         "↑↓",
-        "select: show details, jump the tree to the evidence",
+        "select: details, jump the tree to the evidence",
     ),
     ("findings", "Enter", "jump to the next evidence path"),
     ("details", "↑↓", "scroll"),

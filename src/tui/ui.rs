@@ -529,7 +529,7 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
     let an = &app.analysis;
     let b = block(
         format!(
-            " Suggestions ({}) · Findings ({}) ",
+            " Suggestions {} · Findings {} ",
             an.suggestions.len(),
             an.findings.len()
         ),
@@ -603,8 +603,8 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
             ],
             Pane::Tree => &[
                 ("Space", "fold"),
-                ("^Space", "fold all"),
-                ("^A/R/M/U", "added/removed/modified/unchanged"),
+                ("^Space", "all"),
+                ("^A/R/M/U", "kinds"),
                 ("^O", "sort"),
                 ("w", "waste"),
                 ("^F", "filter"),
@@ -636,7 +636,7 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
 
 fn draw_help(app: &App, f: &mut Frame) {
     let area = f.area();
-    let w = area.width.saturating_sub(4).min(84);
+    let w = area.width.saturating_sub(2).min(90);
     let h = area
         .height
         .saturating_sub(2)
@@ -673,7 +673,11 @@ fn draw_help(app: &App, f: &mut Frame) {
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines)
-            .block(block(" Keys (? or Esc to close) ".to_string(), true))
+            .block(block(
+                " Keys · ↑↓ scroll · ? or Esc closes ".to_string(),
+                true,
+            ))
+            .wrap(Wrap { trim: false })
             .scroll((app.help_scroll, 0)),
         r,
     );
