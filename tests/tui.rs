@@ -354,7 +354,8 @@ fn mouse_click_focuses_and_selects_scroll_moves() {
     a.handle(&click(areas.layers.x + 3, areas.layers.y + 4));
     a.sync();
     assert_eq!(a.layer, 2);
-    a.handle(&click(areas.tree.x + 5, areas.tree.y + 3));
+    // The tree has a border and a header line above its rows.
+    a.handle(&click(areas.tree.x + 5, areas.tree.y + 4));
     assert_eq!(a.focus, Pane::Tree);
     assert_eq!(a.tree_cursor, 2);
     a.handle(&Event::Mouse(MouseEvent {

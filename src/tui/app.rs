@@ -564,8 +564,8 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = pane;
-                // Rows start below the border and the header line (layers) or the border.
-                let header = u16::from(pane == Pane::Layers) + 1;
+                // Rows start below the border, and the header line in layers and tree.
+                let header = u16::from(matches!(pane, Pane::Layers | Pane::Tree)) + 1;
                 if m.row < rect.y + header {
                     return;
                 }
@@ -610,7 +610,7 @@ impl App {
     }
 
     fn scroll_tree(&mut self) {
-        let h = usize::from(self.areas().tree.height.saturating_sub(2)).max(1);
+        let h = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
         let n = self.tree.as_ref().map_or(0, |t| t.rows().len());
         self.tree_cursor = self.tree_cursor.min(n.saturating_sub(1));
         self.tree_offset = keep_visible(self.tree_cursor, self.tree_offset, h);

@@ -209,7 +209,13 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
     if !app.filter_text.is_empty() {
         title.push_str(&format!("· /{}/ ", app.filter_text));
     }
-    let b = block(title, app.focus == Pane::Tree);
+    let mut b = block(title, app.focus == Pane::Tree);
+    if let Some(t) = app.tree.as_ref() {
+        let n = t.rows().len();
+        b = b.title_bottom(
+            Line::from(format!(" {}/{n} ", (app.tree_cursor + 1).min(n))).right_aligned(),
+        );
+    }
     let inner = b.inner(r);
     f.render_widget(b, r);
     let Some(t) = app.tree.as_ref() else {
@@ -236,9 +242,21 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
         );
         return;
     }
-    let h = usize::from(inner.height);
+    let header = if attrs {
+        format!(
+            "  {:<10} {:>9} {:>8} Filetree",
+            "Permission", "UID:GID", "Size"
+        )
+    } else {
+        format!("  {:>8} Filetree", "Size")
+    };
+    let h = usize::from(inner.height.saturating_sub(1));
     let end = (app.tree_offset + h).min(rows.len());
-    let mut lines = Vec::with_capacity(h);
+    let mut lines = Vec::with_capacity(h + 1);
+    lines.push(Line::styled(
+        fit(&header, w),
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    ));
     for (pos, &id) in rows.iter().enumerate().take(end).skip(app.tree_offset) {
         let n = t.node(id);
         let mark = match n.mark {
