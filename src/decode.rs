@@ -4,6 +4,7 @@
 //! is a few fixed buffers, whatever the layer's size; nothing touches the disk.
 
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
@@ -96,7 +97,8 @@ impl Progress for NoProgress {}
 /// Counts and sha256-hashes what passes through, and reports progress every few MiB.
 struct Hashing<'p, R> {
     inner: R,
-    sha: Sha256,
+    /// `None` once it is known the hash is not needed (a plain tar blob is its own diff_id).
+    sha: Option<Sha256>,
     count: u64,
     reported: u64,
     progress: Option<(&'p dyn Progress, usize)>,
@@ -106,7 +108,7 @@ impl<'p, R: Read> Hashing<'p, R> {
     fn new(inner: R, progress: Option<(&'p dyn Progress, usize)>) -> Self {
         Hashing {
             inner,
-            sha: Sha256::new(),
+            sha: Some(Sha256::new()),
             count: 0,
             reported: 0,
             progress,
@@ -116,7 +118,9 @@ impl<'p, R: Read> Hashing<'p, R> {
     fn into_parts(self) -> (R, String, u64) {
         (
             self.inner,
-            format!("sha256:{}", hex(&self.sha.finalize())),
+            self.sha
+                .map(|sha| format!("sha256:{}", hex(&sha.finalize())))
+                .unwrap_or_default(),
             self.count,
         )
     }
@@ -125,7 +129,9 @@ impl<'p, R: Read> Hashing<'p, R> {
 impl<R: Read> Read for Hashing<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.sha.update(&buf[..n]);
+        if let Some(sha) = &mut self.sha {
+            sha.update(&buf[..n]);
+        }
         self.count += n as u64;
         if let Some((p, layer)) = self.progress {
             if self.count - self.reported >= 4 << 20 || n == 0 {
@@ -201,9 +207,88 @@ fn classify(e: io::Error) -> DecodeError {
     }
 }
 
+/// Decompressed bytes move from the inflating thread to the indexing thread in chunks of
+/// this size; a few are in flight per layer, so memory stays bounded.
+const CHUNK: usize = 256 << 10;
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// The indexing side of the pipeline: reads the chunks the inflating thread sends, and
+/// hands spent buffers back for reuse.
+struct ChunkReader {
+    rx: Receiver<io::Result<Vec<u8>>>,
+    back: SyncSender<Vec<u8>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos == self.cur.len() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => {
+                    let spent = std::mem::replace(&mut self.cur, chunk);
+                    let _ = self.back.try_send(spent);
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0), // the inflating side finished
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// The inflating side: reads and hashes the blob, decompresses it into chunks, then hashes
+/// whatever trails the compressed stream. Returns the blob digest and size.
+fn inflate_side<R: Read>(
+    mut decomp: Decompressor<BufReader<Hashing<'_, R>>>,
+    tx: &SyncSender<io::Result<Vec<u8>>>,
+    back: &Receiver<Vec<u8>>,
+) -> Result<(String, u64), DecodeError> {
+    loop {
+        let mut chunk = back.try_recv().unwrap_or_default();
+        chunk.resize(CHUNK, 0);
+        let mut filled = 0;
+        let eof = loop {
+            match decomp.read(&mut chunk[filled..]) {
+                Ok(0) => break true,
+                Ok(n) => {
+                    filled += n;
+                    if filled == CHUNK {
+                        break false;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return Err(DecodeError::Read(io::Error::other("decompression failed")));
+                }
+            }
+        };
+        chunk.truncate(filled);
+        if filled > 0 && tx.send(Ok(chunk)).is_err() {
+            // The indexing side stopped (its own error is the one reported).
+            return Err(DecodeError::Read(io::Error::other("indexing stopped")));
+        }
+        if eof {
+            break;
+        }
+    }
+    let mut raw = decomp.into_inner();
+    io::copy(&mut raw, &mut io::sink()).map_err(DecodeError::Read)?;
+    let (_, digest, size) = raw.into_inner().into_parts();
+    Ok((digest, size))
+}
+
 /// Decodes one layer blob stream, verifying it against whatever digests are known.
+///
+/// Decompression runs on its own thread and hands chunks to this one, which hashes the tar
+/// stream and walks it, so one large layer keeps two cores busy.
 pub fn decode_layer(
-    blob: impl Read,
+    blob: impl Read + Send,
     expected_digest: Option<&str>,
     expected_diff_id: Option<&str>,
     progress: Option<(&dyn Progress, usize)>,
@@ -212,21 +297,33 @@ pub fn decode_layer(
     let head = raw.fill_buf().map_err(DecodeError::Read)?;
     let compression = Compression::sniff(head)?;
     let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read)?;
-    let mut archive = tar::Archive::new(Hashing::new(decomp, None));
-    let mut index = LayerIndex::new();
-    let mut buf = vec![0u8; BUF];
-    for entry in archive.entries().map_err(classify)? {
-        let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf)?;
+
+    let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 1);
+    let (indexed, inflated) = std::thread::scope(|scope| {
+        let inflater = scope.spawn(move || inflate_side(decomp, &tx, &back_rx));
+        let reader = ChunkReader {
+            rx,
+            back: back_tx,
+            cur: Vec::new(),
+            pos: 0,
+        };
+        // A plain blob is the tar itself: hash it once, on the reading side, which otherwise
+        // has little to do.
+        let indexed = index_tar(reader, compression != Compression::None);
+        let inflated = inflater.join().unwrap_or_else(|_| {
+            Err(DecodeError::Read(io::Error::other(
+                "decompression thread panicked",
+            )))
+        });
+        (indexed, inflated)
+    });
+    // A tar or decompression error seen while indexing says more than the inflating side's.
+    let (mut index, mut diff_id, uncompressed_size) = indexed?;
+    let (digest, compressed_size) = inflated?;
+    if compression == Compression::None {
+        diff_id.clone_from(&digest);
     }
-    // Hash the rest of both streams (tar end-of-archive padding, trailing frames).
-    let mut tar_stream = archive.into_inner();
-    io::copy(&mut tar_stream, &mut io::sink()).map_err(classify)?;
-    let (decomp, diff_id, uncompressed_size) = tar_stream.into_parts();
-    let mut raw = decomp.into_inner();
-    io::copy(&mut raw, &mut io::sink()).map_err(DecodeError::Read)?;
-    let (_, digest, compressed_size) = raw.into_inner().into_parts();
-    drop(buf);
 
     if let Some(expected) = expected_digest {
         if expected != digest {
@@ -254,6 +351,27 @@ pub fn decode_layer(
         digest,
         diff_id,
     })
+}
+
+/// Walks an uncompressed tar stream into an index, hashing the whole stream (the diff_id)
+/// when asked to.
+fn index_tar(stream: impl Read, hash: bool) -> Result<(LayerIndex, String, u64), DecodeError> {
+    let mut hashing = Hashing::new(stream, None);
+    if !hash {
+        hashing.sha = None;
+    }
+    let mut archive = tar::Archive::new(hashing);
+    let mut index = LayerIndex::new();
+    let mut buf = vec![0u8; BUF];
+    for entry in archive.entries().map_err(classify)? {
+        let mut entry = entry.map_err(classify)?;
+        index_entry(&mut index, &mut entry, &mut buf)?;
+    }
+    // Hash the rest of the stream (end-of-archive padding).
+    let mut rest = archive.into_inner();
+    io::copy(&mut rest, &mut io::sink()).map_err(classify)?;
+    let (_, diff_id, size) = rest.into_parts();
+    Ok((index, diff_id, size))
 }
 
 fn entry_kind(t: tar::EntryType) -> Option<EntryKind> {

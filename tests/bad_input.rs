@@ -225,3 +225,34 @@ fn random_bytes_as_layers_never_panic() {
             .stderr(predicate::str::contains("panicked").not());
     }
 }
+
+#[test]
+fn malformed_config_json() {
+    let mut img = small(Compression::Gzip);
+    img.config = b"{\"architecture\": \"amd64\", \"rootfs\": ".to_vec();
+    img.config_digest = fixture::sha256_digest(&img.config);
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "config is not valid JSON");
+}
+
+#[test]
+fn huge_config_is_refused_before_reading() {
+    let img = small(Compression::Gzip);
+    let mut manifest: serde_json::Value = serde_json::from_slice(&img.manifest().unwrap()).unwrap();
+    manifest["config"]["size"] = serde_json::json!(100u64 << 20);
+    let mut img = img;
+    img.manifest_override = Some(serde_json::to_vec(&manifest).unwrap());
+    let dir = TempDir::new().unwrap();
+    fails(
+        &layout(&img, &dir),
+        "the config is 104857600 bytes, more than the 33554432 bytes allowed",
+    );
+}
+
+#[test]
+fn config_digest_mismatch() {
+    let mut img = small(Compression::Gzip);
+    img.config.extend_from_slice(b"  ");
+    let dir = TempDir::new().unwrap();
+    fails(&layout(&img, &dir), "the config does not match its digest");
+}

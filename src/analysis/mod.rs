@@ -76,20 +76,10 @@ impl Analysis {
     /// Builds the analysis of an image from its decoded layers (in manifest order).
     pub fn new(image: &Image, decoded: Vec<DecodedLayer>) -> Analysis {
         let steps = history::steps_for_layers(&image.config, decoded.len());
-        let indexes: Vec<LayerIndex> = decoded.iter().map(|d| d.index.clone()).collect();
-        let refs: Vec<&LayerIndex> = indexes.iter().collect();
-        let merged = merge(&refs);
-        let splits = byte_splits(&refs, &merged);
-        let mut totals = ByteSplit::default();
-        for s in &splits {
-            totals.add(s);
-        }
-        let layers: Vec<LayerInfo> = decoded
-            .into_iter()
-            .zip(&image.layers)
-            .zip(steps)
-            .zip(splits)
-            .map(|(((d, blob), step), bytes)| LayerInfo {
+        let mut indexes = Vec::with_capacity(decoded.len());
+        let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
+        for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
+            layers.push(LayerInfo {
                 digest: d.digest,
                 diff_id: d.diff_id,
                 media_type: blob.media_type.clone(),
@@ -98,9 +88,17 @@ impl Analysis {
                 uncompressed_size: d.uncompressed_size,
                 entries: d.index.len(),
                 step,
-                bytes,
-            })
-            .collect();
+                bytes: ByteSplit::default(),
+            });
+            indexes.push(d.index);
+        }
+        let refs: Vec<&LayerIndex> = indexes.iter().collect();
+        let merged = merge(&refs);
+        let mut totals = ByteSplit::default();
+        for (layer, split) in layers.iter_mut().zip(byte_splits(&refs, &merged)) {
+            totals.add(&split);
+            layer.bytes = split;
+        }
         let findings = hidden::findings(&indexes, &merged, &layers);
         Analysis {
             findings,
