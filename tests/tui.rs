@@ -440,20 +440,21 @@ fn tmux_end_to_end_on_corpus_image() {
     let capture = || {
         String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
     };
-    let wait_for = |needle: &str| {
+    let wait_until = |what: &str, shown: bool, needle: &str| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let s = capture();
-            if s.contains(needle) {
+            if s.contains(needle) == shown {
                 return s;
             }
             if std::time::Instant::now() > deadline {
                 tmux(&["kill-session", "-t", &session]);
-                panic!("`{needle}` never appeared; screen:\n{s}");
+                panic!("`{needle}` never {what}; screen:\n{s}");
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     };
+    let wait_for = |needle: &str| wait_until("appeared", true, needle);
     let keys = |k: &[&str]| {
         let mut args = vec!["send-keys", "-t", &session];
         args.extend_from_slice(k);
@@ -474,7 +475,10 @@ fn tmux_end_to_end_on_corpus_image() {
     assert!(s.contains("Packages"), "{s}");
     keys(&["?"]);
     wait_for("Keys · ↑↓ scroll");
-    keys(&["Escape"]);
+    // `?` again closes it (an Escape right before `q` would reach the app as Alt+q).
+    keys(&["?"]);
+    let s = wait_until("went away", false, "Keys ·");
+    assert!(s.contains("Aggregated up to layer 1"), "{s}");
     keys(&["q"]);
     let s = wait_for("EXIT=0");
     // The terminal is restored: the alternate screen is gone.
