@@ -292,6 +292,20 @@ fn loading_screen_shows_per_layer_progress() {
 }
 
 #[test]
+fn tiny_terminals_do_not_panic() {
+    for (w, h) in [(40, 12), (20, 6), (10, 3), (1, 1)] {
+        let mut a = app(image(), w, h);
+        let _ = text(&a);
+        for code in [KeyCode::Tab, KeyCode::Down, KeyCode::PageDown, KeyCode::End] {
+            press(&mut a, code);
+            let _ = text(&a);
+        }
+        press(&mut a, KeyCode::Char('?'));
+        let _ = text(&a);
+    }
+}
+
+#[test]
 fn keys_move_focus_layers_and_quit() {
     let mut a = app(image(), 120, 32);
     assert_eq!(a.focus, Pane::Layers);

@@ -191,7 +191,7 @@ impl App {
     }
 
     pub fn areas(&self) -> Areas {
-        areas(self.size, self.analysis.layers.len(), self.filter_editing)
+        areas(self.size, self.analysis.layers.len())
     }
 
     /// The tree the state wants and does not have yet: (layer, mode).
