@@ -350,6 +350,11 @@ fn ctrl_a_means_aggregated_in_layers_and_added_in_tree() {
     ctrl(&mut a, 'a');
     assert_eq!(a.mode, TreeMode::Aggregated);
     assert!(!a.view.shows(layersift::tui::tree::Change::Added));
+    // Terminals send Ctrl+M as Enter: plain letters do the same in the tree.
+    press(&mut a, KeyCode::Char('m'));
+    assert!(!a.view.shows(layersift::tui::tree::Change::Modified));
+    press(&mut a, KeyCode::Char('a'));
+    assert!(a.view.shows(layersift::tui::tree::Change::Added));
 }
 
 #[test]

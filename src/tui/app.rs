@@ -67,10 +67,10 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("tree", "Space Enter", "collapse / expand the directory"),
     ("tree", "Ctrl+Space", "collapse / expand all directories"),
     ("tree", "← h  → l", "collapse or go to parent / expand"),
-    ("tree", "Ctrl+A", "show / hide added entries"),
-    ("tree", "Ctrl+R", "show / hide removed entries"),
-    ("tree", "Ctrl+M", "show / hide modified entries"),
-    ("tree", "Ctrl+U", "show / hide unchanged entries"),
+    ("tree", "Ctrl+A or a", "show / hide added entries"),
+    ("tree", "Ctrl+R or r", "show / hide removed entries"),
+    ("tree", "Ctrl+M or m", "show / hide modified entries"),
+    ("tree", "Ctrl+U or u", "show / hide unchanged entries"),
     ("tree", "Ctrl+B", "show / hide permissions and uid:gid"),
     (
         "findings",
@@ -331,6 +331,19 @@ impl App {
                 self.set_mode(TreeMode::Aggregated);
             }
             (KeyCode::Char('a'), true) => self.toggle_change(Change::Added),
+            // Plain letters too: most terminals send Ctrl+M as Enter.
+            (KeyCode::Char('a'), false) if self.focus == Pane::Tree => {
+                self.toggle_change(Change::Added);
+            }
+            (KeyCode::Char('r'), false) if self.focus == Pane::Tree => {
+                self.toggle_change(Change::Removed);
+            }
+            (KeyCode::Char('m'), false) if self.focus == Pane::Tree => {
+                self.toggle_change(Change::Modified);
+            }
+            (KeyCode::Char('u'), false) if self.focus == Pane::Tree => {
+                self.toggle_change(Change::Unchanged);
+            }
             (KeyCode::Char('r'), true) => self.toggle_change(Change::Removed),
             (KeyCode::Char('m'), true) => self.toggle_change(Change::Modified),
             (KeyCode::Char('u'), true) => self.toggle_change(Change::Unchanged),

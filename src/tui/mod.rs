@@ -11,6 +11,7 @@ pub mod tree;
 pub mod ui;
 
 use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread;
@@ -18,10 +19,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, KeyboardEnhancementFlags,
+    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode, supports_keyboard_enhancement, EnterAlternateScreen,
+    LeaveAlternateScreen,
 };
 use ratatui::layout::Rect;
 use ratatui::Terminal;
@@ -199,6 +204,17 @@ impl TerminalGuard {
             restore();
             return Err(e).context("cannot set up the terminal");
         }
+        // Where the terminal speaks the kitty keyboard protocol, Ctrl+M is not Enter and
+        // Escape is not the start of Alt+key.
+        if supports_keyboard_enhancement().unwrap_or(false)
+            && execute!(
+                out,
+                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+            )
+            .is_ok()
+        {
+            ENHANCED_KEYS.store(true, Ordering::SeqCst);
+        }
         match Terminal::new(CrosstermBackend::new(out)) {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
@@ -216,7 +232,13 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Whether keyboard enhancement flags were pushed (and must be popped on restore).
+static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
+
 fn restore() {
+    if ENHANCED_KEYS.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), PopKeyboardEnhancementFlags);
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
