@@ -544,6 +544,9 @@ impl App {
         t.apply(&self.view);
         if let Some(pos) = t.rows().iter().position(|&r| r == id) {
             self.tree_cursor = pos;
+            // Show the evidence mid-pane, with its neighbours around it.
+            let h = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
+            self.tree_offset = pos.saturating_sub(h / 2);
         }
         self.scroll_tree();
     }
