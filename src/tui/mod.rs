@@ -139,6 +139,7 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
         .spawn(move || tree_worker(&analysis, &req_rx, &tree_tx))
         .context("cannot start the tree thread")?;
     let mut asked = None;
+    let mut dirty = true;
     loop {
         if let Some(k) = app.tree_request() {
             if asked != Some(k) {
@@ -148,18 +149,25 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
         }
         loop {
             match tree_rx.try_recv() {
-                Ok(t) => app.install_tree(t),
+                Ok(t) => {
+                    app.install_tree(t);
+                    dirty = true;
+                }
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
                     anyhow::bail!("the file-tree builder stopped unexpectedly")
                 }
             }
         }
-        term.draw(|f| app.draw(f))?;
+        if dirty {
+            term.draw(|f| app.draw(f))?;
+            dirty = false;
+        }
         if app.quit {
             return Ok(());
         }
         if event::poll(TICK)? {
+            dirty = true;
             app.handle(&event::read()?);
             // Drain what is already queued (key repeat) before drawing again.
             while event::poll(Duration::ZERO)? {
