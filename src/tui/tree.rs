@@ -753,6 +753,43 @@ mod tests {
     }
 
     #[test]
+    fn opaque_dir_and_dir_replaced_by_file() {
+        let a = analysis(
+            ImageBuilder::new()
+                .layer("ADD base /", |l| {
+                    l.dir("a")
+                        .file("a/x", vec![1u8; 10])
+                        .dir("d")
+                        .file("d/y", vec![2u8; 5])
+                })
+                .layer("RUN swap", |l| {
+                    l.opaque("a")
+                        .file("a/z", b"z".to_vec())
+                        .file("d", b"ddd".to_vec())
+                }),
+        );
+        let mut t = FileTree::build(&a, 1, TreeMode::Layer);
+        t.apply(&ViewOptions::default());
+        assert_eq!(
+            rows(&t),
+            [
+                "├── a Unchanged 1",
+                "│   ├── x Removed 10",
+                "│   └── z Added 1",
+                "└── d Modified 3",
+                "    └── y Removed 5",
+            ]
+        );
+        let y = t.find("/d/y").unwrap();
+        assert_eq!(t.node(y).mark, Mark::Waste);
+        assert_eq!(t.node(t.find("/d").unwrap()).waste, 5);
+        // Aggregated at layer 1: the same, plus nothing unchanged left from layer 0.
+        let mut t = FileTree::build(&a, 1, TreeMode::Aggregated);
+        t.apply(&ViewOptions::default());
+        assert_eq!(rows(&t).len(), 5, "{:#?}", rows(&t));
+    }
+
+    #[test]
     fn permission_strings() {
         assert_eq!(permissions(Some(EntryKind::Dir), 0o755), "drwxr-xr-x");
         assert_eq!(permissions(Some(EntryKind::File), 0o4755), "-rwsr-xr-x");
