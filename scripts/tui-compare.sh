@@ -22,6 +22,7 @@ run() {
   local name=$1 ready=$2 quit_keys=$3
   shift 3
   local s="tuicmp-$name-$$"
+  cat "$archive" >/dev/null # same warm page cache for both tools
   tmux new-session -d -s "$s" -x "$cols" -y "$rows" \
     "/usr/bin/time -f %M -o $work/$name.rss $* ; sleep 30"
   local t0 t1

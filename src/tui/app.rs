@@ -59,7 +59,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ),
     (
         "any",
-        "Ctrl+F",
+        "Ctrl+F or /",
         "regex path filter (live; Enter keeps, Esc clears)",
     ),
     ("any", "Ctrl+O", "sort the tree by name / by size"),
@@ -348,7 +348,7 @@ impl App {
             (KeyCode::Char('m'), true) => self.toggle_change(Change::Modified),
             (KeyCode::Char('u'), true) => self.toggle_change(Change::Unchanged),
             (KeyCode::Char('b'), true) => self.show_attributes = !self.show_attributes,
-            (KeyCode::Char('f'), true) => {
+            (KeyCode::Char('f'), true) | (KeyCode::Char('/'), false) => {
                 self.filter_editing = true;
                 self.focus = Pane::Tree;
             }

@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 use super::app::{App, Item, Loading, Pane, KEYS};
 use super::tree::{permissions, Change, Mark, SortOrder, TreeMode};
-use crate::analysis::Category;
+use crate::analysis::{Category, Severity};
 use crate::report::{human_bytes, percent, text::one_line};
 
 /// Where each pane sits.
@@ -573,10 +573,10 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
             }
             Item::Finding(i) => {
                 let fd = &an.findings[i];
-                let style = if fd.category == Category::Secret {
-                    Style::new().fg(Color::LightRed)
-                } else {
-                    Style::new()
+                let style = match (fd.category, fd.severity) {
+                    (Category::Secret, _) | (_, Severity::High) => Style::new().fg(Color::LightRed),
+                    (_, Severity::Medium) => Style::new().fg(MODIFIED),
+                    _ => Style::new(),
                 };
                 let size = if fd.category == Category::Secret {
                     "secret".to_string()
