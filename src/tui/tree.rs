@@ -252,8 +252,8 @@ impl FileTree {
             n.gid = e.gid;
             n.link = match e.kind {
                 // Hard-link targets are archive paths; show them rooted like the tree.
-                EntryKind::Hardlink => format!("/{}", display_path(idx.link(i))).into(),
-                _ => display_path(idx.link(i)).into(),
+                EntryKind::Hardlink => format!("/{}", printable(&display_path(idx.link(i)))).into(),
+                _ => printable(&display_path(idx.link(i))).into(),
             };
             n.layer = it.layer;
             n.change = merged_change;
@@ -553,7 +553,7 @@ impl<'a> Builder<'a> {
             self.node_for(parent_path)
         };
         let depth = self.nodes[parent as usize].depth + 1;
-        let id = self.push(parent, &display_path(name), depth);
+        let id = self.push(parent, &printable(&display_path(name)), depth);
         self.by_path.insert(path, id);
         id
     }
@@ -596,6 +596,24 @@ impl<'a> Builder<'a> {
             sort: SortOrder::Name,
         }
     }
+}
+
+/// Text from an image (names, commands) made safe for a terminal: control characters
+/// (newlines, escape sequences a hostile layer could carry) are shown escaped, as `\n` or
+/// `\u{1b}`, never sent to the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `ls -l` style permissions (`drwxr-xr-x`).
@@ -787,6 +805,19 @@ mod tests {
         let mut t = FileTree::build(&a, 1, TreeMode::Aggregated);
         t.apply(&ViewOptions::default());
         assert_eq!(rows(&t).len(), 5, "{:#?}", rows(&t));
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        assert_eq!(printable("plain"), "plain");
+        assert_eq!(printable("a\nb\x1b[2Jc"), "a\\nb\\u{1b}[2Jc");
+        let a = analysis(
+            ImageBuilder::new().layer("ADD x /", |l| l.file("evil\x1b[2J\nname", b"x".to_vec())),
+        );
+        let mut t = FileTree::build(&a, 0, TreeMode::Layer);
+        t.apply(&ViewOptions::default());
+        let n = t.node(t.rows()[0]);
+        assert_eq!(&*n.name, "evil\\u{1b}[2J\\nname");
     }
 
     #[test]

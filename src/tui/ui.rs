@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap
 use ratatui::Frame;
 
 use super::app::{App, Item, Loading, Pane, KEYS};
-use super::tree::{permissions, Change, Mark, SortOrder, TreeMode};
+use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
 use crate::analysis::{Category, Severity};
 use crate::report::{human_bytes, percent, text::one_line};
 
@@ -145,7 +145,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         let cmd = if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
-            one_line(&l.step.instruction, 400)
+            printable(&one_line(&l.step.instruction, 400)).into_owned()
         };
         let waste = app.layer_waste.get(i).copied().unwrap_or(0);
         let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
@@ -219,7 +219,12 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
     let inner = b.inner(r);
     f.render_widget(b, r);
     let Some(t) = app.tree.as_ref() else {
-        f.render_widget(Paragraph::new("building the tree…"), inner);
+        let msg = if app.analysis.layers.is_empty() {
+            "this image has no layers"
+        } else {
+            "building the tree…"
+        };
+        f.render_widget(Paragraph::new(msg), inner);
         return;
     };
     if app.tree_stale() {
@@ -393,12 +398,12 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
             ),
             Style::new().add_modifier(Modifier::BOLD),
         ));
-        let cmd = if l.step.instruction.is_empty() {
-            "(no history)".to_string()
-        } else {
-            l.step.instruction.clone()
-        };
-        out.push(Line::raw(cmd));
+        if l.step.instruction.is_empty() {
+            out.push(Line::raw("(no history)"));
+        }
+        for line in l.step.instruction.lines() {
+            out.push(Line::raw(printable(line).into_owned()));
+        }
         out.push(kv(
             "Hidden",
             format!(
@@ -417,7 +422,7 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
         "Image",
         Style::new().add_modifier(Modifier::BOLD),
     ));
-    out.push(kv("Reference", an.image.reference.clone()));
+    out.push(kv("Reference", printable(&an.image.reference).into_owned()));
     out.push(kv("Platform", an.image.platform.to_string()));
     out.push(kv(
         "Size",
@@ -472,7 +477,7 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
         )),
         Some(Item::Suggestion(i)) => {
             let s = &an.suggestions[*i];
-            out.push(Line::styled(s.title.clone(), bold));
+            out.push(Line::styled(printable(&s.title).into_owned(), bold));
             out.push(kv(
                 "Saves",
                 format!(
@@ -483,19 +488,24 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             ));
             out.push(kv("Layer", format!("{}", s.layer)));
             out.push(Span::styled("Instead of", Style::new().fg(ACCENT)).into());
-            out.push(Line::styled(
-                s.instruction.clone(),
-                Style::new().fg(REMOVED),
-            ));
+            for l in s.instruction.lines() {
+                out.push(Line::styled(
+                    printable(l).into_owned(),
+                    Style::new().fg(REMOVED),
+                ));
+            }
             out.push(Span::styled("Write", Style::new().fg(ACCENT)).into());
             for l in s.snippet.lines() {
-                out.push(Line::styled(l.to_string(), Style::new().fg(ADDED)));
+                out.push(Line::styled(
+                    printable(l).into_owned(),
+                    Style::new().fg(ADDED),
+                ));
             }
             evidence_lines(app, &mut out);
         }
         Some(Item::Finding(i)) => {
             let fd = &an.findings[*i];
-            out.push(Line::styled(fd.title.clone(), bold));
+            out.push(Line::styled(printable(&fd.title).into_owned(), bold));
             out.push(kv(
                 "Rule",
                 format!("{} ({:?})", fd.rule, fd.severity).to_lowercase(),
@@ -512,19 +522,19 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             let step = an
                 .layers
                 .get(fd.layer)
-                .map(|l| one_line(&l.step.instruction, 200))
+                .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
                 .unwrap_or_default();
             out.push(kv("Layer", format!("{} {step}", fd.layer)));
             if let Some(by) = fd.hidden_by {
                 let step = an
                     .layers
                     .get(by)
-                    .map(|l| one_line(&l.step.instruction, 200))
+                    .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
                     .unwrap_or_default();
                 out.push(kv("Hidden by", format!("{by} {step}")));
             }
             if let Some(d) = &fd.detail {
-                out.push(kv("Detail", d.clone()));
+                out.push(kv("Detail", printable(d).into_owned()));
             }
             evidence_lines(app, &mut out);
         }
@@ -539,7 +549,7 @@ fn evidence_lines(app: &App, out: &mut Vec<Line<'static>>) {
     out.push(Span::styled("Evidence (Enter: next in tree)", Style::new().fg(ACCENT)).into());
     for (i, p) in app.evidence.iter().enumerate() {
         let m = if i == app.evidence_pos { "▶ " } else { "  " };
-        out.push(Line::raw(format!("{m}{p}")));
+        out.push(Line::raw(format!("{m}{}", printable(p))));
     }
 }
 
@@ -567,7 +577,11 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
             Item::Suggestion(i) => {
                 let s = &an.suggestions[i];
                 (
-                    format!("★ {:>8}  {}", human_bytes(s.saves_bytes), s.title),
+                    format!(
+                        "★ {:>8}  {}",
+                        human_bytes(s.saves_bytes),
+                        printable(&s.title)
+                    ),
                     Style::new().fg(ADDED),
                 )
             }
@@ -583,7 +597,10 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
                 } else {
                     human_bytes(fd.bytes)
                 };
-                (format!("· {size:>8}  L{} {}", fd.layer, fd.title), style)
+                (
+                    format!("· {size:>8}  L{} {}", fd.layer, printable(&fd.title)),
+                    style,
+                )
             }
         };
         let mut style = style;
