@@ -309,6 +309,28 @@ fn tiny_terminals_do_not_panic() {
 }
 
 #[test]
+fn image_without_layers_is_explorable() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = ImageBuilder::new().build().unwrap();
+    img.write(Format::OciLayout, dir.path()).unwrap();
+    let r = format!("oci:{}", dir.path().display());
+    let an = layersift::analyze_reference(&r, &Default::default(), &layersift::decode::NoProgress)
+        .unwrap();
+    let mut a = app(an, 100, 30);
+    for code in [
+        KeyCode::Down,
+        KeyCode::Tab,
+        KeyCode::Down,
+        KeyCode::Tab,
+        KeyCode::End,
+    ] {
+        press(&mut a, code);
+    }
+    ctrl(&mut a, 'a');
+    assert!(text(&a).contains("this image has no layers"));
+}
+
+#[test]
 fn keys_move_focus_layers_and_quit() {
     let mut a = app(image(), 120, 32);
     assert_eq!(a.focus, Pane::Layers);
