@@ -729,8 +729,8 @@ pub fn draw_loading(l: &Loading, f: &mut Frame) {
         "opening the image…".to_string()
     } else {
         format!(
-            "decoding layers: {done} of {} done  (q to quit)",
-            l.layers.len()
+            "decoding layers: {done} done, {} in progress  (q to quit)",
+            l.layers.len() - done
         )
     };
     let mut y = inner.y;
