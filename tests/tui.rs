@@ -203,7 +203,7 @@ fn regex_filter_is_live_and_esc_clears_it() {
     press(&mut a, KeyCode::Backspace);
     press(&mut a, KeyCode::Enter);
     assert!(!a.filter_editing);
-    assert!(text(&a).contains("/bin// "));
+    assert!(text(&a).contains("filter: bin/ "));
     ctrl(&mut a, 'f');
     press(&mut a, KeyCode::Esc);
     assert!(a.filter_text.is_empty() && a.view.regex.is_none());
@@ -515,7 +515,7 @@ fn tmux_end_to_end_on_corpus_image() {
     wait_for("Path filter");
     keys(&["-l", "Packages"]);
     keys(&["Enter"]);
-    let s = wait_for("/Packages/");
+    let s = wait_for("filter: Packages");
     assert!(s.contains("Packages"), "{s}");
     keys(&["?"]);
     wait_for("Keys · ↑↓ scroll");

@@ -207,7 +207,7 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
         title.push_str("· by size ");
     }
     if !app.filter_text.is_empty() {
-        title.push_str(&format!("· /{}/ ", app.filter_text));
+        title.push_str(&format!("· filter: {} ", app.filter_text));
     }
     let mut b = block(title, app.focus == Pane::Tree);
     if let Some(t) = app.tree.as_ref() {
