@@ -340,6 +340,9 @@ fn keys_move_focus_layers_and_quit() {
     }
     press(&mut a, KeyCode::BackTab);
     assert_eq!(a.focus, Pane::Details);
+    press_mod(&mut a, KeyCode::Tab, KeyModifiers::SHIFT);
+    assert_eq!(a.focus, Pane::Findings);
+    press(&mut a, KeyCode::Tab);
     press(&mut a, KeyCode::Tab);
     press(&mut a, KeyCode::End);
     assert_eq!(a.layer, 2);

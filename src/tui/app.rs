@@ -324,7 +324,10 @@ impl App {
                 self.help = true;
                 self.help_scroll = 0;
             }
-            (KeyCode::Tab, _) => self.focus = self.focus.next(false),
+            // The kitty keyboard protocol reports Shift+Tab as Tab with Shift.
+            (KeyCode::Tab, _) => {
+                self.focus = self.focus.next(k.modifiers.contains(KeyModifiers::SHIFT));
+            }
             (KeyCode::BackTab, _) => self.focus = self.focus.next(true),
             (KeyCode::Char('l'), true) => self.set_mode(TreeMode::Layer),
             (KeyCode::Char('a'), true) if self.focus != Pane::Tree => {
