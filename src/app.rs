@@ -10,9 +10,9 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 
-use crate::cli::{AnalyzeArgs, Cli, Command};
+use crate::cli::{AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs};
 use crate::decode::{NoProgress, Progress};
-use crate::report::{self, Format};
+use crate::report::{self, saved, Format};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
@@ -24,6 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
         Some(Command::Explore(args)) => explore(&args.image, &cli.source),
+        Some(Command::Check(args)) => check(&args, &cli.source),
+        Some(Command::Diff(args)) => diff(&args, &cli.source),
+        Some(Command::Trend(args)) => trend(&args),
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
             Some(image) => {
@@ -31,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     image,
                     format: Format::Text,
                     output: None,
+                    history: None,
                 };
                 let _ = opts;
                 analyze(&args, &cli.source)
@@ -40,10 +44,126 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn analyze(args: &AnalyzeArgs, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitCode> {
+fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let analysis = load(&args.image, source)?;
     let out = report::render(&analysis, args.format);
     emit(&out, args.output.as_deref())?;
+    if let Some(h) = &args.history {
+        let record =
+            crate::trend::Record::from_report(&report::json::Report::from_analysis(&analysis));
+        crate::trend::append(h, &record)?;
+    }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// One side of a diff or check: a saved report as it is, or an image analysed into one.
+pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
+    if saved::is_report_file(arg) {
+        Ok(saved::read_report(arg)?)
+    } else {
+        let a = load(arg, source)?;
+        Ok(report::json::Report::from_analysis(&a))
+    }
+}
+
+fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+    // Config first: a bad config is an error before any image work.
+    let mut cfg = crate::config::CheckConfig::discover(args.config.as_deref())?;
+    let g = &mut cfg.growth;
+    g.max_content = args.max_growth.or(g.max_content);
+    g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
+    g.max_waste = args.max_waste_growth.or(g.max_waste);
+    let (baseline, current) = match &args.baseline {
+        Some(b) => {
+            let (b, c) = load_pair(b, &args.image, source)?;
+            (Some(b), c)
+        }
+        None => (None, load_report(&args.image, source)?),
+    };
+    if let Some(p) = &args.save_report {
+        emit(&report::json::to_json(&current), Some(p))?;
+    }
+    if let Some(h) = &args.history {
+        crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
+    }
+    let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
+    let out = match args.format {
+        crate::check::CheckFormat::Text => result.render(),
+        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name()),
+    };
+    emit(&out, None)?;
+    let failed = result.failed();
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}: {} of {} rules failed (rules from {})",
+        if failed == 0 { "passed" } else { "failed" },
+        failed,
+        result.rules.len(),
+        cfg.origin
+    );
+    Ok(ExitCode::from(if failed == 0 {
+        EXIT_OK
+    } else {
+        EXIT_RULE_FAILED
+    }))
+}
+
+/// Loads a baseline (OLD) and a current (NEW) side: saved reports are read as they are; when
+/// both are images, their shared layers are decoded once and all layers in parallel.
+fn load_pair(
+    old: &str,
+    new: &str,
+    source: &SourceArgs,
+) -> anyhow::Result<(report::json::Report, report::json::Report)> {
+    if saved::is_report_file(old) || saved::is_report_file(new) {
+        return Ok((load_report(old, source)?, load_report(new, source)?));
+    }
+    let opts = source.open_options();
+    let progress = StderrProgress::new();
+    let tty = std::io::stderr().is_terminal();
+    let p: &dyn Progress = if tty { &progress } else { &NoProgress };
+    let r = crate::analyze_references(&[old, new], &opts, p);
+    if tty {
+        progress.clear();
+    }
+    let mut both = r.map_err(|(n, e)| match e {
+        crate::Error::Source { .. } => anyhow::Error::new(e),
+        e => {
+            let which = if n == 0 { old } else { new };
+            anyhow::Error::new(e).context(format!("cannot analyse `{which}`"))
+        }
+    })?;
+    let n = both.pop().map(|a| report::json::Report::from_analysis(&a));
+    let o = both.pop().map(|a| report::json::Report::from_analysis(&a));
+    match (o, n) {
+        (Some(o), Some(n)) => Ok((o, n)),
+        _ => anyhow::bail!("internal: two images asked, fewer analysed"),
+    }
+}
+
+fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+    let (old, new) = load_pair(&args.old, &args.new, source)?;
+    let d = crate::diff::compare(&old, &new, args.limit);
+    emit(
+        &report::diff::render(&d, args.format),
+        args.output.as_deref(),
+    )?;
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
+    let records = crate::trend::read(&args.file)?;
+    if records.is_empty() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: `{}` has no records yet; `analyze --history` and `check --history` append them",
+            args.file.display()
+        );
+    }
+    emit(&crate::trend::render_table(&records), None)?;
+    if let Some(svg) = &args.svg {
+        crate::trend::render_svg(&records, svg)?;
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -59,7 +179,7 @@ fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitC
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
-pub fn load(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<crate::Analysis> {
+pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
     let a = if std::io::stderr().is_terminal() {
@@ -101,6 +221,15 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(se) = cause.downcast_ref::<crate::source::SourceError>() {
             hint = hint.or_else(|| se.hint());
+        }
+        if let Some(ce) = cause.downcast_ref::<crate::config::ConfigError>() {
+            hint = hint.or_else(|| ce.hint());
+        }
+        if let Some(te) = cause.downcast_ref::<crate::trend::TrendError>() {
+            hint = hint.or_else(|| te.hint());
+        }
+        if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
+            hint = hint.or_else(|| re.hint());
         }
     }
     for cause in e.chain().skip(1) {

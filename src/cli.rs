@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::Growth;
+use crate::report::diff::DiffFormat;
 use crate::report::Format;
 use crate::source::{OpenOptions, Platform};
 
@@ -33,6 +35,15 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Explore an image in the terminal UI (layers, file trees, waste, suggestions).
     Explore(ExploreArgs),
+    /// Gate an image in CI: one PASS/FAIL line per rule; exit 1 when a rule fails.
+    ///
+    /// Rules come from `--config FILE`, else `layersift.toml` (`[check]` table), else dive's
+    /// `.dive-ci`, in the current directory; without any, only "no secrets" is checked.
+    Check(CheckArgs),
+    /// Compare two images (or saved JSON reports): sizes, layers, directories, files, findings.
+    Diff(DiffArgs),
+    /// Show a size history written by `--history`: a table with a chart, or an SVG.
+    Trend(TrendArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +86,82 @@ pub struct AnalyzeArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Append one size record (time, reference, digest, sizes, waste, efficiency) to this
+    /// JSON Lines file, for `layersift trend`.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub history: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The image to check, or a saved JSON report (`analyze --format json`).
+    pub image: String,
+
+    /// Rules file: a `layersift.toml` or dive's `.dive-ci` (recognised by name: `.dive-ci`,
+    /// `*.yml`, `*.yaml` are dive's format).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The report (or image) to measure growth against, usually the main branch's report.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<String>,
+
+    /// Most the content size may grow over the baseline: bytes (`10MB`, `1.5GiB`) or a
+    /// percentage of the baseline (`5%`).
+    #[arg(long, value_name = "SIZE|PERCENT", requires = "baseline", value_parser = Growth::parse)]
+    pub max_growth: Option<Growth>,
+
+    /// Most the compressed size (sum of layer blobs) may grow over the baseline.
+    #[arg(long, value_name = "SIZE|PERCENT", requires = "baseline", value_parser = Growth::parse)]
+    pub max_compressed_growth: Option<Growth>,
+
+    /// Most the waste (hidden + avoidable bytes) may grow over the baseline.
+    #[arg(long, value_name = "SIZE|PERCENT", requires = "baseline", value_parser = Growth::parse)]
+    pub max_waste_growth: Option<Growth>,
+
+    /// Output format of the rule results.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::check::CheckFormat::Text)]
+    pub format: crate::check::CheckFormat,
+
+    /// Also write the checked image's JSON report to FILE (a baseline for later checks).
+    #[arg(long, value_name = "FILE")]
+    pub save_report: Option<PathBuf>,
+
+    /// Append one size record to this JSON Lines file, for `layersift trend`.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub history: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old side: an image reference or a saved JSON report.
+    pub old: String,
+
+    /// The new side: an image reference or a saved JSON report.
+    pub new: String,
+
+    /// Output format (`markdown` is meant for a pull-request comment).
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+
+    /// Write the diff to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// How many directories, and files of each kind, to list.
+    #[arg(long, value_name = "N", default_value_t = crate::diff::DEFAULT_LIMIT)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// A history file written by `analyze --history` or `check --history`.
+    pub file: PathBuf,
+
+    /// Also draw the series (content, compressed, waste) as an SVG line chart to this file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
 }
 
 #[cfg(test)]

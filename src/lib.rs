@@ -4,18 +4,23 @@
 //! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
 //! [`decode`] (stream, verify, index each layer in parallel) → [`index`] (per-layer entry
 //! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
-//! (text, JSON) and the terminal UI. [`cli`] and [`app`] sit on top and own the process.
+//! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
+//! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
 
 pub mod analysis;
 pub mod app;
+pub mod check;
 pub mod cli;
+pub mod config;
 pub mod decode;
+pub mod diff;
 pub mod error;
 pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
 pub mod source;
+pub mod trend;
 pub mod tui;
 
 pub use analysis::Analysis;
@@ -37,4 +42,81 @@ pub fn analyze_reference(
     let image = source::open(&r, opts).map_err(wrap)?;
     let decoded = decode::decode_image(&image, progress)?;
     Ok(Analysis::new(&image, decoded))
+}
+
+/// Resolves, decodes and analyses several images at once, decoding a layer blob that several
+/// of them share (same digest, or same diff_id when the source has no digest) only once, and
+/// all layers of all images in parallel. On error, says which reference (by position) failed.
+pub fn analyze_references(
+    references: &[&str],
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+) -> Result<Vec<Analysis>, (usize, Error)> {
+    use rayon::prelude::*;
+    use std::collections::HashMap;
+
+    let images = references
+        .iter()
+        .enumerate()
+        .map(|(n, reference)| {
+            let wrap = |source| {
+                (
+                    n,
+                    Error::Source {
+                        reference: reference.to_string(),
+                        source,
+                    },
+                )
+            };
+            let r = ImageRef::parse(reference).map_err(wrap)?;
+            source::open(&r, opts).map_err(wrap)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Each distinct blob is decoded by the first image that has it: `owner[n][layer]` is
+    // (image, position in that image's own list of blobs to decode).
+    let mut seen: HashMap<String, (usize, usize)> = HashMap::new();
+    let mut own: Vec<Vec<usize>> = Vec::new();
+    let mut owner: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (n, image) in images.iter().enumerate() {
+        let (mut mine, mut from) = (Vec::new(), Vec::new());
+        for (li, layer) in image.layers.iter().enumerate() {
+            let key = layer.digest.as_ref().or(layer.diff_id.as_ref());
+            match key.and_then(|k| seen.get(k)) {
+                Some(&at) => from.push(at),
+                None => {
+                    let at = (n, mine.len());
+                    if let Some(k) = key {
+                        seen.insert(k.clone(), at);
+                    }
+                    mine.push(li);
+                    from.push(at);
+                }
+            }
+        }
+        own.push(mine);
+        owner.push(from);
+    }
+    // All images at once; each decodes its own blobs in parallel.
+    let decoded: Vec<Vec<decode::DecodedLayer>> = images
+        .par_iter()
+        .zip(&own)
+        .enumerate()
+        .map(|(n, (image, mine))| {
+            let mut only = image.clone();
+            only.layers = mine.iter().map(|&li| image.layers[li].clone()).collect();
+            decode::decode_image(&only, progress).map_err(|mut e| {
+                e.index = mine.get(e.index).copied().unwrap_or(e.index);
+                (n, Error::Layer(e))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(images
+        .iter()
+        .zip(owner)
+        .map(|(image, from)| {
+            let layers = from.iter().map(|&(n, k)| decoded[n][k].clone()).collect();
+            Analysis::new(image, layers)
+        })
+        .collect())
 }

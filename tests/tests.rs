@@ -4,7 +4,10 @@
 mod util;
 
 mod bad_input;
+mod check;
 mod corpus;
+mod diff;
 mod foundation;
 mod sample;
+mod trend;
 mod tui;

@@ -19,6 +19,79 @@ pub struct Report {
     pub layers: Vec<Layer>,
     pub findings: Vec<crate::analysis::Finding>,
     pub suggestions: Vec<crate::analysis::Suggestion>,
+    /// Every regular file visible in the final filesystem, sorted by path, as compact
+    /// `[path, size, layer, content id]` rows. `layersift diff` reads them back for per-file
+    /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
+    #[serde(default)]
+    pub files: Vec<FileRow>,
+}
+
+/// One visible regular file: `[path, content bytes, 0-based layer that put it there,
+/// content id]`. The content id is 16 hex digits of the file's content hash: equal ids mean
+/// equal content (it identifies, it does not authenticate).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileRow(pub String, pub u64, pub usize, pub String);
+
+impl FileRow {
+    /// Absolute path (`/usr/bin/curl`).
+    pub fn path(&self) -> &str {
+        &self.0
+    }
+
+    pub fn size(&self) -> u64 {
+        self.1
+    }
+
+    pub fn layer(&self) -> usize {
+        self.2
+    }
+
+    pub fn content_id(&self) -> &str {
+        &self.3
+    }
+}
+
+/// The visible regular files of an analysis, sorted by path. Content that stays visible only
+/// through a hard link of the same layer is listed under that link's name.
+pub fn visible_files(a: &Analysis) -> Vec<FileRow> {
+    use crate::index::{display_path, EntryKind};
+    let mut rows = Vec::new();
+    for (li, idx) in a.indexes.iter().enumerate() {
+        let mut links: Option<std::collections::HashMap<&[u8], Vec<usize>>> = None;
+        for (i, e) in idx.entries.iter().enumerate() {
+            if e.kind != EntryKind::File || !a.merged.content_fate(li, i).is_visible() {
+                continue;
+            }
+            let own = idx.path(i);
+            let name = if a.merged.fate(li, i).is_visible() {
+                own
+            } else {
+                // Visible only through a hard link: find that link's name.
+                let links = links.get_or_insert_with(|| {
+                    let mut m: std::collections::HashMap<&[u8], Vec<usize>> =
+                        std::collections::HashMap::new();
+                    for (j, l) in idx.entries.iter().enumerate() {
+                        if l.kind == EntryKind::Hardlink {
+                            m.entry(idx.link(j)).or_default().push(j);
+                        }
+                    }
+                    m
+                });
+                links
+                    .get(own)
+                    .and_then(|js| js.iter().find(|&&j| a.merged.fate(li, j).is_visible()))
+                    .map_or(own, |&j| idx.path(j))
+            };
+            rows.push(FileRow(
+                format!("/{}", display_path(name)),
+                e.size,
+                li,
+                format!("{:016x}", (e.hash >> 64) as u64),
+            ));
+        }
+    }
+    rows.sort_by(|x, y| x.0.cmp(&y.0));
+    rows
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -109,6 +182,7 @@ impl Report {
             },
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
+            files: visible_files(a),
             layers: a
                 .layers
                 .iter()
@@ -137,7 +211,133 @@ impl Report {
 
 /// Pretty-printed JSON with a trailing newline.
 pub fn render(a: &Analysis) -> String {
-    let mut s = serde_json::to_string_pretty(&Report::from_analysis(a)).unwrap_or_default();
-    s.push('\n');
-    s
+    to_json(&Report::from_analysis(a))
+}
+
+/// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
+/// rows) is written on one line, so a report with thousands of files stays small.
+pub fn to_json<T: Serialize>(value: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, RowsFormatter::default());
+    if value.serialize(&mut ser).is_err() {
+        return String::new();
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// serde_json's pretty layout (two-space indent), with nested arrays kept on one line.
+#[derive(Default)]
+struct RowsFormatter {
+    indent: usize,
+    /// One entry per open pretty container: true for an array.
+    stack: Vec<bool>,
+    /// Depth inside a one-line array (0 when not in one).
+    compact: usize,
+    has_value: bool,
+}
+
+impl RowsFormatter {
+    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b"\n")?;
+        for _ in 0..self.indent {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        array: bool,
+        c: &[u8],
+    ) -> std::io::Result<()> {
+        if self.compact > 0 || (array && self.stack.last() == Some(&true)) {
+            self.compact += 1;
+        } else {
+            self.stack.push(array);
+            self.indent += 1;
+            self.has_value = false;
+        }
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + std::io::Write>(&mut self, w: &mut W, c: &[u8]) -> std::io::Result<()> {
+        if self.compact > 0 {
+            self.compact -= 1;
+        } else {
+            self.stack.pop();
+            self.indent -= 1;
+            if self.has_value {
+                self.newline(w)?;
+            }
+        }
+        self.has_value = true;
+        w.write_all(c)
+    }
+
+    fn item<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
+        if self.compact > 0 {
+            return w.write_all(if first { b"" } else { b"," });
+        }
+        w.write_all(if first { b"" } else { b"," })?;
+        self.newline(w)
+    }
+}
+
+impl serde_json::ser::Formatter for RowsFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, true, b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.open(w, false, b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.item(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(if self.compact > 0 { b":" } else { b": " })
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod rows_tests {
+    use super::*;
+
+    #[test]
+    fn pretty_with_one_line_rows() {
+        let v = serde_json::json!({"a": [1, 2], "files": [["/x", 1, 0], ["/y", 2, 1]], "e": [], "o": {}});
+        let s = to_json(&v);
+        assert_eq!(
+            s,
+            "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": [],\n  \"files\": [\n    [\"/x\",1,0],\n    [\"/y\",2,1]\n  ],\n  \"o\": {}\n}\n"
+        );
+        let back: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, v);
+    }
 }

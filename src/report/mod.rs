@@ -1,8 +1,11 @@
 //! Reports: renders an [`Analysis`](crate::Analysis) for people (text, markdown) and for
 //! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
 
+pub mod diff;
 pub mod json;
 pub mod text;
+
+pub mod saved;
 
 /// Output formats of `layersift analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

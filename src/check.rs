@@ -1,0 +1,299 @@
+//! The CI gate: evaluates the rules of a [`CheckConfig`] against a report's numbers (and,
+//! for growth limits, against a baseline report) and renders one line per rule,
+//! `PASS  min-efficiency  0.973 >= 0.950`. Rules read only [`Report`] values, so they are
+//! tested without images; `app` turns a failed rule into exit code 1.
+
+use crate::config::{CheckConfig, Growth};
+use crate::report::human_bytes;
+use crate::report::json::Report;
+
+/// How a rule came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    /// Not evaluated (a growth limit without a baseline).
+    Skip,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Pass => "PASS",
+            Outcome::Fail => "FAIL",
+            Outcome::Skip => "SKIP",
+        }
+    }
+}
+
+/// One evaluated rule: its name, outcome, the numbers, and `value op threshold` for people.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RuleResult {
+    pub rule: &'static str,
+    pub outcome: Outcome,
+    /// The measured value: a ratio, bytes, a count, or for growth rules the change in bytes
+    /// (none when skipped).
+    pub value: Option<f64>,
+    /// The threshold in the same unit (for growth rules: the allowed change in bytes).
+    pub threshold: Option<f64>,
+    /// `0.973 >= 0.950`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
+    pub detail: String,
+}
+
+/// Output formats of `layersift check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One `PASS|FAIL|SKIP  rule  value op threshold` line per rule.
+    Text,
+    /// `{"schema_version", "passed", "failed", "config", "rules": [...]}`.
+    Json,
+}
+
+/// The outcome of every configured rule, in a fixed order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckResult {
+    pub rules: Vec<RuleResult>,
+}
+
+impl CheckResult {
+    pub fn failed(&self) -> usize {
+        self.rules
+            .iter()
+            .filter(|r| r.outcome == Outcome::Fail)
+            .count()
+    }
+
+    pub fn passed(&self) -> bool {
+        self.failed() == 0
+    }
+
+    /// The results as JSON; `config` says where the rules came from.
+    pub fn to_json(&self, config: &str) -> String {
+        #[derive(serde::Serialize)]
+        struct Wire<'a> {
+            schema_version: u32,
+            passed: bool,
+            failed: usize,
+            config: &'a str,
+            rules: &'a [RuleResult],
+        }
+        crate::report::json::to_json(&Wire {
+            schema_version: 1,
+            passed: self.passed(),
+            failed: self.failed(),
+            config,
+            rules: &self.rules,
+        })
+    }
+
+    /// One line per rule, names padded to one column.
+    pub fn render(&self) -> String {
+        let width = self.rules.iter().map(|r| r.rule.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for r in &self.rules {
+            out.push_str(&format!(
+                "{}  {:<width$}  {}\n",
+                r.outcome.label(),
+                r.rule,
+                r.detail
+            ));
+        }
+        out
+    }
+}
+
+/// A byte count for rule lines: exact below 1000 B, else human with the exact count.
+pub fn bytes(n: u64) -> String {
+    if n < 1000 {
+        format!("{n} B")
+    } else {
+        format!("{} ({n} B)", human_bytes(n))
+    }
+}
+
+fn signed_bytes(n: i64) -> String {
+    if n == 0 {
+        return "0 B".to_string();
+    }
+    let sign = if n < 0 { "-" } else { "+" };
+    let abs = n.unsigned_abs();
+    if abs < 1000 {
+        format!("{sign}{abs} B")
+    } else {
+        format!("{sign}{} ({sign}{abs} B)", human_bytes(abs))
+    }
+}
+
+fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
+    let pass = value <= max;
+    RuleResult {
+        rule,
+        outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(value as f64),
+        threshold: Some(max as f64),
+        detail: format!(
+            "{} {} {}",
+            bytes(value),
+            if pass { "<=" } else { ">" },
+            bytes(max)
+        ),
+    }
+}
+
+fn ratio_at_most(rule: &'static str, value: f64, max: f64) -> RuleResult {
+    let pass = value <= max;
+    RuleResult {
+        rule,
+        outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(value),
+        threshold: Some(max),
+        detail: format!("{value:.3} {} {max:.3}", if pass { "<=" } else { ">" }),
+    }
+}
+
+fn growth_rule(
+    rule: &'static str,
+    limit: Option<Growth>,
+    old: Option<u64>,
+    new: u64,
+) -> Option<RuleResult> {
+    let limit = limit?;
+    let Some(old) = old else {
+        return Some(RuleResult {
+            rule,
+            outcome: Outcome::Skip,
+            value: None,
+            threshold: None,
+            detail: format!("no baseline to compare with (limit {limit}; pass --baseline)"),
+        });
+    };
+    let delta = i128::from(new) - i128::from(old);
+    let allowed = limit.allowed(old);
+    let pass = (delta as f64) <= allowed;
+    let delta = i64::try_from(delta).unwrap_or(i64::MAX);
+    let pct = if old > 0 {
+        format!("{:+.2}%", delta as f64 * 100.0 / old as f64)
+    } else if delta == 0 {
+        "+0.00%".to_string()
+    } else {
+        "new".to_string()
+    };
+    let threshold = match limit {
+        Growth::Bytes(b) => bytes(b),
+        Growth::Percent(p) => format!("{p}% of {}", bytes(old)),
+    };
+    Some(RuleResult {
+        rule,
+        outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+        value: Some(delta as f64),
+        threshold: Some(allowed),
+        detail: format!(
+            "{} [{pct}] {} {threshold}",
+            signed_bytes(delta),
+            if pass { "<=" } else { ">" }
+        ),
+    })
+}
+
+/// Evaluates every rule `cfg` turns on against `report`, growth rules against `baseline`.
+pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -> CheckResult {
+    let s = &report.summary;
+    let b = baseline.map(|b| &b.summary);
+    let mut rules = Vec::new();
+    if let Some(min) = cfg.min_efficiency {
+        let pass = s.efficiency >= min;
+        rules.push(RuleResult {
+            rule: "min-efficiency",
+            outcome: if pass { Outcome::Pass } else { Outcome::Fail },
+            value: Some(s.efficiency),
+            threshold: Some(min),
+            detail: format!(
+                "{:.3} {} {min:.3}",
+                s.efficiency,
+                if pass { ">=" } else { "<" }
+            ),
+        });
+    }
+    if let Some(max) = cfg.max_hidden_bytes {
+        rules.push(at_most("max-hidden-bytes", s.hidden_bytes, max));
+    }
+    if let Some(max) = cfg.max_hidden_ratio {
+        let ratio = if s.content_bytes == 0 {
+            0.0
+        } else {
+            s.hidden_bytes as f64 / s.content_bytes as f64
+        };
+        rules.push(ratio_at_most("max-hidden-ratio", ratio, max));
+    }
+    if let Some(max) = cfg.max_avoidable_bytes {
+        rules.push(at_most("max-avoidable-bytes", s.avoidable_bytes, max));
+    }
+    if let Some(max) = cfg.max_size {
+        rules.push(at_most("max-size", s.content_bytes, max));
+    }
+    if let Some(max) = cfg.max_compressed_size {
+        rules.push(at_most("max-compressed-size", s.compressed_bytes, max));
+    }
+    if !cfg.allow_secrets {
+        let n = s.secret_count;
+        rules.push(RuleResult {
+            rule: "no-secrets",
+            outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
+            value: Some(n as f64),
+            threshold: Some(0.0),
+            detail: format!("{n} {} found", if n == 1 { "secret" } else { "secrets" }),
+        });
+    }
+    let g = &cfg.growth;
+    rules.extend(growth_rule(
+        "max-content-growth",
+        g.max_content,
+        b.map(|b| b.content_bytes),
+        s.content_bytes,
+    ));
+    rules.extend(growth_rule(
+        "max-compressed-growth",
+        g.max_compressed,
+        b.map(|b| b.compressed_bytes),
+        s.compressed_bytes,
+    ));
+    rules.extend(growth_rule(
+        "max-waste-growth",
+        g.max_waste,
+        b.map(|b| b.potential_savings_bytes),
+        s.potential_savings_bytes,
+    ));
+    CheckResult { rules }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_formats() {
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(12_345_678), "12.3 MB (12345678 B)");
+        assert_eq!(signed_bytes(-5), "-5 B");
+        assert_eq!(signed_bytes(2_000_000), "+2.0 MB (+2000000 B)");
+    }
+
+    #[test]
+    fn growth_percent_and_bytes() {
+        let r = growth_rule("g", Some(Growth::Percent(5.0)), Some(1000), 1050).unwrap();
+        assert_eq!(r.outcome, Outcome::Pass);
+        assert_eq!(r.detail, "+50 B [+5.00%] <= 5% of 1.0 kB (1000 B)");
+        let r = growth_rule("g", Some(Growth::Percent(5.0)), Some(1000), 1051).unwrap();
+        assert_eq!(r.outcome, Outcome::Fail);
+        let r = growth_rule("g", Some(Growth::Bytes(10)), Some(1000), 900).unwrap();
+        assert_eq!(r.outcome, Outcome::Pass);
+        assert_eq!(r.detail, "-100 B [-10.00%] <= 10 B");
+        let r = growth_rule("g", Some(Growth::Percent(5.0)), Some(0), 1).unwrap();
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert_eq!(r.detail, "+1 B [new] > 5% of 0 B");
+        let r = growth_rule("g", Some(Growth::Bytes(1)), None, 1).unwrap();
+        assert_eq!(r.outcome, Outcome::Skip);
+        assert!(growth_rule("g", None, Some(1), 1).is_none());
+    }
+}

@@ -1,0 +1,433 @@
+//! Renders a [`Diff`] for people (text for the terminal, markdown for a pull-request comment)
+//! and for machines (JSON with its own `schema_version`).
+
+use std::fmt::Write as _;
+
+use super::human_bytes;
+use super::text::one_line;
+use crate::diff::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
+
+/// Output formats of `layersift diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// Tables for the terminal.
+    Text,
+    /// Every number, for machines.
+    Json,
+    /// GitHub-flavoured markdown, for a pull-request comment.
+    Markdown,
+}
+
+pub fn render(d: &Diff, format: DiffFormat) -> String {
+    match format {
+        DiffFormat::Text => text(d),
+        DiffFormat::Json => super::json::to_json(d),
+        DiffFormat::Markdown => markdown(d),
+    }
+}
+
+/// `+1.2 MB`, `-300 kB`, `0 B`.
+pub fn signed(delta: i64) -> String {
+    let abs = delta.unsigned_abs();
+    match delta.signum() {
+        0 => "0 B".to_string(),
+        -1 => format!("-{}", human_bytes(abs)),
+        _ => format!("+{}", human_bytes(abs)),
+    }
+}
+
+/// `+2`, `-1`, `0`.
+fn count_change(d: i64) -> String {
+    if d == 0 {
+        "0".to_string()
+    } else {
+        format!("{d:+}")
+    }
+}
+
+/// `+1.2 MB (+3.4%)`, percent left out when the old value is 0.
+fn change(d: &Delta) -> String {
+    match d.percent() {
+        Some(p) if d.delta != 0 => format!("{} ({p:+.1}%)", signed(d.delta)),
+        _ => signed(d.delta),
+    }
+}
+
+fn status_word(s: LayerStatus) -> &'static str {
+    match s {
+        LayerStatus::Shared => "shared",
+        LayerStatus::Changed => "changed",
+        LayerStatus::Added => "added",
+        LayerStatus::Removed => "removed",
+    }
+}
+
+fn index(i: Option<usize>) -> String {
+    i.map_or_else(|| "-".to_string(), |i| i.to_string())
+}
+
+fn step(l: &LayerChange, max: usize) -> String {
+    let s = if l.instruction.is_empty() {
+        "(no history)".to_string()
+    } else {
+        one_line(&l.instruction, max)
+    };
+    match &l.old_instruction {
+        Some(o) => format!("{s} (was: {})", one_line(o, max)),
+        None => s,
+    }
+}
+
+/// A layer's size on the side it is on (OLD's for a removed layer).
+fn side_value(l: &LayerChange, v: &Delta) -> u64 {
+    if l.status == LayerStatus::Removed {
+        v.old
+    } else {
+        v.new
+    }
+}
+
+/// A file's change: signed bytes, or `= 300 B` for content changed at the same size.
+fn file_change(c: &FileChange) -> String {
+    if c.bytes.delta == 0 {
+        format!("= {}", human_bytes(c.bytes.new))
+    } else {
+        signed(c.bytes.delta)
+    }
+}
+
+fn layer_counts(d: &Diff) -> String {
+    let count = |s| d.layers.iter().filter(|l| l.status == s).count();
+    format!(
+        "{} shared, {} changed, {} added, {} removed",
+        count(LayerStatus::Shared),
+        count(LayerStatus::Changed),
+        count(LayerStatus::Added),
+        count(LayerStatus::Removed)
+    )
+}
+
+fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
+    let t = &d.totals;
+    vec![
+        ("content", &t.content_bytes),
+        ("compressed", &t.compressed_bytes),
+        ("visible", &t.visible_bytes),
+        ("hidden", &t.hidden_bytes),
+        ("avoidable", &t.avoidable_bytes),
+        ("waste", &t.waste_bytes),
+    ]
+}
+
+fn text(d: &Diff) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Old  {}  ({} layers, {} files)",
+        d.old.reference, d.old.layer_count, d.old.file_count
+    );
+    let _ = writeln!(
+        o,
+        "New  {}  ({} layers, {} files)",
+        d.new.reference, d.new.layer_count, d.new.file_count
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new");
+    for (name, v) in total_rows(d) {
+        let _ = writeln!(
+            o,
+            "{name:<12}  {:>9}  {:>9}  {}",
+            human_bytes(v.old),
+            human_bytes(v.new),
+            change(v)
+        );
+    }
+    let t = &d.totals;
+    let _ = writeln!(
+        o,
+        "{:<12}  {:>9.3}  {:>9.3}  {:+.3}",
+        "efficiency",
+        t.efficiency_old,
+        t.efficiency_new,
+        t.efficiency_new - t.efficiency_old
+    );
+    let _ = writeln!(
+        o,
+        "{:<12}  {:>9}  {:>9}  {}",
+        "secrets",
+        t.secret_count.old,
+        t.secret_count.new,
+        count_change(t.secret_count.delta)
+    );
+
+    let _ = writeln!(o, "\nLayers ({})", layer_counts(d));
+    let _ = writeln!(
+        o,
+        "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  step",
+        "", "old", "new", "content", "change", "blob", "change"
+    );
+    for l in &d.layers {
+        let _ = writeln!(
+            o,
+            "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  {}",
+            status_word(l.status),
+            index(l.old_index),
+            index(l.new_index),
+            human_bytes(side_value(l, &l.content_bytes)),
+            signed(l.content_bytes.delta),
+            human_bytes(side_value(l, &l.compressed_bytes)),
+            signed(l.compressed_bytes.delta),
+            step(l, 80)
+        );
+    }
+
+    if !d.directories.is_empty() {
+        let _ = writeln!(o, "\nDirectories that changed most");
+        for dir in &d.directories {
+            let _ = writeln!(
+                o,
+                "  {:>10}  {}  ({} → {})",
+                signed(dir.bytes.delta),
+                dir.path,
+                human_bytes(dir.bytes.old),
+                human_bytes(dir.bytes.new)
+            );
+        }
+    }
+
+    let f = &d.files;
+    let _ = writeln!(
+        o,
+        "\nFiles: {} added ({}), {} removed ({}), {} grown ({}), {} shrunk ({}), {} changed at the same size ({})",
+        f.added_count,
+        signed(i64::try_from(f.added_bytes).unwrap_or(i64::MAX)),
+        f.removed_count,
+        signed(-i64::try_from(f.removed_bytes).unwrap_or(i64::MAX)),
+        f.grown_count,
+        signed(i64::try_from(f.grown_bytes).unwrap_or(i64::MAX)),
+        f.shrunk_count,
+        signed(-i64::try_from(f.shrunk_bytes).unwrap_or(i64::MAX)),
+        f.changed_count,
+        human_bytes(f.changed_bytes),
+    );
+    let lists: [(&str, &Vec<FileChange>); 5] = [
+        ("added", &f.added),
+        ("removed", &f.removed),
+        ("grown", &f.grown),
+        ("shrunk", &f.shrunk),
+        ("changed", &f.changed),
+    ];
+    for (what, list) in lists {
+        for c in list {
+            let _ = writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path);
+        }
+    }
+
+    let cats: Vec<_> = d
+        .waste_by_category
+        .iter()
+        .filter(|c| c.bytes.old != 0 || c.bytes.new != 0)
+        .collect();
+    if !cats.is_empty() {
+        let _ = writeln!(o, "\nWaste by category");
+        for c in cats {
+            let _ = writeln!(
+                o,
+                "  {:<20}  {:>9}  {:>9}  {}",
+                category(c.category),
+                human_bytes(c.bytes.old),
+                human_bytes(c.bytes.new),
+                signed(c.bytes.delta)
+            );
+        }
+    }
+    for (title, list) in [
+        ("New findings", &d.new_findings),
+        ("Gone findings", &d.gone_findings),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "\n{title}");
+        for f in list {
+            let _ = writeln!(o, "  {}", finding_line(f));
+        }
+    }
+    o
+}
+
+fn category(c: crate::analysis::Category) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn severity(s: crate::analysis::Severity) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn finding_line(f: &FindingRef) -> String {
+    format!(
+        "[{}] {} {}: {}; shipped by layer {} ({})",
+        severity(f.severity),
+        f.rule,
+        human_bytes(f.bytes),
+        f.title,
+        f.layer,
+        one_line(&f.instruction, 50)
+    )
+}
+
+/// Escapes text for a code span in a markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('`', "'")
+}
+
+/// Escapes plain markdown text: no HTML, no table breaks.
+fn plain(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+}
+
+fn markdown(d: &Diff) -> String {
+    let mut o = String::new();
+    let t = &d.totals;
+    let _ = writeln!(
+        o,
+        "### layersift: content {}, compressed {}\n",
+        change(&t.content_bytes),
+        change(&t.compressed_bytes)
+    );
+    let _ = writeln!(
+        o,
+        "`{}` → `{}`\n",
+        cell(&d.old.reference),
+        cell(&d.new.reference)
+    );
+    let _ = writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|");
+    for (name, v) in total_rows(d) {
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} |",
+            human_bytes(v.old),
+            human_bytes(v.new),
+            change(v)
+        );
+    }
+    let _ = writeln!(
+        o,
+        "| efficiency | {:.3} | {:.3} | {:+.3} |",
+        t.efficiency_old,
+        t.efficiency_new,
+        t.efficiency_new - t.efficiency_old
+    );
+    let _ = writeln!(
+        o,
+        "| secrets | {} | {} | {} |",
+        t.secret_count.old,
+        t.secret_count.new,
+        count_change(t.secret_count.delta)
+    );
+
+    let _ = writeln!(
+        o,
+        "\n<details><summary>Layers: {}</summary>\n",
+        layer_counts(d)
+    );
+    let _ = writeln!(
+        o,
+        "| | old | new | content | change | blob | change | step |\n|---|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for l in &d.layers {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            status_word(l.status),
+            index(l.old_index),
+            index(l.new_index),
+            human_bytes(side_value(l, &l.content_bytes)),
+            signed(l.content_bytes.delta),
+            human_bytes(side_value(l, &l.compressed_bytes)),
+            signed(l.compressed_bytes.delta),
+            cell(&step(l, 80))
+        );
+    }
+    let _ = writeln!(o, "\n</details>");
+
+    if !d.directories.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n<details><summary>Directories that changed most</summary>\n"
+        );
+        let _ = writeln!(
+            o,
+            "| directory | old | new | change |\n|---|---:|---:|---:|"
+        );
+        for dir in &d.directories {
+            let _ = writeln!(
+                o,
+                "| `{}` | {} | {} | {} |",
+                cell(&dir.path),
+                human_bytes(dir.bytes.old),
+                human_bytes(dir.bytes.new),
+                signed(dir.bytes.delta)
+            );
+        }
+        let _ = writeln!(o, "\n</details>");
+    }
+
+    let f = &d.files;
+    let _ = writeln!(
+        o,
+        "\n<details><summary>Files: {} added, {} removed, {} grown, {} shrunk, {} changed</summary>\n",
+        f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
+    );
+    let _ = writeln!(o, "| | file | change |\n|---|---|---:|");
+    let lists: [(&str, &Vec<FileChange>); 5] = [
+        ("added", &f.added),
+        ("removed", &f.removed),
+        ("grown", &f.grown),
+        ("shrunk", &f.shrunk),
+        ("changed", &f.changed),
+    ];
+    for (what, list) in lists {
+        for c in list {
+            let _ = writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c));
+        }
+    }
+    let _ = writeln!(o, "\n</details>");
+
+    for (title, list) in [
+        ("New findings", &d.new_findings),
+        ("Gone findings", &d.gone_findings),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(o, "\n**{title}**\n");
+        for f in list {
+            let _ = writeln!(o, "- {}", plain(&finding_line(f)));
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_escapes() {
+        assert_eq!(cell("a|b`c"), "a\\|b'c");
+        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+        assert_eq!(signed(0), "0 B");
+        assert_eq!(signed(-1500), "-1.5 kB");
+        assert_eq!(count_change(2), "+2");
+    }
+}
