@@ -441,7 +441,17 @@ fn big_layer_renders_only_what_is_on_screen() {
     assert_eq!(a.tree.as_ref().unwrap().rows().len(), 60_300);
     press(&mut a, KeyCode::End);
     let t = text(&a);
-    assert!(t.contains("└── f199"), "{t}");
+    assert!(t.contains("└ f199"), "{t}");
+    // Filtering from the bottom of a long tree starts at the first match, pane filled.
+    ctrl(&mut a, 'f');
+    typed(&mut a, "d00[0-3]/f00[0-2]");
+    assert_eq!(a.tree_cursor, 0);
+    let t = text(&a);
+    assert!(
+        t.contains("d000") && t.contains("f000") && t.contains("d001"),
+        "{t}"
+    );
+    assert!(t.contains(" 1/16 "), "{t}");
 }
 
 #[test]

@@ -223,7 +223,13 @@ impl App {
     pub fn idle(&mut self) {
         if self.filter_dirty {
             self.filter_dirty = false;
+            let keep = self.selected_node();
             self.reapply(|_| {});
+            // A new filter whose matches leave out the selected entry starts at the top.
+            if keep != self.selected_node() {
+                self.tree_cursor = 0;
+                self.scroll_tree();
+            }
         }
     }
 
@@ -633,6 +639,8 @@ impl App {
         let n = self.tree.as_ref().map_or(0, |t| t.rows().len());
         self.tree_cursor = self.tree_cursor.min(n.saturating_sub(1));
         self.tree_offset = keep_visible(self.tree_cursor, self.tree_offset, h);
+        // Fill the pane: no empty rows below the last entry while earlier ones are hidden.
+        self.tree_offset = self.tree_offset.min(n.saturating_sub(h));
     }
 
     fn scroll_items(&mut self) {

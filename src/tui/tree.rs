@@ -322,6 +322,11 @@ impl FileTree {
 
     /// Tree guides to draw before a row's name (`│   ├── `).
     pub fn guides(&self, id: u32) -> String {
+        self.guides_with(id, false)
+    }
+
+    /// Tree guides, two columns per level instead of four when `compact` (narrow panes).
+    pub fn guides_with(&self, id: u32, compact: bool) -> String {
         let mut chain = Vec::new();
         let mut cur = self.nodes[id as usize].parent;
         while cur != 0 {
@@ -330,18 +335,23 @@ impl FileTree {
         }
         let mut s = String::with_capacity(4 * (chain.len() + 1));
         for &a in chain.iter().rev() {
-            s.push_str(if self.last[a as usize] {
-                "    "
-            } else {
-                "│   "
+            s.push_str(match (self.last[a as usize], compact) {
+                (true, false) => "    ",
+                (false, false) => "│   ",
+                (true, true) => "  ",
+                (false, true) => "│ ",
             });
         }
         let collapsed = self.collapsed[id as usize] && self.open_children[id as usize];
-        s.push_str(match (self.last[id as usize], collapsed) {
-            (true, false) => "└── ",
-            (false, false) => "├── ",
-            (true, true) => "└─⊕ ",
-            (false, true) => "├─⊕ ",
+        s.push_str(match (self.last[id as usize], collapsed, compact) {
+            (true, false, false) => "└── ",
+            (false, false, false) => "├── ",
+            (true, true, false) => "└─⊕ ",
+            (false, true, false) => "├─⊕ ",
+            (true, false, true) => "└ ",
+            (false, false, true) => "├ ",
+            (true, true, true) => "└⊕",
+            (false, true, true) => "├⊕",
         });
         s
     }

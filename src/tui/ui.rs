@@ -286,7 +286,10 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
             ));
         }
         spans.push(Span::raw(format!("{:>8} ", human_bytes(n.size))));
-        spans.push(Span::styled(t.guides(id), Style::new().fg(Color::DarkGray)));
+        spans.push(Span::styled(
+            t.guides_with(id, w < 60),
+            Style::new().fg(Color::DarkGray),
+        ));
         let mut name_style = change_style(n.change);
         if n.mark != Mark::None {
             name_style = name_style.add_modifier(Modifier::UNDERLINED);
