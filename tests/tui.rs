@@ -471,6 +471,16 @@ fn tmux_end_to_end_on_corpus_image() {
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
     let session = format!("layersift-e2e-{}", std::process::id());
+    /// Kills the tmux session however the test ends.
+    struct Session(String);
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .args(["kill-session", "-t", &self.0])
+                .output();
+        }
+    }
+    let _cleanup = Session(session.clone());
     let tmux = |args: &[&str]| {
         std::process::Command::new("tmux")
             .args(args)
