@@ -11,6 +11,7 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry, PathProblem};
+use crate::secrets::{self, SecretHit};
 use crate::source::{hex, Image, LayerBlob, SourceError};
 
 /// How a blob is compressed, as its first bytes say.
@@ -48,6 +49,8 @@ pub struct DecodedLayer {
     pub digest: String,
     /// `sha256:…` of the uncompressed tar.
     pub diff_id: String,
+    /// Secrets found in this layer's small text files (redacted), by entry index.
+    pub secrets: Vec<SecretHit>,
 }
 
 /// Why a layer could not be decoded.
@@ -319,7 +322,7 @@ pub fn decode_layer(
         (indexed, inflated)
     });
     // A tar or decompression error seen while indexing says more than the inflating side's.
-    let (mut index, mut diff_id, uncompressed_size) = indexed?;
+    let (mut index, secret_hits, mut diff_id, uncompressed_size) = indexed?;
     let (digest, compressed_size) = inflated?;
     if compression == Compression::None {
         diff_id.clone_from(&digest);
@@ -350,12 +353,17 @@ pub fn decode_layer(
         uncompressed_size,
         digest,
         diff_id,
+        secrets: secret_hits,
     })
 }
 
 /// Walks an uncompressed tar stream into an index, hashing the whole stream (the diff_id)
 /// when asked to.
-fn index_tar(stream: impl Read, hash: bool) -> Result<(LayerIndex, String, u64), DecodeError> {
+/// Returns the index, the secrets found in its small text files, the digest and the size.
+fn index_tar(
+    stream: impl Read,
+    hash: bool,
+) -> Result<(LayerIndex, Vec<SecretHit>, String, u64), DecodeError> {
     let mut hashing = Hashing::new(stream, None);
     if !hash {
         hashing.sha = None;
@@ -363,15 +371,36 @@ fn index_tar(stream: impl Read, hash: bool) -> Result<(LayerIndex, String, u64),
     let mut archive = tar::Archive::new(hashing);
     let mut index = LayerIndex::new();
     let mut buf = vec![0u8; BUF];
+    let mut scan = SecretScan {
+        scanner: secrets::scanner(),
+        content: Vec::new(),
+        hits: Vec::new(),
+    };
     for entry in archive.entries().map_err(classify)? {
         let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf)?;
+        index_entry(&mut index, &mut entry, &mut buf, &mut scan)?;
     }
     // Hash the rest of the stream (end-of-archive padding).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(classify)?;
     let (_, diff_id, size) = rest.into_parts();
-    Ok((index, diff_id, size))
+    Ok((index, scan.hits, diff_id, size))
+}
+
+/// The secret-scan hook of the tar walk: small files' content is collected while it is
+/// hashed anyway, then handed to the scanner if it looks like text.
+struct SecretScan {
+    scanner: Option<&'static secrets::Scanner>,
+    content: Vec<u8>,
+    hits: Vec<SecretHit>,
+}
+
+impl SecretScan {
+    /// Should this file's content be collected? Small files only: credentials are small,
+    /// and this keeps the copy cheap.
+    fn wants(&self, size: u64) -> bool {
+        self.scanner.is_some() && size > 0 && size <= secrets::MAX_SCAN_BYTES
+    }
 }
 
 fn entry_kind(t: tar::EntryType) -> Option<EntryKind> {
@@ -394,6 +423,7 @@ fn index_entry<R: Read>(
     index: &mut LayerIndex,
     entry: &mut tar::Entry<'_, R>,
     buf: &mut [u8],
+    scan: &mut SecretScan,
 ) -> Result<(), DecodeError> {
     let header = entry.header();
     let Some(mut kind) = entry_kind(header.entry_type()) else {
@@ -449,7 +479,10 @@ fn index_entry<R: Read>(
         _ => Vec::new(),
     };
     let (mut size, mut hash) = (0, 0);
+    let mut scanned = false;
     if kind == EntryKind::File {
+        let mut collect = scan.wants(header.size().unwrap_or(u64::MAX));
+        scan.content.clear();
         let mut hasher = Xxh3::new();
         loop {
             let n = entry.read(buf).map_err(classify)?;
@@ -457,9 +490,17 @@ fn index_entry<R: Read>(
                 break;
             }
             hasher.update(&buf[..n]);
+            if collect {
+                if scan.content.is_empty() && !secrets::looks_like_text(&buf[..n]) {
+                    collect = false; // binary: keep hashing, stop collecting
+                } else if (scan.content.len() + n) as u64 <= secrets::MAX_SCAN_BYTES {
+                    scan.content.extend_from_slice(&buf[..n]);
+                }
+            }
             size += n as u64;
         }
         hash = hasher.digest128();
+        scanned = collect && !scan.content.is_empty();
     }
     // Whiteouts: `.wh.NAME` deletes NAME; `.wh..wh..opq` makes its directory opaque.
     let mut target = path.clone();
@@ -481,6 +522,11 @@ fn index_entry<R: Read>(
         link.clear();
         size = 0;
         hash = 0;
+    }
+    if scanned && kind == EntryKind::File {
+        if let Some(scanner) = scan.scanner {
+            scanner.scan_file(index.len(), &target, &scan.content, &mut scan.hits);
+        }
     }
     index.push(NewEntry {
         path: &target,

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod analysis;
 mod bad_input;
 mod check;
 mod corpus;

@@ -80,10 +80,13 @@ fn with_suggestion() -> Analysis {
         .iter()
         .position(|f| f.category == Category::Removed && f.layer == 1)
         .expect("the apt lists removal finding");
+    // Exactly one suggestion, written here, so the test does not follow the engine's wording.
+    a.suggestions.clear();
     a.suggestions.push(Suggestion {
         rule: "merge-apt-steps".to_string(),
         title: "Clean apt lists in the step that downloads them".to_string(),
         layer: 1,
+        layers: vec![1, 2],
         instruction: a.layers[1].step.instruction.clone(),
         snippet: "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends curl \\\n    && rm -rf /var/lib/apt/lists/*".to_string(),
         saves_bytes: 50_000,

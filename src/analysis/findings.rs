@@ -68,8 +68,11 @@ pub struct Finding {
     pub rule: String,
     /// One line for people.
     pub title: String,
-    /// The layer that shipped the bytes (0-based).
+    /// The layer that shipped the bytes (0-based). For secrets in `ENV` or in the history,
+    /// the last layer built before that instruction.
     pub layer: usize,
+    /// That layer's build step in Dockerfile form (secrets redacted).
+    pub instruction: String,
     /// The later layer that hid them, for hidden categories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden_by: Option<usize>,
@@ -86,6 +89,46 @@ pub struct Finding {
     pub detail: Option<String>,
 }
 
+impl Severity {
+    /// Severity of wasted bytes by their amount: ≥ 10 MB high, ≥ 1 MB medium, else low.
+    pub fn for_bytes(bytes: u64) -> Severity {
+        if bytes >= 10_000_000 {
+            Severity::High
+        } else if bytes >= 1_000_000 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
+
+/// Files of one layer that make up a finding: (size, display path), any order.
+pub(crate) struct FileSet {
+    pub files: Vec<(u64, String)>,
+}
+
+impl FileSet {
+    pub fn new() -> Self {
+        FileSet { files: Vec::new() }
+    }
+
+    pub fn push(&mut self, size: u64, path: String) {
+        self.files.push((size, path));
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.0).sum()
+    }
+
+    /// The evidence: largest first, then by path, at most `max`.
+    pub fn evidence(mut self, max: usize) -> (usize, Vec<String>) {
+        self.files
+            .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let n = self.files.len();
+        (n, self.files.into_iter().take(max).map(|f| f.1).collect())
+    }
+}
+
 /// A concrete Dockerfile change that resolves one or more findings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
@@ -94,6 +137,8 @@ pub struct Suggestion {
     pub title: String,
     /// The layer whose instruction to rewrite (0-based).
     pub layer: usize,
+    /// Every layer the rewrite replaces or changes, ascending (includes `layer`).
+    pub layers: Vec<usize>,
     /// That layer's instruction, in Dockerfile form.
     pub instruction: String,
     /// What to write instead.

@@ -42,30 +42,21 @@ pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -
                 .get(by)
                 .map(|l| l.step.instruction.as_str())
                 .unwrap_or_default();
+            let n = files.len();
             let title = match cat {
                 Category::OverwrittenSame => format!(
-                    "{} files rewritten with identical content by layer {by} ({})",
-                    files.len(),
+                    "{} rewritten with identical content by layer {by} ({})",
+                    plural(n),
                     short(by_step)
                 ),
-                Category::OverwrittenChanged => format!(
-                    "{} files replaced by layer {by} ({})",
-                    files.len(),
-                    short(by_step)
-                ),
-                _ => format!(
-                    "{} files deleted by layer {by} ({})",
-                    files.len(),
-                    short(by_step)
-                ),
+                Category::OverwrittenChanged => {
+                    format!("{} replaced by layer {by} ({})", plural(n), short(by_step))
+                }
+                _ => format!("{} deleted by layer {by} ({})", plural(n), short(by_step)),
             };
             Finding {
                 category: cat,
-                severity: if bytes >= 1_000_000 {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                },
+                severity: Severity::for_bytes(bytes),
                 rule: match cat {
                     Category::OverwrittenSame => "hidden.overwritten-same",
                     Category::OverwrittenChanged => "hidden.overwritten-changed",
@@ -74,6 +65,10 @@ pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -
                 .to_string(),
                 title,
                 layer: li,
+                instruction: layers
+                    .get(li)
+                    .map(|l| l.step.instruction.clone())
+                    .unwrap_or_default(),
                 hidden_by: Some(by),
                 bytes,
                 compressed_bytes: layers.get(li).map_or(0, |l| l.compressed_estimate(bytes)),
@@ -89,6 +84,14 @@ pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -
         .collect()
 }
 
+fn plural(n: usize) -> String {
+    if n == 1 {
+        "1 file".to_string()
+    } else {
+        format!("{n} files")
+    }
+}
+
 fn short(s: &str) -> String {
-    crate::report::text::one_line(s, 60)
+    super::one_line(s, 60)
 }

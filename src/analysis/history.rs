@@ -68,29 +68,20 @@ pub fn normalize_command(created_by: &str) -> String {
     if let Some(rest) = s.strip_suffix("# buildkit") {
         s = rest.trim_end();
     }
-    // `|1 ARG=x /bin/sh -c …`: buildkit and docker prefix build args to RUN.
-    let mut args = "";
-    if let Some(rest) = s.strip_prefix('|') {
-        let count_end = rest.find(' ').unwrap_or(rest.len());
-        if let Ok(n) = rest[..count_end].parse::<usize>() {
-            let mut tail = rest[count_end..].trim_start();
-            let start = tail;
-            for _ in 0..n {
-                tail = tail.split_once(' ').map_or("", |(_, t)| t);
-            }
-            args = start[..start.len() - tail.len()].trim();
-            s = tail;
-        }
-    }
-    let _ = args;
+    // `|1 ARG=x /bin/sh -c …`: docker prefixes build args to RUN (buildkit does it after
+    // `RUN `, handled below).
+    s = strip_build_args(s);
     let shell_prefixes = [
         "/bin/sh -c ",
         "/bin/bash -c ",
         "sh -c ",
+        "bash -c ",
         "/bin/sh -o pipefail -c ",
+        "/bin/bash -o pipefail -c ",
+        "/bin/ash -eo pipefail -c ",
     ];
     if let Some(rest) = s.strip_prefix("RUN ") {
-        let rest = rest.trim_start();
+        let rest = strip_build_args(rest.trim_start());
         for p in shell_prefixes {
             if let Some(cmd) = rest.strip_prefix(p) {
                 return format!("RUN {}", cmd.trim());
@@ -137,6 +128,23 @@ pub fn normalize_command(created_by: &str) -> String {
     }
 }
 
+/// Drops a `|N K1=v1 … KN=vN ` build-argument prefix (values are single words as builders
+/// record them).
+fn strip_build_args(s: &str) -> &str {
+    let Some(rest) = s.strip_prefix('|') else {
+        return s;
+    };
+    let count_end = rest.find(' ').unwrap_or(rest.len());
+    let Ok(n) = rest[..count_end].parse::<usize>() else {
+        return s;
+    };
+    let mut tail = rest[count_end..].trim_start();
+    for _ in 0..n {
+        tail = tail.split_once(' ').map_or("", |(_, t)| t.trim_start());
+    }
+    tail
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_command as n;
@@ -158,5 +166,41 @@ mod tests {
         assert_eq!(n("RUN apt-get install -y x"), "RUN apt-get install -y x");
         assert_eq!(n("ADD rootfs.tar /"), "ADD rootfs.tar /");
         assert_eq!(n(""), "");
+    }
+
+    #[test]
+    fn more_builder_forms() {
+        // buildkit with build args, exec form, WORKDIR, COPY --from and heredoc-free RUN.
+        assert_eq!(
+            n("RUN |2 VERSION=1.2 TARGET=x86 /bin/sh -c make install # buildkit"),
+            "RUN make install"
+        );
+        assert_eq!(
+            n("RUN [\"make\", \"all\"] # buildkit"),
+            "RUN [\"make\", \"all\"]"
+        );
+        assert_eq!(n("WORKDIR /app # buildkit"), "WORKDIR /app");
+        assert_eq!(
+            n("COPY --from=build /out/app /usr/local/bin/app # buildkit"),
+            "COPY --from=build /out/app /usr/local/bin/app"
+        );
+        // docker classic, SHELL with pipefail, and buildah's COPY of a directory.
+        assert_eq!(
+            n("/bin/bash -o pipefail -c curl -sSL x | sh"),
+            "RUN curl -sSL x | sh"
+        );
+        assert_eq!(
+            n("/bin/sh -c #(nop) COPY dir:fa47a9f2 in /app/ "),
+            "COPY dir:fa47a9f2 in /app/"
+        );
+        assert_eq!(n("/bin/sh -c #(nop) WORKDIR /srv"), "WORKDIR /srv");
+        // kaniko and buildah exec forms.
+        assert_eq!(
+            n("RUN [\"/bin/busybox\", \"--install\", \"-s\"]"),
+            "RUN [\"/bin/busybox\", \"--install\", \"-s\"]"
+        );
+        assert_eq!(n("USER app"), "USER app");
+        // Commands recorded bare (some builders) are RUNs.
+        assert_eq!(n("apk add --no-cache curl"), "RUN apk add --no-cache curl");
     }
 }

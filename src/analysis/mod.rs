@@ -2,9 +2,14 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
+pub mod avoidable;
+pub mod duplicates;
 pub mod findings;
 pub mod hidden;
 pub mod history;
+pub mod rules;
+pub mod secrets;
+pub mod suggest;
 
 use oci_spec::image::ImageConfiguration;
 
@@ -15,6 +20,19 @@ use crate::source::{Image, Platform, Transport};
 
 pub use findings::{Category, Finding, Severity, Suggestion};
 pub use history::Step;
+
+/// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
+/// quote a build step).
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
 
 /// Facts about the analysed image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -66,7 +84,7 @@ pub struct Analysis {
     pub indexes: Vec<LayerIndex>,
     pub merged: Merged,
     pub totals: ByteSplit,
-    /// Every problem found, in no particular order (reports sort as they need).
+    /// Every problem found: severity, then bytes, descending.
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
@@ -75,8 +93,11 @@ pub struct Analysis {
 impl Analysis {
     /// Builds the analysis of an image from its decoded layers (in manifest order).
     pub fn new(image: &Image, decoded: Vec<DecodedLayer>) -> Analysis {
-        let steps = history::steps_for_layers(&image.config, decoded.len());
+        // Secrets never leave the model: redact the config (ENV, history) before use.
+        let config = secrets::redact_config(&image.config);
+        let steps = history::steps_for_layers(&config, decoded.len());
         let mut indexes = Vec::with_capacity(decoded.len());
+        let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
         let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
         for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
             layers.push(LayerInfo {
@@ -91,6 +112,7 @@ impl Analysis {
                 bytes: ByteSplit::default(),
             });
             indexes.push(d.index);
+            secret_hits.push(d.secrets);
         }
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
@@ -99,10 +121,28 @@ impl Analysis {
             totals.add(&split);
             layer.bytes = split;
         }
-        let findings = hidden::findings(&indexes, &merged, &layers);
+        let mut findings = hidden::findings(&indexes, &merged, &layers);
+        let (avoidable, claimed) = avoidable::findings(&indexes, &merged, &layers);
+        findings.extend(avoidable);
+        findings.extend(duplicates::findings(&indexes, &merged, &layers, &claimed));
+        findings.extend(secrets::findings(
+            &secret_hits,
+            &indexes,
+            &merged,
+            &layers,
+            &image.config,
+        ));
+        findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(b.bytes.cmp(&a.bytes))
+                .then(a.layer.cmp(&b.layer))
+                .then(a.rule.cmp(&b.rule))
+        });
+        let suggestions = suggest::suggestions(&findings, &layers);
         Analysis {
             findings,
-            suggestions: Vec::new(),
+            suggestions,
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,
@@ -110,7 +150,7 @@ impl Analysis {
                 config_digest: image.config_digest.clone(),
                 platform: image.platform.clone(),
             },
-            config: image.config.clone(),
+            config,
             layers,
             indexes,
             merged,
@@ -148,9 +188,51 @@ impl Analysis {
             .sum()
     }
 
+    /// Avoidable bytes, estimated in compressed bytes from each layer's own ratio.
+    pub fn avoidable_compressed(&self) -> u64 {
+        self.findings
+            .iter()
+            .filter(|f| f.category.is_avoidable())
+            .map(|f| f.compressed_bytes)
+            .sum()
+    }
+
+    /// Visible bytes that are optional (docs, toolchains): lower severity, not in savings.
+    pub fn optional_bytes(&self) -> u64 {
+        self.findings
+            .iter()
+            .filter(|f| f.category.is_optional())
+            .map(|f| f.bytes)
+            .sum()
+    }
+
     /// Hidden + avoidable bytes.
     pub fn potential_savings(&self) -> u64 {
         self.totals.hidden() + self.avoidable_bytes()
+    }
+
+    /// Hidden + avoidable bytes, estimated in compressed bytes.
+    pub fn potential_savings_compressed(&self) -> u64 {
+        self.hidden_compressed() + self.avoidable_compressed()
+    }
+
+    /// Efficiency in compressed bytes: 1 − hidden compressed estimate / total blob bytes.
+    pub fn compressed_efficiency(&self) -> f64 {
+        let total = self.compressed_size();
+        if total == 0 {
+            1.0
+        } else {
+            1.0 - (self.hidden_compressed().min(total) as f64 / total as f64)
+        }
+    }
+
+    /// Avoidable bytes shipped by one layer.
+    pub fn layer_avoidable(&self, layer: usize) -> u64 {
+        self.findings
+            .iter()
+            .filter(|f| f.layer == layer && f.category.is_avoidable())
+            .map(|f| f.bytes)
+            .sum()
     }
 
     /// Findings that are secrets.

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::{Analysis, ImageInfo};
+use crate::analysis::{Analysis, Category, ImageInfo, Severity};
 
 /// Version of the report's shape and meaning.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -124,10 +124,38 @@ pub struct Summary {
     pub hidden_compressed_bytes: u64,
     /// Visible bytes not needed at run time: package caches, temp/log files, duplicates.
     pub avoidable_bytes: u64,
+    /// avoidable_bytes estimated in compressed bytes, from each layer's own ratio.
+    pub avoidable_compressed_bytes: u64,
+    /// Visible bytes that are optional at lower severity (docs, toolchains); not in savings.
+    pub optional_bytes: u64,
     /// hidden_bytes + avoidable_bytes.
     pub potential_savings_bytes: u64,
+    /// hidden_compressed_bytes + avoidable_compressed_bytes.
+    pub potential_savings_compressed_bytes: u64,
+    /// 1 − hidden_compressed_bytes / compressed_bytes.
+    pub compressed_efficiency: f64,
     /// Number of secret findings (in any layer, hidden or not, ENV, history).
     pub secret_count: usize,
+    /// Number of findings by severity.
+    pub severity_counts: SeverityCounts,
+    /// One row per category that has findings, in category order.
+    pub categories: Vec<CategoryTotal>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SeverityCounts {
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CategoryTotal {
+    pub category: Category,
+    pub finding_count: usize,
+    pub bytes: u64,
+    pub compressed_bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -151,6 +179,10 @@ pub struct Layer {
     pub overwritten_same_bytes: u64,
     pub overwritten_changed_bytes: u64,
     pub removed_bytes: u64,
+    /// Visible bytes of this layer that findings call avoidable (caches, temp, duplicates).
+    pub avoidable_bytes: u64,
+    /// Findings attributed to this layer.
+    pub finding_count: usize,
 }
 
 impl Report {
@@ -177,8 +209,14 @@ impl Report {
                 uncompressed_bytes: a.layers.iter().map(|l| l.uncompressed_size).sum(),
                 hidden_compressed_bytes: a.hidden_compressed(),
                 avoidable_bytes: a.avoidable_bytes(),
+                avoidable_compressed_bytes: a.avoidable_compressed(),
+                optional_bytes: a.optional_bytes(),
                 potential_savings_bytes: a.potential_savings(),
+                potential_savings_compressed_bytes: a.potential_savings_compressed(),
+                compressed_efficiency: a.compressed_efficiency(),
                 secret_count: a.secrets().count(),
+                severity_counts: severity_counts(a),
+                categories: categories(a),
             },
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
@@ -203,10 +241,41 @@ impl Report {
                     overwritten_same_bytes: l.bytes.overwritten_same,
                     overwritten_changed_bytes: l.bytes.overwritten_changed,
                     removed_bytes: l.bytes.removed,
+                    avoidable_bytes: a.layer_avoidable(index),
+                    finding_count: a.findings.iter().filter(|f| f.layer == index).count(),
                 })
                 .collect(),
         }
     }
+}
+
+fn severity_counts(a: &Analysis) -> SeverityCounts {
+    let mut c = SeverityCounts::default();
+    for f in &a.findings {
+        match f.severity {
+            Severity::High => c.high += 1,
+            Severity::Medium => c.medium += 1,
+            Severity::Low => c.low += 1,
+            Severity::Info => c.info += 1,
+        }
+    }
+    c
+}
+
+fn categories(a: &Analysis) -> Vec<CategoryTotal> {
+    let mut by: std::collections::BTreeMap<Category, CategoryTotal> = Default::default();
+    for f in &a.findings {
+        let t = by.entry(f.category).or_insert(CategoryTotal {
+            category: f.category,
+            finding_count: 0,
+            bytes: 0,
+            compressed_bytes: 0,
+        });
+        t.finding_count += 1;
+        t.bytes += f.bytes;
+        t.compressed_bytes += f.compressed_bytes;
+    }
+    by.into_values().collect()
 }
 
 /// Pretty-printed JSON with a trailing newline.

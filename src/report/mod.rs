@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod json;
+pub mod markdown;
 pub mod text;
 
 pub mod saved;
@@ -14,6 +15,8 @@ pub enum Format {
     Text,
     /// Every number, for machines (see docs/json-report.md).
     Json,
+    /// For a pull-request comment.
+    Markdown,
 }
 
 /// Renders an analysis in the given format.
@@ -21,6 +24,7 @@ pub fn render(a: &crate::Analysis, format: Format) -> String {
     match format {
         Format::Text => text::render(a),
         Format::Json => json::render(a),
+        Format::Markdown => markdown::render(a),
     }
 }
 

@@ -1,46 +1,125 @@
-//! The plain-text report: a summary a person takes in at a glance, then one row per layer.
+//! The plain-text report: a summary a person takes in at a glance (sizes, efficiency,
+//! savings, secrets), the top findings and the top suggestions with their snippets, then
+//! one row per layer.
 
 use std::fmt::Write as _;
 
 use super::{human_bytes, percent};
+use crate::analysis::{Category, Finding, Severity};
 use crate::Analysis;
+
+/// Findings listed in the summary.
+pub const TOP_FINDINGS: usize = 8;
+/// Suggestions listed in the summary, with their snippets.
+pub const TOP_SUGGESTIONS: usize = 3;
 
 /// Renders the text report.
 pub fn render(a: &Analysis) -> String {
     let mut out = String::new();
     let t = &a.totals;
-    let _ = writeln!(out, "Image      {}", a.image.reference);
+    let _ = writeln!(out, "Image       {}", a.image.reference);
     if let Some(d) = &a.image.manifest_digest {
-        let _ = writeln!(out, "Digest     {d}");
+        let _ = writeln!(out, "Digest      {d}");
     }
-    let _ = writeln!(out, "Platform   {}", a.image.platform);
+    let _ = writeln!(out, "Platform    {}", a.image.platform);
     let _ = writeln!(
         out,
-        "Size       {} content in {} layers, {} compressed",
+        "Size        {} content in {} layers, {} compressed",
         human_bytes(t.content),
         a.layers.len(),
         human_bytes(a.compressed_size())
     );
     let _ = writeln!(
         out,
-        "Efficiency {:.1}% ({} visible)",
+        "Efficiency  {:.1}% ({} of it visible; {:.1}% of compressed bytes)",
         a.efficiency() * 100.0,
-        human_bytes(t.visible)
+        human_bytes(t.visible),
+        a.compressed_efficiency() * 100.0
     );
     let _ = writeln!(
         out,
-        "Hidden     {} ({}): {} overwritten with the same content, {} overwritten with changed content, {} removed",
+        "Savings     {} possible (~{} compressed): {} hidden + {} avoidable",
+        human_bytes(a.potential_savings()),
+        human_bytes(a.potential_savings_compressed()),
+        human_bytes(t.hidden()),
+        human_bytes(a.avoidable_bytes()),
+    );
+    let _ = writeln!(
+        out,
+        "Hidden      {} ({}): {} same content rewritten, {} replaced, {} removed",
         human_bytes(t.hidden()),
         percent(t.hidden(), t.content),
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed),
     );
+    let secrets = a.secrets().count();
+    if secrets > 0 {
+        let _ = writeln!(
+            out,
+            "Secrets     {secrets} found (redacted below); a deleted secret is still in the image"
+        );
+    }
+
+    if !a.findings.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Top findings ({} of {})",
+            a.findings.len().min(TOP_FINDINGS),
+            a.findings.len()
+        );
+        for f in a.findings.iter().take(TOP_FINDINGS) {
+            let _ = writeln!(
+                out,
+                "  {:<6} {:>9}  layer {:<2}  {}",
+                severity_label(f.severity),
+                finding_size(f),
+                f.layer,
+                one_line(&f.title, 90)
+            );
+            if let Some(d) = &f.detail {
+                let _ = writeln!(out, "{:30}{}", "", one_line(d, 90));
+            }
+        }
+    }
+
+    if !a.suggestions.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Top suggestions ({} of {})",
+            a.suggestions.len().min(TOP_SUGGESTIONS),
+            a.suggestions.len()
+        );
+        for (n, s) in a.suggestions.iter().take(TOP_SUGGESTIONS).enumerate() {
+            let saves = if s.saves_bytes > 0 {
+                format!(
+                    " (saves {}, ~{} compressed)",
+                    human_bytes(s.saves_bytes),
+                    human_bytes(s.saves_compressed_bytes)
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "  {}. {}{saves}", n + 1, s.title);
+            let _ = writeln!(
+                out,
+                "     layer {}: {}",
+                s.layer,
+                one_line(&s.instruction, 100)
+            );
+            for line in s.snippet.lines() {
+                let _ = writeln!(out, "     | {line}");
+            }
+        }
+    }
+
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:>3}  {:>9}  {:>9}  {:>9}  {:>7}  Step",
-        "#", "Size", "Blob", "Hidden", "Entries"
+        "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  Step",
+        "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     );
     for (i, l) in a.layers.iter().enumerate() {
         let step = if l.step.instruction.is_empty() {
@@ -50,11 +129,12 @@ pub fn render(a: &Analysis) -> String {
         };
         let _ = writeln!(
             out,
-            "{:>3}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
+            "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
             i,
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
+            human_bytes(a.layer_avoidable(i)),
             l.entries,
             step
         );
@@ -62,14 +142,23 @@ pub fn render(a: &Analysis) -> String {
     out
 }
 
-/// Collapses whitespace and cuts to `max` characters with an ellipsis.
-pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
+/// `HIGH`, `MEDIUM`, … for the summary.
+pub fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
     }
 }
+
+/// A finding's size for people: its bytes, or `secret` for secrets.
+pub fn finding_size(f: &Finding) -> String {
+    if f.category == Category::Secret {
+        "secret".to_string()
+    } else {
+        human_bytes(f.bytes)
+    }
+}
+
+pub use crate::analysis::one_line;

@@ -489,7 +489,15 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
                     human_bytes(s.saves_compressed_bytes)
                 ),
             ));
-            out.push(kv("Layer", format!("{}", s.layer)));
+            let layers: Vec<String> = s.layers.iter().map(ToString::to_string).collect();
+            out.push(kv(
+                "Layers",
+                if layers.len() > 1 {
+                    format!("{} (rewrites {})", s.layer, layers.join(", "))
+                } else {
+                    format!("{}", s.layer)
+                },
+            ));
             out.push(Span::styled("Instead of", Style::new().fg(ACCENT)).into());
             for l in s.instruction.lines() {
                 out.push(Line::styled(
