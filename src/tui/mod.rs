@@ -118,6 +118,7 @@ fn loading(
                 }
             }
         }
+        check_panicked()?;
         term.draw(|f| ui::draw_loading(&state, f))?;
         if event::poll(TICK)? && is_quit(&event::read()?) {
             return Ok(None);
@@ -159,6 +160,7 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
                 }
             }
         }
+        check_panicked()?;
         if dirty {
             term.draw(|f| app.draw(f))?;
             dirty = false;
@@ -203,6 +205,7 @@ impl TerminalGuard {
     fn enter() -> anyhow::Result<TerminalGuard> {
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
             restore();
             hook(info);
         }));
@@ -238,6 +241,17 @@ impl Drop for TerminalGuard {
         let _ = self.terminal.show_cursor();
         restore();
     }
+}
+
+/// Set by the panic hook: a thread panicked and the terminal is already restored, so the
+/// loop must stop drawing.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn check_panicked() -> anyhow::Result<()> {
+    if PANICKED.load(Ordering::SeqCst) {
+        anyhow::bail!("a background thread of the terminal UI panicked");
+    }
+    Ok(())
 }
 
 /// Whether keyboard enhancement flags were pushed (and must be popped on restore).
