@@ -24,10 +24,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let opts = cli.source.open_options();
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
+        Some(Command::Explore(args)) => explore(&args.image, &cli.source),
         Some(Command::Check(args)) => check(&args, &cli.source),
         Some(Command::Diff(args)) => diff(&args, &cli.source),
         Some(Command::Trend(args)) => trend(&args),
         None => match cli.image {
+            Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
@@ -163,6 +165,17 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
     if let Some(svg) = &args.svg {
         crate::trend::render_svg(&records, svg)?;
     }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Opens the terminal UI; it needs a terminal on stdout.
+fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitCode> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
+        );
+    }
+    crate::tui::run(image, source)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 

@@ -34,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Analyse an image and print a report.
     Analyze(AnalyzeArgs),
+    /// Explore an image in the terminal UI (layers, file trees, waste, suggestions).
+    Explore(ExploreArgs),
     /// Gate an image in CI: one PASS/FAIL line per rule; exit 1 when a rule fails.
     ///
     /// Rules come from `--config FILE`, else `layersift.toml` (`[check]` table), else dive's
@@ -43,6 +45,12 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show a size history written by `--history`: a table with a chart, or an SVG.
     Trend(TrendArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The image to explore.
+    pub image: String,
 }
 
 /// How to reach and pick the image.

@@ -10,8 +10,8 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::analysis::secrets::{self, SecretHit};
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry, PathProblem};
+use crate::secrets::{self, SecretHit};
 use crate::source::{hex, Image, LayerBlob, SourceError};
 
 /// How a blob is compressed, as its first bytes say.

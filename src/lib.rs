@@ -19,8 +19,10 @@ pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
+pub mod secrets;
 pub mod source;
 pub mod trend;
+pub mod tui;
 
 pub use analysis::Analysis;
 pub use error::Error;

@@ -13,3 +13,4 @@ mod podman;
 mod registry;
 mod sample;
 mod trend;
+mod tui;

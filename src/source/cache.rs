@@ -28,9 +28,9 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::{digest_hex, hex, SourceError};
-use crate::analysis::secrets::{rules_fingerprint, SecretHit};
 use crate::decode::{Compression, DecodedLayer};
 use crate::index::LayerIndex;
+use crate::secrets::{rules_fingerprint, SecretHit};
 
 /// Format and meaning of layer entries. Bump it whenever decode's output for the same blob
 /// changes (what is indexed, how contents are hashed): older entries then become misses.

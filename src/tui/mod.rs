@@ -1,0 +1,271 @@
+//! The terminal UI (`layersift IMAGE`, `layersift explore IMAGE`): a dive-style explorer of
+//! layers, file trees, waste and suggestions. This module owns the terminal (raw mode,
+//! alternate screen, mouse capture, and restoring all of it on quit, on error and on panic)
+//! and the event loop; the analysis runs on a background thread that reports per-layer
+//! progress, and file trees are built on a worker thread, so input never waits on
+//! computation. State and key handling live in [`app`], drawing in [`ui`], and the file-tree
+//! model, which does not depend on the terminal library, in [`tree`].
+
+pub mod app;
+pub mod tree;
+pub mod ui;
+
+use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, KeyboardEnhancementFlags,
+    PopKeyboardEnhancementFlags, PushKeyboardEnhancementFlags,
+};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, supports_keyboard_enhancement, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+pub use app::{App, Loading, Pane, ProgressMsg};
+pub use tree::{FileTree, TreeMode};
+
+use crate::cli::SourceArgs;
+use crate::decode::Progress;
+use crate::Analysis;
+
+/// How long the loop waits for input before looking at its channels again.
+const TICK: Duration = Duration::from_millis(30);
+
+/// Opens the TUI on an image and runs it until the user quits.
+pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
+    let (tx, rx) = mpsc::channel::<Loaded>();
+    let reference = image.to_string();
+    let opts = source.open_options();
+    thread::Builder::new()
+        .name("analysis".into())
+        .spawn(move || {
+            let progress = ChannelProgress { tx: tx.clone() };
+            let r = crate::analyze_reference(&reference, &opts, &progress);
+            let _ = tx.send(Loaded::Done(Box::new(r)));
+        })
+        .context("cannot start the analysis thread")?;
+
+    let mut guard = TerminalGuard::enter()?;
+    let Some(analysis) = loading(&mut guard.terminal, image, &rx)? else {
+        return Ok(());
+    };
+    explore(&mut guard.terminal, Arc::new(analysis))
+}
+
+enum Loaded {
+    Progress(ProgressMsg),
+    Done(Box<Result<Analysis, crate::Error>>),
+}
+
+struct ChannelProgress {
+    tx: Sender<Loaded>,
+}
+
+impl Progress for ChannelProgress {
+    fn layer_started(&self, layer: usize, total: u64) {
+        let _ = self
+            .tx
+            .send(Loaded::Progress(ProgressMsg::Started { layer, total }));
+    }
+    fn advanced(&self, layer: usize, read: u64) {
+        let _ = self
+            .tx
+            .send(Loaded::Progress(ProgressMsg::Advanced { layer, read }));
+    }
+    fn layer_done(&self, layer: usize) {
+        let _ = self.tx.send(Loaded::Progress(ProgressMsg::Done { layer }));
+    }
+}
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+fn is_quit(ev: &event::Event) -> bool {
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => {
+            k.code == KeyCode::Char('q')
+                || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
+        }
+        _ => false,
+    }
+}
+
+/// Draws decode progress until the analysis is done; `None` if the user quit.
+fn loading(
+    term: &mut Term,
+    image: &str,
+    rx: &Receiver<Loaded>,
+) -> anyhow::Result<Option<Analysis>> {
+    let mut state = Loading::new(image);
+    loop {
+        loop {
+            match rx.try_recv() {
+                Ok(Loaded::Progress(m)) => state.update(m),
+                Ok(Loaded::Done(r)) => return Ok(Some((*r)?)),
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    anyhow::bail!("the analysis thread stopped without a result")
+                }
+            }
+        }
+        check_panicked()?;
+        term.draw(|f| ui::draw_loading(&state, f))?;
+        if event::poll(TICK)? && is_quit(&event::read()?) {
+            return Ok(None);
+        }
+    }
+}
+
+/// The interactive loop over a finished analysis.
+fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
+    let size = term.size()?;
+    let mut app = App::new(
+        Arc::clone(&analysis),
+        Rect::new(0, 0, size.width, size.height),
+    );
+    let (req_tx, req_rx) = mpsc::channel::<(usize, TreeMode)>();
+    let (tree_tx, tree_rx) = mpsc::channel::<FileTree>();
+    thread::Builder::new()
+        .name("tree".into())
+        .spawn(move || tree_worker(&analysis, &req_rx, &tree_tx))
+        .context("cannot start the tree thread")?;
+    let mut asked = None;
+    let mut dirty = true;
+    loop {
+        if let Some(k) = app.tree_request() {
+            if asked != Some(k) {
+                asked = Some(k);
+                let _ = req_tx.send(k);
+            }
+        }
+        loop {
+            match tree_rx.try_recv() {
+                Ok(t) => {
+                    app.install_tree(t);
+                    dirty = true;
+                }
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    anyhow::bail!("the file-tree builder stopped unexpectedly")
+                }
+            }
+        }
+        check_panicked()?;
+        if dirty {
+            term.draw(|f| app.draw(f))?;
+            dirty = false;
+        }
+        if app.quit {
+            return Ok(());
+        }
+        if event::poll(TICK)? {
+            dirty = true;
+            app.handle(&event::read()?);
+            // Drain what is already queued (key repeat) before drawing again.
+            while event::poll(Duration::ZERO)? {
+                app.handle(&event::read()?);
+                if app.quit {
+                    return Ok(());
+                }
+            }
+            app.idle();
+        }
+    }
+}
+
+/// Builds the trees the UI asks for, skipping requests that a newer one superseded.
+fn tree_worker(a: &Analysis, rx: &Receiver<(usize, TreeMode)>, tx: &Sender<FileTree>) {
+    while let Ok(mut k) = rx.recv() {
+        while let Ok(newer) = rx.try_recv() {
+            k = newer;
+        }
+        if tx.send(FileTree::build(a, k.0, k.1)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The terminal in TUI mode; dropping it (quit, error) restores the terminal, and a panic
+/// hook does the same before the panic message prints.
+struct TerminalGuard {
+    terminal: Term,
+}
+
+impl TerminalGuard {
+    fn enter() -> anyhow::Result<TerminalGuard> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICKED.store(true, Ordering::SeqCst);
+            restore();
+            hook(info);
+        }));
+        enable_raw_mode().context("cannot put the terminal in raw mode")?;
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, EnterAlternateScreen, EnableMouseCapture) {
+            restore();
+            return Err(e).context("cannot set up the terminal");
+        }
+        // Where the terminal speaks the kitty keyboard protocol, Ctrl+M is not Enter and
+        // Escape is not the start of Alt+key.
+        if supports_keyboard_enhancement().unwrap_or(false)
+            && execute!(
+                out,
+                PushKeyboardEnhancementFlags(KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES)
+            )
+            .is_ok()
+        {
+            ENHANCED_KEYS.store(true, Ordering::SeqCst);
+        }
+        match Terminal::new(CrosstermBackend::new(out)) {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore();
+                Err(e).context("cannot set up the terminal")
+            }
+        }
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.show_cursor();
+        restore();
+    }
+}
+
+/// Set by the panic hook: a thread panicked and the terminal is already restored, so the
+/// loop must stop drawing.
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+fn check_panicked() -> anyhow::Result<()> {
+    if PANICKED.load(Ordering::SeqCst) {
+        anyhow::bail!("a background thread of the terminal UI panicked");
+    }
+    Ok(())
+}
+
+/// Whether keyboard enhancement flags were pushed (and must be popped on restore).
+static ENHANCED_KEYS: AtomicBool = AtomicBool::new(false);
+
+fn restore() {
+    if ENHANCED_KEYS.swap(false, Ordering::SeqCst) {
+        let _ = execute!(io::stdout(), PopKeyboardEnhancementFlags);
+    }
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}

@@ -1,0 +1,776 @@
+//! Drawing: turns the TUI state into widgets. Every function here reads state (`&App`,
+//! `&Loading`) and never changes it; the pane geometry ([`areas`]) is a pure function of
+//! the terminal size so that mouse handling agrees with what is drawn. Only the tree rows
+//! inside the visible window are formatted, whatever the size of the layer.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::app::{App, Item, Loading, Pane, KEYS};
+use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
+use crate::analysis::{Category, Severity};
+use crate::report::{human_bytes, percent, text::one_line};
+
+/// Where each pane sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub layers: Rect,
+    pub tree: Rect,
+    pub details: Rect,
+    pub findings: Rect,
+    pub status: Rect,
+}
+
+/// Pane geometry for a terminal size. Wide terminals get dive's layout (layers, details and
+/// findings stacked on the left, the tree on the right); below 110 columns the layers span
+/// the top and the tree gets the larger share of the rest.
+pub fn areas(size: Rect, layers: usize) -> Areas {
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(size);
+    let layers_h = u16::try_from(layers + 3).unwrap_or(u16::MAX);
+    if size.width >= 110 {
+        let [left, tree] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(main);
+        let lh = layers_h.min(left.height * 2 / 5).max(4);
+        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(left);
+        let [details, findings] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
+        Areas {
+            layers: l,
+            tree,
+            details,
+            findings,
+            status,
+        }
+    } else {
+        let lh = layers_h.min(main.height / 3).max(4);
+        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(main);
+        let [tree, side] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
+                .areas(rest);
+        let [details, findings] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
+        Areas {
+            layers: l,
+            tree,
+            details,
+            findings,
+            status,
+        }
+    }
+}
+
+const ADDED: Color = Color::Green;
+const MODIFIED: Color = Color::Yellow;
+const REMOVED: Color = Color::Red;
+const WASTE: Color = Color::Magenta;
+const ACCENT: Color = Color::Cyan;
+
+pub fn change_style(c: Change) -> Style {
+    match c {
+        Change::Added => Style::new().fg(ADDED),
+        Change::Modified => Style::new().fg(MODIFIED),
+        Change::Removed => Style::new().fg(REMOVED),
+        Change::Unchanged => Style::new(),
+    }
+}
+
+fn block(title: String, focused: bool) -> Block<'static> {
+    let b = Block::new().borders(Borders::ALL).title(Span::styled(
+        title,
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    if focused {
+        b.border_type(BorderType::Thick)
+            .border_style(Style::new().fg(ACCENT))
+    } else {
+        b.border_style(Style::new().fg(Color::DarkGray))
+    }
+}
+
+/// Cuts a string to `w` characters (with an ellipsis when cut).
+fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else if w == 0 {
+        String::new()
+    } else {
+        let mut c: String = s.chars().take(w - 1).collect();
+        c.push('…');
+        c
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(app: &App, f: &mut Frame) {
+    let a = app.areas();
+    draw_layers(app, f, a.layers);
+    draw_tree(app, f, a.tree);
+    draw_details(app, f, a.details);
+    draw_findings(app, f, a.findings);
+    draw_status(app, f, a.status);
+    if app.help {
+        draw_help(app, f);
+    }
+}
+
+fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
+    let an = &app.analysis;
+    let mode = match app.mode {
+        TreeMode::Layer => "layer changes",
+        TreeMode::Aggregated => "aggregated",
+    };
+    let b = block(
+        format!(" Layers ({}) · tree: {mode} ", an.layers.len()),
+        app.focus == Pane::Layers,
+    );
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let w = usize::from(inner.width);
+    let mut lines = vec![Line::styled(
+        fit(
+            &format!(
+                "{:>3} {:>8} {:>8} {:>8}  Command",
+                "#", "Size", "Comp.", "Waste"
+            ),
+            w,
+        ),
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    )];
+    let h = usize::from(inner.height.saturating_sub(1));
+    for (i, l) in an.layers.iter().enumerate().skip(app.layer_offset).take(h) {
+        let cmd = if l.step.instruction.is_empty() {
+            "(no history)".to_string()
+        } else {
+            printable(&one_line(&l.step.instruction, 400)).into_owned()
+        };
+        let waste = app.layer_waste.get(i).copied().unwrap_or(0);
+        let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
+        let marker = if i == app.layer {
+            '▶'
+        } else if in_view {
+            '│'
+        } else {
+            ' '
+        };
+        let text = format!(
+            "{marker}{:>2} {:>8} {:>8} {:>8}  {cmd}",
+            i,
+            human_bytes(l.bytes.content),
+            human_bytes(l.compressed_size),
+            if waste == 0 {
+                "-".to_string()
+            } else {
+                human_bytes(waste)
+            },
+        );
+        let mut style = Style::new();
+        if waste > 0 && waste * 10 >= l.bytes.content.max(1) {
+            style = style.fg(WASTE);
+        }
+        if i == app.layer {
+            style = selected(style, app.focus == Pane::Layers);
+        }
+        lines.push(Line::styled(fit(&text, w), style));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn selected(style: Style, focused: bool) -> Style {
+    if focused {
+        style.add_modifier(Modifier::REVERSED)
+    } else {
+        style.add_modifier(Modifier::BOLD).bg(Color::DarkGray)
+    }
+}
+
+fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
+    let mut title = match app.mode {
+        TreeMode::Layer => format!(" Layer {} changes ", app.layer),
+        TreeMode::Aggregated => format!(" Aggregated up to layer {} ", app.layer),
+    };
+    let hidden: Vec<&str> = Change::ALL
+        .iter()
+        .filter(|c| !app.view.shows(**c))
+        .map(|c| c.label())
+        .collect();
+    if !hidden.is_empty() {
+        title.push_str(&format!("· hiding {} ", hidden.join(", ")));
+    }
+    if app.view.waste_only {
+        title.push_str("· waste only ");
+    }
+    if app.sort == SortOrder::Size {
+        title.push_str("· by size ");
+    }
+    if !app.filter_text.is_empty() {
+        title.push_str(&format!("· filter: {} ", app.filter_text));
+    }
+    let mut b = block(title, app.focus == Pane::Tree);
+    if let Some(t) = app.tree.as_ref() {
+        let n = t.rows().len();
+        b = b.title_bottom(
+            Line::from(format!(" {}/{n} ", (app.tree_cursor + 1).min(n))).right_aligned(),
+        );
+    }
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let Some(t) = app.tree.as_ref() else {
+        let msg = if app.analysis.layers.is_empty() {
+            "this image has no layers"
+        } else {
+            "building the tree…"
+        };
+        f.render_widget(Paragraph::new(msg), inner);
+        return;
+    };
+    if app.tree_stale() {
+        let note = Line::styled("updating…", Style::new().fg(Color::DarkGray));
+        let r = Rect::new(
+            inner.right().saturating_sub(10),
+            r.y,
+            10.min(inner.width),
+            1,
+        );
+        f.render_widget(Paragraph::new(note), r);
+    }
+    let w = usize::from(inner.width);
+    let attrs = app.show_attributes && w >= 60;
+    let rows = t.rows();
+    if rows.is_empty() {
+        f.render_widget(
+            Paragraph::new("nothing to show (check the filters: Ctrl+A/R/M/U, Ctrl+F, w)"),
+            inner,
+        );
+        return;
+    }
+    let header = if attrs {
+        format!(
+            "  {:<10} {:>9} {:>8} Filetree",
+            "Permission", "UID:GID", "Size"
+        )
+    } else {
+        format!("  {:>8} Filetree", "Size")
+    };
+    let h = usize::from(inner.height.saturating_sub(1));
+    let end = (app.tree_offset + h).min(rows.len());
+    let mut lines = Vec::with_capacity(h + 1);
+    lines.push(Line::styled(
+        fit(&header, w),
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+    ));
+    for (pos, &id) in rows.iter().enumerate().take(end).skip(app.tree_offset) {
+        let n = t.node(id);
+        let mark = match n.mark {
+            Mark::None => Span::raw(" "),
+            Mark::Waste => Span::styled("W", Style::new().fg(WASTE).add_modifier(Modifier::BOLD)),
+            Mark::Secret => Span::styled(
+                "!",
+                Style::new()
+                    .fg(Color::LightRed)
+                    .add_modifier(Modifier::BOLD),
+            ),
+        };
+        let mut spans = vec![mark, Span::raw(" ")];
+        if attrs {
+            spans.push(Span::styled(
+                format!(
+                    "{} {:>9} ",
+                    permissions(n.kind, n.mode),
+                    format!("{}:{}", n.uid, n.gid)
+                ),
+                Style::new().fg(Color::DarkGray),
+            ));
+        }
+        spans.push(Span::raw(format!("{:>8} ", human_bytes(n.size))));
+        spans.push(Span::styled(
+            t.guides_with(id, w < 60),
+            Style::new().fg(Color::DarkGray),
+        ));
+        let mut name_style = change_style(n.change);
+        if n.mark != Mark::None {
+            name_style = name_style.add_modifier(Modifier::UNDERLINED);
+        }
+        if n.is_dir() {
+            name_style = name_style.add_modifier(Modifier::BOLD);
+        }
+        let mut name = n.name.to_string();
+        if !n.link.is_empty() {
+            name.push_str(" → ");
+            name.push_str(&n.link);
+        }
+        spans.push(Span::styled(name, name_style));
+        let mut line = Line::from(spans);
+        if pos == app.tree_cursor {
+            line = line.style(selected(Style::new(), app.focus == Pane::Tree));
+        }
+        lines.push(line);
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn kv(k: &str, v: String) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{k:<12}"), Style::new().fg(ACCENT)),
+        Span::raw(v),
+    ])
+}
+
+fn category_label(c: Category) -> &'static str {
+    match c {
+        Category::OverwrittenSame => "overwritten, same content",
+        Category::OverwrittenChanged => "overwritten, changed",
+        Category::Removed => "removed later",
+        Category::PackageCache => "package caches",
+        Category::TempLog => "temp and logs",
+        Category::Duplicate => "duplicates",
+        Category::Docs => "docs (optional)",
+        Category::Toolchain => "toolchains (optional)",
+        Category::Secret => "secrets",
+    }
+}
+
+fn draw_details(app: &App, f: &mut Frame, r: Rect) {
+    let lines = if app.focus == Pane::Findings {
+        item_details(app)
+    } else {
+        layer_and_image_details(app)
+    };
+    let b = block(
+        if app.focus == Pane::Findings {
+            " Details: selected finding ".to_string()
+        } else {
+            " Details ".to_string()
+        },
+        app.focus == Pane::Details,
+    );
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(b)
+            .wrap(Wrap { trim: false })
+            .scroll((app.details_scroll, 0)),
+        r,
+    );
+}
+
+fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
+    let an = &app.analysis;
+    let mut out = Vec::new();
+    if app.focus == Pane::Tree {
+        if let (Some(t), Some(id)) = (app.tree.as_ref(), app.selected_node()) {
+            let n = t.node(id);
+            out.push(Line::styled(
+                t.path(id),
+                change_style(n.change).add_modifier(Modifier::BOLD),
+            ));
+            let origin = match n.change {
+                Change::Added | Change::Modified => {
+                    format!("{} in layer {}", n.change.label(), n.layer)
+                }
+                Change::Removed => format!("removed by layer {} (from layer {})", t.layer, n.layer),
+                Change::Unchanged if n.kind.is_none() => "directory".to_string(),
+                Change::Unchanged => format!("unchanged (from layer {})", n.layer),
+            };
+            let mut facts = format!(
+                "{} {}:{} · {origin}",
+                permissions(n.kind, n.mode),
+                n.uid,
+                n.gid,
+            );
+            facts.push_str(&format!(" · {}", human_bytes(n.size)));
+            if n.waste > 0 {
+                facts.push_str(&format!(", {} wasted", human_bytes(n.waste)));
+            }
+            out.push(Line::raw(facts));
+            out.push(Line::raw(""));
+        }
+    }
+    if let Some(l) = an.layers.get(app.layer) {
+        out.push(Line::styled(
+            format!(
+                "Layer {} of {} · {} · {} compressed ({}) · {} entries",
+                app.layer,
+                an.layers.len(),
+                human_bytes(l.bytes.content),
+                human_bytes(l.compressed_size),
+                format!("{:?}", l.compression).to_lowercase(),
+                l.entries
+            ),
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        if l.step.instruction.is_empty() {
+            out.push(Line::raw("(no history)"));
+        }
+        for line in l.step.instruction.lines() {
+            out.push(Line::raw(printable(line).into_owned()));
+        }
+        out.push(kv(
+            "Hidden",
+            format!(
+                "{} ({} same, {} changed, {} removed)",
+                human_bytes(l.bytes.hidden()),
+                human_bytes(l.bytes.overwritten_same),
+                human_bytes(l.bytes.overwritten_changed),
+                human_bytes(l.bytes.removed)
+            ),
+        ));
+        out.push(kv("Digest", l.digest.clone()));
+        out.push(Line::raw(""));
+    }
+    let t = &an.totals;
+    out.push(Line::styled(
+        "Image",
+        Style::new().add_modifier(Modifier::BOLD),
+    ));
+    out.push(kv("Reference", printable(&an.image.reference).into_owned()));
+    out.push(kv("Platform", an.image.platform.to_string()));
+    out.push(kv(
+        "Size",
+        format!(
+            "{} content, {} compressed",
+            human_bytes(t.content),
+            human_bytes(an.compressed_size())
+        ),
+    ));
+    out.push(kv(
+        "Efficiency",
+        format!(
+            "{:.1}% ({} visible)",
+            an.efficiency() * 100.0,
+            human_bytes(t.visible)
+        ),
+    ));
+    out.push(kv(
+        "Wasted",
+        format!(
+            "{} hidden ({}), {} avoidable",
+            human_bytes(t.hidden()),
+            percent(t.hidden(), t.content),
+            human_bytes(an.avoidable_bytes())
+        ),
+    ));
+    out.push(kv(
+        "Savings",
+        format!("{} possible", human_bytes(an.potential_savings())),
+    ));
+    if !app.by_category.is_empty() {
+        out.push(Span::styled("Waste by category", Style::new().fg(ACCENT)).into());
+        for (c, bytes, n) in &app.by_category {
+            let v = if *c == Category::Secret {
+                format!("{n} found")
+            } else {
+                format!("{:>8}  in {n} finding(s)", human_bytes(*bytes))
+            };
+            out.push(Line::raw(format!("  {:<26}{v}", category_label(*c))));
+        }
+    }
+    out
+}
+
+fn item_details(app: &App) -> Vec<Line<'static>> {
+    let an = &app.analysis;
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut out = Vec::new();
+    match app.items.get(app.item) {
+        None => out.push(Line::raw(
+            "No findings: nothing wasted that layersift knows of.",
+        )),
+        Some(Item::Suggestion(i)) => {
+            let s = &an.suggestions[*i];
+            out.push(Line::styled(printable(&s.title).into_owned(), bold));
+            out.push(kv(
+                "Saves",
+                format!(
+                    "{} ({} compressed)",
+                    human_bytes(s.saves_bytes),
+                    human_bytes(s.saves_compressed_bytes)
+                ),
+            ));
+            let layers: Vec<String> = s.layers.iter().map(ToString::to_string).collect();
+            out.push(kv(
+                "Layers",
+                if layers.len() > 1 {
+                    format!("{} (rewrites {})", s.layer, layers.join(", "))
+                } else {
+                    format!("{}", s.layer)
+                },
+            ));
+            out.push(Span::styled("Instead of", Style::new().fg(ACCENT)).into());
+            for l in s.instruction.lines() {
+                out.push(Line::styled(
+                    printable(l).into_owned(),
+                    Style::new().fg(REMOVED),
+                ));
+            }
+            out.push(Span::styled("Write", Style::new().fg(ACCENT)).into());
+            for l in s.snippet.lines() {
+                out.push(Line::styled(
+                    printable(l).into_owned(),
+                    Style::new().fg(ADDED),
+                ));
+            }
+            evidence_lines(app, &mut out);
+        }
+        Some(Item::Finding(i)) => {
+            let fd = &an.findings[*i];
+            out.push(Line::styled(printable(&fd.title).into_owned(), bold));
+            out.push(kv(
+                "Rule",
+                format!("{} ({:?})", fd.rule, fd.severity).to_lowercase(),
+            ));
+            out.push(kv(
+                "Bytes",
+                format!(
+                    "{} ({} compressed), {} path(s)",
+                    human_bytes(fd.bytes),
+                    human_bytes(fd.compressed_bytes),
+                    fd.path_count
+                ),
+            ));
+            let step = an
+                .layers
+                .get(fd.layer)
+                .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
+                .unwrap_or_default();
+            out.push(kv("Layer", format!("{} {step}", fd.layer)));
+            if let Some(by) = fd.hidden_by {
+                let step = an
+                    .layers
+                    .get(by)
+                    .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
+                    .unwrap_or_default();
+                out.push(kv("Hidden by", format!("{by} {step}")));
+            }
+            if let Some(d) = &fd.detail {
+                out.push(kv("Detail", printable(d).into_owned()));
+            }
+            evidence_lines(app, &mut out);
+        }
+    }
+    out
+}
+
+fn evidence_lines(app: &App, out: &mut Vec<Line<'static>>) {
+    if app.evidence.is_empty() {
+        return;
+    }
+    out.push(Span::styled("Evidence (Enter: next in tree)", Style::new().fg(ACCENT)).into());
+    for (i, p) in app.evidence.iter().enumerate() {
+        let m = if i == app.evidence_pos { "▶ " } else { "  " };
+        out.push(Line::raw(format!("{m}{}", printable(p))));
+    }
+}
+
+fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
+    let an = &app.analysis;
+    let b = block(
+        format!(
+            " Suggestions {} · Findings {} ",
+            an.suggestions.len(),
+            an.findings.len()
+        ),
+        app.focus == Pane::Findings,
+    );
+    let inner = b.inner(r);
+    f.render_widget(b, r);
+    let w = usize::from(inner.width);
+    if app.items.is_empty() {
+        f.render_widget(Paragraph::new("No findings"), inner);
+        return;
+    }
+    let h = usize::from(inner.height);
+    let mut lines = Vec::with_capacity(h);
+    for (pos, it) in app.items.iter().enumerate().skip(app.item_offset).take(h) {
+        let (text, style) = match *it {
+            Item::Suggestion(i) => {
+                let s = &an.suggestions[i];
+                (
+                    format!(
+                        "★ {:>8}  {}",
+                        human_bytes(s.saves_bytes),
+                        printable(&s.title)
+                    ),
+                    Style::new().fg(ADDED),
+                )
+            }
+            Item::Finding(i) => {
+                let fd = &an.findings[i];
+                let style = match (fd.category, fd.severity) {
+                    (Category::Secret, _) | (_, Severity::High) => Style::new().fg(Color::LightRed),
+                    (_, Severity::Medium) => Style::new().fg(MODIFIED),
+                    _ => Style::new(),
+                };
+                let size = if fd.category == Category::Secret {
+                    "secret".to_string()
+                } else {
+                    human_bytes(fd.bytes)
+                };
+                (
+                    format!("· {size:>8}  L{} {}", fd.layer, printable(&fd.title)),
+                    style,
+                )
+            }
+        };
+        let mut style = style;
+        if pos == app.item {
+            style = selected(style, app.focus == Pane::Findings);
+        }
+        lines.push(Line::styled(fit(&text, w), style));
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+}
+
+fn draw_status(app: &App, f: &mut Frame, r: Rect) {
+    let key = Style::new().fg(Color::Black).bg(ACCENT);
+    let line = if app.filter_editing {
+        let mut spans = vec![
+            Span::styled(" Path filter (regex) ", key),
+            Span::raw(" "),
+            Span::raw(app.filter_text.clone()),
+            Span::styled("█", Style::new().fg(ACCENT)),
+            Span::raw("  Enter keep · Esc clear"),
+        ];
+        if let Some(e) = &app.filter_error {
+            spans.push(Span::styled(format!("  {e}"), Style::new().fg(REMOVED)));
+        }
+        Line::from(spans)
+    } else {
+        let pairs: &[(&str, &str)] = match app.focus {
+            Pane::Layers => &[
+                ("^L", "layer"),
+                ("^A", "aggregated"),
+                ("^F", "filter"),
+                ("Tab", "pane"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Pane::Tree => &[
+                ("Space", "fold"),
+                ("^Space", "all"),
+                ("^A/R/M/U", "kinds"),
+                ("^O", "sort"),
+                ("w", "waste"),
+                ("^F", "filter"),
+                ("?", "help"),
+            ],
+            Pane::Findings => &[
+                ("↑↓", "select"),
+                ("Enter", "next evidence"),
+                ("Tab", "pane"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+            Pane::Details => &[
+                ("↑↓", "scroll"),
+                ("Tab", "pane"),
+                ("?", "help"),
+                ("q", "quit"),
+            ],
+        };
+        let mut spans = Vec::new();
+        for (k, v) in pairs {
+            spans.push(Span::styled(format!(" {k} "), key));
+            spans.push(Span::raw(format!(" {v} ")));
+        }
+        Line::from(spans)
+    };
+    f.render_widget(Paragraph::new(line), r);
+}
+
+fn draw_help(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let w = area.width.saturating_sub(2).min(90);
+    let h = area
+        .height
+        .saturating_sub(2)
+        .min(u16::try_from(KEYS.len() + 4).unwrap_or(30));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let mut lines = vec![Line::styled(
+        "Changes: added  modified  removed  unchanged   W wasted   ! secret",
+        Style::new(),
+    )];
+    lines[0] = Line::from(vec![
+        Span::raw("Colours: "),
+        Span::styled("added ", change_style(Change::Added)),
+        Span::styled("modified ", change_style(Change::Modified)),
+        Span::styled("removed ", change_style(Change::Removed)),
+        Span::raw("unchanged  "),
+        Span::styled("W", Style::new().fg(WASTE)),
+        Span::raw(" wasted  "),
+        Span::styled("!", Style::new().fg(Color::LightRed)),
+        Span::raw(" secret"),
+    ]);
+    lines.push(Line::raw(""));
+    for (pane, keys, what) in KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{pane:<9}"), Style::new().fg(Color::DarkGray)),
+            Span::styled(format!("{keys:<16}"), Style::new().fg(ACCENT)),
+            Span::raw(what.to_string()),
+        ]));
+    }
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block(
+                " Keys · ↑↓ scroll · ? or Esc closes ".to_string(),
+                true,
+            ))
+            .wrap(Wrap { trim: false })
+            .scroll((app.help_scroll, 0)),
+        r,
+    );
+}
+
+/// Draws decode progress while the analysis runs.
+pub fn draw_loading(l: &Loading, f: &mut Frame) {
+    let area = f.area();
+    let b = block(format!(" layersift · {} ", l.reference), true);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let done = l.layers.iter().filter(|x| x.2).count();
+    let head = if l.layers.is_empty() {
+        "opening the image…".to_string()
+    } else {
+        format!(
+            "decoding layers: {done} done, {} in progress  (q to quit)",
+            l.layers.len() - done
+        )
+    };
+    let mut y = inner.y;
+    f.render_widget(Paragraph::new(head), Rect::new(inner.x, y, inner.width, 1));
+    y += 2;
+    for (i, (read, total, finished)) in l.layers.iter().enumerate() {
+        if y >= inner.bottom() {
+            break;
+        }
+        let ratio = if *finished {
+            1.0
+        } else if *total == 0 {
+            0.0
+        } else {
+            (*read as f64 / *total as f64).clamp(0.0, 1.0)
+        };
+        let label = format!(
+            "layer {i}: {} / {}{}",
+            human_bytes(*read),
+            human_bytes(*total),
+            if *finished { "  done" } else { "" }
+        );
+        f.render_widget(
+            Gauge::default()
+                .gauge_style(Style::new().fg(if *finished { ADDED } else { ACCENT }))
+                .ratio(ratio)
+                .label(label),
+            Rect::new(inner.x, y, inner.width, 1),
+        );
+        y += 1;
+    }
+}
