@@ -69,27 +69,24 @@ pub fn findings(
                 }
                 _ => Severity::for_bytes(bytes),
             };
-            let layer = layers.get(li);
+            let title = format!(
+                "{} left in the image ({} file{})",
+                rule.what,
+                path_count,
+                if path_count == 1 { "" } else { "s" }
+            );
             Finding {
-                category: rule.category,
-                severity,
-                rule: format!("{}.{}", prefix(rule.category), rule.id),
-                title: format!(
-                    "{} left in the image ({} file{})",
-                    rule.what,
-                    path_count,
-                    if path_count == 1 { "" } else { "s" }
-                ),
-                layer: li,
-                instruction: layer
-                    .map(|l| l.step.instruction.clone())
-                    .unwrap_or_default(),
-                hidden_by: None,
-                bytes,
-                compressed_bytes: layer.map_or(0, |l| l.compressed_estimate(bytes)),
                 path_count,
                 paths,
-                detail: None,
+                ..Finding::shipped_by(
+                    rule.category,
+                    severity,
+                    format!("{}.{}", prefix(rule.category), rule.id),
+                    title,
+                    layers,
+                    li,
+                    bytes,
+                )
             }
         })
         .collect();

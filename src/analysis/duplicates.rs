@@ -120,24 +120,22 @@ fn make(
     title: String,
     detail: Option<String>,
 ) -> Finding {
-    let layer = layers.get(li);
+    let severity = match Severity::for_bytes(bytes) {
+        Severity::High => Severity::Medium,
+        s => s,
+    };
     Finding {
-        category: Category::Duplicate,
-        severity: match Severity::for_bytes(bytes) {
-            Severity::High => Severity::Medium,
-            s => s,
-        },
-        rule: "duplicate.identical-files".to_string(),
-        title,
-        layer: li,
-        instruction: layer
-            .map(|l| l.step.instruction.clone())
-            .unwrap_or_default(),
-        hidden_by: None,
-        bytes,
-        compressed_bytes: layer.map_or(0, |l| l.compressed_estimate(bytes)),
         path_count,
         paths,
         detail,
+        ..Finding::shipped_by(
+            Category::Duplicate,
+            severity,
+            "duplicate.identical-files".to_string(),
+            title,
+            layers,
+            li,
+            bytes,
+        )
     }
 }

@@ -152,3 +152,33 @@ pub struct Suggestion {
     /// Evidence paths.
     pub evidence: Vec<String>,
 }
+
+impl Finding {
+    /// A finding about `bytes` content bytes shipped by layer `layer`, with that layer's
+    /// instruction and compressed estimate filled in; evidence and details start empty.
+    pub fn shipped_by(
+        category: Category,
+        severity: Severity,
+        rule: String,
+        title: String,
+        layers: &[super::LayerInfo],
+        layer: usize,
+        bytes: u64,
+    ) -> Finding {
+        let info = layers.get(layer);
+        Finding {
+            category,
+            severity,
+            rule,
+            title,
+            layer,
+            instruction: info.map(|l| l.step.instruction.clone()).unwrap_or_default(),
+            hidden_by: None,
+            bytes,
+            compressed_bytes: info.map_or(0, |l| l.compressed_estimate(bytes)),
+            path_count: 0,
+            paths: Vec::new(),
+            detail: None,
+        }
+    }
+}

@@ -54,31 +54,28 @@ pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -
                 }
                 _ => format!("{} deleted by layer {by} ({})", plural(n), short(by_step)),
             };
+            let rule = match cat {
+                Category::OverwrittenSame => "hidden.overwritten-same",
+                Category::OverwrittenChanged => "hidden.overwritten-changed",
+                _ => "hidden.removed",
+            };
             Finding {
-                category: cat,
-                severity: Severity::for_bytes(bytes),
-                rule: match cat {
-                    Category::OverwrittenSame => "hidden.overwritten-same",
-                    Category::OverwrittenChanged => "hidden.overwritten-changed",
-                    _ => "hidden.removed",
-                }
-                .to_string(),
-                title,
-                layer: li,
-                instruction: layers
-                    .get(li)
-                    .map(|l| l.step.instruction.clone())
-                    .unwrap_or_default(),
                 hidden_by: Some(by),
-                bytes,
-                compressed_bytes: layers.get(li).map_or(0, |l| l.compressed_estimate(bytes)),
                 path_count: files.len(),
                 paths: files
                     .iter()
                     .take(MAX_EVIDENCE)
                     .map(|&(_, i)| format!("/{}", display_path(indexes[li].path(i))))
                     .collect(),
-                detail: None,
+                ..Finding::shipped_by(
+                    cat,
+                    Severity::for_bytes(bytes),
+                    rule.to_string(),
+                    title,
+                    layers,
+                    li,
+                    bytes,
+                )
             }
         })
         .collect()
