@@ -105,7 +105,18 @@ fn same_content(older: (&LayerIndex, usize), newer: (&LayerIndex, usize)) -> boo
 /// `a/b`).
 fn tree_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
-    a.iter().map(|&c| key(c)).cmp(b.iter().map(|&c| key(c)))
+    // Paths share long prefixes: find the first difference with plain byte compares, then
+    // order by that byte alone.
+    let n = a.len().min(b.len());
+    let i = a[..n]
+        .iter()
+        .zip(&b[..n])
+        .position(|(x, y)| x != y)
+        .unwrap_or(n);
+    match (a.get(i), b.get(i)) {
+        (Some(&x), Some(&y)) => key(x).cmp(&key(y)),
+        _ => a.len().cmp(&b.len()),
+    }
 }
 
 /// True when `dir` is a strict ancestor of `path` (the root, `""`, is everyone's).
@@ -160,6 +171,7 @@ pub fn merge(layers: &[&LayerIndex]) -> Merged {
     });
 
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut versions: Vec<Loc> = Vec::new();
     let mut start = 0;
     while start < order.len() {
         let p = path(order[start]);
@@ -185,11 +197,8 @@ pub fn merge(layers: &[&LayerIndex]) -> Merged {
             .filter(|&&loc| kind(loc) == EntryKind::Whiteout)
             .map(|&(l, _)| l)
             .collect();
-        let versions: Vec<Loc> = group
-            .iter()
-            .copied()
-            .filter(|&loc| !kind(loc).is_marker())
-            .collect();
+        versions.clear();
+        versions.extend(group.iter().copied().filter(|&loc| !kind(loc).is_marker()));
         for (k, &(l, i)) in versions.iter().enumerate() {
             let removed = whiteouts
                 .iter()
