@@ -555,3 +555,25 @@ fn tmux_end_to_end_on_corpus_image() {
     assert!(!s.contains("Aggregated up to layer"), "{s}");
     tmux(&["kill-session", "-t", &session]);
 }
+
+#[test]
+fn no_color_keeps_emphasis_and_drops_colours() {
+    let app = app(image(), 120, 40);
+    let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| {
+        app.draw(f);
+        layersift::tui::ui::strip_colors(f.buffer_mut());
+    })
+    .unwrap();
+    let buf = t.backend().buffer();
+    assert!(buf
+        .content
+        .iter()
+        .all(|c| c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset));
+    assert!(
+        buf.content.iter().any(|c| c
+            .modifier
+            .intersects(ratatui::style::Modifier::REVERSED | ratatui::style::Modifier::BOLD)),
+        "the selected row stays visible without colour"
+    );
+}

@@ -119,7 +119,10 @@ fn loading(
             }
         }
         check_panicked()?;
-        term.draw(|f| ui::draw_loading(&state, f))?;
+        term.draw(|f| {
+            ui::draw_loading(&state, f);
+            ui::honour_no_color(f);
+        })?;
         if event::poll(TICK)? && is_quit(&event::read()?) {
             return Ok(None);
         }
@@ -162,7 +165,10 @@ fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
         }
         check_panicked()?;
         if dirty {
-            term.draw(|f| app.draw(f))?;
+            term.draw(|f| {
+                app.draw(f);
+                ui::honour_no_color(f);
+            })?;
             dirty = false;
         }
         if app.quit {

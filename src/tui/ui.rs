@@ -104,6 +104,23 @@ fn fit(s: &str, w: usize) -> String {
     }
 }
 
+/// With `NO_COLOR` set (to anything but the empty string), drops every colour from the
+/// frame and keeps bold, reverse and underline, so selection and emphasis stay visible.
+pub fn honour_no_color(f: &mut Frame) {
+    static NO_COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *NO_COLOR.get_or_init(|| std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())) {
+        strip_colors(f.buffer_mut());
+    }
+}
+
+/// Resets the foreground and background colour of every cell.
+pub fn strip_colors(buf: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buf.content {
+        cell.set_fg(Color::Reset);
+        cell.set_bg(Color::Reset);
+    }
+}
+
 /// Draws the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
     let a = app.areas();
