@@ -5,16 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt as _;
 use serde_json::Value;
-
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    p.join("edge.docker.tar").is_file().then_some(p)
-}
 
 fn layersift(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("layersift").unwrap();
@@ -46,8 +41,7 @@ fn expected_edge(home: &Path, corpus: &Path) -> Value {
 
 #[test]
 fn podman_image_analyses_like_its_archive_and_is_cached() {
-    let Some(corpus) = corpus() else {
-        eprintln!("skipping: corpus not found");
+    let Some(corpus) = crate::util::corpus() else {
         return;
     };
     if Command::new("podman").arg("--version").output().is_err() {
@@ -144,8 +138,7 @@ fn fake_docker(bin: &Path, corpus: &Path) {
 
 #[test]
 fn docker_daemon_streams_docker_save_and_explains_failures() {
-    let Some(corpus) = corpus() else {
-        eprintln!("skipping: corpus not found");
+    let Some(corpus) = crate::util::corpus() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

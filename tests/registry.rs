@@ -20,11 +20,6 @@ use tempfile::TempDir;
 const USER: &str = "reguser";
 const PASS: &str = "Sekr1t-pass";
 
-fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    p.join("oci/index.json").is_file().then_some(p)
-}
-
 pub fn have(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
@@ -40,6 +35,15 @@ fn tools_present() -> bool {
         }
     }
     true
+}
+
+/// A running registry (with htpasswd auth when asked) and a private home directory, or
+/// `None` with a printed note when the programs are missing.
+fn registry(auth: bool) -> Option<(Registry, tempfile::TempDir)> {
+    if !tools_present() {
+        return None;
+    }
+    Some((Registry::start(auth), tempfile::tempdir().unwrap()))
 }
 
 fn free_port() -> u16 {
@@ -236,15 +240,12 @@ fn reference_of(home: &Path, image: &str) -> String {
 
 #[test]
 fn registry_images_analyse_like_their_oci_layout() {
-    let Some(corpus) = corpus() else {
-        eprintln!("skipping: corpus not found");
+    let Some(corpus) = crate::util::corpus() else {
         return;
     };
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let layout = corpus.join("oci");
     for name in ["edge", "apt-waste"] {
         reg.push(
@@ -288,15 +289,12 @@ fn registry_images_analyse_like_their_oci_layout() {
 
 #[test]
 fn multi_arch_index_honours_platform() {
-    let Some(corpus) = corpus() else {
-        eprintln!("skipping: corpus not found");
+    let Some(corpus) = crate::util::corpus() else {
         return;
     };
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let layout = format!(
         "oci:{}:edge-multiarch",
         corpus.join("edge-multiarch").display()
@@ -359,11 +357,9 @@ fn fixture_pair(dir: &Path) -> (PathBuf, PathBuf, String) {
 
 #[test]
 fn cache_serves_second_runs_and_shared_layers_and_refetches_damage() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let cache = tempfile::tempdir().unwrap();
     let (a, b, shared) = fixture_pair(home.path());
     reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
@@ -634,11 +630,9 @@ fn basic_auth_from_every_credential_source() {
 
 #[test]
 fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let cache = tempfile::tempdir().unwrap();
     let (a, _, layer) = fixture_pair(home.path());
     reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
@@ -834,11 +828,9 @@ fn noisy_image(dir: &Path) -> (PathBuf, String) {
 
 #[test]
 fn retries_server_errors_and_resumes_dropped_downloads() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let (dir, layer) = noisy_image(home.path());
     reg.push(&format!("oci:{}:latest", dir.display()), "big:1", false);
     let expected = report(home.path(), &format!("oci:{}:latest", dir.display()), &[]);
@@ -887,11 +879,9 @@ fn retries_server_errors_and_resumes_dropped_downloads() {
 
 #[test]
 fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let cache = tempfile::tempdir().unwrap();
     let (dir, layer) = noisy_image(home.path());
     reg.push(&format!("oci:{}:latest", dir.display()), "big:1", false);
@@ -1058,11 +1048,9 @@ fn token_front(upstream: u16, basic: Option<(&str, &str)>) -> (u16, Arc<Mutex<Ve
 
 #[test]
 fn bearer_tokens_anonymous_and_with_credentials() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     let (a, _, _) = fixture_pair(home.path());
     reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
     let expected = report(home.path(), &format!("oci:{}:latest", a.display()), &[]);
@@ -1100,11 +1088,9 @@ fn bearer_tokens_anonymous_and_with_credentials() {
 
 #[test]
 fn many_layers_prefetch_without_stalling() {
-    if !tools_present() {
+    let Some((reg, home)) = registry(false) else {
         return;
-    }
-    let reg = Registry::start(false);
-    let home = tempfile::tempdir().unwrap();
+    };
     // Twelve layers of 2 MB that gzip cannot shrink: more than run ahead of decode, and
     // each more than a download buffers before it waits for its reader.
     let mut b = ImageBuilder::new();
