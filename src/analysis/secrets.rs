@@ -16,11 +16,17 @@ pub fn findings(
     config: &oci_spec::image::ImageConfiguration,
 ) -> Vec<super::Finding> {
     use super::findings::{Category, Finding, Severity};
-    let instruction = |l: usize| {
-        layers
-            .get(l)
-            .map(|x| x.step.instruction.clone())
-            .unwrap_or_default()
+    // Secrets carry no byte count: they are a risk, not waste.
+    let secret = |rule: &SecretRule, title: String, layer: usize| {
+        Finding::shipped_by(
+            Category::Secret,
+            Severity::High,
+            format!("secret.{}", rule.id),
+            title,
+            layers,
+            layer,
+            0,
+        )
     };
     let mut out = Vec::new();
     for (li, layer_hits) in hits.iter().enumerate() {
@@ -45,18 +51,11 @@ pub fn findings(
                 _ => format!("{} in `{path}`", rule.what),
             };
             out.push(Finding {
-                category: Category::Secret,
-                severity: Severity::High,
-                rule: format!("secret.{}", rule.id),
-                title,
-                layer: li,
-                instruction: instruction(li),
                 hidden_by: by,
-                bytes: 0,
-                compressed_bytes: 0,
                 path_count: 1,
                 paths: vec![path],
                 detail: Some(format!("line {}: {}", h.line, h.redacted)),
+                ..secret(rule, title, li)
             });
         }
     }
@@ -98,22 +97,14 @@ pub fn findings(
                 })
                 .and_then(|p| after_layer.get(p).copied())
                 .unwrap_or(last);
+            let rule = &RULES[hit.rule];
+            let title = format!(
+                "{} in `ENV {name}`: in the image config, visible to anyone who pulls it",
+                rule.what
+            );
             out.push(Finding {
-                category: Category::Secret,
-                severity: Severity::High,
-                rule: format!("secret.{}", RULES[hit.rule].id),
-                title: format!(
-                    "{} in `ENV {name}`: in the image config, visible to anyone who pulls it",
-                    RULES[hit.rule].what
-                ),
-                layer,
-                instruction: instruction(layer),
-                hidden_by: None,
-                bytes: 0,
-                compressed_bytes: 0,
-                path_count: 0,
-                paths: Vec::new(),
                 detail: Some(format!("ENV {name}: {}", hit.redacted)),
+                ..secret(rule, title, layer)
             });
         }
     }
@@ -127,23 +118,15 @@ pub fn findings(
             }
             let layer = after_layer.get(p).copied().unwrap_or(last);
             let step = super::history::normalize_command(&scanner.redact_text(cmd));
+            let rule = &RULES[hit.rule];
+            let title = format!(
+                "{} in build step `{}`: recorded in the image history",
+                rule.what,
+                super::one_line(&step, 60)
+            );
             out.push(Finding {
-                category: Category::Secret,
-                severity: Severity::High,
-                rule: format!("secret.{}", RULES[hit.rule].id),
-                title: format!(
-                    "{} in build step `{}`: recorded in the image history",
-                    RULES[hit.rule].what,
-                    super::one_line(&step, 60)
-                ),
-                layer,
-                instruction: instruction(layer),
-                hidden_by: None,
-                bytes: 0,
-                compressed_bytes: 0,
-                path_count: 0,
-                paths: Vec::new(),
                 detail: Some(format!("history entry {}: {}", p + 1, hit.redacted)),
+                ..secret(rule, title, layer)
             });
         }
     }
