@@ -21,7 +21,6 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let opts = cli.source.open_options();
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
         Some(Command::Explore(args)) => explore(&args.image, &cli.source),
@@ -37,7 +36,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     output: None,
                     history: None,
                 };
-                let _ = opts;
                 analyze(&args, &cli.source)
             }
             None => anyhow::bail!("no image given; try `layersift --help`"),

@@ -156,11 +156,6 @@ impl LayerIndex {
         self.entries.iter().map(|e| e.size).sum()
     }
 
-    /// Bytes of heap this index holds (for memory accounting in benchmarks).
-    pub fn heap_bytes(&self) -> usize {
-        self.names.capacity() + self.entries.capacity() * std::mem::size_of::<Entry>()
-    }
-
     pub fn shrink_to_fit(&mut self) {
         self.names.shrink_to_fit();
         self.entries.shrink_to_fit();

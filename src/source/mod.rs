@@ -269,9 +269,6 @@ impl std::fmt::Debug for Image {
     }
 }
 
-/// A hook for transports that live outside this module (registry, podman, docker daemon).
-pub type RemoteOpener = fn(&ImageRef, &OpenOptions) -> Result<Image, SourceError>;
-
 /// Resolves a reference to an image.
 pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
     match r.transport {

@@ -201,10 +201,9 @@ pub(crate) fn open<C: Container + 'static>(
         return Err(SourceError::UnsupportedMediaType(mt));
     }
     let manifest_bytes = read_blob(c.as_ref(), "manifest", &desc, MAX_MANIFEST_BYTES)?;
-    let (manifest, config, config_bytes) = parse_manifest_and_config(&manifest_bytes, |cd| {
+    let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |cd| {
         read_blob(c.as_ref(), "config", cd, MAX_CONFIG_BYTES)
     })?;
-    let _ = config_bytes;
     let layers = layers_of(&manifest, &config, blob_path)?;
     Ok(Image {
         reference: r.to_string(),
@@ -222,7 +221,7 @@ pub(crate) fn open<C: Container + 'static>(
 pub(crate) fn parse_manifest_and_config(
     manifest_bytes: &[u8],
     fetch_config: impl FnOnce(&Descriptor) -> Result<Vec<u8>, SourceError>,
-) -> Result<(ImageManifest, ImageConfiguration, Vec<u8>), SourceError> {
+) -> Result<(ImageManifest, ImageConfiguration), SourceError> {
     let manifest: ImageManifest = parse_json("manifest", manifest_bytes)?;
     let cmt = manifest.config().media_type().to_string();
     if !CONFIG_TYPES.contains(&cmt.as_str()) {
@@ -230,7 +229,7 @@ pub(crate) fn parse_manifest_and_config(
     }
     let config_bytes = fetch_config(manifest.config())?;
     let config: ImageConfiguration = parse_json("config", &config_bytes)?;
-    Ok((manifest, config, config_bytes))
+    Ok((manifest, config))
 }
 
 /// The manifest's layers, in order, paired with the config's diff_ids.

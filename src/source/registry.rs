@@ -427,7 +427,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         )));
     };
 
-    let (manifest, config, _) = parse_manifest_and_config(&manifest_bytes, |d| {
+    let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {
         let digest = d.digest().to_string();
         if d.size() > MAX_CONFIG_BYTES {
             return Err(SourceError::TooLarge {
