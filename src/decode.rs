@@ -3,10 +3,11 @@
 //! the tar into a [`LayerIndex`], hashing file contents and dropping them. Memory per layer
 //! is a few fixed buffers, whatever the layer's size; nothing touches the disk.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, Read};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 
-use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
@@ -97,30 +98,25 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// Counts and sha256-hashes what passes through, and reports progress every few MiB.
-struct Hashing<'p, R> {
+/// Counts and sha256-hashes the tar stream as the walk reads it (its diff_id).
+struct Hashing<R> {
     inner: R,
-    /// `None` once it is known the hash is not needed (a plain tar blob is its own diff_id).
+    /// `None` when the hash is not needed (a plain tar blob is its own diff_id).
     sha: Option<Sha256>,
     count: u64,
-    reported: u64,
-    progress: Option<(&'p dyn Progress, usize)>,
 }
 
-impl<'p, R: Read> Hashing<'p, R> {
-    fn new(inner: R, progress: Option<(&'p dyn Progress, usize)>) -> Self {
+impl<R: Read> Hashing<R> {
+    fn new(inner: R, hash: bool) -> Self {
         Hashing {
             inner,
-            sha: Some(Sha256::new()),
+            sha: hash.then(Sha256::new),
             count: 0,
-            reported: 0,
-            progress,
         }
     }
 
-    fn into_parts(self) -> (R, String, u64) {
+    fn into_parts(self) -> (String, u64) {
         (
-            self.inner,
             self.sha
                 .map(|sha| format!("sha256:{}", hex(&sha.finalize())))
                 .unwrap_or_default(),
@@ -129,19 +125,13 @@ impl<'p, R: Read> Hashing<'p, R> {
     }
 }
 
-impl<R: Read> Read for Hashing<'_, R> {
+impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if let Some(sha) = &mut self.sha {
             sha.update(&buf[..n]);
         }
         self.count += n as u64;
-        if let Some((p, layer)) = self.progress {
-            if self.count - self.reported >= 4 << 20 || n == 0 {
-                self.reported = self.count;
-                p.advanced(layer, self.count);
-            }
-        }
         Ok(n)
     }
 }
@@ -173,14 +163,6 @@ impl<R: BufRead> Decompressor<R> {
             Compression::Zstd => Decompressor::Zstd(zstd::stream::read::Decoder::with_buffer(r)?),
             Compression::None => Decompressor::Plain(r),
         })
-    }
-
-    fn into_inner(self) -> R {
-        match self {
-            Decompressor::Gzip(d) => d.into_inner(),
-            Decompressor::Zstd(d) => d.finish(),
-            Decompressor::Plain(r) => r,
-        }
     }
 }
 
@@ -214,12 +196,14 @@ fn classify(e: io::Error) -> DecodeError {
     }
 }
 
-/// Decompressed bytes move from the inflating thread to the indexing thread in chunks of
-/// this size; a few are in flight per layer, so memory stays bounded.
+/// Bytes move between the pipeline's threads (blob reader → inflater → tar walk) in chunks
+/// of this size; a few are in flight per stage, so memory stays bounded.
 const CHUNK: usize = 256 << 10;
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// The indexing side of the pipeline: reads the chunks the inflating thread sends, and
+type ChunkTx = SyncSender<io::Result<Vec<u8>>>;
+
+/// The receiving end of a pipeline stage: reads the chunks the stage before it sends, and
 /// hands spent buffers back for reuse.
 struct ChunkReader {
     rx: Receiver<io::Result<Vec<u8>>>,
@@ -228,8 +212,21 @@ struct ChunkReader {
     pos: usize,
 }
 
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+/// A channel of chunks between two stages, with the way back for spent buffers.
+fn chunk_channel() -> (ChunkTx, Receiver<Vec<u8>>, ChunkReader) {
+    let (tx, rx) = sync_channel(CHUNKS_IN_FLIGHT);
+    let (back_tx, back_rx) = sync_channel(CHUNKS_IN_FLIGHT + 1);
+    let reader = ChunkReader {
+        rx,
+        back: back_tx,
+        cur: Vec::new(),
+        pos: 0,
+    };
+    (tx, back_rx, reader)
+}
+
+impl BufRead for ChunkReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.cur.len() {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => {
@@ -238,122 +235,193 @@ impl Read for ChunkReader {
                     self.pos = 0;
                 }
                 Ok(Err(e)) => return Err(e),
-                Err(_) => return Ok(0), // the inflating side finished
+                Err(_) => return Ok(&[]), // the sending stage finished
             }
         }
-        let n = buf.len().min(self.cur.len() - self.pos);
-        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
+        Ok(&self.cur[self.pos..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.cur.len());
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = buf.len().min(avail.len());
+        buf[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
         Ok(n)
     }
 }
 
-/// What the inflating side measured: the blob's digest and size (also after a failure, when
-/// the rest of the blob could still be read), and its own error if it failed.
-struct Inflated {
-    blob: Option<(String, u64)>,
-    error: Option<DecodeError>,
-}
-
-/// The inflating side: reads and hashes the blob, decompresses it into chunks, then hashes
-/// whatever trails the compressed stream. After a decompression or indexing failure it still
-/// hashes the rest of the blob, so a blob that does not match its digest (tampered, damaged
-/// in transit) is reported as that, whatever broke first.
-fn inflate_side<R: Read>(
-    decomp: Decompressor<BufReader<Hashing<'_, R>>>,
-    tx: &SyncSender<io::Result<Vec<u8>>>,
-    back: &Receiver<Vec<u8>>,
-) -> Inflated {
-    let mut decomp = decomp;
-    let error = inflate_chunks(&mut decomp, tx, back).err();
-    let mut raw = decomp.into_inner();
-    match io::copy(&mut raw, &mut io::sink()) {
-        Ok(_) => {
-            let (_, digest, size) = raw.into_inner().into_parts();
-            Inflated {
-                blob: Some((digest, size)),
-                error,
+/// Fills a chunk from `r` as far as it goes; fewer than [`CHUNK`] bytes means the end.
+fn fill_chunk(r: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<()> {
+    chunk.resize(CHUNK, 0);
+    let mut filled = 0;
+    while filled < CHUNK {
+        match r.read(&mut chunk[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                chunk.truncate(filled);
+                return Err(e);
             }
         }
-        Err(e) => Inflated {
-            blob: None,
-            error: error.or(Some(DecodeError::Read(e))),
-        },
+    }
+    chunk.truncate(filled);
+    Ok(())
+}
+
+/// Stands in, downstream, for a blob read error that the reading stage reports itself.
+#[derive(Debug)]
+struct BlobReadFailed;
+impl std::fmt::Display for BlobReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reading the blob failed")
+    }
+}
+impl std::error::Error for BlobReadFailed {}
+
+/// The first stage: reads the blob, hashes it, reports progress, and sends it on in chunks.
+/// When the next stage stops early (corrupt data, a bad tar entry), it goes on hashing to
+/// the end unless told to `abort`, so that a blob which does not match its digest (tampered,
+/// damaged in storage) is reported as that, whatever broke first downstream.
+/// Returns the blob's digest and size.
+fn read_side(
+    mut blob: impl Read,
+    progress: Option<(&dyn Progress, usize)>,
+    tx: &ChunkTx,
+    back: &Receiver<Vec<u8>>,
+    abort: &AtomicBool,
+) -> io::Result<(String, u64)> {
+    let mut sha = Sha256::new();
+    let (mut count, mut reported) = (0u64, 0u64);
+    let mut live = true;
+    let mut spare = Vec::new();
+    loop {
+        let mut chunk = back
+            .try_recv()
+            .unwrap_or_else(|_| std::mem::take(&mut spare));
+        if let Err(e) = fill_chunk(&mut blob, &mut chunk) {
+            if live {
+                let _ = tx.send(Err(io::Error::new(e.kind(), BlobReadFailed)));
+            }
+            return Err(e);
+        }
+        sha.update(&chunk);
+        count += chunk.len() as u64;
+        let end = chunk.len() < CHUNK;
+        if let Some((p, layer)) = progress {
+            if count - reported >= 4 << 20 || end {
+                reported = count;
+                p.advanced(layer, count);
+            }
+        }
+        if live && !chunk.is_empty() {
+            if let Err(returned) = tx.send(Ok(chunk)) {
+                live = false;
+                spare = returned.0.unwrap_or_default();
+            }
+        } else {
+            spare = chunk;
+        }
+        if end {
+            return Ok((format!("sha256:{}", hex(&sha.finalize())), count));
+        }
+        if !live && abort.load(Ordering::Relaxed) {
+            return Err(io::Error::other("abandoned"));
+        }
     }
 }
 
-fn inflate_chunks<R: Read>(
-    decomp: &mut Decompressor<BufReader<Hashing<'_, R>>>,
-    tx: &SyncSender<io::Result<Vec<u8>>>,
+/// The inflating stage: decompresses chunks from the reader into chunks for the tar walk.
+fn inflate_side(
+    mut decomp: Decompressor<ChunkReader>,
+    tx: &ChunkTx,
     back: &Receiver<Vec<u8>>,
-) -> Result<(), DecodeError> {
+) -> Option<DecodeError> {
     loop {
         let mut chunk = back.try_recv().unwrap_or_default();
-        chunk.resize(CHUNK, 0);
-        let mut filled = 0;
-        let eof = loop {
-            match decomp.read(&mut chunk[filled..]) {
-                Ok(0) => break true,
-                Ok(n) => {
-                    filled += n;
-                    if filled == CHUNK {
-                        break false;
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return Err(DecodeError::Read(io::Error::other("decompression failed")));
-                }
-            }
-        };
-        chunk.truncate(filled);
-        if filled > 0 && tx.send(Ok(chunk)).is_err() {
-            // The indexing side stopped (its own error is the one reported).
-            return Err(DecodeError::Read(io::Error::other("indexing stopped")));
+        if let Err(e) = fill_chunk(&mut decomp, &mut chunk) {
+            let _ = tx.send(Err(e));
+            return Some(DecodeError::Read(io::Error::other("decompression failed")));
         }
-        if eof {
-            return Ok(());
+        let end = chunk.len() < CHUNK;
+        if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+            // The indexing side stopped (its own error is the one reported).
+            return Some(DecodeError::Read(io::Error::other("indexing stopped")));
+        }
+        if end {
+            return None;
         }
     }
 }
+
+/// What the tar walk produced: the index, the secrets seen, the diff_id and the tar size.
+type Indexed = (LayerIndex, Vec<SecretHit>, String, u64);
 
 /// Decodes one layer blob stream, verifying it against whatever digests are known.
 ///
-/// Decompression runs on its own thread and hands chunks to this one, which hashes the tar
-/// stream and walks it, so one large layer keeps two cores busy.
+/// Three threads form a pipeline joined by bounded channels: one reads and hashes the blob,
+/// one decompresses it (for a compressed blob), and this one hashes the tar stream and walks
+/// it. So one large layer keeps more than one core busy, and the longest chain is the
+/// decompression alone.
 pub fn decode_layer(
     blob: impl Read + Send,
     expected_digest: Option<&str>,
     expected_diff_id: Option<&str>,
     progress: Option<(&dyn Progress, usize)>,
 ) -> Result<DecodedLayer, DecodeError> {
-    let mut raw = BufReader::with_capacity(BUF, Hashing::new(blob, progress));
-    let head = raw.fill_buf().map_err(DecodeError::Read)?;
-    let compression = Compression::sniff(head)?;
-    let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read)?;
-
-    let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(CHUNKS_IN_FLIGHT);
-    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT + 1);
-    let (indexed, inflated) = std::thread::scope(|scope| {
-        let inflater = scope.spawn(move || inflate_side(decomp, &tx, &back_rx));
-        let reader = ChunkReader {
-            rx,
-            back: back_tx,
-            cur: Vec::new(),
-            pos: 0,
+    let abort = AtomicBool::new(false);
+    let (raw_tx, raw_back, mut raw) = chunk_channel();
+    let (compression, indexed, inflate_error, blob_read) = std::thread::scope(|scope| {
+        let abort = &abort;
+        let reader = scope.spawn(move || read_side(blob, progress, &raw_tx, &raw_back, abort));
+        let joined = |reader: std::thread::ScopedJoinHandle<'_, io::Result<(String, u64)>>| {
+            reader
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the blob reading thread panicked")))
         };
-        // A plain blob is the tar itself: hash it once, on the reading side, which otherwise
-        // has little to do.
-        let indexed = index_tar(reader, compression != Compression::None);
-        let inflated = inflater.join().unwrap_or_else(|_| Inflated {
-            blob: None,
-            error: Some(DecodeError::Read(io::Error::other(
-                "decompression thread panicked",
-            ))),
-        });
-        (indexed, inflated)
-    });
+        let sniffed = match raw.fill_buf() {
+            Ok(head) => Compression::sniff(head),
+            Err(_) => Ok(Compression::None), // the reader's own error is reported below
+        };
+        let compression = match sniffed {
+            Ok(c) => c,
+            Err(e) => {
+                abort.store(true, Ordering::Relaxed);
+                drop(raw);
+                let _ = joined(reader);
+                return Err(e);
+            }
+        };
+        let (indexed, inflate_error) = if compression == Compression::None {
+            // A plain blob is the tar itself, already hashed by the reader.
+            (index_tar(raw, false), None)
+        } else {
+            let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read);
+            match decomp {
+                Ok(decomp) => {
+                    let (tx, back, inflated) = chunk_channel();
+                    let inflater = scope.spawn(move || inflate_side(decomp, &tx, &back));
+                    let indexed = index_tar(inflated, true);
+                    let error = inflater.join().unwrap_or_else(|_| {
+                        Some(DecodeError::Read(io::Error::other(
+                            "the decompression thread panicked",
+                        )))
+                    });
+                    (indexed, error)
+                }
+                Err(e) => (Err(e), None),
+            }
+        };
+        Ok((compression, indexed, inflate_error, joined(reader)))
+    })?;
+    // A blob that could not be read is the cause of whatever failed after it.
+    let (digest, compressed_size) = blob_read.map_err(DecodeError::Read)?;
     // A whole blob that does not hash to its digest (tampered, or damaged in storage) is
     // reported as such, even when its damage also broke decompression; a truncated one is
     // reported by the stage that ran out of input.
@@ -363,22 +431,19 @@ pub fn decode_layer(
         }
         _ => false,
     };
-    if let (Some(expected), Some((digest, _))) = (expected_digest, &inflated.blob) {
-        if expected != digest && !truncated && (indexed.is_err() || inflated.error.is_some()) {
+    if let Some(expected) = expected_digest {
+        if expected != digest && !truncated && (indexed.is_err() || inflate_error.is_some()) {
             return Err(DecodeError::DigestMismatch {
                 expected: expected.to_string(),
-                actual: digest.clone(),
+                actual: digest,
             });
         }
     }
     // A tar or decompression error seen while indexing says more than the inflating side's.
     let (mut index, secret_hits, mut diff_id, uncompressed_size) = indexed?;
-    if let Some(e) = inflated.error {
+    if let Some(e) = inflate_error {
         return Err(e);
     }
-    let (digest, compressed_size) = inflated
-        .blob
-        .ok_or_else(|| DecodeError::Read(io::Error::other("the blob was not read")))?;
     if compression == Compression::None {
         diff_id.clone_from(&digest);
     }
@@ -415,14 +480,8 @@ pub fn decode_layer(
 /// Walks an uncompressed tar stream into an index, hashing the whole stream (the diff_id)
 /// when asked to.
 /// Returns the index, the secrets found in its small text files, the digest and the size.
-fn index_tar(
-    stream: impl Read,
-    hash: bool,
-) -> Result<(LayerIndex, Vec<SecretHit>, String, u64), DecodeError> {
-    let mut hashing = Hashing::new(stream, None);
-    if !hash {
-        hashing.sha = None;
-    }
+fn index_tar(stream: impl Read, hash: bool) -> Result<Indexed, DecodeError> {
+    let hashing = Hashing::new(stream, hash);
     let mut archive = tar::Archive::new(hashing);
     let mut index = LayerIndex::new();
     let mut buf = vec![0u8; BUF];
@@ -438,7 +497,7 @@ fn index_tar(
     // Hash the rest of the stream (end-of-archive padding).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(classify)?;
-    let (_, diff_id, size) = rest.into_parts();
+    let (diff_id, size) = rest.into_parts();
     Ok((index, scan.hits, diff_id, size))
 }
 
@@ -597,26 +656,72 @@ fn index_entry<R: Read>(
     Ok(())
 }
 
-/// Decodes every layer of an image in parallel, in manifest order.
+/// Decodes every layer of an image in parallel; the results are in manifest order.
+///
+/// Layers are taken largest first by a few workers, each taking the next layer as soon as
+/// its last one is done, so the largest layer (the longest chain of work) never starts last.
+/// Each layer runs its own short pipeline of threads, so more layers run at once than there
+/// are cores: the spare threads fill the gaps a pipeline leaves and balance the end of the
+/// run.
 pub fn decode_image(
     image: &Image,
     progress: &dyn Progress,
 ) -> Result<Vec<DecodedLayer>, LayerError> {
-    image
-        .layers
-        .par_iter()
-        .enumerate()
-        .map(|(i, layer)| {
+    let order = image.decode_order();
+    let slots: Vec<Mutex<Option<Result<DecodedLayer, DecodeError>>>> =
+        image.layers.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = decode_workers().min(order.len());
+    let work = || {
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let layer = &image.layers[i];
             progress.layer_started(i, layer.size);
-            let r = decode_one(image, layer, progress, i).map_err(|source| LayerError {
-                index: i,
-                name: layer_name(layer),
-                source,
-            });
+            let r = decode_one(image, layer, progress, i);
             progress.layer_done(i);
-            r
-        })
-        .collect()
+            failed.fetch_or(r.is_err(), Ordering::Relaxed);
+            if let Ok(mut slot) = slots[i].lock() {
+                *slot = Some(r);
+            }
+        }
+    };
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| work());
+        }
+    });
+    // The first failing layer in manifest order is the one reported.
+    let mut decoded = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.into_iter().enumerate() {
+        let layer = &image.layers[i];
+        let r = slot.into_inner().ok().flatten();
+        match r {
+            Some(Ok(d)) => decoded.push(d),
+            Some(Err(source)) => {
+                return Err(LayerError {
+                    index: i,
+                    name: layer_name(layer),
+                    source,
+                })
+            }
+            // Not decoded because another layer failed first.
+            None => continue,
+        }
+    }
+    Ok(decoded)
+}
+
+/// How many layers decode at once: twice the worker threads (see [`decode_image`]);
+/// `LAYERSIFT_DECODE_JOBS` overrides it.
+fn decode_workers() -> usize {
+    std::env::var("LAYERSIFT_DECODE_JOBS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| 2 * rayon::current_num_threads())
 }
 
 fn decode_one(
@@ -665,4 +770,59 @@ fn layer_name(layer: &LayerBlob) -> String {
         .clone()
         .or_else(|| layer.diff_id.clone())
         .unwrap_or_else(|| layer.locator.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{Format, ImageBuilder};
+
+    /// `n` bytes that do not compress, so blob sizes follow content sizes.
+    fn noise(n: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    fn open(img: &crate::fixture::BuiltImage, path: &std::path::Path) -> Image {
+        img.write(Format::OciLayout, path).unwrap();
+        let r = crate::source::ImageRef::parse(&format!("oci:{}", path.display())).unwrap();
+        crate::source::open(&r, &Default::default()).unwrap()
+    }
+
+    /// Layers are decoded largest first, but come back in manifest order, and a failure
+    /// names the failing layer by its manifest position.
+    #[test]
+    fn results_keep_manifest_order_whatever_the_decode_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = ImageBuilder::new();
+        for (i, n) in [10usize, 300_000, 1, 90_000].into_iter().enumerate() {
+            b = b.layer(&format!("RUN make {i}"), |l| {
+                l.file(format!("f{i}"), noise(n, i as u64 + 7))
+            });
+        }
+        let img = b.build().unwrap();
+        let image = open(&img, &dir.path().join("img"));
+        assert_eq!(image.decode_order(), vec![1, 3, 0, 2]);
+        let decoded = decode_image(&image, &NoProgress).unwrap();
+        for (d, l) in decoded.iter().zip(&image.layers) {
+            assert_eq!(Some(&d.digest), l.digest.as_ref());
+            assert_eq!(d.compressed_size, l.size);
+        }
+        assert_eq!(decoded.len(), 4);
+
+        // Damage the third layer (the smallest, decoded last): it is the one reported.
+        let mut bad = img.clone();
+        let n = bad.layers[2].blob.len() / 2;
+        bad.layers[2].blob.truncate(n);
+        let image = open(&bad, &dir.path().join("bad"));
+        let err = decode_image(&image, &NoProgress).unwrap_err();
+        assert_eq!(err.index, 2, "{err}");
+    }
 }

@@ -258,6 +258,21 @@ pub struct Image {
     pub store: Arc<dyn BlobStore>,
 }
 
+impl Image {
+    /// The order to fetch and decode layers in: largest blob first (ties in manifest order),
+    /// so the longest piece of work starts first.
+    pub fn decode_order(&self) -> Vec<usize> {
+        largest_first(&self.layers)
+    }
+}
+
+/// Indexes of `layers`, largest blob first, ties in manifest order.
+pub(crate) fn largest_first(layers: &[LayerBlob]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(layers[i].size));
+    order
+}
+
 impl std::fmt::Debug for Image {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Image")
@@ -460,5 +475,27 @@ impl SourceError {
             ),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blob(size: u64) -> LayerBlob {
+        LayerBlob {
+            digest: None,
+            diff_id: None,
+            media_type: None,
+            size,
+            locator: String::new(),
+        }
+    }
+
+    #[test]
+    fn decode_order_is_largest_first_and_stable_on_ties() {
+        let layers: Vec<LayerBlob> = [5, 70, 0, 70, 300].into_iter().map(blob).collect();
+        assert_eq!(largest_first(&layers), vec![4, 1, 3, 0, 2]);
+        assert!(largest_first(&[]).is_empty());
     }
 }

@@ -508,7 +508,8 @@ impl RegistryStore {
         let Ok(mut map) = self.prefetched.lock() else {
             return;
         };
-        for layer in layers {
+        // In the order decode takes them, so the download decode wants next is under way.
+        for layer in super::largest_first(layers).into_iter().map(|i| &layers[i]) {
             let Some(digest) = layer.digest.clone() else {
                 continue;
             };
