@@ -289,15 +289,17 @@ impl std::error::Error for BlobReadFailed {}
 /// When the next stage stops early (corrupt data, a bad tar entry), it goes on hashing to
 /// the end unless told to `abort`, so that a blob which does not match its digest (tampered,
 /// damaged in storage) is reported as that, whatever broke first downstream.
-/// Returns the blob's digest and size.
+/// A plain tar blob is left for [`relay_side`] to hash, off this thread, so reading and
+/// hashing a large uncompressed layer run side by side.
+/// Returns the blob's digest (when this stage hashed it) and size.
 fn read_side(
     mut blob: impl Read,
     progress: Option<(&dyn Progress, usize)>,
     tx: &ChunkTx,
     back: &Receiver<Vec<u8>>,
     abort: &AtomicBool,
-) -> io::Result<(String, u64)> {
-    let mut sha = Sha256::new();
+) -> io::Result<(Option<String>, u64)> {
+    let mut sha: Option<Sha256> = None;
     let (mut count, mut reported) = (0u64, 0u64);
     let mut live = true;
     let mut spare = Vec::new();
@@ -311,7 +313,12 @@ fn read_side(
             }
             return Err(e);
         }
-        sha.update(&chunk);
+        if count == 0 && !matches!(Compression::sniff(&chunk), Ok(Compression::None)) {
+            sha = Some(Sha256::new());
+        }
+        if let Some(sha) = &mut sha {
+            sha.update(&chunk);
+        }
         count += chunk.len() as u64;
         let end = chunk.len() < CHUNK;
         if let Some((p, layer)) = progress {
@@ -329,12 +336,38 @@ fn read_side(
             spare = chunk;
         }
         if end {
-            return Ok((format!("sha256:{}", hex(&sha.finalize())), count));
+            let digest = sha.map(|sha| format!("sha256:{}", hex(&sha.finalize())));
+            return Ok((digest, count));
         }
         if !live && abort.load(Ordering::Relaxed) {
             return Err(io::Error::other("abandoned"));
         }
     }
+}
+
+/// The middle stage for a plain tar blob: hashes the chunks the reader sends (the blob's
+/// digest, which is also its diff_id) and passes them on to the tar walk. Like the reader,
+/// it hashes to the end even when the walk stops early.
+fn relay_side(first: Vec<u8>, rx: Receiver<io::Result<Vec<u8>>>, tx: &ChunkTx) -> Option<String> {
+    let mut sha = Sha256::new();
+    let mut live = true;
+    for item in std::iter::once(Ok(first)).chain(rx) {
+        match item {
+            Ok(chunk) => {
+                sha.update(&chunk);
+                if live && !chunk.is_empty() {
+                    live = tx.send(Ok(chunk)).is_ok();
+                }
+            }
+            Err(e) => {
+                if live {
+                    let _ = tx.send(Err(e));
+                }
+                return None;
+            }
+        }
+    }
+    Some(format!("sha256:{}", hex(&sha.finalize())))
 }
 
 /// The inflating stage: decompresses chunks from the reader into chunks for the tar walk.
@@ -365,10 +398,11 @@ type Indexed = (LayerIndex, Vec<SecretHit>, String, u64);
 
 /// Decodes one layer blob stream, verifying it against whatever digests are known.
 ///
-/// Three threads form a pipeline joined by bounded channels: one reads and hashes the blob,
-/// one decompresses it (for a compressed blob), and this one hashes the tar stream and walks
-/// it. So one large layer keeps more than one core busy, and the longest chain is the
-/// decompression alone.
+/// Three threads form a pipeline joined by bounded channels: one reads (and, for a
+/// compressed blob, hashes) the blob; one decompresses it, or for a plain tar hashes it;
+/// and this one walks the tar (hashing it too when it was decompressed). So one large layer
+/// keeps more than one core busy, and the longest chain is the decompression alone, or the
+/// single sha256 pass over a plain tar.
 pub fn decode_layer(
     blob: impl Read + Send,
     expected_digest: Option<&str>,
@@ -377,10 +411,11 @@ pub fn decode_layer(
 ) -> Result<DecodedLayer, DecodeError> {
     let abort = AtomicBool::new(false);
     let (raw_tx, raw_back, mut raw) = chunk_channel();
-    let (compression, indexed, inflate_error, blob_read) = std::thread::scope(|scope| {
+    let (compression, indexed, inflate_error, blob_read, relayed) = std::thread::scope(|scope| {
         let abort = &abort;
         let reader = scope.spawn(move || read_side(blob, progress, &raw_tx, &raw_back, abort));
-        let joined = |reader: std::thread::ScopedJoinHandle<'_, io::Result<(String, u64)>>| {
+        type Reader<'s> = std::thread::ScopedJoinHandle<'s, io::Result<(Option<String>, u64)>>;
+        let joined = |reader: Reader<'_>| {
             reader
                 .join()
                 .unwrap_or_else(|_| Err(io::Error::other("the blob reading thread panicked")))
@@ -398,9 +433,16 @@ pub fn decode_layer(
                 return Err(e);
             }
         };
-        let (indexed, inflate_error) = if compression == Compression::None {
-            // A plain blob is the tar itself, already hashed by the reader.
-            (index_tar(raw, false), None)
+        let (indexed, inflate_error, relayed) = if compression == Compression::None {
+            // A plain blob is the tar itself: one stage hashes it, the walk indexes it.
+            let ChunkReader { rx, back, cur, pos } = raw;
+            let (tx, _, mut walked) = chunk_channel();
+            walked.back = back; // spent buffers go straight back to the reader
+            let first = cur[pos..].to_vec();
+            let relay = scope.spawn(move || relay_side(first, rx, &tx));
+            let indexed = index_tar(walked, false);
+            let digest = relay.join().unwrap_or(None);
+            (indexed, None, digest)
         } else {
             let decomp = Decompressor::new(compression, raw).map_err(DecodeError::Read);
             match decomp {
@@ -413,15 +455,18 @@ pub fn decode_layer(
                             "the decompression thread panicked",
                         )))
                     });
-                    (indexed, error)
+                    (indexed, error, None)
                 }
-                Err(e) => (Err(e), None),
+                Err(e) => (Err(e), None, None),
             }
         };
-        Ok((compression, indexed, inflate_error, joined(reader)))
+        Ok((compression, indexed, inflate_error, joined(reader), relayed))
     })?;
     // A blob that could not be read is the cause of whatever failed after it.
     let (digest, compressed_size) = blob_read.map_err(DecodeError::Read)?;
+    let digest = digest
+        .or(relayed)
+        .ok_or_else(|| DecodeError::Read(io::Error::other("the blob was not hashed")))?;
     // A whole blob that does not hash to its digest (tampered, or damaged in storage) is
     // reported as such, even when its damage also broke decompression; a truncated one is
     // reported by the stage that ran out of input.
