@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
-use crate::cli::{AnalyzeArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs};
+use crate::cli::{
+    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs,
+};
 use crate::decode::{NoProgress, Progress};
 use crate::report::{self, saved, Format};
 
@@ -27,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => check(&args, &cli.source),
         Some(Command::Diff(args)) => diff(&args, &cli.source),
         Some(Command::Trend(args)) => trend(&args),
+        Some(Command::Cache(args)) => cache(&args, &cli.source),
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
             Some(image) => {
@@ -52,6 +55,49 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
             crate::trend::Record::from_report(&report::json::Report::from_analysis(&analysis));
         crate::trend::append(h, &record)?;
     }
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+/// `layersift cache [info|prune]`.
+fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+    use crate::report::human_bytes;
+    use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    let Some(dir) = source.open_options().cache_dir else {
+        anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
+    };
+    let limit = source.cache_max_size.unwrap_or(DEFAULT_MAX_BYTES);
+    if !dir.join("v1").is_dir() {
+        emit(&format!("cache   {} (empty)\n", dir.display()), None)?;
+        return Ok(ExitCode::from(EXIT_OK));
+    }
+    let cache = Cache::open(&dir, None)?;
+    let out = match args.action.clone().unwrap_or(CacheAction::Info) {
+        CacheAction::Info => {
+            let u = cache.usage();
+            format!(
+                "cache   {}\nblobs   {} ({})\nlayers  {} decoded ({})\ntotal   {} of {} allowed\n",
+                dir.display(),
+                u.blobs,
+                human_bytes(u.blob_bytes),
+                u.layers,
+                human_bytes(u.layer_bytes),
+                human_bytes(u.bytes()),
+                human_bytes(limit),
+            )
+        }
+        CacheAction::Prune { max_size, all } => {
+            let keep = if all { 0 } else { max_size.unwrap_or(limit) };
+            let t = cache.trim(keep);
+            format!(
+                "removed {} entries ({}); {} left in {}\n",
+                t.removed,
+                human_bytes(t.freed_bytes),
+                human_bytes(t.kept_bytes),
+                dir.display()
+            )
+        }
+    };
+    emit(&out, None)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 

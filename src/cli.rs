@@ -45,6 +45,30 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show a size history written by `--history`: a table with a chart, or an SVG.
     Trend(TrendArgs),
+    /// Show what the cache of registry, podman and docker layers holds, or trim it.
+    Cache(CacheArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    #[command(subcommand)]
+    pub action: Option<CacheAction>,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CacheAction {
+    /// Where the cache is and what it holds (the default).
+    Info,
+    /// Delete least recently used entries until the cache fits `--max-size` (default: the
+    /// `--cache-max-size` limit), or everything with `--all`.
+    Prune {
+        /// Keep at most this much, e.g. `2GB`.
+        #[arg(long, value_name = "SIZE", value_parser = crate::config::parse_size, conflicts_with = "all")]
+        max_size: Option<u64>,
+        /// Empty the cache.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +108,17 @@ pub struct SourceArgs {
     /// Neither read nor write the cache (wins over `--cache-dir`).
     #[arg(long, global = true)]
     pub no_cache: bool,
+
+    /// Largest size the cache may keep after a run, e.g. `20GB`, `500MiB` (default 10GiB);
+    /// least recently used entries go first.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SIZE",
+        env = "LAYERSIFT_CACHE_MAX_SIZE",
+        value_parser = crate::config::parse_size
+    )]
+    pub cache_max_size: Option<u64>,
 }
 
 impl SourceArgs {
@@ -97,6 +132,7 @@ impl SourceArgs {
             } else {
                 self.cache_dir.clone().or_else(Cache::default_dir)
             },
+            cache_max_bytes: self.cache_max_size,
         }
     }
 }

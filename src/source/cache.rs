@@ -15,6 +15,11 @@
 //! its check (a torn write after a power loss, a disk error, tampering) is deleted and
 //! treated as a miss, so the cache never serves a corrupt entry. Cache write failures are
 //! not errors: the cache is an optimisation, the analysis goes on without it.
+//!
+//! Size: every hit refreshes its entry's modification time, and when the last handle on a
+//! cache opened with a size limit is dropped (the end of an analysis), the least recently
+//! used entries are deleted until the cache fits (`--cache-max-size`, default
+//! [`DEFAULT_MAX_BYTES`]). `layersift cache` shows and trims it by hand.
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -39,10 +44,97 @@ const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
+/// The cache's default size limit: 10 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+
 /// A cache directory.
 #[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    /// Shared by every clone; trims the cache to its limit when the last one goes.
+    _trim: Arc<TrimOnDrop>,
+}
+
+#[derive(Debug)]
+struct TrimOnDrop {
+    root: PathBuf,
+    max_bytes: Option<u64>,
+}
+
+impl Drop for TrimOnDrop {
+    fn drop(&mut self) {
+        if let Some(max) = self.max_bytes {
+            trim(&self.root, max);
+        }
+    }
+}
+
+/// What the cache holds: entries and bytes, blobs and decoded layers apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub blobs: u64,
+    pub blob_bytes: u64,
+    pub layers: u64,
+    pub layer_bytes: u64,
+}
+
+impl Usage {
+    pub fn bytes(&self) -> u64 {
+        self.blob_bytes + self.layer_bytes
+    }
+}
+
+/// What a trim removed and what it left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trimmed {
+    pub removed: u64,
+    pub freed_bytes: u64,
+    pub kept_bytes: u64,
+}
+
+/// Every entry (blob or decoded layer) with its last use and size, least recently used first.
+fn entries(root: &Path) -> Vec<(SystemTime, u64, PathBuf, bool)> {
+    let mut all = Vec::new();
+    for (sub, is_blob) in [("blobs/sha256", true), ("layers/sha256", false)] {
+        let Ok(dir) = fs::read_dir(root.join(sub)) else {
+            continue;
+        };
+        for e in dir.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_file() {
+                let used = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                all.push((used, meta.len(), e.path(), is_blob));
+            }
+        }
+    }
+    all.sort();
+    all
+}
+
+/// Deletes least recently used entries until the cache holds at most `max_bytes`.
+fn trim(root: &Path, max_bytes: u64) -> Trimmed {
+    let all = entries(root);
+    let mut total: u64 = all.iter().map(|e| e.1).sum();
+    let mut t = Trimmed::default();
+    for (_, size, path, _) in all {
+        if total <= max_bytes {
+            break;
+        }
+        if fs::remove_file(&path).is_ok() {
+            total -= size;
+            t.removed += 1;
+            t.freed_bytes += size;
+        }
+    }
+    t.kept_bytes = total;
+    t
+}
+
+/// Marks an entry as just used (its modification time is its last use).
+fn touch(path: &Path) {
+    if let Ok(f) = File::options().append(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
 }
 
 impl Cache {
@@ -60,7 +152,8 @@ impl Cache {
     }
 
     /// Opens (creating it if needed) a cache under `dir`, and clears stale temporary files.
-    pub fn open(dir: &Path) -> Result<Cache, SourceError> {
+    /// With `max_bytes`, the cache is trimmed to that size when the last handle is dropped.
+    pub fn open(dir: &Path, max_bytes: Option<u64>) -> Result<Cache, SourceError> {
         let root = dir.join("v1");
         for sub in ["blobs/sha256", "layers/sha256", "tmp"] {
             let p = root.join(sub);
@@ -69,7 +162,13 @@ impl Cache {
                 source: Box::new(e),
             })?;
         }
-        let cache = Cache { root };
+        let cache = Cache {
+            _trim: Arc::new(TrimOnDrop {
+                root: root.clone(),
+                max_bytes,
+            }),
+            root,
+        };
         cache.clear_stale_tmp();
         Ok(cache)
     }
@@ -90,6 +189,27 @@ impl Cache {
                 let _ = fs::remove_file(e.path());
             }
         }
+    }
+
+    /// What the cache holds now.
+    pub fn usage(&self) -> Usage {
+        let mut u = Usage::default();
+        for (_, size, _, is_blob) in entries(&self.root) {
+            if is_blob {
+                u.blobs += 1;
+                u.blob_bytes += size;
+            } else {
+                u.layers += 1;
+                u.layer_bytes += size;
+            }
+        }
+        u
+    }
+
+    /// Deletes least recently used entries until the cache holds at most `max_bytes`
+    /// (`0` empties it).
+    pub fn trim(&self, max_bytes: u64) -> Trimmed {
+        trim(&self.root, max_bytes)
     }
 
     /// The root of this cache's current format (`DIR/v1`).
@@ -138,6 +258,7 @@ impl Cache {
         let mut bytes = Vec::new();
         file.take(limit + 1).read_to_end(&mut bytes).ok()?;
         if super::sha256_digest(&bytes) == digest {
+            touch(&path);
             Some(bytes)
         } else {
             let _ = fs::remove_file(&path);
@@ -170,6 +291,7 @@ impl Cache {
             let _ = fs::remove_file(&path);
             return None;
         }
+        touch(&path);
         File::open(&path).ok()
     }
 
@@ -193,7 +315,10 @@ impl Cache {
         let path = self.layer_path(digest)?;
         let bytes = fs::read(&path).ok()?;
         match decode_layer_entry(&bytes) {
-            Some(d) if d.digest == digest => Some(d),
+            Some(d) if d.digest == digest => {
+                touch(&path);
+                Some(d)
+            }
             _ => {
                 let _ = fs::remove_file(&path);
                 None
@@ -444,9 +569,52 @@ mod tests {
     }
 
     #[test]
+    fn trim_drops_least_recently_used_first_and_hits_count_as_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), None).unwrap();
+        let blob = |n: u8| {
+            let bytes = vec![n; 1000];
+            let digest = super::super::sha256_digest(&bytes);
+            cache.put_blob(&digest, &bytes);
+            digest
+        };
+        let (old, mid, new) = (blob(1), blob(2), blob(3));
+        let age = |d: &str, secs: u64| {
+            let f = File::options()
+                .append(true)
+                .open(cache.blob_path(d).unwrap());
+            let when = SystemTime::now() - Duration::from_secs(secs);
+            f.unwrap().set_modified(when).unwrap();
+        };
+        age(&old, 300);
+        age(&mid, 200);
+        age(&new, 100);
+        assert_eq!(cache.usage().blobs, 3);
+        assert_eq!(cache.usage().bytes(), 3000);
+
+        // Reading `old` makes it the most recently used: `mid` goes first.
+        assert!(cache.read_blob(&old, 5000).is_some());
+        let t = cache.trim(2000);
+        assert_eq!((t.removed, t.freed_bytes, t.kept_bytes), (1, 1000, 2000));
+        assert!(cache.blob_path(&mid).is_some_and(|p| !p.exists()));
+        assert!(cache.read_blob(&old, 5000).is_some());
+
+        // A cache opened with a limit trims itself when its last handle goes.
+        let limited = Cache::open(dir.path(), Some(1000)).unwrap();
+        let clone = limited.clone();
+        drop(limited);
+        assert_eq!(clone.usage().blobs, 2, "not while a handle is alive");
+        drop(clone);
+        assert_eq!(cache.usage().blobs, 1);
+        assert!(cache.read_blob(&old, 5000).is_some(), "the newest stays");
+        assert_eq!(cache.trim(0).kept_bytes, 0);
+        assert_eq!(cache.usage(), Usage::default());
+    }
+
+    #[test]
     fn layer_entries_round_trip_and_damage_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
+        let cache = Cache::open(dir.path(), None).unwrap();
         let d = layer();
         assert!(cache.get_layer(&d.digest).is_none());
         cache.put_layer(&d);
@@ -475,7 +643,7 @@ mod tests {
     #[test]
     fn blobs_enter_the_cache_only_when_whole_and_committed() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
+        let cache = Cache::open(dir.path(), None).unwrap();
         let data = b"layer bytes".repeat(1000);
         let digest = super::super::sha256_digest(&data);
         let staging = Arc::new(Staging::default());

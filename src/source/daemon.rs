@@ -176,7 +176,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
     image.transport = r.transport;
     image.store = Arc::new(SavedStore {
         inner: image.store,
-        cache: opts.cache_dir.as_deref().map(Cache::open).transpose()?,
+        cache: opts.open_cache()?,
         _dir: dir,
     });
     Ok(image)

@@ -214,6 +214,20 @@ pub struct OpenOptions {
     pub tls_verify: Option<bool>,
     /// Where blobs and decoded layers of remote images are cached; `None` disables it.
     pub cache_dir: Option<PathBuf>,
+    /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
+    /// [`cache::DEFAULT_MAX_BYTES`].
+    pub cache_max_bytes: Option<u64>,
+}
+
+impl OpenOptions {
+    /// Opens the cache these options ask for, if any.
+    pub(crate) fn open_cache(&self) -> Result<Option<cache::Cache>, SourceError> {
+        let limit = self.cache_max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES);
+        self.cache_dir
+            .as_deref()
+            .map(|dir| cache::Cache::open(dir, Some(limit)))
+            .transpose()
+    }
 }
 
 /// One layer blob as the manifest lists it.

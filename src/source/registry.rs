@@ -445,7 +445,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         reference: reference.whole(),
         creds,
     };
-    let cache = opts.cache_dir.as_deref().map(Cache::open).transpose()?;
+    let cache = opts.open_cache()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("layersift-net")
