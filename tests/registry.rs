@@ -1051,28 +1051,96 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 const TOKEN: &str = "tok-3f9a";
 
-/// A token-auth front for the registry, as Docker Hub and GHCR do it: `/v2/…` needs
+/// Who a [`token_front`] hands its token to.
+#[derive(Clone, Copy)]
+enum Grant<'a> {
+    /// Anyone asking with `GET /token` (anonymous pulls, as on Docker Hub).
+    Anyone,
+    /// `GET /token` with these basic credentials.
+    Basic(&'a str, &'a str),
+    /// `POST /token` with `grant_type=refresh_token` and this refresh (identity) token, the
+    /// OAuth2 way of the distribution token spec; nothing else.
+    Refresh(&'a str),
+}
+
+/// One request to a [`token_front`]'s `/token`: its method, `Authorization` header and,
+/// for a `POST`, its form fields (decoded).
+#[derive(Clone, Debug)]
+struct TokenRequest {
+    method: String,
+    authorization: String,
+    form: Vec<(String, String)>,
+}
+
+impl TokenRequest {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.form
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Decodes an `application/x-www-form-urlencoded` body.
+fn form_decode(body: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < b.len() => {
+                    let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).unwrap());
+                    i += 2;
+                }
+                c => out.push(c),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).unwrap()
+    };
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+/// A token-auth front for the registry, as Docker Hub, GHCR and ACR do it: `/v2/…` needs
 /// `Authorization: Bearer TOKEN`, else answers 401 with a `Bearer realm=…/token` challenge;
-/// `/token` hands the token out to anyone, or only to `basic` credentials when given.
-/// Returns the port and the `Authorization` headers sent to `/token`.
-fn token_front(upstream: u16, basic: Option<(&str, &str)>) -> (u16, Arc<Mutex<Vec<String>>>) {
+/// `/token` hands the token out as `grant` says (a refused `POST` gets OAuth2's
+/// `400 invalid_grant`). Returns the port and the requests sent to `/token`.
+fn token_front(upstream: u16, grant: Grant<'_>) -> (u16, Arc<Mutex<Vec<TokenRequest>>>) {
     use base64::Engine as _;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let want = basic.map(|(u, p)| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-        )
-    });
+    // What a `GET /token` must carry (`None`: anything), or the refresh token a `POST`
+    // must carry.
+    let (want_get, want_refresh): (Option<Option<String>>, Option<String>) = match grant {
+        Grant::Anyone => (Some(None), None),
+        Grant::Basic(u, p) => (
+            Some(Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            ))),
+            None,
+        ),
+        Grant::Refresh(t) => (None, Some(t.to_string())),
+    };
     let log = seen.clone();
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
-            let (want, log) = (want.clone(), log.clone());
+            let (want_get, want_refresh, log) =
+                (want_get.clone(), want_refresh.clone(), log.clone());
             std::thread::spawn(move || {
                 while let Some(head) = read_head(&mut client) {
+                    let method = head.split(' ').next().unwrap_or("").to_string();
                     let path = head.split(' ').nth(1).unwrap_or("").to_string();
                     let auth = header(&head, "authorization").unwrap_or("").to_string();
                     let reply = |c: &mut TcpStream, status: &str, extra: &str, body: &str| {
@@ -1084,10 +1152,43 @@ fn token_front(upstream: u16, basic: Option<(&str, &str)>) -> (u16, Arc<Mutex<Ve
                         );
                     };
                     if path.starts_with("/token") {
-                        log.lock().unwrap().push(auth.clone());
-                        if want.as_ref().is_none_or(|w| *w == auth) {
+                        let len: usize = header(&head, "content-length")
+                            .and_then(|l| l.parse().ok())
+                            .unwrap_or(0);
+                        let mut body = vec![0u8; len];
+                        if client.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        let form = if method == "POST" {
+                            form_decode(&String::from_utf8_lossy(&body))
+                        } else {
+                            Vec::new()
+                        };
+                        let request = TokenRequest {
+                            method: method.clone(),
+                            authorization: auth.clone(),
+                            form,
+                        };
+                        let granted = match (method.as_str(), &want_get, &want_refresh) {
+                            ("GET", Some(want), _) => want.as_ref().is_none_or(|w| *w == auth),
+                            ("POST", _, Some(refresh)) => {
+                                request.field("grant_type") == Some("refresh_token")
+                                    && request.field("refresh_token") == Some(refresh.as_str())
+                            }
+                            _ => false,
+                        };
+                        log.lock().unwrap().push(request);
+                        if granted && method == "POST" {
+                            let body = format!(
+                                r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":300}}"#
+                            );
+                            reply(&mut client, "200 OK", "", &body);
+                        } else if granted {
                             let body = format!(r#"{{"token":"{TOKEN}","expires_in":300}}"#);
                             reply(&mut client, "200 OK", "", &body);
+                        } else if method == "POST" {
+                            let body = r#"{"error":"invalid_grant","error_description":"unknown refresh token"}"#;
+                            reply(&mut client, "400 Bad Request", "", body);
                         } else {
                             reply(&mut client, "401 Unauthorized", "", "{}");
                         }
@@ -1128,22 +1229,30 @@ fn bearer_tokens_anonymous_and_with_credentials() {
     let expected = report(home.path(), &format!("oci:{}:latest", a.display()), &[]);
 
     // Anonymous: a token is fetched without credentials, then used.
-    let (open, seen) = token_front(reg.port, None);
+    let (open, seen) = token_front(reg.port, Grant::Anyone);
     let image = format!("docker://127.0.0.1:{open}/a:1");
     assert_eq!(report(home.path(), &image, &["--no-cache"]), expected);
     let seen = seen.lock().unwrap().clone();
     assert!(!seen.is_empty(), "no token was requested");
-    assert!(seen.iter().all(String::is_empty), "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|r| r.method == "GET" && r.authorization.is_empty()),
+        "{seen:?}"
+    );
 
     // A token service that wants credentials gets them as basic auth.
-    let (private, seen) = token_front(reg.port, Some((USER, PASS)));
+    let (private, seen) = token_front(reg.port, Grant::Basic(USER, PASS));
     let image = format!("docker://127.0.0.1:{private}/a:1");
     let creds = format!("--creds={USER}:{PASS}");
     assert_eq!(
         report(home.path(), &image, &["--no-cache", creds.as_str()]),
         expected
     );
-    assert!(seen.lock().unwrap().iter().all(|a| a.starts_with("Basic ")));
+    assert!(seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|r| r.authorization.starts_with("Basic ")));
 
     let mut cmd = layersift(home.path());
     cmd.args([
@@ -1212,4 +1321,283 @@ fn many_layers_prefetch_without_stalling() {
     img.remove("transport");
     assert_eq!(v, expected);
     assert_eq!(reg.blob_gets().len(), 13, "config and each layer once");
+}
+
+/// The identity (refresh) token a [`Grant::Refresh`] front accepts, and one it does not.
+const REFRESH: &str = "rt-8c1e-identity";
+const WRONG_REFRESH: &str = "rt-0bad-expired";
+
+/// A registry behind a [`token_front`] that trades only [`REFRESH`], with the fixture image
+/// as `a:1`; its image reference, the expected report, the recorded token requests, and
+/// the registry (kept running by the caller).
+fn identity_setup(
+    home: &Path,
+) -> (
+    Registry,
+    String,
+    Value,
+    Arc<Mutex<Vec<TokenRequest>>>,
+    String,
+) {
+    let reg = Registry::start(false);
+    let (a, _, _) = fixture_pair(home);
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+    let expected = report(home, &format!("oci:{}:latest", a.display()), &[]);
+    let (port, seen) = token_front(reg.port, Grant::Refresh(REFRESH));
+    let host = format!("127.0.0.1:{port}");
+    (reg, format!("docker://{host}/a:1"), expected, seen, host)
+}
+
+/// A directory with `docker-credential-NAME` helpers answering `<token>` and the given
+/// identity token, and a `PATH` that finds them first.
+fn token_helpers(helpers: &[(&str, &str)]) -> (TempDir, String) {
+    let bin = tempfile::tempdir().unwrap();
+    for (name, token) in helpers {
+        write_helper(bin.path(), name, "<token>", token);
+    }
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
+fn assert_no_token_in(r: &Run, tokens: &[&str]) {
+    for t in tokens {
+        assert!(
+            !r.stdout.contains(t) && !r.stderr.contains(t),
+            "the identity token `{t}` leaked: {}",
+            r.stderr
+        );
+    }
+    assert!(
+        !r.stderr.contains(TOKEN),
+        "the access token leaked: {}",
+        r.stderr
+    );
+}
+
+fn without_source(stdout: &str) -> Value {
+    let mut v: Value = serde_json::from_str(stdout).unwrap();
+    let img = v["image"].as_object_mut().unwrap();
+    img.remove("reference");
+    img.remove("transport");
+    v
+}
+
+#[test]
+fn identity_token_from_a_credential_helper() {
+    if !tools_present() {
+        return;
+    }
+    let images = tempfile::tempdir().unwrap();
+    let (_reg, image, expected, seen, host) = identity_setup(images.path());
+    let (bin, path) = token_helpers(&[("idtok", REFRESH)]);
+
+    for (name, config) in [
+        (
+            "credHelpers",
+            format!(r#"{{"credHelpers":{{"{host}":"idtok"}}}}"#),
+        ),
+        ("credsStore", r#"{"credsStore":"idtok"}"#.to_string()),
+    ] {
+        seen.lock().unwrap().clear();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+        std::fs::write(home.path().join(".docker/config.json"), config).unwrap();
+        let mut cmd = layersift(home.path());
+        cmd.args(["analyze", "-f", "json", "--no-cache", &image])
+            .env("PATH", &path);
+        let r = run(cmd);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert_no_token_in(&r, &[REFRESH]);
+        assert_eq!(without_source(&r.stdout), expected, "{name}");
+
+        // The token service saw the OAuth2 refresh-token grant, and only that.
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.is_empty(), "{name}: no token was requested");
+        for req in &seen {
+            assert_eq!(req.method, "POST", "{name}: {req:?}");
+            assert_eq!(req.authorization, "", "{name}: {req:?}");
+            assert_eq!(req.field("grant_type"), Some("refresh_token"));
+            assert_eq!(req.field("refresh_token"), Some(REFRESH));
+            assert_eq!(req.field("service"), Some("test"));
+            assert_eq!(req.field("scope"), Some("repository:a:pull"));
+            assert_eq!(req.field("client_id"), Some("layersift"));
+        }
+    }
+    assert!(
+        std::fs::read_to_string(bin.path().join("asked"))
+            .unwrap()
+            .contains(&host),
+        "the helper was asked about the registry"
+    );
+}
+
+#[test]
+fn identity_token_from_config_identitytoken() {
+    if !tools_present() {
+        return;
+    }
+    let images = tempfile::tempdir().unwrap();
+    let (_reg, image, expected, seen, host) = identity_setup(images.path());
+    use base64::Engine as _;
+    // What `docker login` writes for an identity token: `auth` holds `USER:` only.
+    let user_only =
+        base64::engine::general_purpose::STANDARD.encode("00000000-0000-0000-0000-000000000000:");
+    type Setup = Box<dyn Fn(&Path, &mut Command)>;
+    let cases: Vec<(&str, Setup)> = vec![
+        (
+            "~/.docker/config.json",
+            Box::new({
+                let (host, user_only) = (host.clone(), user_only.clone());
+                move |h: &Path, _: &mut Command| {
+                    std::fs::create_dir_all(h.join(".docker")).unwrap();
+                    std::fs::write(
+                        h.join(".docker/config.json"),
+                        format!(
+                            r#"{{"auths":{{"{host}":{{"auth":"{user_only}","identitytoken":"{REFRESH}"}}}}}}"#
+                        ),
+                    )
+                    .unwrap();
+                }
+            }),
+        ),
+        (
+            "REGISTRY_AUTH_FILE",
+            Box::new({
+                let host = host.clone();
+                move |h: &Path, c: &mut Command| {
+                    std::fs::write(
+                        h.join("auth.json"),
+                        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{REFRESH}"}}}}}}"#),
+                    )
+                    .unwrap();
+                    c.env("REGISTRY_AUTH_FILE", h.join("auth.json"));
+                }
+            }),
+        ),
+    ];
+    for (name, setup) in cases {
+        seen.lock().unwrap().clear();
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = layersift(home.path());
+        cmd.args(["analyze", "-f", "json", "--no-cache", &image]);
+        setup(home.path(), &mut cmd);
+        let r = run(cmd);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        assert_no_token_in(&r, &[REFRESH]);
+        assert_eq!(without_source(&r.stdout), expected, "{name}");
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen.iter()
+                .any(|r| r.method == "POST" && r.field("refresh_token") == Some(REFRESH)),
+            "{name}: {seen:?}"
+        );
+    }
+}
+
+#[test]
+fn wrong_identity_token_is_a_clear_error() {
+    if !tools_present() {
+        return;
+    }
+    let images = tempfile::tempdir().unwrap();
+    let (_reg, image, _, seen, host) = identity_setup(images.path());
+    let (_bin, path) = token_helpers(&[("idbad", WRONG_REFRESH)]);
+
+    // From a helper: the error names the registry and the helper.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+    std::fs::write(
+        home.path().join(".docker/config.json"),
+        r#"{"credsStore":"idbad"}"#,
+    )
+    .unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &image])
+        .env("PATH", &path);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "the token service of registry `{host}` refused the identity token from \
+             `docker-credential-idbad` (HTTP 400: `invalid_grant`)"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: the identity token has expired or was revoked; log in again"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_no_token_in(&r, &[WRONG_REFRESH, REFRESH]);
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.field("refresh_token") == Some(WRONG_REFRESH)),
+        "the wrong token was tried"
+    );
+
+    // From a config file: the error names the file.
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("auth.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{WRONG_REFRESH}"}}}}}}"#),
+    )
+    .unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &image])
+        .env("REGISTRY_AUTH_FILE", &file);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "refused the identity token from `{}`",
+            file.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint: "), "{}", r.stderr);
+    assert_no_token_in(&r, &[WRONG_REFRESH]);
+
+    // A registry that asks for basic auth cannot take an identity token.
+    let basic = Registry::start(true);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("auth.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"identitytoken":"{REFRESH}"}}}}}}"#,
+            basic.host()
+        ),
+    )
+    .unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        &format!("docker://{}/a:1", basic.host()),
+    ])
+    .env("REGISTRY_AUTH_FILE", home.path().join("auth.json"));
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "registry `{}` does not hand out bearer tokens (it asks for `Basic`)",
+            basic.host()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint: log in to"), "{}", r.stderr);
+    assert_no_token_in(&r, &[REFRESH]);
 }

@@ -8,8 +8,15 @@
 //! an `auths` entry (most specific `registry/namespace` key first), then the `credsStore`
 //! helper. Helpers are `docker-credential-NAME get` programs speaking docker's protocol.
 //!
+//! What is found is a [`Secret`]: a user name and password, or an identity (refresh) token
+//! as `docker login`, Docker Desktop and `az acr login` store them — a helper reply whose
+//! `Username` is `<token>` (its `Secret` is the token), or the `identitytoken` field of an
+//! `auths` entry (which wins over that entry's `auth`). The registry module trades an
+//! identity token for an access token at the registry's token service.
+//!
 //! Secrets never leave this module except into the HTTP client: [`Credentials`] prints as
-//! `USER:***`, and errors name the file or helper the credentials came from, never them.
+//! `USER:***`, an [`IdentityToken`] as `<identity token>`, and errors name the file or
+//! helper the credentials came from, never them.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -41,6 +48,62 @@ impl Credentials {
             username: user.to_string(),
             password: pass.to_string(),
         })
+    }
+}
+
+/// An identity (refresh) token: traded at the registry's token service for an access token.
+/// Its text is reachable only through [`IdentityToken::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityToken(String);
+
+impl IdentityToken {
+    pub fn new(token: String) -> IdentityToken {
+        IdentityToken(token)
+    }
+
+    /// The token itself, for the token request and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for IdentityToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<identity token>")
+    }
+}
+
+/// Credentials for a registry: HTTP basic (or a token exchange with them), or an identity
+/// token. Debug output hides the password and the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    Basic(Credentials),
+    IdentityToken(IdentityToken),
+}
+
+impl Secret {
+    /// How messages call it: "the credentials" or "the identity token".
+    pub fn kind(&self) -> CredsKind {
+        match self {
+            Secret::Basic(_) => CredsKind::Basic,
+            Secret::IdentityToken(_) => CredsKind::IdentityToken,
+        }
+    }
+}
+
+/// Which kind of [`Secret`] was used, for messages (never the secret itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredsKind {
+    Basic,
+    IdentityToken,
+}
+
+impl std::fmt::Display for CredsKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredsKind::Basic => write!(f, "the credentials"),
+            CredsKind::IdentityToken => write!(f, "the identity token"),
+        }
     }
 }
 
@@ -111,6 +174,8 @@ struct AuthEntry {
     username: Option<String>,
     #[serde(default)]
     password: Option<String>,
+    #[serde(default)]
+    identitytoken: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -203,7 +268,7 @@ fn helper_server(registry: &str) -> String {
     }
 }
 
-fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, AuthError> {
+fn run_helper(helper: &str, registry: &str) -> Result<Option<Secret>, AuthError> {
     let program = format!("docker-credential-{helper}");
     let mut child = Command::new(&program)
         .arg("get")
@@ -247,17 +312,28 @@ fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, AuthE
             helper: helper.to_string(),
             message: "its reply is not the expected JSON".to_string(),
         })?;
+    Ok(helper_secret(reply))
+}
+
+/// A helper's reply as a secret: docker's helpers store an identity token under the user
+/// name `<token>`.
+fn helper_secret(reply: HelperReply) -> Option<Secret> {
     if reply.username == "<token>" {
-        // An identity (refresh) token: not supported; act as if nothing were stored.
-        return Ok(None);
+        return (!reply.secret.is_empty())
+            .then_some(Secret::IdentityToken(IdentityToken(reply.secret)));
     }
-    Ok(Some(Credentials {
+    Some(Secret::Basic(Credentials {
         username: reply.username,
         password: reply.secret,
     }))
 }
 
-fn decode_auth(path: &Path, key: &str, e: &AuthEntry) -> Result<Option<Credentials>, AuthError> {
+fn decode_auth(path: &Path, key: &str, e: &AuthEntry) -> Result<Option<Secret>, AuthError> {
+    // docker keeps `auth` (`USER:` without a password) beside an identity token; the token
+    // is what logs in.
+    if let Some(t) = e.identitytoken.as_deref().filter(|t| !t.is_empty()) {
+        return Ok(Some(Secret::IdentityToken(IdentityToken(t.to_string()))));
+    }
     if let Some(a) = e.auth.as_deref().filter(|a| !a.is_empty()) {
         let bad = || AuthError::BadAuthField {
             path: path.to_path_buf(),
@@ -268,16 +344,16 @@ fn decode_auth(path: &Path, key: &str, e: &AuthEntry) -> Result<Option<Credentia
             .map_err(|_| bad())?;
         let s = String::from_utf8(bytes).map_err(|_| bad())?;
         let (u, p) = s.split_once(':').ok_or_else(bad)?;
-        return Ok(Some(Credentials {
+        return Ok(Some(Secret::Basic(Credentials {
             username: u.to_string(),
             password: p.to_string(),
-        }));
+        })));
     }
     if let (Some(u), Some(p)) = (&e.username, &e.password) {
-        return Ok(Some(Credentials {
+        return Ok(Some(Secret::Basic(Credentials {
             username: u.clone(),
             password: p.clone(),
-        }));
+        })));
     }
     Ok(None)
 }
@@ -286,7 +362,7 @@ fn lookup_in_file(
     path: &Path,
     registry: &str,
     repository: &str,
-) -> Result<Option<(Credentials, AuthSource)>, AuthError> {
+) -> Result<Option<(Secret, AuthSource)>, AuthError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -336,9 +412,9 @@ pub fn lookup(
     repository: &str,
     explicit: Option<&Credentials>,
     env: &AuthEnv,
-) -> Result<Option<(Credentials, AuthSource)>, AuthError> {
+) -> Result<Option<(Secret, AuthSource)>, AuthError> {
     if let Some(c) = explicit {
-        return Ok(Some((c.clone(), AuthSource::Flag)));
+        return Ok(Some((Secret::Basic(c.clone()), AuthSource::Flag)));
     }
     let registry = normalize_key(registry);
     for f in env.files() {
@@ -357,6 +433,13 @@ mod tests {
         AuthEnv {
             home: Some(dir.to_path_buf()),
             ..AuthEnv::default()
+        }
+    }
+
+    fn basic(s: Secret) -> Credentials {
+        match s {
+            Secret::Basic(c) => c,
+            other => panic!("expected basic credentials, got {other:?}"),
         }
     }
 
@@ -394,6 +477,7 @@ mod tests {
         let (c, src) = lookup("docker.io", "library/alpine", None, &env)
             .unwrap()
             .unwrap();
+        let c = basic(c);
         assert_eq!((c.username.as_str(), c.password.as_str()), ("ann", "pw1"));
         assert_eq!(
             src,
@@ -402,7 +486,7 @@ mod tests {
         let (c, _) = lookup("docker.io", "team/app", None, &env)
             .unwrap()
             .unwrap();
-        assert_eq!(c.username, "bob");
+        assert_eq!(basic(c).username, "bob");
         assert!(lookup("ghcr.io", "x/y", None, &env).unwrap().is_none());
     }
 
@@ -426,13 +510,13 @@ mod tests {
         let (c, src) = lookup("reg.example:5000", "a", None, &env)
             .unwrap()
             .unwrap();
-        assert_eq!(c.username, "pod");
+        assert_eq!(basic(c).username, "pod");
         assert_eq!(src, AuthSource::File(podman));
         let flag = Credentials::parse("f:g").unwrap();
         let (c, src) = lookup("reg.example:5000", "a", Some(&flag), &env)
             .unwrap()
             .unwrap();
-        assert_eq!((c, src), (flag, AuthSource::Flag));
+        assert_eq!((c, src), (Secret::Basic(flag), AuthSource::Flag));
     }
 
     #[test]
@@ -447,5 +531,59 @@ mod tests {
         let e = lookup("r", "x", None, &env).unwrap_err();
         assert!(e.to_string().contains("auth.json"), "{e}");
         assert!(!e.to_string().contains("%%%"));
+    }
+
+    #[test]
+    fn helper_replies_with_token_user_are_identity_tokens() {
+        let parse = |json: &str| helper_secret(serde_json::from_str(json).unwrap());
+        let s = parse(r#"{"ServerURL":"r","Username":"<token>","Secret":"rt-123"}"#).unwrap();
+        assert_eq!(
+            s,
+            Secret::IdentityToken(IdentityToken::new("rt-123".into()))
+        );
+        assert_eq!(s.kind(), CredsKind::IdentityToken);
+        assert!(!format!("{s:?}").contains("rt-123"), "{s:?}");
+        let s = parse(r#"{"Username":"bob","Secret":"pw"}"#).unwrap();
+        assert_eq!(basic(s).password, "pw");
+        // `<token>` with nothing stored is no credentials at all.
+        assert_eq!(parse(r#"{"Username":"<token>","Secret":""}"#), None);
+    }
+
+    #[test]
+    fn identitytoken_field_wins_over_auth() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".docker")).unwrap();
+        // docker writes `auth` as base64("USER:") beside the token; podman may omit it.
+        std::fs::write(
+            dir.path().join(".docker/config.json"),
+            r#"{"auths":{"myreg.azurecr.io":{"auth":"MDAwMDAwMDAtMDAwMDo=",
+                "identitytoken":"eyJhbGciOi.refresh"},
+                "ghcr.io":{"identitytoken":"gho_abc"},
+                "quay.io":{"auth":"YW5uOnB3MQ==","identitytoken":""}}}"#,
+        )
+        .unwrap();
+        let env = env_with(dir.path());
+        let (s, src) = lookup("myreg.azurecr.io", "app", None, &env)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            s,
+            Secret::IdentityToken(IdentityToken::new("eyJhbGciOi.refresh".into()))
+        );
+        assert_eq!(
+            src,
+            AuthSource::File(dir.path().join(".docker/config.json"))
+        );
+        let dbg = format!("{s:?} {src:?}");
+        assert!(!dbg.contains("refresh"), "{dbg}");
+        let (s, _) = lookup("ghcr.io", "o/r", None, &env).unwrap().unwrap();
+        assert_eq!(s.kind(), CredsKind::IdentityToken);
+        assert_eq!(
+            s,
+            Secret::IdentityToken(IdentityToken::new("gho_abc".into()))
+        );
+        // An empty token is no token: the entry's `auth` is used.
+        let (s, _) = lookup("quay.io", "x", None, &env).unwrap().unwrap();
+        assert_eq!(basic(s).username, "ann");
     }
 }

@@ -12,6 +12,11 @@
 //! [`std::io::Read`], so a layer is never held whole in memory and downloads run while
 //! decoding consumes them. Downloads of layers decode has not reached yet start early (a
 //! few at a time, each buffering a bounded amount), so request latency overlaps decoding. Blobs and decoded layers go to the [`Cache`] when one is given.
+//!
+//! Credentials: basic ones go to oci-client as they are. An identity (refresh) token is
+//! first traded for an access token the OAuth2 way of the distribution token spec (see
+//! [`exchange_identity_token`]) over the same transport and timeouts, and the access token
+//! is then used as a bearer token.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -29,7 +34,7 @@ use oci_spec::image::{Descriptor, ImageIndex};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
-use super::auth::{self, AuthEnv, AuthError, AuthSource};
+use super::auth::{self, AuthEnv, AuthError, AuthSource, CredsKind, IdentityToken, Secret};
 use super::cache::{Cache, Staging, Tee};
 use super::oci::{config_platform, layers_of, parse_manifest_and_config, pick_platform};
 use super::{
@@ -46,6 +51,13 @@ const ACCEPT: &[&str] = &[
 ];
 
 const MANIFEST: &str = "the manifest";
+/// What the `GET /v2/` of an identity-token exchange is, in errors.
+const CHALLENGE: &str = "its authentication challenge (`GET /v2/`)";
+/// What the token request of an identity-token exchange is, in errors.
+const ACCESS_TOKEN: &str = "an access token for the identity token";
+/// The most a token service reply may hold.
+const MAX_TOKEN_REPLY_BYTES: usize = 1 << 20;
+const USER_AGENT: &str = concat!("layersift/", env!("CARGO_PKG_VERSION"));
 
 /// Attempts after the first, for a request that failed in a way worth retrying.
 const RETRIES: u32 = 3;
@@ -62,11 +74,52 @@ const PREFETCH: usize = 4;
 pub enum RegistryError {
     #[error("cannot look up credentials")]
     Auth(#[source] AuthError),
-    #[error("registry `{registry}` refused access to `{reference}`{}", creds_note(.creds))]
+    #[error("registry `{registry}` refused access to `{reference}`{}", creds_note(.creds, *.kind))]
     Unauthorized {
         registry: String,
         reference: String,
         creds: Option<AuthSource>,
+        kind: CredsKind,
+    },
+    #[error(
+        "the token service of registry `{registry}` refused the identity token from {creds} \
+         (HTTP {status}{})",
+        oauth_note(.oauth_error)
+    )]
+    IdentityTokenRefused {
+        registry: String,
+        creds: AuthSource,
+        status: u16,
+        /// The OAuth2 `error` code of the reply (`invalid_grant`), when it sent one.
+        oauth_error: Option<String>,
+    },
+    #[error(
+        "registry `{registry}` does not hand out bearer tokens ({challenge}), so the identity \
+         token from {creds} cannot be used"
+    )]
+    IdentityTokenUnsupported {
+        registry: String,
+        creds: AuthSource,
+        /// What it asked for instead, for the message.
+        challenge: String,
+    },
+    #[error(
+        "registry `{registry}` names the plain-HTTP token service `{realm}`; the identity \
+         token from {creds} is sent there only with `--tls-verify=false`"
+    )]
+    InsecureTokenService {
+        registry: String,
+        creds: AuthSource,
+        realm: String,
+    },
+    #[error(
+        "cannot trade the identity token from {creds} for an access token at registry \
+         `{registry}`: {problem}"
+    )]
+    TokenService {
+        registry: String,
+        creds: AuthSource,
+        problem: String,
     },
     #[error("`{reference}` was not found in registry `{registry}`")]
     NotFound { registry: String, reference: String },
@@ -97,13 +150,30 @@ pub enum RegistryError {
     },
     #[error("cannot start the network runtime")]
     Runtime(#[source] io::Error),
+    #[error("cannot start the HTTP client for the token service")]
+    HttpClient(#[source] reqwest::Error),
 }
 
-fn creds_note(creds: &Option<AuthSource>) -> String {
+fn creds_note(creds: &Option<AuthSource>, kind: CredsKind) -> String {
     match creds {
-        Some(s) => format!(" with the credentials from {s}"),
+        Some(s) => format!(" with {kind} from {s}"),
         None => " without credentials".to_string(),
     }
+}
+
+fn oauth_note(code: &Option<String>) -> String {
+    match code {
+        Some(c) => format!(": `{c}`"),
+        None => String::new(),
+    }
+}
+
+/// How to get a fresh identity token for a registry.
+fn login_again(registry: &str) -> String {
+    format!(
+        "log in again to get a fresh identity token (`docker login {registry}`; for Azure, \
+         `az acr login`), or pass `--creds USER:PASSWORD`"
+    )
 }
 
 impl RegistryError {
@@ -117,9 +187,31 @@ impl RegistryError {
                 "log in with `podman login {registry}` or `docker login {registry}`, \
                  or pass `--creds USER:PASSWORD`"
             )),
+            RegistryError::Unauthorized {
+                registry,
+                creds: Some(s),
+                kind: CredsKind::IdentityToken,
+                ..
+            } => Some(format!(
+                "the identity token from {s} may have expired or may not grant this \
+                 repository; {}",
+                login_again(registry)
+            )),
             RegistryError::Unauthorized { creds: Some(s), .. } => {
                 Some(format!("check the user name and password from {s}"))
             }
+            RegistryError::IdentityTokenRefused { registry, .. } => Some(format!(
+                "the identity token has expired or was revoked; {}",
+                login_again(registry)
+            )),
+            RegistryError::IdentityTokenUnsupported { registry, .. } => Some(format!(
+                "log in to `{registry}` with a user name and password (`docker login \
+                 {registry}`), or pass `--creds USER:PASSWORD`"
+            )),
+            RegistryError::InsecureTokenService { .. } => Some(
+                "pass `--tls-verify=false` if the registry is meant to run without TLS".to_string(),
+            ),
+            RegistryError::TokenService { registry, .. } => Some(login_again(registry)),
             RegistryError::NotFound { .. } => Some(
                 "check the repository name and tag; `skopeo list-tags docker://NAME` lists tags"
                     .to_string(),
@@ -159,6 +251,7 @@ struct Context {
     registry: String,
     reference: String,
     creds: Option<AuthSource>,
+    kind: CredsKind,
 }
 
 impl Context {
@@ -167,6 +260,7 @@ impl Context {
             registry: self.registry.clone(),
             reference: self.reference.clone(),
             creds: self.creds.clone(),
+            kind: self.kind,
         };
         let not_found = || {
             if what == MANIFEST {
@@ -283,9 +377,350 @@ fn client(protocol: ClientProtocol, insecure: bool) -> Client {
         platform_resolver: None,
         connect_timeout: Some(CONNECT_TIMEOUT),
         read_timeout: Some(READ_TIMEOUT),
-        user_agent: concat!("layersift/", env!("CARGO_PKG_VERSION")),
+        user_agent: USER_AGENT,
         ..ClientConfig::default()
     })
+}
+
+/// The plain HTTP client of an identity-token exchange: oci-client's transport settings
+/// (certificate checks, timeouts, user agent), and no redirects, so the token is sent
+/// nowhere but the token service the registry names.
+fn token_client(insecure: bool) -> Result<reqwest::Client, RegistryError> {
+    reqwest::Client::builder()
+        .danger_accept_invalid_certs(insecure)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(RegistryError::HttpClient)
+}
+
+/// Where and how an identity token is traded for an access token.
+struct TokenExchange<'a> {
+    http: &'a reqwest::Client,
+    /// `http` or `https`, as for the registry's own requests.
+    scheme: &'a str,
+    insecure: bool,
+    cx: &'a Context,
+    /// Where the identity token came from, for messages.
+    source: &'a AuthSource,
+}
+
+/// A reply: its status, `WWW-Authenticate` values and (bounded) body.
+struct Reply {
+    status: u16,
+    challenges: Vec<String>,
+    body: Vec<u8>,
+}
+
+/// Sends a request; 429 and 5xx replies are errors (so [`with_retries`] retries them),
+/// every other reply is returned.
+async fn send(req: reqwest::RequestBuilder) -> Result<Reply, OciDistributionError> {
+    let mut resp = req.send().await?;
+    let status = resp.status().as_u16();
+    if status == 429 || status >= 500 {
+        return Err(OciDistributionError::ServerError {
+            code: status,
+            url: resp.url().to_string(),
+            message: String::new(),
+        });
+    }
+    let challenges = resp
+        .headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_TOKEN_REPLY_BYTES {
+            return Err(OciDistributionError::SpecViolationError(format!(
+                "the reply is larger than {MAX_TOKEN_REPLY_BYTES} bytes"
+            )));
+        }
+    }
+    Ok(Reply {
+        status,
+        challenges,
+        body,
+    })
+}
+
+/// One challenge of a `WWW-Authenticate` header: its scheme and parameters (names in
+/// lower case, values unquoted).
+#[derive(Debug, PartialEq, Eq)]
+struct Challenge {
+    scheme: String,
+    params: Vec<(String, String)>,
+}
+
+impl Challenge {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses a `WWW-Authenticate` value (RFC 9110 §11.6.1): challenges separated by commas,
+/// each a scheme then `name=value` parameters, values tokens or quoted strings.
+fn parse_challenges(value: &str) -> Vec<Challenge> {
+    let is_space = |c: char| c == ' ' || c == '\t';
+    let mut out: Vec<Challenge> = Vec::new();
+    let mut s = value;
+    // True right after a scheme, until a comma: a bare word there is the scheme's token68.
+    let mut after_scheme = false;
+    loop {
+        s = s.trim_start_matches(is_space);
+        if s.starts_with(',') {
+            after_scheme = false;
+            s = s.trim_start_matches(|c: char| c == ',' || is_space(c));
+        }
+        if s.is_empty() {
+            return out;
+        }
+        let end = s
+            .find(|c: char| c == '=' || c == ',' || is_space(c))
+            .unwrap_or(s.len());
+        let word = &s[..end];
+        s = s[end..].trim_start_matches(is_space);
+        // `==` ends a token68 (`Basic YWxh==`), which is no parameter.
+        match s.strip_prefix('=').filter(|rest| !rest.starts_with('=')) {
+            Some(rest) if !word.is_empty() => {
+                after_scheme = false;
+                let rest = rest.trim_start_matches(is_space);
+                let (value, rest) = match rest.strip_prefix('"') {
+                    Some(quoted) => {
+                        let mut value = String::new();
+                        let mut chars = quoted.char_indices();
+                        let mut end = quoted.len();
+                        while let Some((i, c)) = chars.next() {
+                            match c {
+                                '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                                '"' => {
+                                    end = i + 1;
+                                    break;
+                                }
+                                c => value.push(c),
+                            }
+                        }
+                        (value, &quoted[end..])
+                    }
+                    None => {
+                        let end = rest
+                            .find(|c: char| c == ',' || is_space(c))
+                            .unwrap_or(rest.len());
+                        (rest[..end].to_string(), &rest[end..])
+                    }
+                };
+                if let Some(last) = out.last_mut() {
+                    last.params.push((word.to_ascii_lowercase(), value));
+                }
+                s = rest;
+            }
+            _ if after_scheme => {
+                s = s.trim_start_matches('=');
+                after_scheme = false;
+            }
+            _ => {
+                s = s.trim_start_matches('=');
+                after_scheme = true;
+                out.push(Challenge {
+                    scheme: word.to_string(),
+                    params: Vec::new(),
+                });
+            }
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` of name/value pairs.
+fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let encode = |s: &str| {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                b => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[derive(serde::Deserialize)]
+struct TokenReply {
+    #[serde(default)]
+    access_token: Option<String>,
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// Trades an identity (refresh) token for an access token, the OAuth2 way of the
+/// distribution token spec: `GET /v2/` answers a `Bearer realm=…,service=…` challenge;
+/// a `POST` to the realm with `grant_type=refresh_token` answers `access_token` (or
+/// `token`), which is then the bearer token for the registry. A registry that answers
+/// `/v2/` without a challenge needs no credentials: anonymous access.
+async fn exchange_identity_token(
+    x: &TokenExchange<'_>,
+    reference: &Reference,
+    token: &IdentityToken,
+) -> Result<RegistryAuth, RegistryError> {
+    let cx = x.cx;
+    let registry = || cx.registry.clone();
+    let creds = || x.source.clone();
+    // Network failures say the registry is unreachable (and let `open` try the next
+    // protocol); anything else is a failure to serve `what`.
+    let http_error = |what: &str, e: OciDistributionError| match e {
+        OciDistributionError::RequestError(_) => cx.error(what, e),
+        e => cx.failed(what, e),
+    };
+    let url = format!("{}://{}/v2/", x.scheme, reference.resolve_registry());
+    let reply = with_retries(|| send(x.http.get(&url)))
+        .await
+        .map_err(|e| http_error(CHALLENGE, e))?;
+    if (200..300).contains(&reply.status) {
+        return Ok(RegistryAuth::Anonymous);
+    }
+    if reply.status != 401 {
+        return Err(cx.failed(
+            CHALLENGE,
+            OciDistributionError::ServerError {
+                code: reply.status,
+                url,
+                message: String::new(),
+            },
+        ));
+    }
+    let challenges: Vec<Challenge> = reply
+        .challenges
+        .iter()
+        .flat_map(|v| parse_challenges(v))
+        .collect();
+    let bearer = challenges
+        .iter()
+        .find(|c| c.scheme.eq_ignore_ascii_case("bearer") && c.param("realm").is_some());
+    let Some(bearer) = bearer else {
+        let schemes: Vec<String> = challenges
+            .iter()
+            .map(|c| format!("`{}`", c.scheme))
+            .collect();
+        let challenge = if schemes.is_empty() {
+            "it sent no authentication challenge".to_string()
+        } else {
+            format!("it asks for {}", schemes.join(", "))
+        };
+        return Err(RegistryError::IdentityTokenUnsupported {
+            registry: registry(),
+            creds: creds(),
+            challenge,
+        });
+    };
+    let realm_text = bearer.param("realm").unwrap_or_default();
+    let realm = match reqwest::Url::parse(realm_text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+        _ => {
+            return Err(RegistryError::TokenService {
+                registry: registry(),
+                creds: creds(),
+                problem: format!(
+                    "its challenge names the token service `{realm_text}`, which is not an \
+                     HTTP URL"
+                ),
+            })
+        }
+    };
+    // The same rule as the registry's own traffic: plain HTTP only to a loopback host or
+    // with `--tls-verify=false`.
+    let loopback = realm.host_str().is_some_and(is_loopback);
+    if realm.scheme() == "http" && !loopback && !x.insecure {
+        return Err(RegistryError::InsecureTokenService {
+            registry: registry(),
+            creds: creds(),
+            realm: realm.to_string(),
+        });
+    }
+    let scope = format!("repository:{}:pull", reference.repository());
+    let mut form = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", token.expose()),
+    ];
+    if let Some(service) = bearer.param("service") {
+        form.push(("service", service));
+    }
+    form.push(("scope", &scope));
+    form.push(("client_id", "layersift"));
+    let body = form_encode(&form);
+    let reply = with_retries(|| {
+        send(
+            x.http
+                .post(realm.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(body.clone()),
+        )
+    })
+    .await
+    .map_err(|e| http_error(ACCESS_TOKEN, e))?;
+    match reply.status {
+        200 => {}
+        400 | 401 | 403 => {
+            // Only the OAuth2 error code, and only when it is a plain code: the reply's
+            // other text is the server's and could quote anything.
+            let oauth_error = serde_json::from_slice::<serde_json::Value>(&reply.body)
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(str::to_string))
+                .filter(|c| {
+                    !c.is_empty()
+                        && c.len() <= 64
+                        && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                        && !c.contains(token.expose())
+                });
+            return Err(RegistryError::IdentityTokenRefused {
+                registry: registry(),
+                creds: creds(),
+                status: reply.status,
+                oauth_error,
+            });
+        }
+        status => {
+            return Err(cx.failed(
+                ACCESS_TOKEN,
+                OciDistributionError::ServerError {
+                    code: status,
+                    url: realm.to_string(),
+                    message: String::new(),
+                },
+            ))
+        }
+    }
+    let parsed: Option<TokenReply> = serde_json::from_slice(&reply.body).ok();
+    let access = parsed
+        .and_then(|r| {
+            r.access_token
+                .filter(|t| !t.is_empty())
+                .or(r.token.filter(|t| !t.is_empty()))
+        })
+        .ok_or_else(|| RegistryError::TokenService {
+            registry: registry(),
+            creds: creds(),
+            problem: "the token service's reply holds no `access_token`".to_string(),
+        })?;
+    Ok(RegistryAuth::Bearer(access))
 }
 
 #[derive(serde::Deserialize)]
@@ -436,14 +871,22 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         &AuthEnv::from_process(),
     )
     .map_err(RegistryError::Auth)?;
-    let (auth, creds) = match found {
-        Some((c, src)) => (RegistryAuth::Basic(c.username, c.password), Some(src)),
-        None => (RegistryAuth::Anonymous, None),
+    let kind = found
+        .as_ref()
+        .map_or(CredsKind::Basic, |(secret, _)| secret.kind());
+    // An identity token is traded for an access token per protocol tried, below.
+    let (auth, identity, creds) = match found {
+        Some((Secret::Basic(c), src)) => {
+            (RegistryAuth::Basic(c.username, c.password), None, Some(src))
+        }
+        Some((Secret::IdentityToken(t), src)) => (RegistryAuth::Anonymous, Some(t), Some(src)),
+        None => (RegistryAuth::Anonymous, None, None),
     };
     let cx = Context {
         registry: registry.clone(),
         reference: reference.whole(),
         creds,
+        kind,
     };
     let cache = opts.open_cache()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -461,10 +904,34 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
     } else {
         &[ClientProtocol::Https]
     };
+    let http = match identity {
+        Some(_) => Some(token_client(insecure)?),
+        None => None,
+    };
     let mut resolved = None;
     for (i, proto) in protocols.iter().enumerate() {
         let c = client(proto.clone(), insecure);
-        match rt.block_on(resolve(&c, &reference, &auth, opts, &cx)) {
+        let attempt = rt.block_on(async {
+            let auth = match (&identity, &http, &cx.creds) {
+                (Some(token), Some(http), Some(source)) => {
+                    let scheme = match proto {
+                        ClientProtocol::Http => "http",
+                        _ => "https",
+                    };
+                    let exchange = TokenExchange {
+                        http,
+                        scheme,
+                        insecure,
+                        cx: &cx,
+                        source,
+                    };
+                    exchange_identity_token(&exchange, &reference, token).await?
+                }
+                _ => auth.clone(),
+            };
+            resolve(&c, &reference, &auth, opts, &cx).await
+        });
+        match attempt {
             Ok(m) => {
                 resolved = Some((c, m));
                 break;
@@ -918,6 +1385,7 @@ mod tests {
             registry: "r".to_string(),
             reference: "r/x:1".to_string(),
             creds: Some(AuthSource::Flag),
+            kind: CredsKind::Basic,
         };
         let e = cx.error(MANIFEST, server_error(401));
         assert_eq!(
@@ -934,6 +1402,84 @@ mod tests {
         );
         let e = cx.error(MANIFEST, server_error(500));
         assert_eq!(e.to_string(), "registry `r` failed to serve the manifest");
+    }
+
+    #[test]
+    fn parses_authentication_challenges() {
+        let c = parse_challenges(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:a/b:pull""#,
+        );
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].scheme, "Bearer");
+        assert_eq!(c[0].param("realm"), Some("https://auth.docker.io/token"));
+        assert_eq!(c[0].param("service"), Some("registry.docker.io"));
+        assert_eq!(c[0].param("scope"), Some("repository:a/b:pull"));
+        // Several challenges, unquoted values, odd spacing, escapes and a token68.
+        let c = parse_challenges(
+            r#"Basic realm="a \"q\" b", BEARER Realm = https://t/x , service=s,Negotiate YWxh=="#,
+        );
+        let schemes: Vec<&str> = c.iter().map(|c| c.scheme.as_str()).collect();
+        assert_eq!(schemes, ["Basic", "BEARER", "Negotiate"]);
+        assert_eq!(c[0].param("realm"), Some(r#"a "q" b"#));
+        assert_eq!(c[1].param("realm"), Some("https://t/x"));
+        assert_eq!(c[1].param("service"), Some("s"));
+        assert!(c[2].params.is_empty());
+        let c = parse_challenges("Basic YWxhZGRpbjpvcGVu==, Bearer realm=r");
+        assert_eq!(c.len(), 2);
+        assert!(c[0].params.is_empty());
+        assert_eq!(c[1].param("realm"), Some("r"));
+        assert!(parse_challenges("").is_empty());
+        assert_eq!(parse_challenges("=\"x")[0].scheme, "");
+    }
+
+    #[test]
+    fn form_bodies_are_url_encoded() {
+        assert_eq!(
+            form_encode(&[("grant_type", "refresh_token"), ("t", "a b&c=d/+\u{e9}~")]),
+            "grant_type=refresh_token&t=a+b%26c%3Dd%2F%2B%C3%A9%7E"
+        );
+    }
+
+    #[test]
+    fn identity_token_errors_name_the_registry_and_source_and_say_log_in_again() {
+        let helper = AuthSource::Helper("acr".to_string());
+        let e = RegistryError::IdentityTokenRefused {
+            registry: "r.io".to_string(),
+            creds: helper.clone(),
+            status: 401,
+            oauth_error: Some("invalid_grant".to_string()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "the token service of registry `r.io` refused the identity token from \
+             `docker-credential-acr` (HTTP 401: `invalid_grant`)"
+        );
+        assert!(e.hint().unwrap().contains("log in again"), "{:?}", e.hint());
+        assert!(e.hint().unwrap().contains("docker login r.io"));
+        let e = RegistryError::IdentityTokenUnsupported {
+            registry: "r.io".to_string(),
+            creds: helper.clone(),
+            challenge: "it asks for `Basic`".to_string(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "registry `r.io` does not hand out bearer tokens (it asks for `Basic`), so the \
+             identity token from `docker-credential-acr` cannot be used"
+        );
+        assert!(e.hint().unwrap().contains("--creds"));
+        let cx = Context {
+            registry: "r.io".to_string(),
+            reference: "r.io/x:1".to_string(),
+            creds: Some(helper),
+            kind: CredsKind::IdentityToken,
+        };
+        let e = cx.error(MANIFEST, server_error(401));
+        assert_eq!(
+            e.to_string(),
+            "registry `r.io` refused access to `r.io/x:1` with the identity token from \
+             `docker-credential-acr`"
+        );
+        assert!(e.hint().unwrap().contains("log in again"));
     }
 
     /// Our reference parser gives exactly what oci-spec's `FromStr` gives, valid or not.
