@@ -540,24 +540,9 @@ fn parse_challenges(value: &str) -> Vec<Challenge> {
 
 /// `application/x-www-form-urlencoded` of name/value pairs.
 fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let encode = |s: &str| {
-        let mut out = String::with_capacity(s.len());
-        for b in s.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                    out.push(b as char)
-                }
-                b' ' => out.push('+'),
-                b => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-        out
-    };
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
 }
 
 #[derive(serde::Deserialize)]
