@@ -104,6 +104,10 @@ pub enum Format {
     DockerArchive,
     /// Docker 25+ `docker save` tar: OCI layout (uncompressed layers) plus `manifest.json`.
     DockerArchiveOci,
+    /// `docker save` from the containerd image store (the default of fresh Docker 29+
+    /// installs): the layers as pulled or built (compressed), `index.json` pointing at a
+    /// nested image index, `manifest.json` but no `repositories`.
+    DockerArchiveContainerd,
 }
 
 impl Format {
@@ -842,17 +846,17 @@ fn put_classic(f: &mut Files, img: &BuiltImage) -> io::Result<(String, Vec<Strin
     Ok((config, layers))
 }
 
-/// OCI blobs of `img` (uncompressed layers for Docker 25+); returns its
+/// OCI blobs of `img` (`uncompressed` layers for Docker 25+); returns its
 /// `manifest.json` paths and its manifest descriptor.
 fn put_oci(
     f: &mut Files,
     img: &BuiltImage,
-    docker: bool,
+    uncompressed: bool,
     with_platform: bool,
 ) -> io::Result<(String, Vec<String>, Value)> {
     let mut layers = Vec::new();
     for l in &img.layers {
-        let (digest, bytes) = if docker {
+        let (digest, bytes) = if uncompressed {
             (&l.diff_id, &l.tar)
         } else {
             (&l.digest, &l.blob)
@@ -861,9 +865,9 @@ fn put_oci(
         layers.push(blob_path(digest));
     }
     f.put(blob_path(&img.config_digest), img.config.clone());
-    let manifest = img.manifest_for(docker)?;
+    let manifest = img.manifest_for(uncompressed)?;
     let digest = sha256_digest(&manifest);
-    let mt = if docker {
+    let mt = if uncompressed {
         MT_OCI_MANIFEST
     } else {
         &img.manifest_media_type
@@ -883,7 +887,11 @@ fn put_oci(
 fn assemble(tops: &[Top], format: Format) -> io::Result<Files> {
     let mut f = Files::default();
     let (mut index, mut docker_manifest, mut repos) = (vec![], vec![], serde_json::Map::new());
-    let docker_oci = format == Format::DockerArchiveOci;
+    let docker_oci = matches!(
+        format,
+        Format::DockerArchiveOci | Format::DockerArchiveContainerd
+    );
+    let containerd = format == Format::DockerArchiveContainerd;
     if format != Format::DockerArchive {
         f.put("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#.to_vec());
     }
@@ -901,7 +909,9 @@ fn assemble(tops: &[Top], format: Format) -> io::Result<Files> {
                 }
                 put_classic(&mut f, img)?
             } else {
-                let (config, layers, desc) = put_oci(&mut f, img, docker_oci, multi)?;
+                let uncompressed = format == Format::DockerArchiveOci;
+                let (config, layers, desc) =
+                    put_oci(&mut f, img, uncompressed, multi || containerd)?;
                 descs.push(desc);
                 (config, layers)
             };
@@ -920,7 +930,7 @@ fn assemble(tops: &[Top], format: Format) -> io::Result<Files> {
             continue;
         };
         let mut desc = match descs.pop() {
-            Some(d) if !multi => d,
+            Some(d) if !multi && !containerd => d,
             last => {
                 descs.extend(last);
                 let mt = MT_OCI_INDEX;
@@ -944,6 +954,8 @@ fn assemble(tops: &[Top], format: Format) -> io::Result<Files> {
     }
     if format == Format::DockerArchive || docker_oci {
         f.put("manifest.json", serde_json::to_vec(&docker_manifest)?);
+    }
+    if matches!(format, Format::DockerArchive | Format::DockerArchiveOci) {
         f.put("repositories", serde_json::to_vec(&repos)?);
     }
     Ok(f)
@@ -1150,6 +1162,7 @@ mod tests {
             Format::OciArchive,
             Format::DockerArchive,
             Format::DockerArchiveOci,
+            Format::DockerArchiveContainerd,
         ] {
             assert_eq!(a.files(format)?.to_tar()?, b.files(format)?.to_tar()?);
         }
@@ -1264,6 +1277,38 @@ mod tests {
         }
         let config_path = manifest[0]["Config"].as_str().ok_or("no Config")?;
         assert_eq!(config_path, blob_path(&img.config_digest));
+        Ok(())
+    }
+
+    #[test]
+    fn docker_archive_from_containerd_keeps_compressed_layers_under_a_nested_index() -> R {
+        let img = sample()
+            .name("demo")
+            .compression(Compression::Gzip)
+            .build()?;
+        let f = untar(&img.files(Format::DockerArchiveContainerd)?.to_tar()?)?;
+        let top = &json_at(&f, "index.json")?["manifests"][0];
+        assert_eq!(top["mediaType"], MT_OCI_INDEX);
+        assert_eq!(
+            top["annotations"]["io.containerd.image.name"],
+            "docker.io/library/demo:latest"
+        );
+        let nested: Value = serde_json::from_slice(blob(&f, top)?)?;
+        assert_eq!(nested["manifests"][0]["platform"]["os"], "linux");
+        check_manifest(&f, &nested["manifests"][0])?;
+        assert!(f.get("repositories").is_none());
+        let manifest = json_at(&f, "manifest.json")?;
+        assert_eq!(manifest[0]["RepoTags"][0], "demo:latest");
+        let layers = manifest[0]["Layers"].as_array().ok_or("no Layers")?;
+        for (i, path) in layers.iter().enumerate() {
+            let path = path.as_str().ok_or("bad layer")?;
+            assert_eq!(path, blob_path(&img.layers[i].digest));
+            assert_eq!(
+                f.get(path).ok_or("missing layer")?,
+                img.layers[i].blob.as_slice()
+            );
+        }
+        assert!(img.layers.iter().any(|l| l.blob.starts_with(&[0x1f, 0x8b])));
         Ok(())
     }
 

@@ -104,6 +104,7 @@ fn every_format_and_compression_gives_the_same_totals() {
             Format::OciArchive,
             Format::DockerArchive,
             Format::DockerArchiveOci,
+            Format::DockerArchiveContainerd,
         ] {
             let sub = dir.path().join(format!("{c:?}-{f:?}"));
             std::fs::create_dir_all(&sub).unwrap();

@@ -32,6 +32,7 @@ pub fn write(img: &BuiltImage, format: Format, dir: &Path) -> String {
         Format::OciArchive => (dir.join("image.oci.tar"), "oci-archive"),
         Format::DockerArchive => (dir.join("image.docker.tar"), "docker-archive"),
         Format::DockerArchiveOci => (dir.join("image.docker25.tar"), "docker-archive"),
+        Format::DockerArchiveContainerd => (dir.join("image.containerd.tar"), "docker-archive"),
     };
     img.write(format, &path).unwrap();
     format!("{prefix}:{}", path.display())
