@@ -1,14 +1,17 @@
 //! Local engines end to end: `podman:NAME` against a real podman with its own vfs storage
-//! in a temp dir (skipped with a note when podman is missing), and `docker-daemon:NAME`
-//! against a stand-in `docker` program that behaves like `docker image save`.
+//! in a temp dir, `docker-daemon:NAME` against a real dockerd started on its own socket and
+//! data root (each skipped with a note when the engine is missing), and the failure paths of
+//! `docker-daemon:` (no such image, no `docker` program) with a stand-in `docker` script.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt as _;
+use layersift::fixture::{Format, ImageBuilder};
 use serde_json::Value;
 
 fn layersift(home: &Path) -> Command {
@@ -193,4 +196,215 @@ fn docker_daemon_streams_docker_save_and_explains_failures() {
     );
     assert!(err.contains("hint: install docker"), "{err}");
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}
+
+/// A dockerd of this test's own: data root, exec root and socket in a temp dir, vfs storage,
+/// no networking, so it touches nothing of the machine's. Stopped (SIGTERM, which also stops
+/// the containerd it started) when dropped.
+struct Dockerd {
+    child: Child,
+    host: String,
+}
+
+impl Dockerd {
+    /// Starts dockerd under `dir`, or says why it cannot run here.
+    fn start(dir: &Path) -> Result<Dockerd, String> {
+        let sock = dir.join("docker.sock");
+        let log = std::fs::File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("dockerd")
+            .arg("--data-root")
+            .arg(dir.join("root"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("--pidfile")
+            .arg(dir.join("dockerd.pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", sock.display()))
+            .args(["--storage-driver", "vfs", "--iptables=false"])
+            .args(["--ip6tables=false", "--bridge=none"])
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("`dockerd` not found ({e}); apt-get install docker.io"))?;
+        let mut d = Dockerd {
+            child,
+            host: format!("unix://{}", sock.display()),
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            if let Ok(Some(status)) = d.child.try_wait() {
+                return Err(format!("dockerd exited with {status}: {}", d.log_tail(dir)));
+            }
+            if d.docker(&["info"]).status.success() {
+                return Ok(d);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        Err(format!(
+            "dockerd did not answer in 60 s: {}",
+            d.log_tail(dir)
+        ))
+    }
+
+    fn log_tail(&self, dir: &Path) -> String {
+        let log = std::fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(5)..].join("\n")
+    }
+
+    fn docker(&self, args: &[&str]) -> std::process::Output {
+        Command::new("docker")
+            .env("DOCKER_HOST", &self.host)
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn docker_daemon_reads_a_real_dockerd_like_the_archive_it_was_loaded_from() {
+    if Command::new("docker").arg("--version").output().is_err() {
+        eprintln!("skipping: `docker` not found (apt-get install docker.io)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let engine = match Dockerd::start(dir.path()) {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("skipping: no dockerd here: {why}");
+            return;
+        }
+    };
+    // An image of the project's own with every kind of hidden byte: overwritten, removed by
+    // a whiteout, hidden by an opaque directory.
+    let img = ImageBuilder::new()
+        .name("layersift-test/daemon")
+        .ref_name("v1")
+        .layer("ADD rootfs /", |l| {
+            l.dir("etc")
+                .file("etc/os-release", vec![b'o'; 100])
+                .dir("app")
+                .file("app/a.bin", vec![1u8; 1000])
+                .symlink("app/link", "a.bin")
+                .hardlink("app/hard", "app/a.bin")
+                .dir("var/cache/apt")
+                .file("var/cache/apt/pkgcache.bin", vec![2u8; 4096])
+        })
+        .layer("RUN echo v2 > /etc/os-release", |l| {
+            l.file("etc/os-release", vec![b'n'; 120])
+        })
+        .layer("RUN rm -rf /var/cache/apt && rebuild /app", |l| {
+            l.whiteout("var/cache/apt")
+                .opaque("app")
+                .file("app/b.bin", vec![3u8; 500])
+        })
+        .build()
+        .unwrap();
+    let archive: PathBuf = dir.path().join("image.docker.tar");
+    img.write(Format::DockerArchive, &archive).unwrap();
+    let load = engine.docker(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(
+        load.status.success(),
+        "docker load: {}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&load.stdout).contains("layersift-test/daemon:v1"),
+        "{}",
+        String::from_utf8_lossy(&load.stdout)
+    );
+
+    let analyze = |image: &str| {
+        layersift(dir.path())
+            .env("DOCKER_HOST", &engine.host)
+            .env("TMPDIR", dir.path())
+            .args(["analyze", "-f", "json", "--no-cache", image])
+            .output()
+            .unwrap()
+    };
+    let from_archive = analyze(&format!("docker-archive:{}", archive.display()));
+    assert!(from_archive.status.success());
+    let out = analyze("docker-daemon:layersift-test/daemon:v1");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["image"]["transport"], "docker-daemon");
+    assert_eq!(
+        v["image"]["reference"],
+        "docker-daemon:layersift-test/daemon:v1"
+    );
+    // docker save rebuilt each layer from its store byte for byte (the diff_ids verified),
+    // so the analysis is the archive's own.
+    assert_eq!(
+        json_without_origin(&out.stdout),
+        json_without_origin(&from_archive.stdout)
+    );
+    let s = &v["summary"];
+    assert_eq!(s["layer_count"], 3);
+    assert_eq!(
+        s["content_bytes"],
+        100 + 1000 + 4096 + 120 + 500,
+        "hard link counted once"
+    );
+    assert_eq!(s["visible_bytes"], 120 + 500);
+    assert_eq!(s["overwritten_changed_bytes"], 100);
+    assert_eq!(
+        s["removed_bytes"],
+        4096 + 1000,
+        "whiteout and opaque directory"
+    );
+
+    let missing = analyze("docker-daemon:layersift-test/daemon:v2");
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("docker has no image `layersift-test/daemon:v2`"),
+        "{err}"
+    );
+
+    // The daemon gone: the engine's own words, and a hint to check the service.
+    drop(engine);
+    let down = layersift(dir.path())
+        .env(
+            "DOCKER_HOST",
+            format!("unix://{}", dir.path().join("docker.sock").display()),
+        )
+        .args([
+            "analyze",
+            "--no-cache",
+            "docker-daemon:layersift-test/daemon:v1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&down.stderr);
+    assert!(err.contains("Is the docker daemon running?"), "{err}");
+    assert!(err.contains("is the docker service running?"), "{err}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("layersift-"))
+        .collect();
+    assert!(leftovers.is_empty(), "saved archives are removed");
 }

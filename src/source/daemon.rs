@@ -133,6 +133,8 @@ fn save(program: &'static str, name: &str, dest: &Path) -> Result<(), DaemonErro
         if lower.contains("not known")
             || lower.contains("no such image")
             || lower.contains("not found")
+            // dockerd when the repository exists but not the tag.
+            || lower.contains("reference does not exist")
         {
             return Err(DaemonError::NoSuchImage {
                 program,
