@@ -1115,6 +1115,27 @@ fn form_decode(body: &str) -> Vec<(String, String)> {
 /// `/token` hands the token out as `grant` says (a refused `POST` gets OAuth2's
 /// `400 invalid_grant`). Returns the port and the requests sent to `/token`.
 fn token_front(upstream: u16, grant: Grant<'_>) -> (u16, Arc<Mutex<Vec<TokenRequest>>>) {
+    token_front_with(upstream, grant, Lapse::Never)
+}
+
+/// Which tokens a [`token_front_with`] stops taking for blobs once the first blob (the
+/// config) has been served.
+#[derive(Clone, Copy, PartialEq)]
+enum Lapse {
+    Never,
+    /// The first token handed out, as when it expires during a long pull.
+    First,
+    /// Every token: a registry whose tokens do not grant the layers.
+    All,
+}
+
+/// A [`token_front`] that numbers the tokens it hands out (`TOKEN-0`, `TOKEN-1`, …) and
+/// answers `401 invalid_token` to blob requests carrying a token that has lapsed.
+fn token_front_with(
+    upstream: u16,
+    grant: Grant<'_>,
+    lapse: Lapse,
+) -> (u16, Arc<Mutex<Vec<TokenRequest>>>) {
     use base64::Engine as _;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -1133,11 +1154,14 @@ fn token_front(upstream: u16, grant: Grant<'_>) -> (u16, Arc<Mutex<Vec<TokenRequ
         Grant::Refresh(t) => (None, Some(t.to_string())),
     };
     let log = seen.clone();
+    let issued = Arc::new(AtomicU64::new(0));
+    let first_blobs = Arc::new(AtomicU64::new(0));
     std::thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(mut client) = client else { continue };
             let (want_get, want_refresh, log) =
                 (want_get.clone(), want_refresh.clone(), log.clone());
+            let (issued, first_blobs) = (issued.clone(), first_blobs.clone());
             std::thread::spawn(move || {
                 while let Some(head) = read_head(&mut client) {
                     let method = head.split(' ').next().unwrap_or("").to_string();
@@ -1178,13 +1202,18 @@ fn token_front(upstream: u16, grant: Grant<'_>) -> (u16, Arc<Mutex<Vec<TokenRequ
                             _ => false,
                         };
                         log.lock().unwrap().push(request);
+                        let token = if granted {
+                            format!("{TOKEN}-{}", issued.fetch_add(1, Ordering::SeqCst))
+                        } else {
+                            String::new()
+                        };
                         if granted && method == "POST" {
                             let body = format!(
-                                r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":300}}"#
+                                r#"{{"access_token":"{token}","token_type":"Bearer","expires_in":300}}"#
                             );
                             reply(&mut client, "200 OK", "", &body);
                         } else if granted {
-                            let body = format!(r#"{{"token":"{TOKEN}","expires_in":300}}"#);
+                            let body = format!(r#"{{"token":"{token}","expires_in":300}}"#);
                             reply(&mut client, "200 OK", "", &body);
                         } else if method == "POST" {
                             let body = r#"{"error":"invalid_grant","error_description":"unknown refresh token"}"#;
@@ -1194,10 +1223,25 @@ fn token_front(upstream: u16, grant: Grant<'_>) -> (u16, Arc<Mutex<Vec<TokenRequ
                         }
                         continue;
                     }
-                    if auth != format!("Bearer {TOKEN}") {
+                    let number = auth
+                        .strip_prefix(&format!("Bearer {TOKEN}-"))
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .filter(|n| *n < issued.load(Ordering::SeqCst));
+                    let lapsed = match lapse {
+                        Lapse::Never => false,
+                        Lapse::First => number == Some(0),
+                        Lapse::All => true,
+                    } && path.contains("/blobs/")
+                        && first_blobs.fetch_add(1, Ordering::SeqCst) >= 1;
+                    if number.is_none() || lapsed {
+                        let error = if lapsed {
+                            ",error=\"invalid_token\""
+                        } else {
+                            ""
+                        };
                         let challenge = format!(
                             "WWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",\
-                             service=\"test\"\r\n"
+                             service=\"test\"{error}\r\n"
                         );
                         let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}"#;
                         reply(&mut client, "401 Unauthorized", &challenge, body);
@@ -1600,4 +1644,76 @@ fn wrong_identity_token_is_a_clear_error() {
     );
     assert!(r.stderr.contains("hint: log in to"), "{}", r.stderr);
     assert_no_token_in(&r, &[REFRESH]);
+}
+
+#[test]
+fn an_access_token_that_lapses_mid_pull_is_renewed() {
+    let Some((reg, images)) = registry(false) else {
+        return;
+    };
+    let (_, b, _) = fixture_pair(images.path());
+    reg.push(&format!("oci:{}:latest", b.display()), "b:1", false);
+    let expected = report(images.path(), &format!("oci:{}:latest", b.display()), &[]);
+
+    // Anonymous bearer tokens: fetched again with a new challenge.
+    let (port, seen) = token_front_with(reg.port, Grant::Anyone, Lapse::First);
+    let image = format!("docker://127.0.0.1:{port}/b:1");
+    assert_eq!(report(images.path(), &image, &["--no-cache"]), expected);
+    let tokens = seen.lock().unwrap().len();
+    assert!(
+        tokens >= 2,
+        "the lapsed token was not renewed ({tokens} token requests)"
+    );
+
+    // An access token traded for an identity token: the identity token is traded again.
+    let (port, seen) = token_front_with(reg.port, Grant::Refresh(REFRESH), Lapse::First);
+    let host = format!("127.0.0.1:{port}");
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("auth.json"),
+        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{REFRESH}"}}}}}}"#),
+    )
+    .unwrap();
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "-f", "json", "--no-cache"])
+        .arg(format!("docker://{host}/b:1"))
+        .env("REGISTRY_AUTH_FILE", home.path().join("auth.json"));
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(without_source(&r.stdout), expected);
+    assert_no_token_in(&r, &[REFRESH]);
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|t| t.method == "POST" && t.field("refresh_token") == Some(REFRESH)),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_token_refused_again_after_renewal_is_a_clear_401() {
+    let Some((reg, images)) = registry(false) else {
+        return;
+    };
+    let (_, b, _) = fixture_pair(images.path());
+    reg.push(&format!("oci:{}:latest", b.display()), "b:1", false);
+    // Tokens that never grant the layers: one renewal per download, then a clear error,
+    // not a loop of token requests.
+    let (port, seen) = token_front_with(reg.port, Grant::Anyone, Lapse::All);
+    let image = format!("docker://127.0.0.1:{port}/b:1");
+    let mut cmd = layersift(images.path());
+    cmd.args(["analyze", "--no-cache", &image]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("registry `127.0.0.1:{port}` refused access")),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(TOKEN), "{}", r.stderr);
+    let tokens = seen.lock().unwrap().len();
+    // The first token, then at most one renewal for each of the two layers.
+    assert!((2..=3).contains(&tokens), "{tokens} token requests");
 }

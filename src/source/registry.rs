@@ -29,7 +29,7 @@ use futures_util::StreamExt as _;
 use oci_client::client::{BlobResponse, ClientConfig, ClientProtocol};
 use oci_client::errors::{DigestError, OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::{Client, Reference, RegistryOperation};
 use oci_spec::image::{Descriptor, ImageIndex};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, Notify, Semaphore};
@@ -55,6 +55,7 @@ const MANIFEST: &str = "the manifest";
 const CHALLENGE: &str = "its authentication challenge (`GET /v2/`)";
 /// What the token request of an identity-token exchange is, in errors.
 const ACCESS_TOKEN: &str = "an access token for the identity token";
+const NEW_TOKEN: &str = "a new access token";
 /// The most a token service reply may hold.
 const MAX_TOKEN_REPLY_BYTES: usize = 1 << 20;
 const USER_AGENT: &str = concat!("layersift/", env!("CARGO_PKG_VERSION"));
@@ -276,19 +277,14 @@ impl Context {
                 }
             }
         };
+        if is_unauthorized(&e) {
+            return unauthorized();
+        }
         match &e {
-            OciDistributionError::UnauthorizedError { .. }
-            | OciDistributionError::AuthenticationFailure(_) => unauthorized(),
-            OciDistributionError::ServerError { code: 401, .. } => unauthorized(),
             OciDistributionError::ServerError { code: 404, .. } => not_found(),
             OciDistributionError::RegistryError { envelope, .. } => {
                 let codes: Vec<&OciErrorCode> = envelope.errors.iter().map(|e| &e.code).collect();
-                if codes
-                    .iter()
-                    .any(|c| matches!(c, OciErrorCode::Unauthorized | OciErrorCode::Denied))
-                {
-                    unauthorized()
-                } else if codes.iter().any(|c| {
+                if codes.iter().any(|c| {
                     matches!(
                         c,
                         OciErrorCode::ManifestUnknown
@@ -318,6 +314,20 @@ impl Context {
             what: what.to_string(),
             source,
         }
+    }
+}
+
+/// True when the registry refused the credentials or the access token.
+fn is_unauthorized(e: &OciDistributionError) -> bool {
+    match e {
+        OciDistributionError::UnauthorizedError { .. }
+        | OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::ServerError { code: 401, .. } => true,
+        OciDistributionError::RegistryError { envelope, .. } => envelope
+            .errors
+            .iter()
+            .any(|e| matches!(e.code, OciErrorCode::Unauthorized | OciErrorCode::Denied)),
+        _ => false,
     }
 }
 
@@ -405,6 +415,55 @@ struct TokenExchange<'a> {
     cx: &'a Context,
     /// Where the identity token came from, for messages.
     source: &'a AuthSource,
+}
+
+/// How to get a new access token when the registry refuses the one in use mid-pull: it
+/// expired during a long download (Docker Hub's last five minutes), or the registry revoked
+/// it. oci-client renews a token only when its own clock says it expired, and renews an
+/// access token traded for an identity token as the same stale token.
+#[derive(Clone)]
+struct Renewal {
+    /// The credentials `open` resolved (anonymous or basic).
+    auth: RegistryAuth,
+    /// Set when the access token came from an identity token: trade it again.
+    identity: Option<Arc<IdentityRenewal>>,
+}
+
+struct IdentityRenewal {
+    token: IdentityToken,
+    http: reqwest::Client,
+    scheme: &'static str,
+    insecure: bool,
+    source: AuthSource,
+}
+
+impl Renewal {
+    /// Fetches a new access token into `client`'s token cache.
+    async fn renew(
+        &self,
+        client: &Client,
+        reference: &Reference,
+        cx: &Context,
+    ) -> Result<(), RegistryError> {
+        let auth = match &self.identity {
+            Some(id) => {
+                let exchange = TokenExchange {
+                    http: &id.http,
+                    scheme: id.scheme,
+                    insecure: id.insecure,
+                    cx,
+                    source: &id.source,
+                };
+                exchange_identity_token(&exchange, reference, &id.token).await?
+            }
+            None => self.auth.clone(),
+        };
+        client
+            .auth(reference, &auth, RegistryOperation::Pull)
+            .await
+            .map_err(|e| cx.error(NEW_TOKEN, e))?;
+        Ok(())
+    }
 }
 
 /// A reply: its status, `WWW-Authenticate` values and (bounded) body.
@@ -896,13 +955,13 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
     let mut resolved = None;
     for (i, proto) in protocols.iter().enumerate() {
         let c = client(proto.clone(), insecure);
+        let scheme = match proto {
+            ClientProtocol::Http => "http",
+            _ => "https",
+        };
         let attempt = rt.block_on(async {
             let auth = match (&identity, &http, &cx.creds) {
                 (Some(token), Some(http), Some(source)) => {
-                    let scheme = match proto {
-                        ClientProtocol::Http => "http",
-                        _ => "https",
-                    };
                     let exchange = TokenExchange {
                         http,
                         scheme,
@@ -918,7 +977,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         });
         match attempt {
             Ok(m) => {
-                resolved = Some((c, m));
+                resolved = Some((c, scheme, m));
                 break;
             }
             Err(SourceError::Registry(e))
@@ -930,10 +989,23 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
             Err(e) => return Err(e),
         }
     }
-    let Some((client, (manifest_bytes, manifest_digest))) = resolved else {
+    let Some((client, scheme, (manifest_bytes, manifest_digest))) = resolved else {
         return Err(SourceError::Other(format!(
             "cannot reach registry `{registry}`"
         )));
+    };
+    let renewal = Renewal {
+        identity: match (identity, http, &cx.creds) {
+            (Some(token), Some(http), Some(source)) => Some(Arc::new(IdentityRenewal {
+                token,
+                http,
+                scheme,
+                insecure,
+                source: source.clone(),
+            })),
+            _ => None,
+        },
+        auth,
     };
 
     let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {
@@ -975,6 +1047,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
                 client,
                 reference,
                 cx,
+                renewal,
                 cache,
                 staging: Arc::default(),
                 prefetched: Mutex::default(),
@@ -1000,6 +1073,7 @@ struct RegistryStore {
     client: Client,
     reference: Reference,
     cx: Context,
+    renewal: Renewal,
     cache: Option<Cache>,
     /// Downloaded blobs waiting for decode to verify them before they enter the cache.
     staging: Arc<Staging>,
@@ -1046,11 +1120,12 @@ impl RegistryStore {
         tx: ChunkSender,
         gate: Option<(Arc<Semaphore>, Arc<Notify>)>,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let (client, reference, digest, cx) = (
+        let (client, reference, digest, cx, renewal) = (
             self.client.clone(),
             self.reference.clone(),
             digest.to_string(),
             self.cx.clone(),
+            self.renewal.clone(),
         );
         async move {
             let _permit = match gate {
@@ -1060,7 +1135,13 @@ impl RegistryStore {
                 },
                 None => None,
             };
-            download(client, reference, digest, size, cx, tx).await;
+            let remote = Remote {
+                client,
+                reference,
+                cx,
+                renewal,
+            };
+            download(remote, digest, size, tx).await;
         }
     }
 }
@@ -1118,18 +1199,28 @@ impl BlobStore for RegistryStore {
     }
 }
 
-/// Downloads one blob into `tx`, retrying and resuming after failures. Ends the channel
-/// normally when the blob is complete, or with one error.
-async fn download(
+/// The repository a download reads from, and how to talk to it.
+struct Remote {
     client: Client,
     reference: Reference,
-    digest: String,
-    size: u64,
     cx: Context,
-    tx: ChunkSender,
-) {
+    renewal: Renewal,
+}
+
+/// Downloads one blob into `tx`, retrying and resuming after failures, and renewing the
+/// access token once when the registry refuses it. Ends the channel normally when the blob
+/// is complete, or with one error.
+async fn download(remote: Remote, digest: String, size: u64, tx: ChunkSender) {
+    let Remote {
+        client,
+        reference,
+        cx,
+        renewal,
+    } = remote;
     let mut sent = 0u64;
     let mut attempt = 0;
+    // A token renewed since the last byte arrived: a second refusal is final.
+    let mut renewed = false;
     let mut delay = FIRST_BACKOFF;
     let what = format!("blob `{digest}`");
     loop {
@@ -1168,6 +1259,7 @@ async fn download(
                                 return;
                             }
                             attempt = 0;
+                            renewed = false;
                             if !tx.send(chunk).await {
                                 return; // the reader is gone
                             }
@@ -1187,6 +1279,16 @@ async fn download(
                 }
             }
         };
+        if !renewed && is_unauthorized(&failure) {
+            renewed = true;
+            match renewal.renew(&client, &reference, &cx).await {
+                Ok(()) => continue,
+                Err(e) => {
+                    tx.fail(io::Error::other(SourceError::from(e))).await;
+                    return;
+                }
+            }
+        }
         if attempt < RETRIES && retryable(&failure) {
             attempt += 1;
             tokio::time::sleep(delay).await;
