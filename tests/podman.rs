@@ -7,7 +7,7 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt as _;
@@ -18,6 +18,16 @@ fn layersift(home: &Path) -> Command {
     let mut cmd = Command::cargo_bin("layersift").unwrap();
     cmd.env("HOME", home).env("NO_COLOR", "1");
     cmd
+}
+
+/// The JSON report of a run that must have succeeded; its stderr when it did not.
+fn succeeded(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// JSON report without the fields that name where the image was read from.
@@ -38,7 +48,7 @@ fn expected_edge(home: &Path, corpus: &Path) -> Value {
         ))
         .output()
         .unwrap();
-    assert!(out.status.success());
+    succeeded(&out);
     json_without_origin(&out.stdout)
 }
 
@@ -99,12 +109,7 @@ fn podman_image_analyses_like_its_archive_and_is_cached() {
             .unwrap()
     };
     let out = analyze("podman:corpus/edge");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = succeeded(&out);
     assert_eq!(v["image"]["reference"], "podman:corpus/edge");
     assert_eq!(v["image"]["transport"], "podman");
     let expected = expected_edge(dir.path(), &corpus);
@@ -161,11 +166,7 @@ fn docker_daemon_streams_docker_save_and_explains_failures() {
     };
 
     let out = run("docker-daemon:corpus/edge", &path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(
         json_without_origin(&out.stdout),
         expected_edge(dir.path(), &corpus)
@@ -341,14 +342,9 @@ fn docker_daemon_reads_a_real_dockerd_like_the_archive_it_was_loaded_from() {
             .unwrap()
     };
     let from_archive = analyze(&format!("docker-archive:{}", archive.display()));
-    assert!(from_archive.status.success());
+    succeeded(&from_archive);
     let out = analyze("docker-daemon:layersift-test/daemon:v1");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = succeeded(&out);
     assert_eq!(v["image"]["transport"], "docker-daemon");
     assert_eq!(
         v["image"]["reference"],

@@ -1371,11 +1371,24 @@ fn many_layers_prefetch_without_stalling() {
 const REFRESH: &str = "rt-8c1e-identity";
 const WRONG_REFRESH: &str = "rt-0bad-expired";
 
-/// A registry behind a [`token_front`] that trades only [`REFRESH`], with the fixture image
-/// as `a:1`; its image reference, the expected report, the recorded token requests, and
-/// the registry (kept running by the caller).
+/// Writes `DIR/auth.json` (podman's form) with `token` as the identity token for `host`.
+fn identity_auth_file(dir: &Path, host: &str, token: &str) -> PathBuf {
+    let file = dir.join("auth.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{token}"}}}}}}"#),
+    )
+    .unwrap();
+    file
+}
+
+/// A registry behind a [`token_front_with`] that trades only [`REFRESH`] and lets tokens
+/// lapse as `lapse` says, with the fixture image as `a:1`; its image reference, the
+/// expected report, the recorded token requests, and the registry (kept running by the
+/// caller).
 fn identity_setup(
     home: &Path,
+    lapse: Lapse,
 ) -> (
     Registry,
     String,
@@ -1387,7 +1400,7 @@ fn identity_setup(
     let (a, _, _) = fixture_pair(home);
     reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
     let expected = report(home, &format!("oci:{}:latest", a.display()), &[]);
-    let (port, seen) = token_front(reg.port, Grant::Refresh(REFRESH));
+    let (port, seen) = token_front_with(reg.port, Grant::Refresh(REFRESH), lapse);
     let host = format!("127.0.0.1:{port}");
     (reg, format!("docker://{host}/a:1"), expected, seen, host)
 }
@@ -1436,7 +1449,7 @@ fn identity_token_from_a_credential_helper() {
         return;
     }
     let images = tempfile::tempdir().unwrap();
-    let (_reg, image, expected, seen, host) = identity_setup(images.path());
+    let (_reg, image, expected, seen, host) = identity_setup(images.path(), Lapse::Never);
     let (bin, path) = token_helpers(&[("idtok", REFRESH)]);
 
     for (name, config) in [
@@ -1485,7 +1498,7 @@ fn identity_token_from_config_identitytoken() {
         return;
     }
     let images = tempfile::tempdir().unwrap();
-    let (_reg, image, expected, seen, host) = identity_setup(images.path());
+    let (_reg, image, expected, seen, host) = identity_setup(images.path(), Lapse::Never);
     use base64::Engine as _;
     // What `docker login` writes for an identity token: `auth` holds `USER:` only.
     let user_only =
@@ -1513,12 +1526,7 @@ fn identity_token_from_config_identitytoken() {
             Box::new({
                 let host = host.clone();
                 move |h: &Path, c: &mut Command| {
-                    std::fs::write(
-                        h.join("auth.json"),
-                        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{REFRESH}"}}}}}}"#),
-                    )
-                    .unwrap();
-                    c.env("REGISTRY_AUTH_FILE", h.join("auth.json"));
+                    c.env("REGISTRY_AUTH_FILE", identity_auth_file(h, &host, REFRESH));
                 }
             }),
         ),
@@ -1548,7 +1556,7 @@ fn wrong_identity_token_is_a_clear_error() {
         return;
     }
     let images = tempfile::tempdir().unwrap();
-    let (_reg, image, _, seen, host) = identity_setup(images.path());
+    let (_reg, image, _, seen, host) = identity_setup(images.path(), Lapse::Never);
     let (_bin, path) = token_helpers(&[("idbad", WRONG_REFRESH)]);
 
     // From a helper: the error names the registry and the helper.
@@ -1592,12 +1600,7 @@ fn wrong_identity_token_is_a_clear_error() {
 
     // From a config file: the error names the file.
     let home = tempfile::tempdir().unwrap();
-    let file = home.path().join("auth.json");
-    std::fs::write(
-        &file,
-        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{WRONG_REFRESH}"}}}}}}"#),
-    )
-    .unwrap();
+    let file = identity_auth_file(home.path(), &host, WRONG_REFRESH);
     let mut cmd = layersift(home.path());
     cmd.args(["analyze", "--no-cache", &image])
         .env("REGISTRY_AUTH_FILE", &file);
@@ -1617,21 +1620,14 @@ fn wrong_identity_token_is_a_clear_error() {
     // A registry that asks for basic auth cannot take an identity token.
     let basic = Registry::start(true);
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("auth.json"),
-        format!(
-            r#"{{"auths":{{"{}":{{"identitytoken":"{REFRESH}"}}}}}}"#,
-            basic.host()
-        ),
-    )
-    .unwrap();
+    let file = identity_auth_file(home.path(), &basic.host(), REFRESH);
     let mut cmd = layersift(home.path());
     cmd.args([
         "analyze",
         "--no-cache",
         &format!("docker://{}/a:1", basic.host()),
     ])
-    .env("REGISTRY_AUTH_FILE", home.path().join("auth.json"));
+    .env("REGISTRY_AUTH_FILE", file);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
@@ -1666,18 +1662,14 @@ fn an_access_token_that_lapses_mid_pull_is_renewed() {
     );
 
     // An access token traded for an identity token: the identity token is traded again.
-    let (port, seen) = token_front_with(reg.port, Grant::Refresh(REFRESH), Lapse::First);
-    let host = format!("127.0.0.1:{port}");
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("auth.json"),
-        format!(r#"{{"auths":{{"{host}":{{"identitytoken":"{REFRESH}"}}}}}}"#),
-    )
-    .unwrap();
+    let (_reg, image, expected, seen, host) = identity_setup(home.path(), Lapse::First);
     let mut cmd = layersift(home.path());
-    cmd.args(["analyze", "-f", "json", "--no-cache"])
-        .arg(format!("docker://{host}/b:1"))
-        .env("REGISTRY_AUTH_FILE", home.path().join("auth.json"));
+    cmd.args(["analyze", "-f", "json", "--no-cache", &image])
+        .env(
+            "REGISTRY_AUTH_FILE",
+            identity_auth_file(home.path(), &host, REFRESH),
+        );
     let r = run(cmd);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(without_source(&r.stdout), expected);

@@ -406,63 +406,38 @@ fn token_client(insecure: bool) -> Result<reqwest::Client, RegistryError> {
         .map_err(RegistryError::HttpClient)
 }
 
-/// Where and how an identity token is traded for an access token.
-struct TokenExchange<'a> {
-    http: &'a reqwest::Client,
-    /// `http` or `https`, as for the registry's own requests.
-    scheme: &'a str,
-    insecure: bool,
-    cx: &'a Context,
-    /// Where the identity token came from, for messages.
-    source: &'a AuthSource,
-}
-
-/// How to get a new access token when the registry refuses the one in use mid-pull: it
-/// expired during a long download (Docker Hub's last five minutes), or the registry revoked
-/// it. oci-client renews a token only when its own clock says it expired, and renews an
-/// access token traded for an identity token as the same stale token.
+/// The credentials `open` found, as requests present them. Anonymous and basic auth go as
+/// they are; an identity token is traded at the registry's token service for an access
+/// token whenever one is needed: before the first request, and again when the registry
+/// refuses the access token in use mid-pull.
 #[derive(Clone)]
-struct Renewal {
-    /// The credentials `open` resolved (anonymous or basic).
+struct Login {
+    /// Anonymous or basic; anonymous when an identity token is set.
     auth: RegistryAuth,
-    /// Set when the access token came from an identity token: trade it again.
-    identity: Option<Arc<IdentityRenewal>>,
+    identity: Option<Arc<IdentityLogin>>,
 }
 
-struct IdentityRenewal {
+/// An identity token and the HTTP client that trades it.
+struct IdentityLogin {
     token: IdentityToken,
     http: reqwest::Client,
-    scheme: &'static str,
     insecure: bool,
+    /// Where the identity token came from, for messages.
     source: AuthSource,
 }
 
-impl Renewal {
-    /// Fetches a new access token into `client`'s token cache.
-    async fn renew(
+impl Login {
+    /// What to present to the registry, reached over `scheme` (`http` or `https`).
+    async fn auth(
         &self,
-        client: &Client,
         reference: &Reference,
         cx: &Context,
-    ) -> Result<(), RegistryError> {
-        let auth = match &self.identity {
-            Some(id) => {
-                let exchange = TokenExchange {
-                    http: &id.http,
-                    scheme: id.scheme,
-                    insecure: id.insecure,
-                    cx,
-                    source: &id.source,
-                };
-                exchange_identity_token(&exchange, reference, &id.token).await?
-            }
-            None => self.auth.clone(),
-        };
-        client
-            .auth(reference, &auth, RegistryOperation::Pull)
-            .await
-            .map_err(|e| cx.error(NEW_TOKEN, e))?;
-        Ok(())
+        scheme: &str,
+    ) -> Result<RegistryAuth, RegistryError> {
+        match &self.identity {
+            Some(id) => exchange_identity_token(id, scheme, cx, reference).await,
+            None => Ok(self.auth.clone()),
+        }
     }
 }
 
@@ -618,11 +593,12 @@ struct TokenReply {
 /// `token`), which is then the bearer token for the registry. A registry that answers
 /// `/v2/` without a challenge needs no credentials: anonymous access.
 async fn exchange_identity_token(
-    x: &TokenExchange<'_>,
+    x: &IdentityLogin,
+    scheme: &str,
+    cx: &Context,
     reference: &Reference,
-    token: &IdentityToken,
 ) -> Result<RegistryAuth, RegistryError> {
-    let cx = x.cx;
+    let token = &x.token;
     let registry = || cx.registry.clone();
     let creds = || x.source.clone();
     // Network failures say the registry is unreachable (and let `open` try the next
@@ -631,7 +607,7 @@ async fn exchange_identity_token(
         OciDistributionError::RequestError(_) => cx.error(what, e),
         e => cx.failed(what, e),
     };
-    let url = format!("{}://{}/v2/", x.scheme, reference.resolve_registry());
+    let url = format!("{scheme}://{}/v2/", reference.resolve_registry());
     let reply = with_retries(|| send(x.http.get(&url)))
         .await
         .map_err(|e| http_error(CHALLENGE, e))?;
@@ -948,9 +924,17 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
     } else {
         &[ClientProtocol::Https]
     };
-    let http = match identity {
-        Some(_) => Some(token_client(insecure)?),
-        None => None,
+    let login = Login {
+        auth,
+        identity: match (identity, &cx.creds) {
+            (Some(token), Some(source)) => Some(Arc::new(IdentityLogin {
+                token,
+                http: token_client(insecure)?,
+                insecure,
+                source: source.clone(),
+            })),
+            _ => None,
+        },
     };
     let mut resolved = None;
     for (i, proto) in protocols.iter().enumerate() {
@@ -960,19 +944,7 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
             _ => "https",
         };
         let attempt = rt.block_on(async {
-            let auth = match (&identity, &http, &cx.creds) {
-                (Some(token), Some(http), Some(source)) => {
-                    let exchange = TokenExchange {
-                        http,
-                        scheme,
-                        insecure,
-                        cx: &cx,
-                        source,
-                    };
-                    exchange_identity_token(&exchange, &reference, token).await?
-                }
-                _ => auth.clone(),
-            };
+            let auth = login.auth(&reference, &cx, scheme).await?;
             resolve(&c, &reference, &auth, opts, &cx).await
         });
         match attempt {
@@ -993,19 +965,6 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         return Err(SourceError::Other(format!(
             "cannot reach registry `{registry}`"
         )));
-    };
-    let renewal = Renewal {
-        identity: match (identity, http, &cx.creds) {
-            (Some(token), Some(http), Some(source)) => Some(Arc::new(IdentityRenewal {
-                token,
-                http,
-                scheme,
-                insecure,
-                source: source.clone(),
-            })),
-            _ => None,
-        },
-        auth,
     };
 
     let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {
@@ -1044,10 +1003,13 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         store: {
             let store = RegistryStore {
                 rt,
-                client,
-                reference,
-                cx,
-                renewal,
+                remote: Remote {
+                    client,
+                    reference,
+                    cx,
+                    login,
+                    scheme,
+                },
                 cache,
                 staging: Arc::default(),
                 prefetched: Mutex::default(),
@@ -1070,10 +1032,7 @@ struct Prefetch {
 /// Streams layer blobs of one repository.
 struct RegistryStore {
     rt: Runtime,
-    client: Client,
-    reference: Reference,
-    cx: Context,
-    renewal: Renewal,
+    remote: Remote,
     cache: Option<Cache>,
     /// Downloaded blobs waiting for decode to verify them before they enter the cache.
     staging: Arc<Staging>,
@@ -1120,13 +1079,7 @@ impl RegistryStore {
         tx: ChunkSender,
         gate: Option<(Arc<Semaphore>, Arc<Notify>)>,
     ) -> impl Future<Output = ()> + Send + 'static {
-        let (client, reference, digest, cx, renewal) = (
-            self.client.clone(),
-            self.reference.clone(),
-            digest.to_string(),
-            self.cx.clone(),
-            self.renewal.clone(),
-        );
+        let (remote, digest) = (self.remote.clone(), digest.to_string());
         async move {
             let _permit = match gate {
                 Some((permits, wanted)) => tokio::select! {
@@ -1134,12 +1087,6 @@ impl RegistryStore {
                     () = wanted.notified() => None,
                 },
                 None => None,
-            };
-            let remote = Remote {
-                client,
-                reference,
-                cx,
-                renewal,
             };
             download(remote, digest, size, tx).await;
         }
@@ -1199,12 +1146,33 @@ impl BlobStore for RegistryStore {
     }
 }
 
-/// The repository a download reads from, and how to talk to it.
+/// The repository downloads read from, and how to log in to it.
+#[derive(Clone)]
 struct Remote {
     client: Client,
     reference: Reference,
     cx: Context,
-    renewal: Renewal,
+    login: Login,
+    /// `http` or `https`: the protocol `open` reached the registry with.
+    scheme: &'static str,
+}
+
+impl Remote {
+    /// Puts a new access token in the client's token cache, after the registry refused the
+    /// one in use: it expired during a long pull (Docker Hub's last five minutes) or was
+    /// revoked. oci-client renews a token only when its own clock says it expired, and an
+    /// access token traded for an identity token it renews as the same stale token.
+    async fn renew_token(&self) -> Result<(), RegistryError> {
+        let auth = self
+            .login
+            .auth(&self.reference, &self.cx, self.scheme)
+            .await?;
+        self.client
+            .auth(&self.reference, &auth, RegistryOperation::Pull)
+            .await
+            .map_err(|e| self.cx.error(NEW_TOKEN, e))?;
+        Ok(())
+    }
 }
 
 /// Downloads one blob into `tx`, retrying and resuming after failures, and renewing the
@@ -1215,8 +1183,8 @@ async fn download(remote: Remote, digest: String, size: u64, tx: ChunkSender) {
         client,
         reference,
         cx,
-        renewal,
-    } = remote;
+        ..
+    } = &remote;
     let mut sent = 0u64;
     let mut attempt = 0;
     // A token renewed since the last byte arrived: a second refusal is final.
@@ -1228,7 +1196,7 @@ async fn download(remote: Remote, digest: String, size: u64, tx: ChunkSender) {
         // blob without oci-client hashing it on the way, as decode hashes every blob anyway.
         // One that ignores ranges sends it whole; what was already passed on is skipped.
         let opened = client
-            .pull_blob_stream_partial(&reference, digest.as_str(), sent, None)
+            .pull_blob_stream_partial(reference, digest.as_str(), sent, None)
             .await
             .map(|r| match r {
                 BlobResponse::Full(s) => (s, sent),
@@ -1281,7 +1249,7 @@ async fn download(remote: Remote, digest: String, size: u64, tx: ChunkSender) {
         };
         if !renewed && is_unauthorized(&failure) {
             renewed = true;
-            match renewal.renew(&client, &reference, &cx).await {
+            match remote.renew_token().await {
                 Ok(()) => continue,
                 Err(e) => {
                     tx.fail(io::Error::other(SourceError::from(e))).await;
