@@ -7,7 +7,8 @@
 #   analyse   `layersift analyze docker://127.0.0.1:PORT/IMG --no-cache` (fetch + full analysis)
 #   cold      the same with an empty cache (fetch + analysis + writing blobs and indexes)
 #   cached    the same analysis with a warm cache (no blob is downloaded)
-# and prints analyse/download; the goal is <= 1.2.
+# and prints analyse/download (the goal is <= 1.2) and the peak memory (max RSS) of the
+# download and of the analysis, which streams every blob and never holds one whole.
 #
 # Usage: scripts/bench-registry.sh [IMAGE_REF_IN_CORPUS_OCI] [RUNS]   (default: pip-waste 3)
 # Needs: docker-registry, skopeo (apt-get install docker-registry skopeo).
@@ -73,22 +74,34 @@ best_of() {
   echo "$best"
 }
 
+# peak_rss CMD...: runs CMD once, prints its peak resident memory in MiB.
+peak_rss() {
+  rm -rf "$WORK/dir"
+  python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)' "$@"
+}
+
 download=$(best_of skopeo copy --quiet --src-tls-verify=false "docker://$REF" "dir:$WORK/dir")
 analyse=$(best_of "$BIN" analyze --no-cache -o /dev/null "docker://$REF")
 cold=$(best_of "$BIN" analyze --cache-dir "$WORK/cold" -o /dev/null "docker://$REF")
 "$BIN" analyze --cache-dir "$WORK/cache" -o /dev/null "docker://$REF"
 cached=$(best_of "$BIN" analyze --cache-dir "$WORK/cache" -o /dev/null "docker://$REF")
+download_rss=$(peak_rss skopeo copy --quiet --src-tls-verify=false "docker://$REF" "dir:$WORK/dir")
+analyse_rss=$(peak_rss "$BIN" analyze --no-cache -o /dev/null "docker://$REF")
 size=$(skopeo inspect --raw --tls-verify=false "docker://$REF" |
   python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]))')
 
-python3 - "$IMAGE" "$size" "$download" "$analyse" "$cold" "$cached" <<'EOF'
+python3 - "$IMAGE" "$size" "$download" "$analyse" "$cold" "$cached" "$download_rss" "$analyse_rss" <<'EOF'
 import sys
-image, size, download, analyse, cold, cached = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
+image, size = sys.argv[1], int(sys.argv[2])
+download, analyse, cold, cached, download_rss, analyse_rss = map(float, sys.argv[3:])
 mb = size / 1e6
 print(f"image            {image} ({mb:.1f} MB of compressed layers, best of runs)")
 print(f"skopeo copy      {download:6.2f} s  ({mb / download:6.1f} MB/s)")
 print(f"layersift        {analyse:6.2f} s  ({mb / analyse:6.1f} MB/s)  ratio {analyse / download:.2f}x (goal <= 1.2x)")
 print(f"  + cold cache   {cold:6.2f} s  ratio {cold / download:.2f}x")
 print(f"layersift cached {cached:6.2f} s  (nothing downloaded)")
+print(f"peak memory      skopeo copy {download_rss:.0f} MiB, layersift {analyse_rss:.0f} MiB")
 print(f"cores {__import__('os').cpu_count()}, load average {open('/proc/loadavg').read().split()[0]}")
 EOF
