@@ -22,7 +22,6 @@ impl std::fmt::Display for StageError {
 }
 impl std::error::Error for StageError {}
 
-
 enum Decompressor<R: BufRead> {
     Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
     Zstd(zstd::stream::read::Decoder<'static, R>),
@@ -390,7 +389,10 @@ mod tests {
         let tar = tar.into_inner().unwrap();
         let digest = crate::source::sha256_digest(&tar);
         let d = decode_layer(&tar[..], Some(&digest), Some(&digest), None).unwrap();
-        assert_eq!((d.compression, d.digest.as_str()), (Compression::None, digest.as_str()));
+        assert_eq!(
+            (d.compression, d.digest.as_str()),
+            (Compression::None, digest.as_str())
+        );
         assert_eq!(d.diff_id, digest);
         assert_eq!(d.compressed_size, tar.len() as u64);
         assert_eq!(d.index.len(), 1);

@@ -96,7 +96,10 @@ mod tests {
 
     #[test]
     fn compression_is_sniffed_by_magic_bytes() {
-        assert_eq!(Compression::sniff(&[0x1f, 0x8b, 8]).unwrap(), Compression::Gzip);
+        assert_eq!(
+            Compression::sniff(&[0x1f, 0x8b, 8]).unwrap(),
+            Compression::Gzip
+        );
         assert_eq!(
             Compression::sniff(&[0x28, 0xb5, 0x2f, 0xfd, 0]).unwrap(),
             Compression::Zstd

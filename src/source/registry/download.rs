@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::{Buf as _, Bytes};
 use futures_util::StreamExt as _;
 use oci_client::client::BlobResponse;
+use oci_client::errors::OciDistributionError;
 use oci_client::{Client, Reference, RegistryOperation};
 use tokio::sync::{mpsc, Semaphore};
 

@@ -2,6 +2,8 @@
 //! its hints, and [`Context`], which turns oci-client's errors into those variants for one
 //! image reference.
 
+use std::io;
+
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 
 use super::super::auth::{AuthError, AuthSource, CredsKind};
@@ -186,7 +188,6 @@ impl From<RegistryError> for SourceError {
     }
 }
 
-
 /// What an error is about, to turn oci-client's errors into ones a user can act on.
 #[derive(Clone)]
 pub(super) struct Context {
@@ -272,7 +273,6 @@ pub(super) fn is_unauthorized(e: &OciDistributionError) -> bool {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,7 +284,6 @@ mod tests {
             message: String::new(),
         }
     }
-
 
     #[test]
     fn maps_statuses_to_errors_a_user_can_act_on() {

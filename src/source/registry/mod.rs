@@ -48,8 +48,8 @@ use super::{
     MAX_MANIFEST_BYTES,
 };
 use download::Remote;
-use error::{Context, MANIFEST};
 pub use error::RegistryError;
+use error::{Context, MANIFEST};
 use reference::parse_reference;
 use retry::with_retries;
 use store::RegistryStore;

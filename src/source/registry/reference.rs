@@ -3,7 +3,6 @@
 
 use oci_client::Reference;
 
-
 /// Parses `[DOMAIN/]PATH[:TAG][@DIGEST]` with Docker's normalisation (`alpine` is
 /// `docker.io/library/alpine:latest`), into the same [`Reference`] its `FromStr` gives.
 ///
@@ -62,7 +61,6 @@ pub(super) fn parse_reference(s: &str) -> Option<Reference> {
         (t, None) => Reference::with_tag(domain, path, t.unwrap_or_else(|| "latest".into())),
     })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -64,7 +64,6 @@ mod tests {
         }
     }
 
-
     #[test]
     fn retries_only_what_may_pass_later() {
         assert!(retryable(&server_error(429)));

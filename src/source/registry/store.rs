@@ -17,7 +17,6 @@ use crate::decode::DecodedLayer;
 /// Downloads allowed to run ahead of decode.
 const PREFETCH: usize = 4;
 
-
 /// A download started ahead of decode: its channel, its task, and how to let it start at
 /// once when decode wants it.
 pub(super) struct Prefetch {
@@ -48,7 +47,10 @@ impl RegistryStore {
             return;
         };
         // In the order decode takes them, so the download decode wants next is under way.
-        for layer in super::super::largest_first(layers).into_iter().map(|i| &layers[i]) {
+        for layer in super::super::largest_first(layers)
+            .into_iter()
+            .map(|i| &layers[i])
+        {
             let Some(digest) = layer.digest.clone() else {
                 continue;
             };
@@ -136,4 +138,3 @@ impl BlobStore for RegistryStore {
         }
     }
 }
-

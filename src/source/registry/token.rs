@@ -20,7 +20,6 @@ const ACCESS_TOKEN: &str = "an access token for the identity token";
 /// The most a token service reply may hold.
 const MAX_TOKEN_REPLY_BYTES: usize = 1 << 20;
 
-
 /// The plain HTTP client of an identity-token exchange: oci-client's transport settings
 /// (certificate checks, timeouts, user agent), and no redirects, so the token is sent
 /// nowhere but the token service the registry names.
