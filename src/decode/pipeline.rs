@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::types::{Compression, DecodeError, DecodedLayer, Progress};
 use super::walk::index_tar;
-use crate::source::hex;
+use crate::digest::hex;
 
 /// Marks errors raised by the decompressor so they can be told apart from tar errors.
 #[derive(Debug)]
@@ -132,7 +132,7 @@ fn fill_chunk(r: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<()> {
 
 /// Stands in, downstream, for a blob read error that the reading stage reports itself.
 #[derive(Debug)]
-struct BlobReadFailed;
+pub(super) struct BlobReadFailed;
 impl std::fmt::Display for BlobReadFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("reading the blob failed")
@@ -387,7 +387,7 @@ mod tests {
         h.set_cksum();
         tar.append_data(&mut h, "etc/motd", &b"hello"[..]).unwrap();
         let tar = tar.into_inner().unwrap();
-        let digest = crate::source::sha256_digest(&tar);
+        let digest = crate::digest::sha256_digest(&tar);
         let d = decode_layer(&tar[..], Some(&digest), Some(&digest), None).unwrap();
         assert_eq!(
             (d.compression, d.digest.as_str()),
