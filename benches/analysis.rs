@@ -8,7 +8,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layersift::decode::{decode_image, NoProgress};
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{Format, ImageBuilder};
 use layersift::source::{self, Image, ImageRef, OpenOptions};
 use layersift::Analysis;
 

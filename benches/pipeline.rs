@@ -7,7 +7,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use layersift::decode::decode_layer;
-use layersift::fixture::{Compression, ImageBuilder};
+use layersift_fixture::{Compression, ImageBuilder};
 use layersift::index::LayerIndex;
 use layersift::merge::merge;
 use layersift::source::{self, ImageRef, OpenOptions};

@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layersift::fixture::{Compression, Format, ImageBuilder};
+use layersift_fixture::{Compression, Format, ImageBuilder};
 use layersift::tui::tree::{FileTree, TreeMode, ViewOptions};
 use layersift::tui::App;
 use ratatui::backend::TestBackend;

@@ -15,7 +15,6 @@ pub mod config;
 pub mod decode;
 pub mod diff;
 pub mod error;
-pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;

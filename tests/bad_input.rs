@@ -1,7 +1,7 @@
 //! Bad input: every broken image gives `error: …` with a cause and exit code 2, never a
 //! panic. Each case builds the exact breakage with the fixture builder.
 
-use layersift::fixture::{self, Compression, Format, ImageBuilder};
+use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -206,14 +206,7 @@ fn not_an_image_and_missing_paths() {
 #[test]
 fn random_bytes_as_layers_never_panic() {
     // A layer blob of pseudo-random bytes under every media type.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut junk = vec![0u8; 8192];
-    for b in &mut junk {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        *b = seed as u8;
-    }
+    let junk = fixture::noise(8192, 0x2545_f491_4f6c_dd1d);
     for c in [Compression::Gzip, Compression::Zstd, Compression::None] {
         let mut img = small(c);
         img.layers[0].tar = junk.clone();

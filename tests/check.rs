@@ -5,7 +5,7 @@ use std::path::Path;
 
 use layersift::check::{evaluate, Outcome};
 use layersift::config::{CheckConfig, Growth};
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report::json::Report;
 
 use crate::util::{analyze, bin, write};

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use layersift::diff::{Diff, LayerStatus};
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report::json::Report;
 
 use crate::util::{bin, corpus, write};
 
-fn base_layer(l: layersift::fixture::LayerBuilder) -> layersift::fixture::LayerBuilder {
+fn base_layer(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
     l.dir("bin")
         .file("bin/sh", vec![1u8; 1_000])
         .dir("lib")

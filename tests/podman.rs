@@ -11,7 +11,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt as _;
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{Format, ImageBuilder};
 use serde_json::Value;
 
 fn layersift(home: &Path) -> Command {

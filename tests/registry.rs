@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt as _;
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{noise, Format, ImageBuilder};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -881,14 +881,7 @@ fn proxy(upstream: u16, fault: Fault) -> u16 {
 
 /// An image with one 6 MB layer that gzip cannot shrink, so a cut lands inside the blob.
 fn noisy_image(dir: &Path) -> (PathBuf, String) {
-    let mut noise = Vec::with_capacity(6 << 20);
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while noise.len() < 6 << 20 {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        noise.extend_from_slice(&x.to_le_bytes());
-    }
+    let noise = noise(6 << 20, 1);
     let img = ImageBuilder::new()
         .layer("COPY noise /", |l| l.file("noise", noise))
         .build()
@@ -1320,14 +1313,7 @@ fn many_layers_prefetch_without_stalling() {
     // each more than a download buffers before it waits for its reader.
     let mut b = ImageBuilder::new();
     for i in 0..12u64 {
-        let mut x = 0x9e37_79b9_7f4a_7c15 ^ (i + 1);
-        let mut noise = Vec::with_capacity(2 << 20);
-        while noise.len() < 2 << 20 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            noise.extend_from_slice(&x.to_le_bytes());
-        }
+        let noise = noise(2 << 20, i + 1);
         b = b.layer(&format!("COPY part{i} /"), move |l| {
             l.file(format!("part{i}"), noise)
         });

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use layersift::analysis::{Analysis, Category, Suggestion};
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{Format, ImageBuilder};
 use layersift::tui::{App, Loading, Pane, ProgressMsg, TreeMode};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use layersift::fixture::{BuiltImage, Format};
+use layersift_fixture::{BuiltImage, Format};
 use layersift::source::OpenOptions;
 use layersift::Analysis;
 

@@ -654,7 +654,7 @@ pub fn permissions(kind: Option<EntryKind>, mode: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{Format, ImageBuilder};
+    use layersift_fixture::{Format, ImageBuilder};
 
     pub(crate) fn analysis(b: ImageBuilder) -> Analysis {
         let dir = tempfile::tempdir().unwrap();
