@@ -22,6 +22,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod units;
 
 pub use analysis::Analysis;
 pub use error::Error;

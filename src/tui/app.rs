@@ -114,31 +114,10 @@ pub struct App {
     jump_pending: bool,
     /// The filter text changed and the rows have not been recomputed yet.
     filter_dirty: bool,
-    /// Waste per layer: hidden bytes plus avoidable findings.
-    pub layer_waste: Vec<u64>,
-    /// (category, bytes, findings) over all findings.
-    pub by_category: Vec<(Category, u64, usize)>,
 }
 
 impl App {
     pub fn new(analysis: Arc<Analysis>, size: Rect) -> App {
-        let mut layer_waste: Vec<u64> = analysis.layers.iter().map(|l| l.bytes.hidden()).collect();
-        let mut by_category: Vec<(Category, u64, usize)> = Vec::new();
-        for f in &analysis.findings {
-            if f.category.is_avoidable() {
-                if let Some(w) = layer_waste.get_mut(f.layer) {
-                    *w += f.bytes;
-                }
-            }
-            match by_category.iter_mut().find(|c| c.0 == f.category) {
-                Some(c) => {
-                    c.1 += f.bytes;
-                    c.2 += 1;
-                }
-                None => by_category.push((f.category, f.bytes, 1)),
-            }
-        }
-        by_category.sort_by_key(|c| c.0);
         let mut items: Vec<Item> = (0..analysis.suggestions.len())
             .map(Item::Suggestion)
             .collect();
@@ -180,8 +159,6 @@ impl App {
             evidence_pos: 0,
             jump_pending: false,
             filter_dirty: false,
-            layer_waste,
-            by_category,
         }
     }
 

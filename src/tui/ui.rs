@@ -12,7 +12,8 @@ use ratatui::Frame;
 use super::app::{App, Item, Loading, Pane, KEYS};
 use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
 use crate::analysis::{Category, Severity};
-use crate::report::{human_bytes, percent, text::one_line};
+use crate::analysis::one_line;
+use crate::units::{human_bytes, percent};
 
 /// Where each pane sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +165,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         } else {
             printable(&one_line(&l.step.instruction, 400)).into_owned()
         };
-        let waste = app.layer_waste.get(i).copied().unwrap_or(0);
+        let waste = l.waste();
         let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
         let marker = if i == app.layer {
             '▶'
@@ -473,15 +474,16 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
         "Savings",
         format!("{} possible", human_bytes(an.potential_savings())),
     ));
-    if !app.by_category.is_empty() {
+    if !app.analysis.categories.is_empty() {
         out.push(Span::styled("Waste by category", Style::new().fg(ACCENT)).into());
-        for (c, bytes, n) in &app.by_category {
-            let v = if *c == Category::Secret {
+        for c in &app.analysis.categories {
+            let n = c.finding_count;
+            let v = if c.category == Category::Secret {
                 format!("{n} found")
             } else {
-                format!("{:>8}  in {n} finding(s)", human_bytes(*bytes))
+                format!("{:>8}  in {n} finding(s)", human_bytes(c.bytes))
             };
-            out.push(Line::raw(format!("  {:<26}{v}", category_label(*c))));
+            out.push(Line::raw(format!("  {:<26}{v}", category_label(c.category))));
         }
     }
     out
