@@ -1,6 +1,7 @@
 //! TUI state and input handling: which pane has focus, the selected layer, tree mode,
 //! filters, cursor and scroll positions, the help overlay. Only [`App::handle`] (and the
-//! tree installer) mutate it; drawing (`ui.rs`) reads it. Nothing here touches a terminal,
+//! tree installer) mutate it; drawing (`ui.rs`, which owns `App::draw`) reads it, and pane
+//! geometry comes from `layout.rs`. Nothing here touches a terminal,
 //! so key handling is tested on the state alone.
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use ratatui::layout::{Position, Rect};
 use regex::Regex;
 
 use super::tree::{Change, FileTree, SortOrder, TreeMode, ViewOptions};
-use super::ui::{areas, Areas};
+use super::layout::{areas, Areas};
 use crate::analysis::{Analysis, Category};
 
 /// The panes, in Tab order.
@@ -160,11 +161,6 @@ impl App {
             jump_pending: false,
             filter_dirty: false,
         }
-    }
-
-    /// Draws the screen (reads the state only).
-    pub fn draw(&self, f: &mut ratatui::Frame) {
-        super::ui::draw(self, f);
     }
 
     pub fn areas(&self) -> Areas {
