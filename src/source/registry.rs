@@ -962,9 +962,9 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         }
     }
     let Some((client, scheme, (manifest_bytes, manifest_digest))) = resolved else {
-        return Err(SourceError::Other(format!(
-            "cannot reach registry `{registry}`"
-        )));
+        return Err(SourceError::RegistryUnreachable {
+            registry: registry.to_string(),
+        });
     };
 
     let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {
@@ -1098,7 +1098,9 @@ impl BlobStore for RegistryStore {
         let digest = layer
             .digest
             .clone()
-            .ok_or_else(|| SourceError::Other("a registry layer has no digest".to_string()))?;
+            .ok_or_else(|| SourceError::LayerWithoutDigest {
+                locator: layer.locator.clone(),
+            })?;
         if let Some(f) = self.cache.as_ref().and_then(|c| c.open_blob(&digest)) {
             return Ok(Box::new(f));
         }
