@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt as _;
 use layersift_fixture::{noise, Format, ImageBuilder};
 use serde_json::Value;
 use tempfile::TempDir;
+
+use crate::util::layersift_at as layersift;
 
 const USER: &str = "reguser";
 const PASS: &str = "Sekr1t-pass";
@@ -182,19 +183,6 @@ impl Drop for Registry {
     }
 }
 
-/// The binary with a clean credential environment rooted at `home`.
-fn layersift(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("layersift").unwrap();
-    cmd.env("HOME", home)
-        .env("NO_COLOR", "1")
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("REGISTRY_AUTH_FILE")
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("XDG_CONFIG_HOME")
-        .env_remove("XDG_CACHE_HOME")
-        .env_remove("LAYERSIFT_CACHE_DIR");
-    cmd
-}
 
 struct Run {
     code: i32,
