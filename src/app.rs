@@ -60,8 +60,8 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 
 /// `layersift cache [info|prune]`.
 fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    use crate::units::human_bytes;
     use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::units::human_bytes;
     let Some(dir) = source.open_options().cache_dir else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
     };

@@ -4,8 +4,8 @@
 //! tested without images; `app` turns a failed rule into exit code 1.
 
 use crate::config::{CheckConfig, Growth};
-use crate::units::{exact_bytes, signed_exact_bytes};
 use crate::report::json::Report;
+use crate::units::{exact_bytes, signed_exact_bytes};
 
 /// How a rule came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::units::{delta, human_bytes, signed_bytes};
 use crate::report::json::Report;
+use crate::units::{delta, human_bytes, signed_bytes};
 
 /// Why the history could not be written or read.
 #[derive(Debug, thiserror::Error)]

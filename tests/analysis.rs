@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use layersift::analysis::{Category, Finding, Severity, Suggestion};
-use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::Analysis;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{analyze, assert_accounting, bin, corpus, write};
 

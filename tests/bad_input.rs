@@ -257,7 +257,10 @@ fn empty_index_and_empty_manifest_list() {
     let img = small(Compression::Gzip);
     let dir = TempDir::new().unwrap();
     let mut f = img.files(Format::OciLayout).unwrap();
-    f.put("index.json", br#"{"schemaVersion":2,"manifests":[]}"#.to_vec());
+    f.put(
+        "index.json",
+        br#"{"schemaVersion":2,"manifests":[]}"#.to_vec(),
+    );
     let p = dir.path().join("empty-layout");
     f.write(Format::OciLayout, &p).unwrap();
     let err = fails(

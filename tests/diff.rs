@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use layersift::diff::{Diff, LayerStatus};
-use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report::json::Report;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{bin, corpus, write};
 

@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use crate::util::layersift_at as layersift;
 
-
 /// The JSON report of a run that must have succeeded; its stderr when it did not.
 fn succeeded(out: &Output) -> Value {
     assert!(

@@ -1,9 +1,9 @@
 //! `--history` and `layersift trend`: records appended by analyze and check and read back,
 //! the terminal table, and the SVG chart holding the series.
 
-use layersift_fixture::{Format, ImageBuilder};
 use layersift::report::json::Report;
 use layersift::trend::{read, Record};
+use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{bin, write};
 

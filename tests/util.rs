@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use layersift_fixture::{BuiltImage, Format};
 use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift_fixture::{BuiltImage, Format};
 
 /// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
 pub fn corpus() -> Option<PathBuf> {

@@ -4,8 +4,8 @@
 
 use std::fmt::{self, Write};
 
-use crate::units::{human_bytes, percent};
 use crate::analysis::{Category, Finding, Severity};
+use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Findings listed in the summary.

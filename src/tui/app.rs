@@ -12,8 +12,8 @@ use ratatui::crossterm::event::{
 use ratatui::layout::{Position, Rect};
 use regex::Regex;
 
-use super::tree::{Change, FileTree, SortOrder, TreeMode, ViewOptions};
 use super::layout::{areas, Areas};
+use super::tree::{Change, FileTree, SortOrder, TreeMode, ViewOptions};
 use crate::analysis::{Analysis, Category};
 
 /// The panes, in Tab order.

@@ -11,8 +11,8 @@ use ratatui::Frame;
 
 use super::app::{App, Item, Loading, Pane, KEYS};
 use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
-use crate::analysis::{Category, Severity};
 use crate::analysis::one_line;
+use crate::analysis::{Category, Severity};
 use crate::units::{human_bytes, percent};
 
 const ADDED: Color = Color::Green;
@@ -441,7 +441,10 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
             } else {
                 format!("{:>8}  in {n} finding(s)", human_bytes(c.bytes))
             };
-            out.push(Line::raw(format!("  {:<26}{v}", category_label(c.category))));
+            out.push(Line::raw(format!(
+                "  {:<26}{v}",
+                category_label(c.category)
+            )));
         }
     }
     out

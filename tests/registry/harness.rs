@@ -182,7 +182,6 @@ impl Drop for Registry {
     }
 }
 
-
 pub(super) struct Run {
     pub(super) code: i32,
     pub(super) stdout: String,

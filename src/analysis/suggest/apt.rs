@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::analysis::findings::Category;
-use super::{Builder, Draft};
 use super::shell::{add_flag, command, is_apt_command, is_run, parts, run_snippet};
+use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// apt: one RUN that updates, installs with `--no-install-recommends`, and cleans.
 pub(super) fn apt(b: &mut Builder<'_>) {
@@ -89,5 +89,12 @@ pub(super) fn apt(b: &mut Builder<'_>) {
     } else {
         "Clean apt's lists and caches in the RUN that fills them".to_string()
     };
-    b.push(Draft { rule: "merge-apt-steps", title, layer: first, instruction: None, snippet: run_snippet(&all), findings: ids });
+    b.push(Draft {
+        rule: "merge-apt-steps",
+        title,
+        layer: first,
+        instruction: None,
+        snippet: run_snippet(&all),
+        findings: ids,
+    });
 }

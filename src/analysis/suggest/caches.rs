@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use super::shell::{add_flag, command, is_run, run_snippet};
+use super::{Builder, Draft};
 use crate::analysis::findings::Category;
 use crate::analysis::rules::{classify, Fix};
-use super::{Builder, Draft};
-use super::shell::{add_flag, command, is_run, run_snippet};
 
 /// Other package caches: the package manager's own flag, or a cache mount.
 pub(super) fn caches(b: &mut Builder<'_>) {
@@ -104,7 +104,14 @@ pub(super) fn caches(b: &mut Builder<'_>) {
                 ),
             ),
         };
-        b.push(Draft { rule, title, layer, instruction: None, snippet, findings: ids });
+        b.push(Draft {
+            rule,
+            title,
+            layer,
+            instruction: None,
+            snippet,
+            findings: ids,
+        });
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::findings::Category;
-use super::{Builder, Draft};
 use super::shell::{command, keyword, run_snippet};
+use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Duplicates: ship one copy, link the others.
 pub(super) fn duplicates(b: &mut Builder<'_>) {
@@ -54,6 +54,13 @@ pub(super) fn duplicates(b: &mut Builder<'_>) {
             all.extend(links);
             snippet = run_snippet(&all);
         }
-        b.push(Draft { rule: "link-duplicates", title: "Ship one copy of identical files and link the others".to_string(), layer, instruction: None, snippet, findings: ids });
+        b.push(Draft {
+            rule: "link-duplicates",
+            title: "Ship one copy of identical files and link the others".to_string(),
+            layer,
+            instruction: None,
+            snippet,
+            findings: ids,
+        });
     }
 }

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::findings::Category;
 use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Docs and toolchains: one suggestion each, when they weigh at least 1 MB.
 pub(super) fn optional(b: &mut Builder<'_>, cat: Category) {
@@ -45,5 +45,12 @@ pub(super) fn optional(b: &mut Builder<'_>, cat: Category) {
             ),
         )
     };
-    b.push(Draft { rule, title, layer, instruction: None, snippet, findings: ids });
+    b.push(Draft {
+        rule,
+        title,
+        layer,
+        instruction: None,
+        snippet,
+        findings: ids,
+    });
 }

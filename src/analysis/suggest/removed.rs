@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::analysis::findings::Category;
-use super::{Builder, Draft};
 use super::shell::{command, is_run, keyword, run_snippet};
+use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Files removed or replaced by a later layer: remove them in the step that made them (or
 /// merge the two RUNs), or keep them out of the build context / in a build stage.
@@ -33,7 +33,14 @@ pub(super) fn merge_runs(b: &mut Builder<'_>) {
                     "Merge layer {made} and layer {by} into one RUN so only the final files ship"
                 )
             };
-            b.push(Draft { rule: "merge-runs", title, layer: made, instruction: None, snippet: run_snippet(&[command(ml).to_string(), command(bl).to_string()]), findings: ids });
+            b.push(Draft {
+                rule: "merge-runs",
+                title,
+                layer: made,
+                instruction: None,
+                snippet: run_snippet(&[command(ml).to_string(), command(bl).to_string()]),
+                findings: ids,
+            });
         } else if matches!(keyword(ml), "COPY" | "ADD") && removed_only && made > 0 {
             let paths: Vec<String> = ids
                 .iter()

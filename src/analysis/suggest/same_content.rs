@@ -3,9 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::findings::Category;
-use super::{Builder, Draft};
 use super::shell::{command, is_run, keyword, run_snippet};
+use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Same-content rewrites (`chmod -R`, `chown -R`, `touch`): set modes where files are made.
 pub(super) fn same_content(b: &mut Builder<'_>) {
@@ -72,7 +72,14 @@ pub(super) fn same_content(b: &mut Builder<'_>) {
                 crate::analysis::one_line(&hider.step.instruction, 80)
             ));
         }
-        b.push(Draft { rule, title, layer: by, instruction: None, snippet, findings: ids });
+        b.push(Draft {
+            rule,
+            title,
+            layer: by,
+            instruction: None,
+            snippet,
+            findings: ids,
+        });
     }
 }
 

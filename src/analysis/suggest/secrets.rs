@@ -1,8 +1,8 @@
 //! Secret suggestions: mount a secret for the one step that needs it instead of shipping it
 //! in a layer, an `ENV` or a command line.
 
-use crate::analysis::findings::Category;
 use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Secrets: mount them for the one step that needs them instead of shipping them.
 pub(super) fn secrets(b: &mut Builder<'_>) {
@@ -67,7 +67,14 @@ pub(super) fn secrets(b: &mut Builder<'_>) {
                 .map(|d| d.split_once(": ").map_or(d, |(a, _)| a).to_string());
         }
         let layer = f.layer;
-        b.push(Draft { rule: "secret-mount", title, layer, instruction, snippet, findings: ids });
+        b.push(Draft {
+            rule: "secret-mount",
+            title,
+            layer,
+            instruction,
+            snippet,
+            findings: ids,
+        });
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::analysis::findings::Category;
-use super::{Builder, Draft};
 use super::shell::{command, is_base_rootfs, is_run, run_snippet};
+use super::{Builder, Draft};
+use crate::analysis::findings::Category;
 
 /// Temporary and log files: delete them in the RUN that writes them.
 pub(super) fn temp(b: &mut Builder<'_>) {
@@ -52,6 +52,13 @@ pub(super) fn temp(b: &mut Builder<'_>) {
                 format!("# .dockerignore the files, then\n{}", l.step.instruction),
             )
         };
-        b.push(Draft { rule: "delete-temp-files", title, layer, instruction: None, snippet, findings: ids });
+        b.push(Draft {
+            rule: "delete-temp-files",
+            title,
+            layer,
+            instruction: None,
+            snippet,
+            findings: ids,
+        });
     }
 }

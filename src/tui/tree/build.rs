@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::printable;
 use super::{Change, FileTree, Mark, Node, SortOrder, TreeMode};
 use crate::analysis::{Analysis, Category};
 use crate::index::{display_path, EntryKind};
 use crate::merge::Fate;
-use super::printable;
 
 struct Item {
     layer: u32,
