@@ -8,10 +8,10 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layersift::decode::NoProgress;
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::layers::decode_image;
 use layersift::source::{self, Image, ImageRef, OpenOptions};
 use layersift::Analysis;
+use layersift_fixture::{Format, ImageBuilder};
 
 /// A generated image: a base of many small files, a cache-filling step, a removal and a
 /// chmod rewrite, so every pass of the analysis has work.

@@ -6,7 +6,6 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::cache::Cache;
 use crate::config::Growth;
-use crate::report::diff::DiffFormat;
 use crate::report::Format;
 use crate::source::{Credentials, OpenOptions, Platform};
 
@@ -212,8 +211,8 @@ pub struct DiffArgs {
     pub new: String,
 
     /// Output format (`markdown` is meant for a pull-request comment).
-    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 
     /// Write the diff to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]

@@ -210,22 +210,9 @@ fn layer_name(layer: &LayerBlob) -> String {
 mod tests {
     use super::*;
     use crate::decode::NoProgress;
-    use crate::fixture::{Format, ImageBuilder};
+    use layersift_fixture::{noise, Format, ImageBuilder};
 
-    /// `n` bytes that do not compress, so blob sizes follow content sizes.
-    fn noise(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
-    fn open(img: &crate::fixture::BuiltImage, path: &std::path::Path) -> Image {
+    fn open(img: &layersift_fixture::BuiltImage, path: &std::path::Path) -> Image {
         img.write(Format::OciLayout, path).unwrap();
         let r = crate::source::ImageRef::parse(&format!("oci:{}", path.display())).unwrap();
         crate::source::open(&r, &Default::default()).unwrap()
@@ -298,7 +285,7 @@ mod tests {
     fn classic_docker_archive_layers_are_keyed_by_diff_id() {
         let dir = tempfile::tempdir().unwrap();
         let img = ImageBuilder::new()
-            .compression(crate::fixture::Compression::None)
+            .compression(layersift_fixture::Compression::None)
             .layer("ADD a /", |l| l.file("a", noise(5000, 1)))
             .layer("ADD b /", |l| l.file("b", noise(7000, 2)))
             .build()

@@ -18,7 +18,6 @@ pub mod decode;
 pub mod diff;
 pub mod digest;
 pub mod error;
-pub mod fixture;
 pub mod index;
 pub mod layers;
 pub mod merge;
@@ -27,6 +26,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod units;
 
 pub use analysis::Analysis;
 pub use error::Error;

@@ -8,9 +8,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use layersift::cache::Cache;
 use layersift::decode::Progress;
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report;
 use layersift::source::OpenOptions;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
 use crate::util::{bin, write};
@@ -43,8 +43,8 @@ fn run(reference: &str, cache: Option<&Path>) -> (String, String, (usize, usize)
     let cached = count.cached.load(Ordering::Relaxed);
     let decoded = count.done.load(Ordering::Relaxed) - cached;
     (
-        report::render(&a, report::Format::Json),
-        report::render(&a, report::Format::Text),
+        report::render(&a, report::Format::Json).unwrap(),
+        report::render(&a, report::Format::Text).unwrap(),
         (cached, decoded),
     )
 }

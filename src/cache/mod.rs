@@ -1,6 +1,6 @@
 //! The on-disk cache: blobs named by their sha256, and layer entries (opaque bytes under a
 //! blob's digest). It sits below its users and knows none of their types: the registry
-//! source keeps the blobs it downloads here, and the layer stage ([`crate::layers`]) keeps
+//! source keeps the blobs it downloads here, and the layer stage (`layers`) keeps
 //! what decode made of each layer, in a form decode alone reads and writes.
 //!
 //! Layout under the cache directory (`$XDG_CACHE_HOME/layersift`, `--cache-dir`,

@@ -1,9 +1,9 @@
 //! Layer decoding: streams each blob through sha256, sniffs its compression by magic bytes,
 //! decompresses while streaming, hashes the uncompressed tar against its diff_id, and walks
 //! the tar into a [`LayerIndex`], hashing file contents and dropping them. Memory per layer
-//! is a few fixed buffers, whatever the layer's size; nothing touches the disk.//!
+//! is a few fixed buffers, whatever the layer's size; nothing touches the disk.
 //!
-//! Decode knows nothing of where blobs come from: the layer stage ([`crate::layers`]) opens
+//! Decode knows nothing of where blobs come from: the layer stage (`layers`) opens
 //! them through the source and hands them here, and keeps what comes back in the cache in
 //! the form [`DecodedLayer::to_entry`] gives.
 //!

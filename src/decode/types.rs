@@ -92,6 +92,26 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// Marks errors raised by the decompressor so they can be told apart from tar errors.
+#[derive(Debug)]
+pub(super) struct StageError(pub(super) &'static str, pub(super) io::Error);
+impl std::fmt::Display for StageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0, self.1)
+    }
+}
+impl std::error::Error for StageError {}
+
+/// Stands in, downstream, for a blob read error that the reading stage reports itself.
+#[derive(Debug)]
+pub(super) struct BlobReadFailed;
+impl std::fmt::Display for BlobReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reading the blob failed")
+    }
+}
+impl std::error::Error for BlobReadFailed {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,7 @@ use std::io::{self, Read};
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::pipeline::{BlobReadFailed, StageError};
-use super::types::DecodeError;
+use super::types::{BlobReadFailed, DecodeError, StageError};
 use crate::digest::hex;
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry};
 use crate::secrets::{self, SecretHit};
