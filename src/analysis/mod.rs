@@ -3,8 +3,10 @@
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
 pub mod avoidable;
+mod combine;
 pub mod duplicates;
 pub mod findings;
+mod gzip_sample;
 pub mod hidden;
 pub mod history;
 pub mod rules;
@@ -57,13 +59,19 @@ pub struct LayerInfo {
     pub step: Step,
     /// This layer's content bytes by fate (visible, overwritten, removed).
     pub bytes: ByteSplit,
+    /// For a layer stored uncompressed: gzip's output / input size on a sample of its
+    /// blob (what a registry would store), when the blob could be sampled.
+    pub gzip_sample_ratio: Option<f64>,
 }
 
 impl LayerInfo {
-    /// Compressed bytes per content byte, for estimating compressed savings.
+    /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
+    /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
     pub fn compression_ratio(&self) -> f64 {
         if self.bytes.content == 0 {
             1.0
+        } else if self.compression == Compression::None {
+            self.gzip_sample_ratio.unwrap_or(1.0)
         } else {
             self.compressed_size as f64 / self.uncompressed_size.max(1) as f64
         }
@@ -110,10 +118,12 @@ impl Analysis {
                 entries: d.index.len(),
                 step,
                 bytes: ByteSplit::default(),
+                gzip_sample_ratio: None,
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
         }
+        gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
         let mut totals = ByteSplit::default();
@@ -233,6 +243,16 @@ impl Analysis {
             .filter(|f| f.layer == layer && f.category.is_avoidable())
             .map(|f| f.bytes)
             .sum()
+    }
+
+    /// False when a layer with waste is stored uncompressed and no gzip sample of it could
+    /// be taken: a compressed estimate would then only repeat the content bytes.
+    pub fn compressed_estimate_available(&self) -> bool {
+        self.layers.iter().all(|l| {
+            l.compression != Compression::None
+                || l.gzip_sample_ratio.is_some()
+                || l.bytes.content == 0
+        })
     }
 
     /// Findings that are secrets.

@@ -48,7 +48,7 @@ fn is_apt_command(cmd: &str) -> bool {
 
 /// Splits a shell command on `&&` into its parts, whitespace collapsed (`;` is left alone:
 /// it also separates the clauses of `for` and `if`).
-fn parts(cmd: &str) -> Vec<String> {
+pub(super) fn parts(cmd: &str) -> Vec<String> {
     cmd.split("&&")
         .map(|p| {
             p.split_whitespace()
@@ -63,6 +63,11 @@ fn parts(cmd: &str) -> Vec<String> {
 /// `RUN a \ && b \ && c` laid out one part per line (each command split on `&&`).
 fn run_snippet(commands: &[String]) -> String {
     let all: Vec<String> = commands.iter().flat_map(|c| parts(c)).collect();
+    run_lines(&all)
+}
+
+/// `RUN a \ && b \ && c`, one part per line.
+pub(super) fn run_lines(all: &[String]) -> String {
     let mut s = String::from("RUN ");
     for (i, p) in all.iter().enumerate() {
         if i > 0 {
@@ -196,7 +201,7 @@ pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion
     duplicates(&mut b);
     optional(&mut b, Category::Docs);
     optional(&mut b, Category::Toolchain);
-    let mut out = b.out;
+    let mut out = super::combine::combine(b.out, layers);
     out.sort_by(|a, b| {
         let sa = a.rule.starts_with("secret");
         let sb = b.rule.starts_with("secret");

@@ -18,6 +18,18 @@ pub enum DiffFormat {
     Markdown,
 }
 
+impl DiffFormat {
+    /// The format a file name's extension asks for (`.json`, `.md`), if it names one.
+    pub fn from_path(path: &std::path::Path) -> Option<DiffFormat> {
+        match super::extension(path)?.as_str() {
+            "json" => Some(DiffFormat::Json),
+            "md" | "markdown" => Some(DiffFormat::Markdown),
+            "txt" | "text" => Some(DiffFormat::Text),
+            _ => None,
+        }
+    }
+}
+
 pub fn render(d: &Diff, format: DiffFormat) -> String {
     match format {
         DiffFormat::Text => text(d),
@@ -119,19 +131,65 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     ]
 }
 
+/// True when nothing differs: the same layers, sizes, files and findings.
+pub fn is_identical(d: &Diff) -> bool {
+    let f = &d.files;
+    d.layers.iter().all(|l| l.status == LayerStatus::Shared)
+        && total_rows(d).iter().all(|(_, v)| v.delta == 0)
+        && d.totals.secret_count.delta == 0
+        && f.added_count + f.removed_count + f.grown_count + f.shrunk_count + f.changed_count == 0
+        && d.new_findings.is_empty()
+        && d.gone_findings.is_empty()
+}
+
+/// `3 layers, 120 files`.
+fn side_counts(layers: usize, files: usize) -> String {
+    format!(
+        "{}, {}",
+        super::plural(layers, "layer", "layers"),
+        super::plural(files, "file", "files")
+    )
+}
+
+/// `89.4%`.
+fn pct(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
+}
+
+/// `+1.2 pp`: a change of a percentage, in percentage points.
+fn pct_change(old: f64, new: f64) -> String {
+    let d = (new - old) * 100.0;
+    if d.abs() < 0.05 {
+        "0".to_string()
+    } else {
+        format!("{d:+.1} pp")
+    }
+}
+
 fn text(d: &Diff) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "Old  {}  ({} layers, {} files)",
-        d.old.reference, d.old.layer_count, d.old.file_count
+        "Old  {}  ({})",
+        d.old.reference,
+        side_counts(d.old.layer_count, d.old.file_count)
     );
     let _ = writeln!(
         o,
-        "New  {}  ({} layers, {} files)",
-        d.new.reference, d.new.layer_count, d.new.file_count
+        "New  {}  ({})",
+        d.new.reference,
+        side_counts(d.new.layer_count, d.new.file_count)
     );
     let _ = writeln!(o);
+    if is_identical(d) {
+        let _ = writeln!(
+            o,
+            "identical: the same {} ({} of content), the same files and findings",
+            super::plural(d.new.layer_count, "layer", "layers"),
+            human_bytes(d.totals.content_bytes.new)
+        );
+        return o;
+    }
     let _ = writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new");
     for (name, v) in total_rows(d) {
         let _ = writeln!(
@@ -145,11 +203,11 @@ fn text(d: &Diff) -> String {
     let t = &d.totals;
     let _ = writeln!(
         o,
-        "{:<12}  {:>9.3}  {:>9.3}  {:+.3}",
+        "{:<12}  {:>9}  {:>9}  {}",
         "efficiency",
-        t.efficiency_old,
-        t.efficiency_new,
-        t.efficiency_new - t.efficiency_old
+        pct(t.efficiency_old),
+        pct(t.efficiency_new),
+        pct_change(t.efficiency_old, t.efficiency_new)
     );
     let _ = writeln!(
         o,
@@ -271,13 +329,22 @@ fn severity(s: crate::analysis::Severity) -> String {
 }
 
 fn finding_line(f: &FindingRef) -> String {
+    // A secret has no size: it is a risk, not waste.
+    let size = if f.category == crate::analysis::Category::Secret {
+        String::new()
+    } else {
+        format!(" {}", human_bytes(f.bytes))
+    };
+    let place = if f.in_config {
+        "in the image config".to_string()
+    } else {
+        format!("shipped by layer {}", f.layer)
+    };
     format!(
-        "[{}] {} {}: {}; shipped by layer {} ({})",
+        "[{}] {}{size}: {}; {place} ({})",
         severity(f.severity),
         f.rule,
-        human_bytes(f.bytes),
         f.title,
-        f.layer,
         one_line(&f.instruction, 50)
     )
 }
@@ -310,6 +377,15 @@ fn markdown(d: &Diff) -> String {
         cell(&d.old.reference),
         cell(&d.new.reference)
     );
+    if is_identical(d) {
+        let _ = writeln!(
+            o,
+            "The images are identical: the same {} ({} of content), files and findings.",
+            super::plural(d.new.layer_count, "layer", "layers"),
+            human_bytes(d.totals.content_bytes.new)
+        );
+        return o;
+    }
     let _ = writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|");
     for (name, v) in total_rows(d) {
         let _ = writeln!(
@@ -322,10 +398,10 @@ fn markdown(d: &Diff) -> String {
     }
     let _ = writeln!(
         o,
-        "| efficiency | {:.3} | {:.3} | {:+.3} |",
-        t.efficiency_old,
-        t.efficiency_new,
-        t.efficiency_new - t.efficiency_old
+        "| efficiency | {} | {} | {} |",
+        pct(t.efficiency_old),
+        pct(t.efficiency_new),
+        pct_change(t.efficiency_old, t.efficiency_new)
     );
     let _ = writeln!(
         o,

@@ -41,22 +41,29 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(out, "|---|---|");
     let _ = writeln!(
         out,
-        "| Size | {} content in {} layers, {} compressed |",
+        "| Size | {} of file content in {}; {} compressed (what a pull downloads) |",
         human_bytes(t.content),
-        a.layers.len(),
+        super::plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     );
     let _ = writeln!(
         out,
-        "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
+        "| Efficiency | **{:.1}%** of the content is visible in the final filesystem; {} is hidden by later layers |",
         a.efficiency() * 100.0,
-        a.compressed_efficiency() * 100.0
+        human_bytes(t.hidden())
     );
+    let compressed = if a.compressed_estimate_available() {
+        format!(
+            "; ~{} compressed",
+            human_bytes(a.potential_savings_compressed())
+        )
+    } else {
+        "; no compressed estimate (layers stored uncompressed)".to_string()
+    };
     let _ = writeln!(
         out,
-        "| Potential savings | **{}** (~{} compressed) |",
+        "| Potential savings | **{}**: hidden + avoidable (visible, but caches, temp files, duplicates){compressed} |",
         human_bytes(a.potential_savings()),
-        human_bytes(a.potential_savings_compressed())
     );
     let _ = writeln!(
         out,
@@ -99,7 +106,11 @@ pub fn render(a: &Analysis) -> String {
                 "| {} | {} | {} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
-                f.layer,
+                if f.in_config {
+                    "config".to_string()
+                } else {
+                    f.layer.to_string()
+                },
                 what,
                 f.rule
             );
@@ -124,18 +135,24 @@ pub fn render(a: &Analysis) -> String {
         let _ = writeln!(out, "### Suggestions");
         for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
             let _ = writeln!(out);
-            let saves = if s.saves_bytes > 0 {
-                format!(
+            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+                (0, _) => String::new(),
+                (b, true) => format!(
                     " — saves {} (~{} compressed)",
-                    human_bytes(s.saves_bytes),
+                    human_bytes(b),
                     human_bytes(s.saves_compressed_bytes)
-                )
-            } else {
-                String::new()
+                ),
+                (b, false) => format!(" — saves {}", human_bytes(b)),
             };
             let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
             let _ = writeln!(out);
-            let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
+            let place = super::text::suggestion_place(a, s);
+            let mut place_chars = place.chars();
+            let place: String = place_chars
+                .next()
+                .map(|c| c.to_uppercase().chain(place_chars).collect())
+                .unwrap_or_default();
+            let _ = writeln!(out, "{place}: {}", code(&s.instruction));
             let _ = writeln!(out);
             let _ = writeln!(out, "```dockerfile");
             let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
@@ -144,8 +161,8 @@ pub fn render(a: &Analysis) -> String {
                 let _ = writeln!(out);
                 let _ = writeln!(
                     out,
-                    "<details><summary>Evidence ({} paths)</summary>\n",
-                    s.evidence.len()
+                    "<details><summary>Evidence ({})</summary>\n",
+                    super::plural(s.evidence.len(), "path", "paths")
                 );
                 for p in &s.evidence {
                     let _ = writeln!(out, "- {}", code(p));

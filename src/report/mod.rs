@@ -19,6 +19,23 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The format a file name's extension asks for (`.json`, `.md`), if it names one.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match extension(path)?.as_str() {
+            "json" => Some(Format::Json),
+            "md" | "markdown" => Some(Format::Markdown),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A file name's extension, lower-cased.
+pub(crate) fn extension(path: &std::path::Path) -> Option<String> {
+    Some(path.extension()?.to_str()?.to_ascii_lowercase())
+}
+
 /// Renders an analysis in the given format.
 pub fn render(a: &crate::Analysis, format: Format) -> String {
     match format {
@@ -45,6 +62,11 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[unit])
     }
+}
+
+/// `1 rule`, `3 rules`: a count with the word that agrees with it.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A percentage with one decimal.
