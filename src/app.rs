@@ -61,15 +61,19 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
                 .then(|| crossterm::terminal::size().ok())
                 .flatten()
                 .map(|(w, _)| usize::from(w));
-            report::text::render_with(
+            let mut out = String::new();
+            report::text::write_with(
                 &analysis,
                 report::text::TextOptions {
                     width,
                     limit: args.limit(),
                 },
+                &mut out,
             )
+            .map_err(report::RenderError::from)?;
+            out
         }
-        f => report::render(&analysis, f),
+        f => report::render(&analysis, f)?,
     };
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
@@ -82,8 +86,8 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 
 /// `layersift cache [info|prune]`.
 fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
-    use crate::report::human_bytes;
     use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::units::human_bytes;
     let opts = args.cache();
     let Some(dir) = opts.dir() else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
@@ -154,7 +158,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         None => (None, load_report(&args.image, source)?),
     };
     if let Some(p) = &args.save_report {
-        emit(&report::json::to_json(&current), Some(p))?;
+        emit(&report::json::to_json(&current)?, Some(p))?;
     }
     if let Some(h) = &args.history {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
@@ -162,7 +166,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
     let out = match args.format {
         crate::check::CheckFormat::Text => result.render(),
-        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name()),
+        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name())?,
     };
     emit(&out, None)?;
     let failed = result.failed();
@@ -216,7 +220,7 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, &args.new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
-        &report::diff::render(&d, args.format()),
+        &crate::diff::render::render(&d, args.format())?,
         args.output.as_deref(),
     )?;
     Ok(ExitCode::from(EXIT_OK))
@@ -378,9 +382,9 @@ impl StderrProgress {
         let mut line = format!(
             "layers {done}/{} · {} of {} · {}/s",
             st.layers.len(),
-            report::human_bytes(read),
-            report::human_bytes(total),
-            report::human_bytes((read as f64 / secs) as u64),
+            crate::units::human_bytes(read),
+            crate::units::human_bytes(total),
+            crate::units::human_bytes((read as f64 / secs) as u64),
         );
         for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
             let pct = if *t == 0 { 100 } else { r * 100 / t };

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
 use crate::config::Growth;
-use crate::report::diff::DiffFormat;
 use crate::report::Format;
 use crate::source::cache::Cache;
 use crate::source::{Credentials, OpenOptions, Platform};
@@ -324,7 +323,7 @@ pub struct DiffArgs {
     /// Output format (`markdown` is meant for a pull-request comment; default: from the
     /// `-o` file's extension, else text).
     #[arg(long, short = 'f', value_enum)]
-    pub format: Option<DiffFormat>,
+    pub format: Option<Format>,
 
     /// Write the diff to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -340,10 +339,10 @@ pub struct DiffArgs {
 
 impl DiffArgs {
     /// `--format`, else the one the `-o` file's extension names, else text.
-    pub fn format(&self) -> DiffFormat {
+    pub fn format(&self) -> Format {
         self.format
-            .or_else(|| self.output.as_deref().and_then(DiffFormat::from_path))
-            .unwrap_or(DiffFormat::Text)
+            .or_else(|| self.output.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Text)
     }
 }
 

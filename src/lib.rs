@@ -16,7 +16,6 @@ pub mod decode;
 pub mod diff;
 pub mod error;
 pub mod excerpt;
-pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
@@ -25,6 +24,7 @@ pub mod source;
 pub mod trend;
 pub mod tui;
 pub mod typo;
+pub mod units;
 
 pub use analysis::Analysis;
 pub use error::Error;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::human_bytes;
 use crate::report::json::Report;
+use crate::units::{delta, human_bytes, signed_bytes};
 
 /// Why the history could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +144,7 @@ impl History {
             .collect();
         Some(format!(
             "warning: skipped {} of `{}` that {} not a layersift history record (line {}{}; first: line {first})",
-            crate::report::plural(self.skipped.len(), "line", "lines"),
+            crate::units::plural(self.skipped.len(), "line", "lines"),
             path.display(),
             if self.skipped.len() == 1 { "is" } else { "are" },
             lines.join(", "),
@@ -243,7 +243,7 @@ pub fn render_tables(records: &[Record]) -> String {
         }
         out.push_str(&format!(
             "== {key} ({})\n",
-            crate::report::plural(recs.len(), "record", "records")
+            crate::units::plural(recs.len(), "record", "records")
         ));
         out.push_str(&render_table(recs));
     }
@@ -267,15 +267,6 @@ fn bar(value: u64, max: u64) -> String {
     s
 }
 
-fn signed_human(d: i128) -> String {
-    let abs = u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX);
-    match d.signum() {
-        0 => "0 B".to_string(),
-        -1 => format!("-{}", human_bytes(abs)),
-        _ => format!("+{}", human_bytes(abs)),
-    }
-}
-
 /// The series as a table, one row per record, with a bar of content size.
 pub fn render_table(records: &[Record]) -> String {
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
@@ -294,7 +285,7 @@ pub fn render_table(records: &[Record]) -> String {
     for (i, r) in records.iter().enumerate() {
         let change = match prev {
             None => String::new(),
-            Some(p) => signed_human(i128::from(r.content_bytes) - i128::from(p)),
+            Some(p) => signed_bytes(delta(p, r.content_bytes)),
         };
         let reference: String = if r.reference.chars().count() > refw {
             let tail: String = r
@@ -328,15 +319,13 @@ pub fn render_table(records: &[Record]) -> String {
         if records.len() > 1 {
             out.push_str(&format!(
                 "\n{}: content {} → {} ({}), compressed {} → {} ({})\n",
-                crate::report::plural(records.len(), "record", "records"),
+                crate::units::plural(records.len(), "record", "records"),
                 human_bytes(first.content_bytes),
                 human_bytes(last.content_bytes),
-                signed_human(i128::from(last.content_bytes) - i128::from(first.content_bytes)),
+                signed_bytes(delta(first.content_bytes, last.content_bytes)),
                 human_bytes(first.compressed_bytes),
                 human_bytes(last.compressed_bytes),
-                signed_human(
-                    i128::from(last.compressed_bytes) - i128::from(first.compressed_bytes)
-                ),
+                signed_bytes(delta(first.compressed_bytes, last.compressed_bytes)),
             ));
         }
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use layersift::fixture::{self, Compression, Format, ImageBuilder};
+use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder};
 use tempfile::TempDir;
 
 use crate::util::{bin, write};

@@ -2,10 +2,10 @@
 //! savings, secrets), the top findings and the top suggestions with their snippets, then
 //! one row per layer.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
-use super::{human_bytes, percent};
 use crate::analysis::{Category, Finding, Severity};
+use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the summary.
@@ -24,14 +24,13 @@ pub struct TextOptions {
     pub limit: Option<usize>,
 }
 
-/// Renders the text report with no line cut and the default number of findings.
-pub fn render(a: &Analysis) -> String {
-    render_with(a, TextOptions::default())
+/// Writes the text report with no line cut and the default number of findings.
+pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+    write_with(a, TextOptions::default(), out)
 }
 
-/// Renders the text report.
-pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
-    let mut out = String::new();
+/// Writes the text report.
+pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
     // A field that starts at column `indent` keeps to the width, if there is one.
     let fit = |s: &str, indent: usize| match opts.width {
@@ -40,25 +39,25 @@ pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
     };
     let top_findings = opts.limit.unwrap_or(TOP_FINDINGS);
     let top_suggestions = opts.limit.unwrap_or(TOP_SUGGESTIONS);
-    let _ = writeln!(out, "Image       {}", a.image.reference);
+    writeln!(out, "Image       {}", a.image.reference)?;
     if let Some(d) = &a.image.manifest_digest {
-        let _ = writeln!(out, "Digest      {d}");
+        writeln!(out, "Digest      {d}")?;
     }
-    let _ = writeln!(out, "Platform    {}", a.image.platform);
-    let _ = writeln!(
+    writeln!(out, "Platform    {}", a.image.platform)?;
+    writeln!(
         out,
         "Size        {} of file content in {}; {} compressed (what a pull downloads)",
         human_bytes(t.content),
-        super::plural(a.layers.len(), "layer", "layers"),
+        plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "Efficiency  {:.1}% of the content is visible in the final image ({}); {} is hidden by later layers",
         a.efficiency() * 100.0,
         human_bytes(t.visible),
         human_bytes(t.hidden()),
-    );
+    )?;
     let compressed = if a.compressed_estimate_available() {
         format!(
             "~{} compressed",
@@ -67,14 +66,14 @@ pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
     } else {
         "no compressed estimate: layers stored uncompressed".to_string()
     };
-    let _ = writeln!(
+    writeln!(
         out,
         "Savings     {} could go ({compressed}): {} hidden + {} avoidable (visible caches, temp files, duplicates)",
         human_bytes(a.potential_savings()),
         human_bytes(t.hidden()),
         human_bytes(a.avoidable_bytes()),
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "Hidden      {} ({} of the content): {} same content rewritten, {} replaced, {} removed",
         human_bytes(t.hidden()),
@@ -82,26 +81,26 @@ pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed),
-    );
+    )?;
     let secrets = a.secrets().count();
     if secrets > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "Secrets     {} found (redacted below); a deleted secret is still in the image",
-            super::plural(secrets, "secret", "secrets")
-        );
+            plural(secrets, "secret", "secrets")
+        )?;
     }
 
     if !a.findings.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
+        writeln!(out)?;
+        writeln!(
             out,
             "Top findings ({} of {})",
             a.findings.len().min(top_findings),
             a.findings.len()
-        );
+        )?;
         for f in a.findings.iter().take(top_findings) {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:<6} {:>9}  {:<8}  {}",
                 severity_label(f.severity),
@@ -112,28 +111,28 @@ pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
                     f.place()
                 },
                 fit(&f.title, 30)
-            );
+            )?;
             if let Some(d) = &f.detail {
-                let _ = writeln!(out, "{:30}{}", "", fit(d, 30));
+                writeln!(out, "{:30}{}", "", fit(d, 30))?;
             }
         }
         if a.findings.len() > top_findings {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  … {} more: `--limit N` or `--all` lists them",
                 a.findings.len() - top_findings
-            );
+            )?;
         }
     }
 
     if !a.suggestions.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
+        writeln!(out)?;
+        writeln!(
             out,
             "Top suggestions ({} of {})",
             a.suggestions.len().min(top_suggestions),
             a.suggestions.len()
-        );
+        )?;
         for (n, s) in a.suggestions.iter().take(top_suggestions).enumerate() {
             let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
                 (0, _) => String::new(),
@@ -144,51 +143,51 @@ pub fn render_with(a: &Analysis, opts: TextOptions) -> String {
                 ),
                 (b, false) => format!(" (saves {})", human_bytes(b)),
             };
-            let _ = writeln!(out, "  {}. {}{saves}", n + 1, s.title);
-            let _ = writeln!(
+            writeln!(out, "  {}. {}{saves}", n + 1, s.title)?;
+            writeln!(
                 out,
                 "     {}: {}",
                 suggestion_place(a, s),
                 fit(&s.instruction, 14)
-            );
+            )?;
             for line in s.snippet.lines() {
-                let _ = writeln!(out, "     | {line}");
+                writeln!(out, "     | {line}")?;
             }
         }
         if a.suggestions.len() > top_suggestions {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  … {} more: `--limit N` or `--all` lists them",
                 a.suggestions.len() - top_suggestions
-            );
+            )?;
         }
     }
 
-    let _ = writeln!(out);
-    let _ = writeln!(
+    writeln!(out)?;
+    writeln!(
         out,
         "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  Step",
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
-    );
+    )?;
     for (i, l) in a.layers.iter().enumerate() {
         let step = if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
             fit(&l.step.instruction, 62)
         };
-        let _ = writeln!(
+        writeln!(
             out,
             "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
             i,
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
-            human_bytes(a.layer_avoidable(i)),
+            human_bytes(l.avoidable),
             l.entries,
             step
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// `layer 3`, or `image config` for a suggestion about `ENV` alone.

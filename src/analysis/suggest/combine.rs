@@ -5,8 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use super::findings::Suggestion;
-use super::LayerInfo;
+use super::super::findings::Suggestion;
+use super::super::LayerInfo;
 
 /// The rule of suggestions that merge RUN steps.
 const MERGE_RULE: &str = "merge-runs";
@@ -68,9 +68,9 @@ fn merged_run(of: &BTreeSet<usize>, layers: &[LayerInfo]) -> Option<String> {
     }
     let all: Vec<String> = commands
         .iter()
-        .flat_map(|c| super::suggest::parts(c))
+        .flat_map(|c| super::shell::parts(c))
         .collect();
-    Some(super::suggest::run_lines(&cancel_out(all)))
+    Some(super::shell::run_lines(&cancel_out(all)))
 }
 
 /// A single merge suggestion with its snippet's cancelling commands dropped.
