@@ -18,6 +18,7 @@ pub mod decode;
 pub mod diff;
 pub mod digest;
 pub mod error;
+pub mod excerpt;
 pub mod index;
 pub mod layers;
 pub mod merge;
@@ -26,6 +27,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod typo;
 pub mod units;
 
 pub use analysis::Analysis;

@@ -9,6 +9,7 @@ mod cache;
 mod check;
 mod corpus;
 mod diff;
+mod firsthour;
 mod foundation;
 mod podman;
 mod registry;

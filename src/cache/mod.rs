@@ -42,8 +42,8 @@ pub use blob::{PendingBlob, Tee};
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
-/// The cache's default size limit: 10 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+/// The cache's default size limit: 10 GB (decimal, as every size layersift prints).
+pub const DEFAULT_MAX_BYTES: u64 = 10_000_000_000;
 
 /// Why the cache could not be used. Never fatal: printed as a warning by [`Cache::warn`].
 #[derive(Debug, thiserror::Error)]
