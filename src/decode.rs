@@ -12,6 +12,7 @@ use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry, PathProblem};
+use crate::packages::{Capture, LayerPackages};
 use crate::secrets::{self, SecretHit};
 use crate::source::{hex, Image, LayerBlob, SourceError};
 
@@ -52,6 +53,8 @@ pub struct DecodedLayer {
     pub diff_id: String,
     /// Secrets found in this layer's small text files (redacted), by entry index.
     pub secrets: Vec<SecretHit>,
+    /// Package metadata read from this layer's files (dpkg, apk, rpm, Python, npm, Go).
+    pub packages: LayerPackages,
 }
 
 /// Why a layer could not be decoded.
@@ -393,8 +396,9 @@ fn inflate_side(
     }
 }
 
-/// What the tar walk produced: the index, the secrets seen, the diff_id and the tar size.
-type Indexed = (LayerIndex, Vec<SecretHit>, String, u64);
+/// What the tar walk produced: the index, the secrets seen, the package metadata, the
+/// diff_id and the tar size.
+type Indexed = (LayerIndex, Vec<SecretHit>, LayerPackages, String, u64);
 
 /// Decodes one layer blob stream, verifying it against whatever digests are known.
 ///
@@ -485,7 +489,7 @@ pub fn decode_layer(
         }
     }
     // A tar or decompression error seen while indexing says more than the inflating side's.
-    let (mut index, secret_hits, mut diff_id, uncompressed_size) = indexed?;
+    let (mut index, secret_hits, packages, mut diff_id, uncompressed_size) = indexed?;
     if let Some(e) = inflate_error {
         return Err(e);
     }
@@ -519,6 +523,7 @@ pub fn decode_layer(
         digest,
         diff_id,
         secrets: secret_hits,
+        packages,
     })
 }
 
@@ -535,15 +540,16 @@ fn index_tar(stream: impl Read, hash: bool) -> Result<Indexed, DecodeError> {
         content: Vec::new(),
         hits: Vec::new(),
     };
+    let mut capture = Capture::default();
     for entry in archive.entries().map_err(classify)? {
         let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf, &mut scan)?;
+        index_entry(&mut index, &mut entry, &mut buf, &mut scan, &mut capture)?;
     }
     // Hash the rest of the stream (end-of-archive padding).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(classify)?;
     let (diff_id, size) = rest.into_parts();
-    Ok((index, scan.hits, diff_id, size))
+    Ok((index, scan.hits, capture.found, diff_id, size))
 }
 
 /// The secret-scan hook of the tar walk: small files' content is collected while it is
@@ -583,6 +589,7 @@ fn index_entry<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     buf: &mut [u8],
     scan: &mut SecretScan,
+    capture: &mut Capture,
 ) -> Result<(), DecodeError> {
     let header = entry.header();
     let Some(mut kind) = entry_kind(header.entry_type()) else {
@@ -642,6 +649,7 @@ fn index_entry<R: Read>(
     if kind == EntryKind::File {
         let mut collect = scan.wants(header.size().unwrap_or(u64::MAX));
         scan.content.clear();
+        capture.start(&path, header.size().unwrap_or(u64::MAX));
         let mut hasher = Xxh3::new();
         loop {
             let n = entry.read(buf).map_err(classify)?;
@@ -649,6 +657,7 @@ fn index_entry<R: Read>(
                 break;
             }
             hasher.update(&buf[..n]);
+            capture.feed(&buf[..n]);
             if collect {
                 if scan.content.is_empty() && !secrets::looks_like_text(&buf[..n]) {
                     collect = false; // binary: keep hashing, stop collecting
@@ -681,11 +690,15 @@ fn index_entry<R: Read>(
         link.clear();
         size = 0;
         hash = 0;
+        capture.abandon();
     }
     if scanned && kind == EntryKind::File {
         if let Some(scanner) = scan.scanner {
             scanner.scan_file(index.len(), &target, &scan.content, &mut scan.hits);
         }
+    }
+    if kind == EntryKind::File {
+        capture.finish(index.len(), &target);
     }
     index.push(NewEntry {
         path: &target,

@@ -18,6 +18,7 @@ pub mod error;
 pub mod fixture;
 pub mod index;
 pub mod merge;
+pub mod packages;
 pub mod report;
 pub mod secrets;
 pub mod source;

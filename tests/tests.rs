@@ -9,6 +9,7 @@ mod check;
 mod corpus;
 mod diff;
 mod foundation;
+mod packages;
 mod podman;
 mod registry;
 mod sample;

@@ -7,6 +7,8 @@ pub mod duplicates;
 pub mod findings;
 pub mod hidden;
 pub mod history;
+pub mod package_findings;
+pub mod packages;
 pub mod rules;
 pub mod secrets;
 pub mod suggest;
@@ -88,6 +90,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// Installed packages and which visible file each owns.
+    pub packages: packages::Packages,
 }
 
 impl Analysis {
@@ -98,6 +102,7 @@ impl Analysis {
         let steps = history::steps_for_layers(&config, decoded.len());
         let mut indexes = Vec::with_capacity(decoded.len());
         let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
+        let mut package_dbs = Vec::with_capacity(decoded.len());
         let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
         for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
             layers.push(LayerInfo {
@@ -113,6 +118,7 @@ impl Analysis {
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
+            package_dbs.push(d.packages);
         }
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
@@ -125,6 +131,10 @@ impl Analysis {
         let (avoidable, claimed) = avoidable::findings(&indexes, &merged, &layers);
         findings.extend(avoidable);
         findings.extend(duplicates::findings(&indexes, &merged, &layers, &claimed));
+        let packages = packages::analyze(&indexes, &merged, &package_dbs);
+        findings.extend(package_findings::findings(
+            &packages, &indexes, &layers, &claimed,
+        ));
         findings.extend(secrets::findings(
             &secret_hits,
             &indexes,
@@ -139,10 +149,11 @@ impl Analysis {
                 .then(a.layer.cmp(&b.layer))
                 .then(a.rule.cmp(&b.rule))
         });
-        let suggestions = suggest::suggestions(&findings, &layers);
+        let suggestions = suggest::suggestions(&findings, &layers, &packages);
         Analysis {
             findings,
             suggestions,
+            packages,
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,

@@ -180,7 +180,11 @@ impl<'a> Builder<'a> {
 }
 
 /// Builds the suggestions for an analysis' findings.
-pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion> {
+pub fn suggestions(
+    findings: &[Finding],
+    layers: &[LayerInfo],
+    packages: &super::packages::Packages,
+) -> Vec<Suggestion> {
     let mut b = Builder {
         findings,
         layers,
@@ -194,6 +198,7 @@ pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion
     merge_runs(&mut b);
     temp(&mut b);
     duplicates(&mut b);
+    package_fixes(&mut b, packages);
     optional(&mut b, Category::Docs);
     optional(&mut b, Category::Toolchain);
     let mut out = b.out;
@@ -771,6 +776,25 @@ fn duplicates(b: &mut Builder<'_>) {
 }
 
 /// Docs and toolchains: one suggestion each, when they weigh at least 1 MB.
+/// Package findings: each gets its own rewrite (purge build-only packages, `npm ci
+/// --omit=dev`, no bytecode or tests in site-packages); see [`super::package_findings`].
+fn package_fixes(b: &mut Builder<'_>, packages: &super::packages::Packages) {
+    let ids: Vec<usize> = b
+        .free()
+        .filter(|(_, f)| f.rule.starts_with("package."))
+        .map(|(i, _)| i)
+        .collect();
+    for i in ids {
+        let f = &b.findings[i];
+        let instruction = b.instruction(f.layer);
+        if let Some((rule, title, snippet)) =
+            super::package_findings::fix(f, packages, &instruction)
+        {
+            b.push(rule, title, f.layer, None, snippet, vec![i]);
+        }
+    }
+}
+
 fn optional(b: &mut Builder<'_>, cat: Category) {
     let ids: Vec<usize> = b
         .free()

@@ -195,6 +195,14 @@ fn text(d: &Diff) -> String {
         }
     }
 
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        let _ = writeln!(o, "\nPackages: {}", package_counts(d));
+        for line in &packages {
+            let _ = writeln!(o, "  {line}");
+        }
+    }
+
     let f = &d.files;
     let _ = writeln!(
         o,
@@ -254,6 +262,70 @@ fn text(d: &Diff) -> String {
         }
     }
     o
+}
+
+/// Package lines listed per kind of change (the counts cover all of them).
+const MAX_PACKAGE_LINES: usize = 15;
+
+fn package_counts(d: &Diff) -> String {
+    let p = &d.packages;
+    let sum = |l: &[crate::diff::packages::PackageChange]| l.iter().map(|c| c.bytes.delta).sum();
+    format!(
+        "{} added ({}), {} removed ({}), {} upgraded ({}), {} grown, {} shrunk",
+        p.added.len(),
+        signed(sum(&p.added)),
+        p.removed.len(),
+        signed(sum(&p.removed)),
+        p.upgraded.len(),
+        signed(sum(&p.upgraded)),
+        p.grown.len(),
+        p.shrunk.len()
+    )
+}
+
+/// `+gcc-12 12.2.0-14 (dpkg) +125 MB in layer 2, pulled in by build-essential`, one per
+/// changed package, largest first within each kind. Names come from the image: control
+/// characters are shown as `?`.
+fn package_lines(d: &Diff) -> Vec<String> {
+    let clean = |s: &str| -> String {
+        one_line(s, 60)
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect()
+    };
+    let p = &d.packages;
+    let mut out = Vec::new();
+    let kinds: [(&str, &Vec<crate::diff::packages::PackageChange>); 5] = [
+        ("+", &p.added),
+        ("-", &p.removed),
+        ("^", &p.upgraded),
+        (">", &p.grown),
+        ("<", &p.shrunk),
+    ];
+    for (mark, list) in kinds {
+        for c in list.iter().take(MAX_PACKAGE_LINES) {
+            let version = match (&c.old_version, &c.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", clean(o), clean(n)),
+                (_, Some(v)) | (Some(v), None) => clean(v),
+                (None, None) => String::new(),
+            };
+            let mut line = format!(
+                "{mark}{} {version} ({}) {} in layer {}",
+                clean(&c.name),
+                c.ecosystem.as_str(),
+                signed(c.bytes.delta),
+                c.layer
+            );
+            if let Some(by) = &c.pulled_in_by {
+                let _ = write!(line, ", pulled in by {}", clean(by));
+            }
+            out.push(line);
+        }
+        if list.len() > MAX_PACKAGE_LINES {
+            out.push(format!("{mark}… {} more", list.len() - MAX_PACKAGE_LINES));
+        }
+    }
+    out
 }
 
 fn category(c: crate::analysis::Category) -> String {
@@ -378,6 +450,19 @@ fn markdown(d: &Diff) -> String {
                 human_bytes(dir.bytes.new),
                 signed(dir.bytes.delta)
             );
+        }
+        let _ = writeln!(o, "\n</details>");
+    }
+
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        let _ = writeln!(
+            o,
+            "\n<details><summary>Packages: {}</summary>\n",
+            package_counts(d)
+        );
+        for line in &packages {
+            let _ = writeln!(o, "- {}", plain(line));
         }
         let _ = writeln!(o, "\n</details>");
     }

@@ -155,6 +155,12 @@ pub fn render(a: &Analysis) -> String {
         }
     }
 
+    let packages = super::packages::markdown(a);
+    if !packages.is_empty() {
+        let _ = writeln!(out);
+        out.push_str(&packages);
+    }
+
     let _ = writeln!(out);
     let _ = writeln!(out, "<details><summary>Layers</summary>");
     let _ = writeln!(out);

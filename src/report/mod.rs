@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod json;
 pub mod markdown;
+pub mod packages;
 pub mod text;
 
 pub mod saved;

@@ -115,6 +115,12 @@ pub fn render(a: &Analysis) -> String {
         }
     }
 
+    let packages = super::packages::text(a);
+    if !packages.is_empty() {
+        let _ = writeln!(out);
+        out.push_str(&packages);
+    }
+
     let _ = writeln!(out);
     let _ = writeln!(
         out,

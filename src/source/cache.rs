@@ -39,8 +39,9 @@ use crate::secrets::{rules_fingerprint, SecretHit};
 
 /// Format and meaning of layer entries. Bump it whenever decode's output for the same blob
 /// changes (what is indexed, how contents are hashed): older entries then become misses.
-/// Changes to the secret rules need no bump; entries carry the rules' fingerprint.
-const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
+/// Changes to the secret rules or package parsers need no bump; entries carry their
+/// fingerprints.
+const LAYER_MAGIC: &[u8; 8] = b"LSLAYER3";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
@@ -464,6 +465,11 @@ fn encode_layer_entry(d: &DecodedLayer) -> Vec<u8> {
         out.extend_from_slice(&(hit.line as u64).to_le_bytes());
         put_str(&mut out, &hit.redacted);
     }
+    // Package metadata, valid only under the same parsers.
+    out.extend_from_slice(&crate::packages::fingerprint().to_le_bytes());
+    let packages = serde_json::to_vec(&d.packages).unwrap_or_default();
+    out.extend_from_slice(&(packages.len() as u64).to_le_bytes());
+    out.extend_from_slice(&packages);
     out.extend_from_slice(&index);
     let sum = xxh3_128(&out);
     out.extend_from_slice(&sum.to_le_bytes());
@@ -507,7 +513,17 @@ fn decode_layer_entry(bytes: &[u8]) -> Option<DecodedLayer> {
             redacted,
         });
     }
+    let (fingerprint, rest) = take_u64(rest)?;
+    if fingerprint != crate::packages::fingerprint() {
+        return None;
+    }
+    let (len, rest) = take_u64(rest)?;
+    let (packages, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let packages: crate::packages::LayerPackages = serde_json::from_slice(packages).ok()?;
     let index = LayerIndex::from_bytes(rest).ok()?;
+    if packages.files.iter().any(|f| f.entry >= index.len()) {
+        return None;
+    }
     if secrets.iter().any(|h| h.entry >= index.len()) {
         return None;
     }
@@ -519,6 +535,7 @@ fn decode_layer_entry(bytes: &[u8]) -> Option<DecodedLayer> {
         digest,
         diff_id,
         secrets,
+        packages,
     })
 }
 
@@ -565,6 +582,16 @@ mod tests {
                 line: 2,
                 redacted: "token=[REDACTED]".to_string(),
             }],
+            packages: crate::packages::LayerPackages {
+                files: vec![crate::packages::DbFile {
+                    entry: 0,
+                    content: crate::packages::DbContent::DpkgFiles {
+                        package: "netbase".into(),
+                        paths: vec!["/etc/hosts".into()],
+                    },
+                    skipped: 0,
+                }],
+            },
         }
     }
 
@@ -631,6 +658,7 @@ mod tests {
         );
         assert_eq!(back.diff_id, d.diff_id);
         assert_eq!(back.secrets, d.secrets);
+        assert_eq!(back.packages, d.packages);
 
         let path = cache.layer_path(&d.digest).unwrap();
         let mut bytes = fs::read(&path).unwrap();

@@ -118,6 +118,8 @@ pub struct App {
     pub layer_waste: Vec<u64>,
     /// (category, bytes, findings) over all findings.
     pub by_category: Vec<(Category, u64, usize)>,
+    /// Owning package of each owned visible file by path, built when first needed.
+    package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
 }
 
 impl App {
@@ -182,6 +184,7 @@ impl App {
             filter_dirty: false,
             layer_waste,
             by_category,
+            package_owners: std::cell::OnceCell::new(),
         }
     }
 
@@ -257,6 +260,17 @@ impl App {
             self.jump_pending = false;
             self.show_evidence();
         }
+    }
+
+    /// The package that owns the file at `path` (visible in the final image), if any.
+    pub fn package_of(&self, path: &str) -> Option<&crate::analysis::packages::Package> {
+        let owners = self.package_owners.get_or_init(|| {
+            self.analysis
+                .packages
+                .owners_by_path(&self.analysis.indexes)
+        });
+        let id = *owners.get(path)?;
+        self.analysis.packages.packages.get(id as usize)
     }
 
     pub fn selected_node(&self) -> Option<u32> {
