@@ -6,14 +6,15 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use layersift::analysis::packages::Package;
-use layersift::fixture::{Format, ImageBuilder};
-use layersift::packages::{golang, rpm, Ecosystem};
+use layersift::packages::Ecosystem;
 use layersift::report::json::Report;
 use layersift::Analysis;
+use layersift_fixture::packages as fixture_packages;
+use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{analyze, bin, corpus, write};
 
-fn analyze_image(img: &layersift::fixture::BuiltImage) -> (Analysis, tempfile::TempDir) {
+fn analyze_image(img: &layersift_fixture::BuiltImage) -> (Analysis, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let r = write(img, Format::OciLayout, dir.path());
     (analyze(&r).unwrap(), dir)
@@ -44,7 +45,7 @@ Package: removed-pkg\nStatus: deinstall ok config-files\nVersion: 1\n";
 /// A merged-/usr Debian-like image: `/bin` is a symlink to `usr/bin`, lists name `/bin/…`;
 /// `/usr/share/common` is listed by two packages; layer 1 upgrades libc6 and adds an
 /// unowned application.
-fn dpkg_image() -> layersift::fixture::BuiltImage {
+fn dpkg_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("ADD rootfs.tar /", |l| {
             l.symlink("bin", "usr/bin")
@@ -221,9 +222,9 @@ P:busybox\nV:1.36.1-r5\nD:musl\nF:bin\nR:busybox\n\nV:no-name\n\n";
 
 #[test]
 fn rpm_sqlite_database_and_unreadable_forms() {
-    let db = rpm::sqlite_db(&[
-        rpm::package_header("bash", "5.2.26", "3.fc40", &["glibc"], &["/usr/bin/bash"]),
-        rpm::package_header("glibc", "2.39", "5.fc40", &[], &["/usr/lib64/libc.so.6"]),
+    let db = fixture_packages::rpm_sqlite_db(&[
+        fixture_packages::rpm_header("bash", "5.2.26", "3.fc40", &["glibc"], &["/usr/bin/bash"]),
+        fixture_packages::rpm_header("glibc", "2.39", "5.fc40", &[], &["/usr/lib64/libc.so.6"]),
         b"\0\0\0\x09 not a header".to_vec(),
     ])
     .unwrap();
@@ -389,13 +390,16 @@ fn npm_packages_nested_and_dev_dependencies() {
 fn go_build_info_in_binaries() {
     let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
     elf.resize(300_000, 0x90); // spans several read chunks
-    elf.extend_from_slice(&golang::encode(
+    elf.extend_from_slice(&fixture_packages::go_build_info(
         "go1.22.1",
         "path\texample.com/hello\nmod\texample.com/hello\tv1.4.0\th1:x=\ndep\tgolang.org/x/text\tv0.14.0\th1:y=\n",
     ));
     elf.resize(400_000, 0);
     let mut not_elf = b"#!/bin/sh\n".to_vec();
-    not_elf.extend_from_slice(&golang::encode("go1.22.1", "mod\tfake\tv9\t\n"));
+    not_elf.extend_from_slice(&fixture_packages::go_build_info(
+        "go1.22.1",
+        "mod\tfake\tv9\t\n",
+    ));
     let img = ImageBuilder::new()
         .layer("COPY hello /usr/local/bin/", |l| {
             l.file_mode("usr/local/bin/hello", elf, 0o755)
@@ -620,7 +624,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(d.packages.added.len() > 3, "{:#?}", d.packages.added);
     let new_bytes: i64 = d.packages.added.iter().map(|p| p.bytes.delta).sum();
     assert!(new_bytes > 1_000_000, "{new_bytes}");
-    let out = layersift::report::diff::render(&d, layersift::report::diff::DiffFormat::Text);
+    let out = layersift::diff::render::render(&d, layersift::report::Format::Text).unwrap();
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
 }

@@ -94,7 +94,7 @@ pub fn findings(
                 "{} {} ({})",
                 p.name,
                 p.version,
-                crate::report::human_bytes(p.bytes)
+                crate::units::human_bytes(p.bytes)
             ));
             for f in files[id].iter().filter(|f| !claimed.contains(f)) {
                 bytes += size(f);
@@ -205,7 +205,7 @@ pub fn findings(
                     format!(
                         "{}: {}",
                         pk.packages[*id].name,
-                        crate::report::human_bytes(*b)
+                        crate::units::human_bytes(*b)
                     )
                 })
                 .collect();

@@ -186,34 +186,6 @@ fn take_string(rest: &mut &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(s).into_owned())
 }
 
-/// Build info bytes as the Go linker lays them out (for tests and fixtures): the header,
-/// then the Go version and the framed module info, length-prefixed.
-pub fn encode(go_version: &str, modinfo: &str) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.push(8); // pointer size
-    out.push(2); // flags: inline strings
-    out.resize(32, 0);
-    let mut put = |s: &[u8]| {
-        let mut n = s.len() as u64;
-        loop {
-            let b = (n & 0x7f) as u8;
-            n >>= 7;
-            if n == 0 {
-                out.push(b);
-                break;
-            }
-            out.push(b | 0x80);
-        }
-        out.extend_from_slice(s);
-    };
-    put(go_version.as_bytes());
-    let mut framed = b"0123456789abcdef".to_vec();
-    framed.extend_from_slice(modinfo.as_bytes());
-    framed.extend_from_slice(b"\n123456789abcdef");
-    put(&framed);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,7 +195,10 @@ dep\tgolang.org/x/text\tv0.3.0\th1:y=\n=>\tgolang.org/x/text\tv0.4.0\th1:z=\nbui
 
     #[test]
     fn reads_inline_build_info() {
-        let info = parse(&encode("go1.22.1", MODINFO)).unwrap();
+        let info = parse(&layersift_fixture::packages::go_build_info(
+            "go1.22.1", MODINFO,
+        ))
+        .unwrap();
         assert_eq!(info.path, "example.com/hello");
         assert_eq!(info.module, "example.com/hello");
         assert_eq!(info.version, "v1.2.3");
@@ -235,7 +210,9 @@ dep\tgolang.org/x/text\tv0.3.0\th1:y=\n=>\tgolang.org/x/text\tv0.4.0\th1:z=\nbui
     fn finds_it_across_chunk_boundaries() {
         let mut bin = b"\x7fELF".to_vec();
         bin.resize(1000, 7);
-        bin.extend_from_slice(&encode("go1.21.0", MODINFO));
+        bin.extend_from_slice(&layersift_fixture::packages::go_build_info(
+            "go1.21.0", MODINFO,
+        ));
         bin.resize(3000, 0);
         for chunk in [1, 5, 13, 64, 1003, 4096] {
             let mut s = Scanner::default();
@@ -254,7 +231,7 @@ dep\tgolang.org/x/text\tv0.3.0\th1:y=\n=>\tgolang.org/x/text\tv0.4.0\th1:z=\nbui
 
     #[test]
     fn hostile_input_never_panics() {
-        let good = encode("go1", MODINFO);
+        let good = layersift_fixture::packages::go_build_info("go1", MODINFO);
         for n in 0..good.len() {
             let _ = parse(&good[..n]);
         }

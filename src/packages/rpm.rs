@@ -154,105 +154,10 @@ fn strings(data: &[u8], count: usize) -> Option<Vec<String>> {
     Some(out)
 }
 
-/// Builds a header blob (for tests and fixtures): `(tag, value)` pairs, each a string, a
-/// string array or an int32 array.
-pub fn encode_header(tags: &[(u32, HeaderValue<'_>)]) -> Vec<u8> {
-    let mut index = Vec::new();
-    let mut store = Vec::new();
-    for (tag, v) in tags {
-        if matches!(v, HeaderValue::Int32(_)) {
-            while store.len() % 4 != 0 {
-                store.push(0);
-            }
-        }
-        let offset = store.len() as u32;
-        let (kind, count) = match v {
-            HeaderValue::Str(s) => {
-                store.extend_from_slice(s.as_bytes());
-                store.push(0);
-                (TYPE_STRING, 1)
-            }
-            HeaderValue::Strs(a) => {
-                for s in *a {
-                    store.extend_from_slice(s.as_bytes());
-                    store.push(0);
-                }
-                (TYPE_STRING_ARRAY, a.len())
-            }
-            HeaderValue::Int32(a) => {
-                for n in *a {
-                    store.extend_from_slice(&n.to_be_bytes());
-                }
-                (TYPE_INT32, a.len())
-            }
-        };
-        for n in [*tag, kind, offset, count as u32] {
-            index.extend_from_slice(&n.to_be_bytes());
-        }
-    }
-    let mut out = Vec::new();
-    out.extend_from_slice(&(tags.len() as u32).to_be_bytes());
-    out.extend_from_slice(&(store.len() as u32).to_be_bytes());
-    out.extend_from_slice(&index);
-    out.extend_from_slice(&store);
-    out
-}
-
-/// A value for [`encode_header`].
-pub enum HeaderValue<'a> {
-    Str(&'a str),
-    Strs(&'a [&'a str]),
-    Int32(&'a [u32]),
-}
-
-/// The header of one package (for tests and fixtures): name, version, release, requires
-/// and files (absolute paths).
-pub fn package_header(
-    name: &str,
-    version: &str,
-    release: &str,
-    requires: &[&str],
-    files: &[&str],
-) -> Vec<u8> {
-    let mut dirs: Vec<&str> = Vec::new();
-    let mut base = Vec::new();
-    let mut idx = Vec::new();
-    for f in files {
-        let cut = f.rfind('/').map_or(0, |i| i + 1);
-        let (d, b) = f.split_at(cut);
-        let i = dirs.iter().position(|x| *x == d).unwrap_or_else(|| {
-            dirs.push(d);
-            dirs.len() - 1
-        });
-        base.push(b);
-        idx.push(i as u32);
-    }
-    encode_header(&[
-        (TAG_NAME, HeaderValue::Str(name)),
-        (TAG_VERSION, HeaderValue::Str(version)),
-        (TAG_RELEASE, HeaderValue::Str(release)),
-        (TAG_REQUIRENAME, HeaderValue::Strs(requires)),
-        (TAG_DIRINDEXES, HeaderValue::Int32(&idx)),
-        (TAG_BASENAMES, HeaderValue::Strs(&base)),
-        (TAG_DIRNAMES, HeaderValue::Strs(&dirs)),
-    ])
-}
-
-/// An `rpmdb.sqlite` holding these header blobs (for tests and fixtures), made by SQLite.
-pub fn sqlite_db(headers: &[Vec<u8>]) -> rusqlite::Result<Vec<u8>> {
-    let conn = rusqlite::Connection::open_in_memory()?;
-    conn.execute_batch(
-        "CREATE TABLE Packages (hnum INTEGER PRIMARY KEY AUTOINCREMENT, blob BLOB NOT NULL);",
-    )?;
-    for h in headers {
-        conn.execute("INSERT INTO Packages (blob) VALUES (?1)", [h])?;
-    }
-    Ok(conn.serialize(rusqlite::MAIN_DB)?.to_vec())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use layersift_fixture::packages::{rpm_header as package_header, rpm_sqlite_db as sqlite_db};
 
     #[test]
     fn header_round_trip() {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{human_bytes, percent};
+use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Packages listed in the text and markdown reports.
