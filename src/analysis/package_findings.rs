@@ -50,9 +50,11 @@ pub fn is_build_only(p: &Package) -> bool {
         || n.ends_with("-dev")
         || n.ends_with("-devel")
         || n.ends_with("-doc")
+        // `gcc-12`, `clang-16`; not `gcc-12-base` (a runtime library's dependency).
         || PREFIX.iter().any(|p| {
-            n.strip_prefix(p)
-                .is_some_and(|v| v.starts_with(|c: char| c.is_ascii_digit()))
+            n.strip_prefix(p).is_some_and(|v| {
+                !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')
+            })
         })
 }
 
@@ -281,6 +283,8 @@ pub fn fix(
     instruction: &str,
 ) -> Option<(&'static str, String, String)> {
     match f.rule.as_str() {
+        // A base image's packages (`ADD rootfs.tar /`) are not removed by editing that step.
+        BUILD_ONLY if !instruction.starts_with("RUN ") => None,
         BUILD_ONLY => {
             let names: Vec<&Package> = pk
                 .packages
@@ -315,5 +319,52 @@ pub fn fix(
             ),
         )),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str) -> Package {
+        Package {
+            ecosystem: Ecosystem::Dpkg,
+            name: name.into(),
+            version: "1".into(),
+            bytes: 0,
+            files: 0,
+            layer: 0,
+            changed_in: Vec::new(),
+            depends: Vec::new(),
+            path: None,
+        }
+    }
+
+    #[test]
+    fn build_only_names() {
+        for n in [
+            "gcc-12",
+            "g++-12",
+            "cpp-12",
+            "clang-16",
+            "libc6-dev",
+            "build-essential",
+            "make",
+            "python3-dev",
+            "bash-doc",
+            "openssl-devel",
+        ] {
+            assert!(is_build_only(&named(n)), "{n}");
+        }
+        for n in [
+            "gcc-12-base",
+            "libgcc-s1",
+            "libc6",
+            "cpp-httplib",
+            "makedev",
+            "libllvm15",
+        ] {
+            assert!(!is_build_only(&named(n)), "{n}");
+        }
     }
 }
