@@ -5,9 +5,11 @@ mod util;
 
 mod analysis;
 mod bad_input;
+mod cache;
 mod check;
 mod corpus;
 mod diff;
+mod firsthour;
 mod foundation;
 mod packages;
 mod podman;

@@ -13,6 +13,7 @@
 
 mod apt;
 mod caches;
+mod combine;
 mod duplicates;
 mod optional;
 mod packages;
@@ -144,7 +145,7 @@ pub fn suggestions(
     packages::packages(&mut b, packages);
     optional::optional(&mut b, Category::Docs);
     optional::optional(&mut b, Category::Toolchain);
-    let mut out = b.out;
+    let mut out = combine::combine(b.out, layers);
     out.sort_by(|a, b| {
         let sa = a.rule.starts_with("secret");
         let sb = b.rule.starts_with("secret");
