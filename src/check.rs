@@ -96,7 +96,7 @@ impl CheckResult {
                 "{}  {:<width$}  {}\n",
                 r.outcome.label(),
                 r.rule,
-                r.detail
+                crate::sanitize::for_terminal(&r.detail)
             ));
         }
         out

@@ -30,6 +30,9 @@ impl Compression {
         match head {
             [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
             [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+            // A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, little-endian): zstd
+            // streams may begin with one (the decoder skips them wherever they are).
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Ok(Compression::Zstd),
             [b'B', b'Z', b'h', ..] => Err(DecodeError::UnsupportedCompression("bzip2")),
             [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Err(DecodeError::UnsupportedCompression("xz")),
             _ => Ok(Compression::None),
@@ -775,6 +778,23 @@ fn decode_one(
     progress: &dyn Progress,
     i: usize,
 ) -> Result<DecodedLayer, DecodeError> {
+    if layer
+        .media_type
+        .as_deref()
+        .is_some_and(crate::source::is_foreign_layer_media_type)
+    {
+        // A foreign layer's blob is not part of the image (it is fetched from elsewhere,
+        // if at all): skipped, as an empty layer; reports say so.
+        return Ok(DecodedLayer {
+            index: LayerIndex::new(),
+            compression: Compression::None,
+            compressed_size: layer.size,
+            uncompressed_size: 0,
+            digest: layer.digest.clone().unwrap_or_default(),
+            diff_id: layer.diff_id.clone().unwrap_or_default(),
+            secrets: Vec::new(),
+        });
+    }
     if let Some(d) = image
         .store
         .cached(layer)

@@ -19,6 +19,7 @@ pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
+pub mod sanitize;
 pub mod secrets;
 pub mod source;
 pub mod trend;

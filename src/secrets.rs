@@ -198,6 +198,9 @@ pub struct Scanner {
     /// The same rules as a set, to learn which matched.
     anywhere: RegexSet,
     anywhere_ids: Vec<usize>,
+    /// Every rule that applies to text (not bound to a file name), as one set: the quick
+    /// "nothing to redact" answer for the many short strings outputs pass through.
+    text: RegexSet,
     compiled: Vec<Regex>,
 }
 
@@ -247,10 +250,17 @@ impl Scanner {
                 .collect::<Vec<_>>()
                 .join("|"),
         ))?;
+        let text = RegexSet::new(
+            RULES
+                .iter()
+                .filter(|r| r.files.is_empty())
+                .map(|r| ascii(r.pattern)),
+        )?;
         Ok(Scanner {
             gate,
             anywhere,
             anywhere_ids,
+            text,
             compiled,
         })
     }
@@ -326,6 +336,11 @@ impl Scanner {
             }
         }
         hits
+    }
+
+    /// Could [`Scanner::redact_text`] change `text`? False for almost every path and command.
+    pub fn may_contain_secret(&self, text: &str) -> bool {
+        self.text.is_match(text.as_bytes())
     }
 
     /// `text` with every secret part replaced by `[REDACTED]`. Where two rules overlap, the

@@ -108,7 +108,8 @@ pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut line = crate::sanitize::redact(&line).into_owned();
     line.push('\n');
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -124,6 +125,11 @@ pub fn read(path: &Path) -> Result<Vec<Record>, TrendError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse(&text, path)
+}
+
+/// Parses the records of a history file's text; `path` is for messages.
+pub fn parse(text: &str, path: &Path) -> Result<Vec<Record>, TrendError> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
@@ -165,10 +171,13 @@ fn signed_human(d: i128) -> String {
 
 /// The series as a table, one row per record, with a bar of content size.
 pub fn render_table(records: &[Record]) -> String {
+    use crate::sanitize::for_terminal;
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
-    let refw = records
+    // The file is anyone's to write: references and times are shown escaped.
+    let references: Vec<_> = records.iter().map(|r| for_terminal(&r.reference)).collect();
+    let refw = references
         .iter()
-        .map(|r| r.reference.chars().count())
+        .map(|r| r.chars().count())
         .chain(["reference".len()])
         .max()
         .unwrap_or(0)
@@ -183,9 +192,8 @@ pub fn render_table(records: &[Record]) -> String {
             None => String::new(),
             Some(p) => signed_human(i128::from(r.content_bytes) - i128::from(p)),
         };
-        let reference: String = if r.reference.chars().count() > refw {
-            let tail: String = r
-                .reference
+        let reference: String = if references[i].chars().count() > refw {
+            let tail: String = references[i]
                 .chars()
                 .rev()
                 .take(refw.saturating_sub(1))
@@ -195,12 +203,12 @@ pub fn render_table(records: &[Record]) -> String {
                 .collect();
             format!("…{tail}")
         } else {
-            r.reference.clone()
+            references[i].to_string()
         };
         out.push_str(&format!(
             "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>5.3}  {}\n",
             i + 1,
-            r.time,
+            for_terminal(&r.time),
             reference,
             human_bytes(r.content_bytes),
             change,

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::human_bytes;
 use super::text::one_line;
 use crate::diff::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
+use crate::sanitize::{self, for_terminal};
 
 /// Output formats of `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -124,12 +125,16 @@ fn text(d: &Diff) -> String {
     let _ = writeln!(
         o,
         "Old  {}  ({} layers, {} files)",
-        d.old.reference, d.old.layer_count, d.old.file_count
+        for_terminal(&d.old.reference),
+        d.old.layer_count,
+        d.old.file_count
     );
     let _ = writeln!(
         o,
         "New  {}  ({} layers, {} files)",
-        d.new.reference, d.new.layer_count, d.new.file_count
+        for_terminal(&d.new.reference),
+        d.new.layer_count,
+        d.new.file_count
     );
     let _ = writeln!(o);
     let _ = writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new");
@@ -177,7 +182,7 @@ fn text(d: &Diff) -> String {
             signed(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed(l.compressed_bytes.delta),
-            step(l, 80)
+            for_terminal(&step(l, 80))
         );
     }
 
@@ -188,7 +193,7 @@ fn text(d: &Diff) -> String {
                 o,
                 "  {:>10}  {}  ({} → {})",
                 signed(dir.bytes.delta),
-                dir.path,
+                for_terminal(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new)
             );
@@ -219,7 +224,12 @@ fn text(d: &Diff) -> String {
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path);
+            let _ = writeln!(
+                o,
+                "  {what:<7}  {:>10}  {}",
+                file_change(c),
+                for_terminal(&c.path)
+            );
         }
     }
 
@@ -250,7 +260,7 @@ fn text(d: &Diff) -> String {
         }
         let _ = writeln!(o, "\n{title}");
         for f in list {
-            let _ = writeln!(o, "  {}", finding_line(f));
+            let _ = writeln!(o, "  {}", for_terminal(&finding_line(f)));
         }
     }
     o
@@ -282,19 +292,6 @@ fn finding_line(f: &FindingRef) -> String {
     )
 }
 
-/// Escapes text for a code span in a markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "'")
-}
-
-/// Escapes plain markdown text: no HTML, no table breaks.
-fn plain(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-}
-
 fn markdown(d: &Diff) -> String {
     let mut o = String::new();
     let t = &d.totals;
@@ -306,9 +303,9 @@ fn markdown(d: &Diff) -> String {
     );
     let _ = writeln!(
         o,
-        "`{}` → `{}`\n",
-        cell(&d.old.reference),
-        cell(&d.new.reference)
+        "{} → {}\n",
+        sanitize::markdown_code(&d.old.reference),
+        sanitize::markdown_code(&d.new.reference)
     );
     let _ = writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|");
     for (name, v) in total_rows(d) {
@@ -347,7 +344,7 @@ fn markdown(d: &Diff) -> String {
     for l in &d.layers {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
@@ -355,7 +352,7 @@ fn markdown(d: &Diff) -> String {
             signed(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed(l.compressed_bytes.delta),
-            cell(&step(l, 80))
+            sanitize::markdown_cell_code(&step(l, 80))
         );
     }
     let _ = writeln!(o, "\n</details>");
@@ -372,8 +369,8 @@ fn markdown(d: &Diff) -> String {
         for dir in &d.directories {
             let _ = writeln!(
                 o,
-                "| `{}` | {} | {} | {} |",
-                cell(&dir.path),
+                "| {} | {} | {} | {} |",
+                sanitize::markdown_cell_code(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new),
                 signed(dir.bytes.delta)
@@ -398,7 +395,12 @@ fn markdown(d: &Diff) -> String {
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c));
+            let _ = writeln!(
+                o,
+                "| {what} | {} | {} |",
+                sanitize::markdown_cell_code(&c.path),
+                file_change(c)
+            );
         }
     }
     let _ = writeln!(o, "\n</details>");
@@ -412,7 +414,7 @@ fn markdown(d: &Diff) -> String {
         }
         let _ = writeln!(o, "\n**{title}**\n");
         for f in list {
-            let _ = writeln!(o, "- {}", plain(&finding_line(f)));
+            let _ = writeln!(o, "- {}", sanitize::markdown_text(&finding_line(f)));
         }
     }
     o
@@ -423,9 +425,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_escapes() {
-        assert_eq!(cell("a|b`c"), "a\\|b'c");
-        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+    fn signed_sizes_and_counts() {
         assert_eq!(signed(0), "0 B");
         assert_eq!(signed(-1500), "-1.5 kB");
         assert_eq!(count_change(2), "+2");

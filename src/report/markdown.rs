@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::text::{finding_size, one_line, severity_label};
 use super::{human_bytes, percent};
+use crate::sanitize;
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
@@ -13,29 +14,26 @@ pub const MAX_FINDINGS: usize = 20;
 /// Suggestions shown with snippets.
 pub const MAX_SUGGESTIONS: usize = 10;
 
-/// Escapes text for a table cell (pipes, newlines) and inline HTML.
+/// Text for a table cell, on one line, with no markup but its own code spans.
 fn cell(s: &str) -> String {
-    one_line(s, 160)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    sanitize::markdown_cell(&one_line(s, 160))
 }
 
-/// Inline code that survives backticks inside.
+/// Inline code (safe in a table cell) that survives backticks and pipes inside.
 fn code(s: &str) -> String {
-    let s = one_line(s, 120).replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+    sanitize::markdown_cell_code(&one_line(s, 120))
+}
+
+/// Inline code outside a table.
+fn inline_code(s: &str) -> String {
+    sanitize::markdown_code(&one_line(s, 120))
 }
 
 /// Renders the markdown report.
 pub fn render(a: &Analysis) -> String {
     let mut out = String::new();
     let t = &a.totals;
-    let _ = writeln!(out, "## layersift: {}", code(&a.image.reference));
+    let _ = writeln!(out, "## layersift: {}", inline_code(&a.image.reference));
     let _ = writeln!(out);
     let _ = writeln!(out, "| | |");
     let _ = writeln!(out, "|---|---|");
@@ -133,13 +131,20 @@ pub fn render(a: &Analysis) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
+            let _ = writeln!(
+                out,
+                "**{}. {}**{saves}",
+                n + 1,
+                sanitize::markdown_text(&one_line(&s.title, 160))
+            );
             let _ = writeln!(out);
-            let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
+            let _ = writeln!(out, "Layer {}: {}", s.layer, inline_code(&s.instruction));
             let _ = writeln!(out);
-            let _ = writeln!(out, "```dockerfile");
-            let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
-            let _ = writeln!(out, "```");
+            let _ = writeln!(
+                out,
+                "{}",
+                sanitize::markdown_fence(&s.snippet, "dockerfile")
+            );
             if !s.evidence.is_empty() {
                 let _ = writeln!(out);
                 let _ = writeln!(
@@ -148,7 +153,7 @@ pub fn render(a: &Analysis) -> String {
                     s.evidence.len()
                 );
                 for p in &s.evidence {
-                    let _ = writeln!(out, "- {}", code(p));
+                    let _ = writeln!(out, "- {}", inline_code(p));
                 }
                 let _ = writeln!(out, "\n</details>");
             }

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::{human_bytes, percent};
 use crate::analysis::{Category, Finding, Severity};
+use crate::sanitize::for_terminal;
 use crate::Analysis;
 
 /// Findings listed in the summary.
@@ -17,11 +18,15 @@ pub const TOP_SUGGESTIONS: usize = 3;
 pub fn render(a: &Analysis) -> String {
     let mut out = String::new();
     let t = &a.totals;
-    let _ = writeln!(out, "Image       {}", a.image.reference);
+    let _ = writeln!(out, "Image       {}", for_terminal(&a.image.reference));
     if let Some(d) = &a.image.manifest_digest {
-        let _ = writeln!(out, "Digest      {d}");
+        let _ = writeln!(out, "Digest      {}", for_terminal(d));
     }
-    let _ = writeln!(out, "Platform    {}", a.image.platform);
+    let _ = writeln!(
+        out,
+        "Platform    {}",
+        for_terminal(&a.image.platform.to_string())
+    );
     let _ = writeln!(
         out,
         "Size        {} content in {} layers, {} compressed",
@@ -76,10 +81,10 @@ pub fn render(a: &Analysis) -> String {
                 severity_label(f.severity),
                 finding_size(f),
                 f.layer,
-                one_line(&f.title, 90)
+                for_terminal(&one_line(&f.title, 90))
             );
             if let Some(d) = &f.detail {
-                let _ = writeln!(out, "{:30}{}", "", one_line(d, 90));
+                let _ = writeln!(out, "{:30}{}", "", for_terminal(&one_line(d, 90)));
             }
         }
     }
@@ -102,15 +107,15 @@ pub fn render(a: &Analysis) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "  {}. {}{saves}", n + 1, s.title);
+            let _ = writeln!(out, "  {}. {}{saves}", n + 1, for_terminal(&s.title));
             let _ = writeln!(
                 out,
                 "     layer {}: {}",
                 s.layer,
-                one_line(&s.instruction, 100)
+                for_terminal(&one_line(&s.instruction, 100))
             );
             for line in s.snippet.lines() {
-                let _ = writeln!(out, "     | {line}");
+                let _ = writeln!(out, "     | {}", for_terminal(line));
             }
         }
     }
@@ -122,10 +127,12 @@ pub fn render(a: &Analysis) -> String {
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     );
     for (i, l) in a.layers.iter().enumerate() {
-        let step = if l.step.instruction.is_empty() {
+        let step = if l.is_foreign() {
+            "(foreign layer: not in the image, skipped)".to_string()
+        } else if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
-            one_line(&l.step.instruction, 100)
+            for_terminal(&one_line(&l.step.instruction, 100)).into_owned()
         };
         let _ = writeln!(
             out,

@@ -24,8 +24,9 @@ use oci_spec::image::ImageConfiguration;
 use crate::decode::DecodedLayer;
 
 pub use auth::Credentials;
-pub use container::{Container, DirContainer, TarContainer};
+pub use container::{Container, DirContainer, MemContainer, TarContainer};
 pub use daemon::DaemonError;
+pub use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
 pub use registry::RegistryError;
 
@@ -322,6 +323,22 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
     }
 }
 
+/// Opens the image `r` names inside files that `c` holds: an OCI layout for the `oci` and
+/// `oci-archive` transports, a docker archive for `docker-archive` (`r.location` is only
+/// used in messages). The manifest, index and config parsers behind [`open`], reachable
+/// without a file system (the fuzz targets use it).
+pub fn open_in<C: Container + 'static>(
+    c: Arc<C>,
+    r: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Image, SourceError> {
+    match r.transport {
+        Transport::Oci | Transport::OciArchive => oci::open(c, r, opts),
+        Transport::DockerArchive => docker_archive::open(c, r),
+        t => Err(SourceError::UnsupportedTransport(t.prefix())),
+    }
+}
+
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
 pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
@@ -482,6 +499,11 @@ impl SourceError {
             }
             SourceError::Registry(e) => e.hint(),
             SourceError::Daemon(e) => e.hint(),
+            SourceError::UnsupportedMediaType(_) => Some(
+                "layersift reads container images (OCI or Docker schema 2 manifests, tar, \
+                 gzip or zstd layers); this is another kind of artifact or an encrypted image"
+                    .to_string(),
+            ),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
                  `docker-archive:PATH`, `docker://NAME[:TAG]`, `podman:NAME`"
