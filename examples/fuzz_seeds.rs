@@ -150,7 +150,11 @@ fn every_kind(names: LongNames) -> LayerBuilder {
         .fifo("run/fifo")
         .char_device("dev/null", 1, 3)
         .block_device("dev/sda", 8, 0)
-        .sparse("var/sparse", 1 << 20, &[(0, &[b'h'; 512]), (65536, b"tail")])
+        .sparse(
+            "var/sparse",
+            1 << 20,
+            &[(0, &[b'h'; 512]), (65536, b"tail")],
+        )
         .whiteout("opt/gone")
         .opaque("srv")
         .file(".env", b"API_TOKEN=abcdef0123456789\n".to_vec())
