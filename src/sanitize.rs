@@ -229,6 +229,11 @@ mod tests {
             "/ghp_[REDACTED]"
         );
         assert!(matches!(redact("/usr/bin/curl"), Cow::Borrowed(_)));
+        // A token that runs on into another: both are redacted (found by the property test).
+        assert_eq!(
+            redact("-xoxb-123456789012-abcdefghij--AKIAIOSFODNN7EXAMPLE-"),
+            "-xoxb-[REDACTED]AKIA[REDACTED]-"
+        );
     }
 
     #[test]
