@@ -8,11 +8,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use layersift::fixture::{
-    self, BuiltImage, Compression, Files, Format, ImageBuilder, LayerBuilder, LongNames,
-};
 use layersift::report::json::{to_json, Report};
 use layersift::source::OpenOptions;
+use layersift_fixture::{
+    self as fixture, BuiltImage, Compression, Files, Format, ImageBuilder, LayerBuilder, LongNames,
+};
 
 /// Separates parts (the fuzz crate's `SEP`).
 const SEP: &[u8] = b"\n\0--part--\0\n";
@@ -75,7 +75,7 @@ fn main() -> R {
         seeds
             .entry("report")
             .or_default()
-            .push(to_json(&report).into_bytes());
+            .push(to_json(&report)?.into_bytes());
         let record = layersift::trend::Record::at(&report, "2026-11-30T12:00:00Z".into());
         history.push_str(&serde_json::to_string(&record)?);
         history.push('\n');

@@ -3,7 +3,7 @@
 //! whatever a name holds. Each case builds its hostile image with the fixture builder and
 //! runs the real binary.
 
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
 use crate::util::{bin, write};

@@ -3,7 +3,9 @@
 //! name, `docker save`'s symlinked repeated layers, and unknown or foreign media types.
 //! Each builds its image with the fixture builder.
 
-use layersift::fixture::{self, BuiltImage, Compression, Format, ImageBuilder, LayerBuilder};
+use layersift_fixture::{
+    self as fixture, BuiltImage, Compression, Format, ImageBuilder, LayerBuilder,
+};
 use predicates::prelude::*;
 use tempfile::TempDir;
 

@@ -4,11 +4,11 @@
 //! and tab, no planted secret in the clear, and visible + hidden = total.
 
 use layersift::diff::compare;
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
-use layersift::report::diff::{render as render_diff, DiffFormat};
+use layersift::diff::render::render as render_diff;
 use layersift::report::json::Report;
 use layersift::report::{render, Format as ReportFormat};
 use layersift::trend::{render_table, Record};
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use proptest::prelude::*;
 
 use crate::util::{analyze, write};
@@ -148,14 +148,14 @@ proptest! {
         let t = &a.totals;
         prop_assert_eq!(t.visible + t.hidden(), t.content);
         for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json] {
-            assert_clean(&format!("{f:?} report"), &render(&a, f));
+            assert_clean(&format!("{f:?} report"), &render(&a, f).unwrap());
         }
         let report = Report::from_analysis(&a);
         let s = &report.summary;
         prop_assert_eq!(s.visible_bytes + s.hidden_bytes, s.content_bytes);
         let d = compare(&plain(), &report, 20);
-        for f in [DiffFormat::Text, DiffFormat::Markdown, DiffFormat::Json] {
-            assert_clean(&format!("{f:?} diff"), &render_diff(&d, f));
+        for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json] {
+            assert_clean(&format!("{f:?} diff"), &render_diff(&d, f).unwrap());
         }
         assert_clean("trend", &render_table(&[Record::from_report(&report)]));
     }

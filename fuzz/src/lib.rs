@@ -110,21 +110,22 @@ pub fn analysis_contract(a: &layersift::Analysis) {
     let t = &a.totals;
     assert_eq!(t.visible + t.hidden(), t.content, "visible + hidden = total");
     for f in [Format::Text, Format::Markdown] {
-        assert_printable("report", &report::render(a, f));
+        assert_printable("report", &report::render(a, f).expect("renders"));
     }
-    let json = report::render(a, Format::Json);
+    let json = report::render(a, Format::Json).expect("renders");
     let back = report::saved::parse_report(&json, "fuzz").expect("a report reads back");
     report_contract(&back);
 }
 
 /// Every output made from a (saved) report keeps its promises.
 pub fn report_contract(r: &layersift::report::json::Report) {
-    use layersift::report::diff::{render, DiffFormat};
+    use layersift::diff::render::render;
+    use layersift::report::Format;
     let d = layersift::diff::compare(r, r, 10);
-    for f in [DiffFormat::Text, DiffFormat::Markdown] {
-        assert_printable("diff", &render(&d, f));
+    for f in [Format::Text, Format::Markdown] {
+        assert_printable("diff", &render(&d, f).expect("renders"));
     }
-    let _ = render(&d, DiffFormat::Json);
+    let _ = render(&d, Format::Json);
     let cfg = layersift::config::CheckConfig::default();
     let result = layersift::check::evaluate(&cfg, r, Some(r));
     assert_printable("check", &result.render());

@@ -57,9 +57,9 @@ impl DirContainer {
     fn member(&self, name: &str) -> Result<PathBuf, SourceError> {
         // Names come from manifests: keep them inside the directory.
         if name.starts_with('/') || name.split('/').any(|c| c == "..") {
-            return Err(SourceError::Other(format!(
-                "refusing blob path `{name}` outside the image directory"
-            )));
+            return Err(SourceError::UnsafeMemberPath {
+                name: name.to_string(),
+            });
         }
         Ok(self.root.join(name))
     }
@@ -88,9 +88,10 @@ impl Container for DirContainer {
             _ => false,
         };
         if !inside {
-            return Err(SourceError::Other(format!(
-                "`{name}` links outside the image directory"
-            )));
+            return Err(SourceError::LinkOutside {
+                name: name.to_string(),
+                archive: false,
+            });
         }
         let size = file
             .metadata()
@@ -224,16 +225,17 @@ impl TarContainer {
             match self.links.get(&at) {
                 Some(Some(next)) => at = next.clone(),
                 Some(None) => {
-                    return Err(SourceError::Other(format!(
-                        "`{name}` links outside the archive"
-                    )))
+                    return Err(SourceError::LinkOutside {
+                        name: name.to_string(),
+                        archive: true,
+                    })
                 }
                 None => return Err(missing()),
             }
         }
-        Err(SourceError::Other(format!(
-            "`{name}` is a chain of more than {MAX_LINK_DEPTH} links (or a loop)"
-        )))
+        Err(SourceError::LinkTooDeep {
+            name: name.to_string(),
+        })
     }
 }
 

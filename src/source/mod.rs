@@ -24,7 +24,7 @@ use oci_spec::image::ImageConfiguration;
 use crate::decode::DecodedLayer;
 
 pub use auth::Credentials;
-pub use container::{Container, DirContainer, MemContainer, TarContainer};
+pub use container::{Container, DirContainer, MemContainer, TarContainer, MAX_LINK_DEPTH};
 pub use daemon::DaemonError;
 pub use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
@@ -460,8 +460,25 @@ pub enum SourceError {
     Registry(Box<RegistryError>),
     #[error(transparent)]
     Daemon(Box<DaemonError>),
-    #[error("{0}")]
-    Other(String),
+    #[error("refusing blob path `{name}` outside the image directory")]
+    UnsafeMemberPath { name: String },
+    #[error("`{name}` links outside the {}", if *.archive { "archive" } else { "image directory" })]
+    LinkOutside { name: String, archive: bool },
+    #[error(
+        "`{name}` is a chain of more than {} links (or a loop)",
+        container::MAX_LINK_DEPTH
+    )]
+    LinkTooDeep { name: String },
+    #[error("`manifest.json` lists no images")]
+    EmptyManifestList,
+    #[error("the image index lists no images")]
+    EmptyIndex,
+    #[error("image indexes nest too deeply")]
+    IndexTooDeep { depth: u8 },
+    #[error("cannot reach registry `{registry}`")]
+    RegistryUnreachable { registry: String },
+    #[error("a registry layer has no digest")]
+    LayerWithoutDigest { locator: String },
     #[error("{message}")]
     Wrapped {
         message: String,
@@ -499,10 +516,22 @@ impl SourceError {
             }
             SourceError::Registry(e) => e.hint(),
             SourceError::Daemon(e) => e.hint(),
+            SourceError::UnsafeMemberPath { .. } => Some(
+                "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
             SourceError::UnsupportedMediaType(_) => Some(
                 "layersift reads container images (OCI or Docker schema 2 manifests, tar, \
                  gzip or zstd layers); this is another kind of artifact or an encrypted image"
                     .to_string(),
+            ),
+            SourceError::LinkOutside { .. } | SourceError::LinkTooDeep { .. } => Some(
+                "an archive member links where no member is; the archive may be crafted, so it \
+                 is not read"
+                    .to_string(),
+            ),
+            SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
+                "the image was saved without any image in it; save or copy it again".to_string(),
             ),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
