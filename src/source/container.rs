@@ -141,6 +141,8 @@ pub struct TarContainer {
     /// Symbolic and hard links between members: name → the member name it points to
     /// (`None` when it points outside the archive).
     links: HashMap<String, Option<String>>,
+    /// The archive ends without its end-of-archive marker: it was cut short.
+    truncated: bool,
 }
 
 /// `a/./b/../c` → `a/c`; `None` if `..` climbs above the archive root.
@@ -177,15 +179,25 @@ impl TarContainer {
             std::io::ErrorKind::NotFound => SourceError::NotFound(path.to_path_buf()),
             _ => SourceError::io(path, e),
         })?;
-        let not_tar = |e: std::io::Error| SourceError::Wrapped {
-            message: format!("`{}` is not a readable tar archive", path.display()),
-            source: Box::new(e),
+        let len = file.metadata().map_err(|e| SourceError::io(path, e))?.len();
+        // The tar crate's errors quote header bytes; what the file holds is said instead
+        // (an unreadable first header: no tar at all; a later one: a damaged archive).
+        let bad = |read_any: bool| {
+            if read_any {
+                SourceError::Truncated(path.to_path_buf())
+            } else {
+                SourceError::UnknownFormat(path.to_path_buf())
+            }
         };
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut members = HashMap::new();
         let mut links = HashMap::new();
-        for entry in archive.entries_with_seek().map_err(not_tar)? {
-            let entry = entry.map_err(not_tar)?;
+        // Where the last member's data (padded to 512-byte blocks) ends.
+        let mut end = 0u64;
+        for entry in archive.entries_with_seek().map_err(|_| bad(false))? {
+            let entry = entry.map_err(|_| bad(end > 0))?;
+            let data_end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
+            end = end.max(data_end);
             let kind = entry.header().entry_type();
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let name = name.trim_start_matches("./").to_string();
@@ -203,13 +215,23 @@ impl TarContainer {
             members.insert(name, (entry.raw_file_position(), entry.size()));
         }
         if members.is_empty() {
-            return Err(SourceError::UnknownFormat(path.to_path_buf()));
+            return Err(bad(false));
+        }
+        // A member whose data runs past the end of the file was cut short.
+        if len < end {
+            return Err(bad(true));
         }
         Ok(TarContainer {
             path: path.to_path_buf(),
             members,
             links,
+            truncated: len < end + 1024,
         })
+    }
+
+    /// True when the archive ends without its end-of-archive marker (it was cut short).
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 
     /// The offset and size of the member `name` names, following links between members.
