@@ -97,7 +97,7 @@ pub fn image_contract(transport: Transport, data: &[u8]) {
             l.locator
         );
     }
-    let Ok(decoded) = layersift::decode::decode_image(&image, &layersift::decode::NoProgress) else {
+    let Ok(decoded) = layersift::layers::decode_image(&image, &layersift::decode::NoProgress) else {
         return;
     };
     let a = layersift::Analysis::new(&image, decoded);
