@@ -24,6 +24,7 @@ pub mod layers;
 pub mod merge;
 pub mod packages;
 pub mod report;
+pub mod sanitize;
 pub mod secrets;
 pub mod source;
 pub mod trend;

@@ -3,18 +3,16 @@
 
 use std::fmt::Write as _;
 
+use crate::sanitize::{for_terminal, markdown_cell};
 use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Packages listed in the text and markdown reports.
 pub const TOP_PACKAGES: usize = 10;
 
-/// Names and versions come from the image: control characters are shown as `?`.
+/// Names and versions come from the image: escaped for the terminal.
 fn clean(s: &str) -> String {
-    crate::analysis::one_line(s, 60)
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
+    for_terminal(&crate::analysis::one_line(s, 60)).into_owned()
 }
 
 /// `Largest packages` for the text report (empty when the image has no package database).
@@ -84,12 +82,7 @@ pub fn markdown(a: &Analysis) -> String {
     if p.packages.is_empty() {
         return out;
     }
-    let cell = |s: &str| {
-        clean(s)
-            .replace('|', "\\|")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let cell = |s: &str| markdown_cell(&crate::analysis::one_line(s, 60));
     let _ = writeln!(
         out,
         "### Largest packages ({} of {})",
