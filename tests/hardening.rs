@@ -28,6 +28,11 @@ fn hostile() -> BuiltImage {
             l.file("var/lib/apt/lists/deb_Packages", vec![b'p'; 6000])
                 .file(format!("app/{CLEAR}clear"), vec![b'c'; 3000])
                 .file(format!("app/{KEY}.txt"), vec![b'k'; 2000])
+                // A secret inside a file with a hostile name: `check` lists it.
+                .file(
+                    format!("app/{TITLE}token.txt"),
+                    b"token: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n".to_vec(),
+                )
                 .file(
                     "app/![x](http:\u{9b}1m/t.png)|<img src=x>`",
                     vec![b'i'; 500],
