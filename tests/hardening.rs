@@ -38,10 +38,13 @@ fn hostile() -> BuiltImage {
                     vec![b'i'; 500],
                 )
         })
-        .layer("RUN rm -rf /var/lib/apt/lists/* ![x](http://t/p.png) \x1b[31m\u{202e}", |l| {
-            l.whiteout("var/lib/apt/lists")
-                .file("app/dup\x1b[5m", vec![b'c'; 3000])
-        })
+        .layer(
+            "RUN rm -rf /var/lib/apt/lists/* ![x](http://t/p.png) \x1b[31m\u{202e}",
+            |l| {
+                l.whiteout("var/lib/apt/lists")
+                    .file("app/dup\x1b[5m", vec![b'c'; 3000])
+            },
+        )
         .build()
         .unwrap()
 }
