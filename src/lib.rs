@@ -21,6 +21,7 @@ pub mod merge;
 pub mod report;
 pub mod secrets;
 pub mod source;
+pub mod stream;
 pub mod trend;
 pub mod tui;
 pub mod typo;
@@ -30,6 +31,19 @@ pub use analysis::Analysis;
 pub use error::Error;
 
 use source::{ImageRef, OpenOptions};
+
+/// Resolves a reference to an image: through its source, or for a compressed archive
+/// (`docker save | gzip`) by reading it once in order ([`stream`]).
+pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<source::Image, source::SourceError> {
+    let archive = matches!(
+        r.transport,
+        source::Transport::DockerArchive | source::Transport::OciArchive
+    );
+    match source::compressed_archive(std::path::Path::new(&r.location)) {
+        Some(kind) if archive => stream::open(r, opts, kind),
+        _ => source::open(r, opts),
+    }
+}
 
 /// Resolves, decodes and analyses one image.
 pub fn analyze_reference(
@@ -42,7 +56,7 @@ pub fn analyze_reference(
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    let image = source::open(&r, opts).map_err(wrap)?;
+    let image = open_image(&r, opts).map_err(wrap)?;
     let decoded = decode::decode_image(&image, progress)?;
     Ok(Analysis::new(&image, decoded))
 }
@@ -72,7 +86,7 @@ pub fn analyze_references(
                 )
             };
             let r = ImageRef::parse(reference).map_err(wrap)?;
-            source::open(&r, opts).map_err(wrap)
+            open_image(&r, opts).map_err(wrap)
         })
         .collect::<Result<Vec<_>, _>>()?;
 
