@@ -2,21 +2,25 @@
 //! them there, and how to stop shipping them.
 //!
 //! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
-//! [`decode`] (stream, verify, index each layer in parallel) → [`index`] (per-layer entry
+//! [`layers`] (the layer stage: each blob from the [`cache`] when it holds it, else through
+//! [`decode`], which streams, verifies and indexes each layer in parallel) → [`index`] (per-layer entry
 //! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
 //! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
 //! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
 
 pub mod analysis;
 pub mod app;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod diff;
+pub mod digest;
 pub mod error;
 pub mod excerpt;
 pub mod index;
+pub mod layers;
 pub mod merge;
 pub mod report;
 pub mod secrets;
@@ -32,19 +36,6 @@ pub use error::Error;
 
 use source::{ImageRef, OpenOptions};
 
-/// Resolves a reference to an image: through its source, or for a compressed archive
-/// (`docker save | gzip`) by reading it once in order ([`stream`]).
-pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<source::Image, source::SourceError> {
-    let archive = matches!(
-        r.transport,
-        source::Transport::DockerArchive | source::Transport::OciArchive
-    );
-    match source::compressed_archive(std::path::Path::new(&r.location)) {
-        Some(kind) if archive => stream::open(r, opts, kind),
-        _ => source::open(r, opts),
-    }
-}
-
 /// Resolves, decodes and analyses one image.
 pub fn analyze_reference(
     reference: &str,
@@ -56,9 +47,43 @@ pub fn analyze_reference(
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    let image = open_image(&r, opts).map_err(wrap)?;
-    let decoded = decode::decode_image(&image, progress)?;
-    Ok(Analysis::new(&image, decoded))
+    open_image(&r, opts).map_err(wrap)?.analyze(progress)
+}
+
+/// An image opened for analysis: through its source, or read in one pass with its layers
+/// decoded on the way (a compressed archive, [`stream`]).
+pub enum Opened {
+    Source(source::Image),
+    Streamed(stream::Streamed),
+}
+
+impl Opened {
+    /// Decodes the layers (or checks the ones decoded in the pass) and analyses the image.
+    pub fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
+        match self {
+            Opened::Source(image) => {
+                let decoded = layers::decode_image(&image, progress)?;
+                Ok(Analysis::new(&image, decoded))
+            }
+            Opened::Streamed(s) => {
+                let decoded = s.layers()?;
+                Ok(Analysis::new(&s.image, decoded))
+            }
+        }
+    }
+}
+
+/// Resolves a reference to an image: through its source, or for a compressed archive
+/// (`docker save | gzip`) by reading it once, in order.
+pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<Opened, source::SourceError> {
+    let archive = matches!(
+        r.transport,
+        source::Transport::DockerArchive | source::Transport::OciArchive
+    );
+    match source::compressed_archive(std::path::Path::new(&r.location)) {
+        Some(kind) if archive => Ok(Opened::Streamed(stream::open(r, opts, kind)?)),
+        _ => Ok(Opened::Source(source::open(r, opts)?)),
+    }
 }
 
 /// Resolves, decodes and analyses several images at once, decoding a layer blob that several
@@ -72,7 +97,7 @@ pub fn analyze_references(
     use rayon::prelude::*;
     use std::collections::HashMap;
 
-    let images = references
+    let opened = references
         .iter()
         .enumerate()
         .map(|(n, reference)| {
@@ -89,6 +114,21 @@ pub fn analyze_references(
             open_image(&r, opts).map_err(wrap)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A compressed archive's layers were decoded in its one pass: nothing left to share.
+    if opened.iter().any(|o| matches!(o, Opened::Streamed(_))) {
+        return opened
+            .into_iter()
+            .enumerate()
+            .map(|(n, o)| o.analyze(progress).map_err(|e| (n, e)))
+            .collect();
+    }
+    let images: Vec<source::Image> = opened
+        .into_iter()
+        .filter_map(|o| match o {
+            Opened::Source(image) => Some(image),
+            Opened::Streamed(_) => None,
+        })
+        .collect();
 
     // Each distinct blob is decoded by the first image that has it: `owner[n][layer]` is
     // (image, position in that image's own list of blobs to decode).
@@ -122,7 +162,7 @@ pub fn analyze_references(
         .map(|(n, (image, mine))| {
             let mut only = image.clone();
             only.layers = mine.iter().map(|&li| image.layers[li].clone()).collect();
-            decode::decode_image(&only, progress).map_err(|mut e| {
+            layers::decode_image(&only, progress).map_err(|mut e| {
                 e.index = mine.get(e.index).copied().unwrap_or(e.index);
                 (n, Error::Layer(e))
             })

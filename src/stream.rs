@@ -3,9 +3,9 @@
 //! in order. Each layer member is decoded (hashed, walked, indexed) as the stream passes it,
 //! small JSON members (manifests, index, configs) are kept, and the image is assembled from
 //! them once the stream ends, whichever order `manifest.json` or `index.json` came in.
-//! Decode then checks every layer against its manifest digest and config diff_id as for any
-//! other source. Nothing is written to disk; memory holds the small documents and the
-//! indexes.
+//! Every layer is then checked against its manifest digest and config diff_id, as the layer
+//! stage checks any other source's. Nothing is written to disk; memory holds the small
+//! documents and the indexes.
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -14,7 +14,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
 use crate::analysis::gzip_sample;
-use crate::decode::{decode_layer, DecodedLayer};
+use crate::decode::{decode_layer, DecodeError, DecodedLayer, LayerError};
 use crate::source::{
     BlobStore, Container, Image, ImageRef, LayerBlob, OpenOptions, SourceError, MAX_CONFIG_BYTES,
 };
@@ -24,8 +24,67 @@ const SMALL: u64 = 1 << 20;
 /// Chunks handed from the archive reader to a layer's decoder.
 const CHUNK: usize = 256 * 1024;
 
-/// Opens the image `r` names from a gzip- or zstd-compressed archive.
-pub fn open(r: &ImageRef, opts: &OpenOptions, kind: &'static str) -> Result<Image, SourceError> {
+/// An image read from a compressed archive, with the layers decoded in the pass.
+pub struct Streamed {
+    pub image: Image,
+    layers: HashMap<String, DecodedLayer>,
+    failed: HashMap<String, String>,
+}
+
+impl Streamed {
+    /// The image's layers in manifest order, each checked against the digest, diff_id and
+    /// size its manifest and config give it.
+    pub fn layers(&self) -> Result<Vec<DecodedLayer>, LayerError> {
+        self.image
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| {
+                let member = layer.locator.trim_start_matches("./");
+                let fail = |source| LayerError {
+                    index,
+                    name: layer
+                        .digest
+                        .clone()
+                        .or_else(|| layer.diff_id.clone())
+                        .unwrap_or_else(|| member.to_string()),
+                    source,
+                };
+                let Some(d) = self.layers.get(member) else {
+                    return Err(fail(DecodeError::Open(Box::new(SourceError::Streamed {
+                        member: member.to_string(),
+                        why: Some(
+                            self.failed
+                                .get(member)
+                                .cloned()
+                                .unwrap_or_else(|| "the archive has no such member".to_string()),
+                        ),
+                    }))));
+                };
+                match (&layer.digest, &layer.diff_id) {
+                    (Some(x), _) if *x != d.digest => Err(fail(DecodeError::DigestMismatch {
+                        expected: x.clone(),
+                        actual: d.digest.clone(),
+                    })),
+                    (_, Some(x)) if *x != d.diff_id => Err(fail(DecodeError::DiffIdMismatch {
+                        expected: x.clone(),
+                        actual: d.diff_id.clone(),
+                    })),
+                    (Some(_), _) if layer.size != d.compressed_size => {
+                        Err(fail(DecodeError::SizeMismatch {
+                            expected: layer.size,
+                            actual: d.compressed_size,
+                        }))
+                    }
+                    _ => Ok(d.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Opens the image `r` names from a gzip- or zstd-compressed archive, decoding its layers.
+pub fn open(r: &ImageRef, opts: &OpenOptions, kind: &'static str) -> Result<Streamed, SourceError> {
     let path = PathBuf::from(&r.location);
     let file = std::fs::File::open(&path).map_err(|e| SourceError::io(&path, e))?;
     let reader: Box<dyn Read> = match kind {
@@ -85,9 +144,7 @@ pub fn open(r: &ImageRef, opts: &OpenOptions, kind: &'static str) -> Result<Imag
     if members.sizes.is_empty() {
         return Err(SourceError::UnknownFormat(path));
     }
-    let store = Arc::new(Streamed {
-        layers: std::mem::take(&mut members.layers),
-        failed: std::mem::take(&mut members.failed),
+    let store = Arc::new(PassedStore {
         ratios: std::mem::take(&mut members.ratios),
     });
     let container = Arc::new(DocsContainer {
@@ -97,7 +154,11 @@ pub fn open(r: &ImageRef, opts: &OpenOptions, kind: &'static str) -> Result<Imag
     });
     let mut image = crate::source::open_container(container, r, opts)?;
     image.store = store;
-    Ok(image)
+    Ok(Streamed {
+        image,
+        layers: members.layers,
+        failed: members.failed,
+    })
 }
 
 fn looks_like_json(head: &[u8]) -> bool {
@@ -241,36 +302,23 @@ impl Container for DocsContainer {
     }
 }
 
-/// The layers decoded during the pass. Decode takes them through [`BlobStore::cached`] and
-/// checks them against the manifest's digests and the config's diff_ids.
-struct Streamed {
-    layers: HashMap<String, DecodedLayer>,
-    failed: HashMap<String, String>,
+/// The blob store of a streamed image: its blobs went by once and cannot be opened again;
+/// what it keeps of them is a gzip sample ratio per uncompressed layer.
+struct PassedStore {
     ratios: HashMap<String, f64>,
 }
 
-impl BlobStore for Streamed {
+impl BlobStore for PassedStore {
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        let member = layer.locator.trim_start_matches("./").to_string();
-        let why = match (self.failed.get(&member), self.layers.get(&member)) {
-            (Some(e), _) => Some(e.clone()),
-            (None, Some(_)) => {
-                Some("its digests do not match the ones the manifest and config give".to_string())
-            }
-            (None, None) => Some("the archive has no such member".to_string()),
-        };
-        Err(SourceError::Streamed { member, why })
+        Err(SourceError::Streamed {
+            member: layer.locator.trim_start_matches("./").to_string(),
+            why: None,
+        })
     }
 
     fn gzip_sample_ratio(&self, layer: &LayerBlob) -> Option<f64> {
         self.ratios
             .get(layer.locator.trim_start_matches("./"))
             .copied()
-    }
-
-    fn cached(&self, layer: &LayerBlob) -> Option<DecodedLayer> {
-        self.layers
-            .get(layer.locator.trim_start_matches("./"))
-            .cloned()
     }
 }
