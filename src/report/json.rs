@@ -379,7 +379,11 @@ pub fn write(a: &Analysis, w: &mut impl std::io::Write) -> Result<(), serde_json
     for (n, r) in refs.into_iter().enumerate() {
         w.write_all(if n == 0 { b"\n    " } else { b",\n    " })
             .map_err(io)?;
-        serde_json::to_writer(&mut *w, &file_row(a, r))?;
+        // One line, escaped as every string of the report is: the formatter as it is
+        // inside the `files` array.
+        let mut rows = RowsFormatter::default();
+        rows.stack.push(true);
+        file_row(a, r).serialize(&mut serde_json::Serializer::with_formatter(&mut *w, rows))?;
     }
     w.write_all(b"\n  ]").map_err(io)?;
     w.write_all(&text.as_bytes()[at + EMPTY.len()..])
