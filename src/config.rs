@@ -102,7 +102,7 @@ impl std::fmt::Display for Growth {
 /// Parses a size: plain bytes (`2048`), decimal units (`10kB`, `10MB`, `1.5GB`, also `10M`)
 /// or binary units (`10KiB`, `10MiB`, `1GiB`), case-insensitive, optional space before the
 /// unit. Fractions round to the nearest byte.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -289,7 +289,7 @@ impl CheckConfig {
 }
 
 /// Parses a `layersift.toml`.
-pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
+pub(crate) fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     let file: TomlFile = toml::from_str(text).map_err(|e| ConfigError::Toml {
         path: path.to_path_buf(),
         source: Box::new(e),
@@ -353,7 +353,7 @@ pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
 /// Parses dive's `.dive-ci`, as dive reads it: a `rules:` map of `lowestEfficiency`,
 /// `highestWastedBytes` and `highestUserWastedPercent`, each a value or `disabled`. Keys
 /// left out take dive's defaults (0.9, disabled, 0.1).
-pub fn parse_dive_ci(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
+pub(crate) fn parse_dive_ci(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     let mut c = CheckConfig {
         min_efficiency: Some(0.9),
         max_hidden_ratio: Some(0.1),

@@ -209,7 +209,7 @@ pub fn display_path(bytes: &[u8]) -> Cow<'_, str> {
 /// Normalises a tar member name: drops `./` and empty components and any trailing `/`.
 /// Returns `Ok(None)` for the root directory itself. `..` components and absolute paths
 /// are refused: a layer must not name anything outside its own root.
-pub fn normalize_path(raw: &[u8]) -> Result<Option<Vec<u8>>, PathProblem> {
+pub(crate) fn normalize_path(raw: &[u8]) -> Result<Option<Vec<u8>>, PathProblem> {
     if raw.first() == Some(&b'/') && raw.iter().any(|&b| b != b'/') {
         return Err(PathProblem::Absolute);
     }
@@ -239,7 +239,7 @@ pub enum PathProblem {
 }
 
 /// The parent directory of a normalised path (`""` for top-level names).
-pub fn parent(path: &[u8]) -> &[u8] {
+pub(crate) fn parent(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b == b'/') {
         Some(i) => &path[..i],
         None => b"",
@@ -247,7 +247,7 @@ pub fn parent(path: &[u8]) -> &[u8] {
 }
 
 /// The last component of a normalised path.
-pub fn file_name(path: &[u8]) -> &[u8] {
+pub(crate) fn file_name(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b == b'/') {
         Some(i) => &path[i + 1..],
         None => path,

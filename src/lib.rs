@@ -1,33 +1,56 @@
 //! layersift: finds the bytes a container image ships for nothing, says which build step put
 //! them there, and how to stop shipping them.
 //!
-//! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
-//! [`decode`] (stream, verify, index each layer in parallel) → [`index`] (per-layer entry
-//! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
-//! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
-//! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
+//! Data flows one way: `source` (resolve a reference to ordered layer blobs) → `decode`
+//! (stream, verify, index each layer in parallel) → `index` (per-layer entry lists) →
+//! `merge` (whiteouts, visibility) → `analysis` (findings) → `report` (text, JSON,
+//! markdown) and the terminal UI. `check` (rules from `config`), `diff` and `trend` read
+//! reports. `cli` and `app` sit on top and own the process. The modules are private; this
+//! page lists what the binary, the tests, the benchmarks and the examples use.
 
-pub mod analysis;
-pub mod app;
-pub mod check;
-pub mod cli;
-pub mod config;
-pub mod decode;
-pub mod diff;
-pub mod error;
-pub mod index;
-pub mod merge;
-pub mod report;
-pub mod secrets;
-pub mod source;
-pub mod trend;
-pub mod tui;
-pub mod units;
+mod analysis;
+mod app;
+mod check;
+mod cli;
+mod config;
+mod decode;
+mod diff;
+mod error;
+mod index;
+mod merge;
+mod report;
+mod secrets;
+mod source;
+mod trend;
+mod tui;
+mod units;
 
-pub use analysis::Analysis;
+// The binary: parse, run, report an error, choose the exit code.
+pub use app::{print_error, run, EXIT_ERROR, EXIT_OK, EXIT_RULE_FAILED};
+pub use cli::Cli;
+
+// The pipeline, for tests, benches and examples: source → decode → index → merge → analysis.
+pub use analysis::{
+    Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
+};
+pub use decode::{decode_image, decode_layer, Compression, DecodedLayer, NoProgress, Progress};
 pub use error::Error;
+pub use index::{display_path, EntryKind, LayerIndex};
+pub use merge::{merge, ByteSplit, Fate, Merged};
+pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
-use source::{ImageRef, OpenOptions};
+// What reads reports: the JSON wire types, the gate, size diffs and history.
+pub use check::{evaluate, CheckResult, Outcome, RuleResult};
+pub use config::{CheckConfig, Growth};
+pub use diff::{compare, Diff, LayerStatus};
+pub use report::json;
+pub use trend::{read as read_trend, Record, SERIES};
+
+// The terminal UI, for its tests and benchmark.
+pub use tui::{
+    draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
+    ViewOptions, KEYS,
+};
 
 /// Resolves, decodes and analyses one image.
 pub fn analyze_reference(

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = layersift::cli::Cli::parse();
-    layersift::app::run(cli).unwrap_or_else(|e| {
-        layersift::app::print_error(&e);
-        ExitCode::from(layersift::app::EXIT_ERROR)
+    let cli = layersift::Cli::parse();
+    layersift::run(cli).unwrap_or_else(|e| {
+        layersift::print_error(&e);
+        ExitCode::from(layersift::EXIT_ERROR)
     })
 }

@@ -103,7 +103,7 @@ impl Record {
 }
 
 /// Appends one record as one line (the file is created if missing).
-pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
+pub(crate) fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
     let err = |source| TrendError::Append {
         path: path.to_path_buf(),
         source,
@@ -155,7 +155,7 @@ fn bar(value: u64, max: u64) -> String {
 }
 
 /// The series as a table, one row per record, with a bar of content size.
-pub fn render_table(records: &[Record]) -> String {
+pub(crate) fn render_table(records: &[Record]) -> String {
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
     let refw = records
         .iter()
@@ -223,7 +223,7 @@ pub fn render_table(records: &[Record]) -> String {
 pub const SERIES: [&str; 3] = ["content", "compressed", "waste"];
 
 /// Draws content, compressed and waste sizes (MB) per record as an SVG line chart.
-pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
+pub(crate) fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
     use plotters::prelude::*;
 
     let err = |e: &dyn std::fmt::Display| TrendError::Draw {
@@ -308,7 +308,7 @@ pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-23T07:47:50Z`).
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -316,7 +316,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Seconds since the Unix epoch as RFC 3339 UTC.
-pub fn rfc3339_utc(secs: u64) -> String {
+pub(crate) fn rfc3339_utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).

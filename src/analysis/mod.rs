@@ -2,14 +2,14 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
-pub mod avoidable;
-pub mod duplicates;
-pub mod findings;
-pub mod hidden;
-pub mod history;
-pub mod rules;
-pub mod secrets;
-pub mod suggest;
+pub(crate) mod avoidable;
+pub(crate) mod duplicates;
+pub(crate) mod findings;
+pub(crate) mod hidden;
+pub(crate) mod history;
+pub(crate) mod rules;
+pub(crate) mod secrets;
+pub(crate) mod suggest;
 
 use oci_spec::image::ImageConfiguration;
 
@@ -23,7 +23,7 @@ pub use history::Step;
 
 /// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
 /// quote a build step).
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         flat

@@ -16,7 +16,8 @@ use std::sync::Mutex;
 use crate::source::{Image, LayerBlob};
 
 pub use pipeline::decode_layer;
-pub use types::{Compression, DecodeError, DecodedLayer, LayerError, NoProgress, Progress};
+pub use types::{Compression, DecodedLayer, NoProgress, Progress};
+pub(crate) use types::{DecodeError, LayerError};
 
 /// Decodes every layer of an image in parallel; the results are in manifest order.
 ///

@@ -10,7 +10,7 @@ use crate::report::{Format, RenderError};
 use crate::units::{human_bytes, signed_bytes};
 
 /// Renders a diff in the given format.
-pub fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
+pub(crate) fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
     let mut out = String::new();
     match format {
         Format::Text => text(d, &mut out)?,

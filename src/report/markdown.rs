@@ -9,9 +9,9 @@ use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
-pub const MAX_FINDINGS: usize = 20;
+pub(crate) const MAX_FINDINGS: usize = 20;
 /// Suggestions shown with snippets.
-pub const MAX_SUGGESTIONS: usize = 10;
+pub(crate) const MAX_SUGGESTIONS: usize = 10;
 
 /// Escapes text for a table cell (pipes, newlines) and inline HTML.
 fn cell(s: &str) -> String {
@@ -32,7 +32,7 @@ fn code(s: &str) -> String {
 }
 
 /// Writes the markdown report.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
     writeln!(out, "## layersift: {}", code(&a.image.reference))?;
     writeln!(out)?;

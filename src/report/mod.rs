@@ -4,10 +4,10 @@
 //! [`crate::units`].
 
 pub mod json;
-pub mod markdown;
-pub mod text;
+pub(crate) mod markdown;
+pub(crate) mod text;
 
-pub mod saved;
+pub(crate) mod saved;
 
 /// Output formats of `layersift analyze` and `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,7 +22,7 @@ pub enum Format {
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
-pub enum RenderError {
+pub(crate) enum RenderError {
     #[error("could not format the report")]
     Format(#[from] std::fmt::Error),
     #[error("could not serialize the report as JSON")]
@@ -30,7 +30,7 @@ pub enum RenderError {
 }
 
 /// Renders an analysis in the given format.
-pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError> {
+pub(crate) fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError> {
     let mut out = String::new();
     match format {
         Format::Text => text::write(a, &mut out)?,

@@ -9,12 +9,12 @@ use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Findings listed in the summary.
-pub const TOP_FINDINGS: usize = 8;
+pub(crate) const TOP_FINDINGS: usize = 8;
 /// Suggestions listed in the summary, with their snippets.
-pub const TOP_SUGGESTIONS: usize = 3;
+pub(crate) const TOP_SUGGESTIONS: usize = 3;
 
 /// Writes the text report.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
     writeln!(out, "Image       {}", a.image.reference)?;
     if let Some(d) = &a.image.manifest_digest {
@@ -142,7 +142,7 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
 }
 
 /// `HIGH`, `MEDIUM`, … for the summary.
-pub fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::High => "HIGH",
         Severity::Medium => "MEDIUM",
@@ -152,7 +152,7 @@ pub fn severity_label(s: Severity) -> &'static str {
 }
 
 /// A finding's size for people: its bytes, or `secret` for secrets.
-pub fn finding_size(f: &Finding) -> String {
+pub(crate) fn finding_size(f: &Finding) -> String {
     if f.category == Category::Secret {
         "secret".to_string()
     } else {
@@ -160,4 +160,4 @@ pub fn finding_size(f: &Finding) -> String {
     }
 }
 
-pub use crate::analysis::one_line;
+pub(crate) use crate::analysis::one_line;

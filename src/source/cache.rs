@@ -45,11 +45,11 @@ const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
 /// The cache's default size limit: 10 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 10 << 30;
 
 /// A cache directory.
 #[derive(Debug, Clone)]
-pub struct Cache {
+pub(crate) struct Cache {
     root: PathBuf,
     /// Shared by every clone; trims the cache to its limit when the last one goes.
     _trim: Arc<TrimOnDrop>,
@@ -71,7 +71,7 @@ impl Drop for TrimOnDrop {
 
 /// What the cache holds: entries and bytes, blobs and decoded layers apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub blobs: u64,
     pub blob_bytes: u64,
     pub layers: u64,
@@ -79,14 +79,14 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.blob_bytes + self.layer_bytes
     }
 }
 
 /// What a trim removed and what it left.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Trimmed {
+pub(crate) struct Trimmed {
     pub removed: u64,
     pub freed_bytes: u64,
     pub kept_bytes: u64,
@@ -139,7 +139,7 @@ fn touch(path: &Path) {
 
 impl Cache {
     /// The default cache directory: `$XDG_CACHE_HOME/layersift`, else `~/.cache/layersift`.
-    pub fn default_dir() -> Option<PathBuf> {
+    pub(crate) fn default_dir() -> Option<PathBuf> {
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
@@ -153,7 +153,7 @@ impl Cache {
 
     /// Opens (creating it if needed) a cache under `dir`, and clears stale temporary files.
     /// With `max_bytes`, the cache is trimmed to that size when the last handle is dropped.
-    pub fn open(dir: &Path, max_bytes: Option<u64>) -> Result<Cache, SourceError> {
+    pub(crate) fn open(dir: &Path, max_bytes: Option<u64>) -> Result<Cache, SourceError> {
         let root = dir.join("v1");
         for sub in ["blobs/sha256", "layers/sha256", "tmp"] {
             let p = root.join(sub);
@@ -192,7 +192,7 @@ impl Cache {
     }
 
     /// What the cache holds now.
-    pub fn usage(&self) -> Usage {
+    pub(crate) fn usage(&self) -> Usage {
         let mut u = Usage::default();
         for (_, size, _, is_blob) in entries(&self.root) {
             if is_blob {
@@ -208,23 +208,24 @@ impl Cache {
 
     /// Deletes least recently used entries until the cache holds at most `max_bytes`
     /// (`0` empties it).
-    pub fn trim(&self, max_bytes: u64) -> Trimmed {
+    pub(crate) fn trim(&self, max_bytes: u64) -> Trimmed {
         trim(&self.root, max_bytes)
     }
 
     /// The root of this cache's current format (`DIR/v1`).
-    pub fn root(&self) -> &Path {
+    #[cfg(test)]
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// Where the blob with `digest` lives (whether or not it is there).
-    pub fn blob_path(&self, digest: &str) -> Option<PathBuf> {
+    pub(crate) fn blob_path(&self, digest: &str) -> Option<PathBuf> {
         let hex = digest_hex(digest).ok()?;
         Some(self.root.join("blobs/sha256").join(hex))
     }
 
     /// Where the decoded layer of the blob `digest` lives (whether or not it is there).
-    pub fn layer_path(&self, digest: &str) -> Option<PathBuf> {
+    pub(crate) fn layer_path(&self, digest: &str) -> Option<PathBuf> {
         let hex = digest_hex(digest).ok()?;
         Some(self.root.join("layers/sha256").join(hex))
     }
@@ -252,7 +253,7 @@ impl Cache {
     }
 
     /// A small cached blob (a config), read whole and verified; `None` on a miss.
-    pub fn read_blob(&self, digest: &str, limit: u64) -> Option<Vec<u8>> {
+    pub(crate) fn read_blob(&self, digest: &str, limit: u64) -> Option<Vec<u8>> {
         let path = self.blob_path(digest)?;
         let file = File::open(&path).ok()?;
         let mut bytes = Vec::new();
@@ -267,7 +268,7 @@ impl Cache {
     }
 
     /// Stores a small, already verified blob.
-    pub fn put_blob(&self, digest: &str, bytes: &[u8]) {
+    pub(crate) fn put_blob(&self, digest: &str, bytes: &[u8]) {
         if let Some(dest) = self.blob_path(digest) {
             let _ = self.write_atomic(&dest, bytes);
         }
@@ -275,7 +276,7 @@ impl Cache {
 
     /// Opens a cached blob after checking it still hashes to its name; `None` on a miss
     /// (a damaged entry is deleted so it is fetched again).
-    pub fn open_blob(&self, digest: &str) -> Option<File> {
+    pub(crate) fn open_blob(&self, digest: &str) -> Option<File> {
         let path = self.blob_path(digest)?;
         let mut file = File::open(&path).ok()?;
         let mut sha = Sha256::new();
@@ -296,7 +297,7 @@ impl Cache {
     }
 
     /// Starts writing a blob that is being downloaded; see [`Tee`].
-    pub fn blob_writer(&self, digest: &str) -> Option<PendingBlob> {
+    pub(crate) fn blob_writer(&self, digest: &str) -> Option<PendingBlob> {
         let dest = self.blob_path(digest)?;
         let tmp = self.tmp_path();
         let file = File::create(&tmp).ok()?;
@@ -311,7 +312,7 @@ impl Cache {
     }
 
     /// A decoded layer cached under its blob digest; `None` on a miss or a damaged entry.
-    pub fn get_layer(&self, digest: &str) -> Option<DecodedLayer> {
+    pub(crate) fn get_layer(&self, digest: &str) -> Option<DecodedLayer> {
         let path = self.layer_path(digest)?;
         let bytes = fs::read(&path).ok()?;
         match decode_layer_entry(&bytes) {
@@ -327,7 +328,7 @@ impl Cache {
     }
 
     /// Caches a decoded, verified layer under its blob digest.
-    pub fn put_layer(&self, d: &DecodedLayer) {
+    pub(crate) fn put_layer(&self, d: &DecodedLayer) {
         if let Some(dest) = self.layer_path(&d.digest) {
             let _ = self.write_atomic(&dest, &encode_layer_entry(d));
         }
@@ -335,7 +336,7 @@ impl Cache {
 }
 
 /// A blob being written to the cache while it streams.
-pub struct PendingBlob {
+pub(crate) struct PendingBlob {
     file: Option<BufWriter<File>>,
     staged: Option<StagedBlob>,
 }
@@ -361,7 +362,7 @@ impl PendingBlob {
 
 /// A completely written blob waiting for its digest to be verified. Dropping it without
 /// committing deletes it.
-pub struct StagedBlob {
+pub(crate) struct StagedBlob {
     tmp: PathBuf,
     dest: PathBuf,
     digest: String,
@@ -369,7 +370,7 @@ pub struct StagedBlob {
 
 impl StagedBlob {
     /// Moves the blob into the cache.
-    pub fn commit(self) {
+    pub(crate) fn commit(self) {
         let _ = fs::rename(&self.tmp, &self.dest);
     }
 }
@@ -383,7 +384,7 @@ impl Drop for StagedBlob {
 
 /// Blobs written whole and waiting for their digest check, by digest.
 #[derive(Default)]
-pub struct Staging(Mutex<HashMap<String, StagedBlob>>);
+pub(crate) struct Staging(Mutex<HashMap<String, StagedBlob>>);
 
 impl Staging {
     fn put(&self, blob: StagedBlob) {
@@ -393,7 +394,7 @@ impl Staging {
     }
 
     /// Takes the staged blob with `digest`, to commit (or drop) it.
-    pub fn take(&self, digest: &str) -> Option<StagedBlob> {
+    pub(crate) fn take(&self, digest: &str) -> Option<StagedBlob> {
         self.0.lock().ok()?.remove(digest)
     }
 }
@@ -401,14 +402,14 @@ impl Staging {
 /// A reader that copies what passes through into a [`PendingBlob`]; at the end of the
 /// stream the copy is staged in `staging` until the reader's consumer verified the digest.
 /// A stream that fails or is dropped early leaves nothing behind.
-pub struct Tee<R> {
+pub(crate) struct Tee<R> {
     inner: R,
     pending: Option<PendingBlob>,
     staging: Arc<Staging>,
 }
 
 impl<R> Tee<R> {
-    pub fn new(inner: R, pending: Option<PendingBlob>, staging: Arc<Staging>) -> Self {
+    pub(crate) fn new(inner: R, pending: Option<PendingBlob>, staging: Arc<Staging>) -> Self {
         Tee {
             inner,
             pending,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::SourceError;
 
 /// A read-only store of named files.
-pub trait Container: Send + Sync {
+pub(crate) trait Container: Send + Sync {
     /// Where it is, for messages.
     fn describe(&self) -> &Path;
     fn has(&self, name: &str) -> bool;
@@ -37,12 +37,12 @@ pub trait Container: Send + Sync {
 }
 
 /// A directory (an OCI layout, or an unpacked docker archive).
-pub struct DirContainer {
+pub(crate) struct DirContainer {
     root: PathBuf,
 }
 
 impl DirContainer {
-    pub fn open(root: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(root: &Path) -> Result<Self, SourceError> {
         if !root.exists() {
             return Err(SourceError::NotFound(root.to_path_buf()));
         }
@@ -88,13 +88,13 @@ impl Container for DirContainer {
 }
 
 /// A tar archive (OCI archive or docker archive), read in place.
-pub struct TarContainer {
+pub(crate) struct TarContainer {
     path: PathBuf,
     members: HashMap<String, (u64, u64)>,
 }
 
 impl TarContainer {
-    pub fn open(path: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, SourceError> {
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SourceError::NotFound(path.to_path_buf()),
             _ => SourceError::io(path, e),

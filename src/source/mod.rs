@@ -6,14 +6,14 @@
 //! yields an [`Image`] whose layers are in manifest order and whose blobs are opened on demand
 //! through a [`BlobStore`], so nothing is read twice or held whole in memory.
 
-pub mod auth;
-pub mod cache;
+pub(crate) mod auth;
+pub(crate) mod cache;
 mod container;
-pub mod daemon;
+pub(crate) mod daemon;
 mod docker_archive;
 mod oci;
-pub mod platform;
-pub mod registry;
+pub(crate) mod platform;
+pub(crate) mod registry;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,16 +23,16 @@ use oci_spec::image::ImageConfiguration;
 
 use crate::decode::DecodedLayer;
 
-pub use auth::Credentials;
-pub use container::{Container, DirContainer, TarContainer};
-pub use daemon::DaemonError;
+pub(crate) use auth::Credentials;
+pub(crate) use container::{Container, DirContainer, TarContainer};
+pub(crate) use daemon::DaemonError;
 pub use platform::Platform;
-pub use registry::RegistryError;
+pub(crate) use registry::RegistryError;
 
 /// Largest manifest or index document accepted (the distribution spec's limit).
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Largest image config accepted.
-pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 32 << 20;
 
 /// How an image is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -324,7 +324,7 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
 
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
-pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
+pub(crate) fn digest_hex(digest: &str) -> Result<&str, SourceError> {
     let hex = digest
         .strip_prefix("sha256:")
         .ok_or_else(|| SourceError::BadDigest(digest.to_string()))?;
@@ -340,7 +340,7 @@ pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
 }
 
 /// `sha256:<hex>` of some bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
+pub(crate) fn sha256_digest(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
 }

@@ -7,10 +7,10 @@
 //! (including `App::draw`) in [`ui`], and the file-tree
 //! model, which does not depend on the terminal library, in [`tree`].
 
-pub mod app;
-pub mod layout;
-pub mod tree;
-pub mod ui;
+pub(crate) mod app;
+pub(crate) mod layout;
+pub(crate) mod tree;
+pub(crate) mod ui;
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,8 +33,9 @@ use ratatui::crossterm::terminal::{
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-pub use app::{App, Loading, Pane, ProgressMsg};
-pub use tree::{FileTree, TreeMode};
+pub use app::{App, Loading, Pane, ProgressMsg, KEYS};
+pub use tree::{Change, FileTree, TreeMode, ViewOptions};
+pub use ui::{draw_loading, strip_colors};
 
 use crate::cli::SourceArgs;
 use crate::decode::Progress;
@@ -44,7 +45,7 @@ use crate::Analysis;
 const TICK: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on an image and runs it until the user quits.
-pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
+pub(crate) fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
     let opts = source.open_options();

@@ -122,7 +122,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Builds the suggestions for an analysis' findings.
-pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion> {
+pub(crate) fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion> {
     let mut b = Builder {
         findings,
         layers,

@@ -48,7 +48,7 @@ use super::{
     MAX_MANIFEST_BYTES,
 };
 use download::Remote;
-pub use error::RegistryError;
+pub(crate) use error::RegistryError;
 use error::{Context, MANIFEST};
 use reference::parse_reference;
 use retry::with_retries;
