@@ -16,6 +16,7 @@ mod config;
 mod decode;
 mod diff;
 mod error;
+mod excerpt;
 mod index;
 mod merge;
 mod report;
@@ -23,11 +24,12 @@ mod secrets;
 mod source;
 mod trend;
 mod tui;
+mod typo;
 mod units;
 
 // The binary: parse, run, report an error, choose the exit code.
 pub use app::{print_error, run, EXIT_ERROR, EXIT_OK, EXIT_RULE_FAILED};
-pub use cli::Cli;
+pub use cli::{parse as parse_args, Cli};
 
 // The pipeline, for tests, benches and examples: source → decode → index → merge → analysis.
 pub use analysis::{

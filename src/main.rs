@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = layersift::Cli::parse();
+    let cli = layersift::parse_args();
     layersift::run(cli).unwrap_or_else(|e| {
         layersift::print_error(&e);
         ExitCode::from(layersift::EXIT_ERROR)
