@@ -8,8 +8,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layersift::Analysis;
-use layersift::{decode_image, NoProgress};
-use layersift::{Image, ImageRef, OpenOptions};
+use layersift::{decode_image, Image, ImageRef, NoProgress, OpenOptions};
 use layersift_fixture::{Format, ImageBuilder};
 
 /// A generated image: a base of many small files, a cache-filling step, a removal and a

@@ -1,8 +1,9 @@
 //! layersift: finds the bytes a container image ships for nothing, says which build step put
 //! them there, and how to stop shipping them.
 //!
-//! Data flows one way: `source` (resolve a reference to ordered layer blobs) → `decode`
-//! (stream, verify, index each layer in parallel) → `index` (per-layer entry lists) →
+//! Data flows one way: `source` (resolve a reference to ordered layer blobs) → `layers`
+//! (each blob from the `cache` when it holds it, else through `decode`, which streams,
+//! verifies and indexes each layer in parallel) → `index` (per-layer entry lists) →
 //! `merge` (whiteouts, visibility) → `analysis` (findings) → `report` (text, JSON,
 //! markdown) and the terminal UI. `check` (rules from `config`), `diff` and `trend` read
 //! reports. `cli` and `app` sit on top and own the process. The modules are private; this
@@ -10,14 +11,17 @@
 
 mod analysis;
 mod app;
+mod cache;
 mod check;
 mod cli;
 mod config;
 mod decode;
 mod diff;
+mod digest;
 mod error;
 mod excerpt;
 mod index;
+mod layers;
 mod merge;
 mod report;
 mod secrets;
@@ -35,17 +39,20 @@ pub use cli::{parse as parse_args, Cli};
 pub use analysis::{
     Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
 };
-pub use decode::{decode_image, decode_layer, Compression, DecodedLayer, NoProgress, Progress};
+pub use decode::{decode_layer, Compression, DecodedLayer, NoProgress, Progress};
 pub use error::Error;
 pub use index::{display_path, EntryKind, LayerIndex};
+pub use layers::decode_image;
 pub use merge::{merge, ByteSplit, Fate, Merged};
 pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.
+pub use cache::Cache;
 pub use check::{evaluate, CheckResult, Outcome, RuleResult};
 pub use config::{CheckConfig, Growth};
 pub use diff::{compare, Diff, LayerStatus};
 pub use report::json;
+pub use report::{render as render_report, Format as ReportFormat, RenderError};
 pub use trend::{read as read_trend, Record, SERIES};
 
 // The terminal UI, for its tests and benchmark.
@@ -66,7 +73,7 @@ pub fn analyze_reference(
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
     let image = source::open(&r, opts).map_err(wrap)?;
-    let decoded = decode::decode_image(&image, progress)?;
+    let decoded = layers::decode_image(&image, progress)?;
     Ok(Analysis::new(&image, decoded))
 }
 
@@ -131,7 +138,7 @@ pub fn analyze_references(
         .map(|(n, (image, mine))| {
             let mut only = image.clone();
             only.layers = mine.iter().map(|&li| image.layers[li].clone()).collect();
-            decode::decode_image(&only, progress).map_err(|mut e| {
+            layers::decode_image(&only, progress).map_err(|mut e| {
                 e.index = mine.get(e.index).copied().unwrap_or(e.index);
                 (n, Error::Layer(e))
             })

@@ -39,7 +39,7 @@ pub(crate) fn extension(path: &std::path::Path) -> Option<String> {
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum RenderError {
+pub enum RenderError {
     #[error("could not format the report")]
     Format(#[from] std::fmt::Error),
     #[error("could not serialize the report as JSON")]
@@ -47,7 +47,7 @@ pub(crate) enum RenderError {
 }
 
 /// Renders an analysis in the given format.
-pub(crate) fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError> {
+pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError> {
     let mut out = String::new();
     match format {
         Format::Text => text::write(a, &mut out)?,
