@@ -302,7 +302,7 @@ fn has_check_table(path: &Path) -> bool {
 }
 
 /// Parses a `layersift.toml`.
-pub(crate) fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
+pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     let file: TomlFile = toml::from_str(text).map_err(|e| ConfigError::Toml {
         path: path.to_path_buf(),
         source: Box::new(e),
@@ -366,7 +366,7 @@ pub(crate) fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigE
 /// Parses dive's `.dive-ci`, as dive reads it: a `rules:` map of `lowestEfficiency`,
 /// `highestWastedBytes` and `highestUserWastedPercent`, each a value or `disabled`. Keys
 /// left out take dive's defaults (0.9, disabled, 0.1).
-pub(crate) fn parse_dive_ci(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
+pub fn parse_dive_ci(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     let mut c = CheckConfig {
         min_efficiency: Some(0.9),
         max_hidden_ratio: Some(0.1),

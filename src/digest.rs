@@ -15,7 +15,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// `sha256:<hex>` of some bytes.
-pub(crate) fn sha256_digest(bytes: &[u8]) -> String {
+pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
 }
 

@@ -209,7 +209,7 @@ pub fn display_path(bytes: &[u8]) -> Cow<'_, str> {
 /// Normalises a tar member name: drops `./` and empty components and any trailing `/`.
 /// Returns `Ok(None)` for the root directory itself. `..` components and absolute paths
 /// are refused: a layer must not name anything outside its own root.
-pub(crate) fn normalize_path(raw: &[u8]) -> Result<Option<Vec<u8>>, PathProblem> {
+pub fn normalize_path(raw: &[u8]) -> Result<Option<Vec<u8>>, PathProblem> {
     if raw.first() == Some(&b'/') && raw.iter().any(|&b| b != b'/') {
         return Err(PathProblem::Absolute);
     }

@@ -24,6 +24,7 @@ mod index;
 mod layers;
 mod merge;
 mod report;
+mod sanitize;
 mod secrets;
 mod source;
 mod trend;
@@ -54,6 +55,17 @@ pub use diff::{compare, Diff, LayerStatus};
 pub use report::json;
 pub use report::{render as render_report, Format as ReportFormat, RenderError};
 pub use trend::{read as read_trend, Record, SERIES};
+
+// Entry points of the fuzz targets (`fuzz/`, its own workspace) and their seed writer.
+pub use config::{parse_dive_ci, parse_toml};
+pub use diff::render::render as render_diff;
+pub use digest::sha256_digest;
+pub use index::normalize_path;
+pub use report::saved::parse_report;
+pub use sanitize::for_terminal_lines;
+pub use source::registry::parse_reference;
+pub use source::{digest_hex, open_in, Container, MemContainer};
+pub use trend::{parse_history, render_table as render_trend};
 
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
