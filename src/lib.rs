@@ -23,6 +23,7 @@ mod excerpt;
 mod index;
 mod layers;
 mod merge;
+mod packages;
 mod report;
 mod sanitize;
 mod secrets;
@@ -37,6 +38,7 @@ pub use app::{print_error, run, EXIT_ERROR, EXIT_OK, EXIT_RULE_FAILED};
 pub use cli::{parse as parse_args, Cli};
 
 // The pipeline, for tests, benches and examples: source → decode → index → merge → analysis.
+pub use analysis::packages::Package;
 pub use analysis::{
     Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
 };
@@ -45,6 +47,7 @@ pub use error::Error;
 pub use index::{display_path, EntryKind, LayerIndex};
 pub use layers::decode_image;
 pub use merge::{merge, ByteSplit, Fate, Merged};
+pub use packages::Ecosystem;
 pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.

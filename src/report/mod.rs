@@ -5,6 +5,7 @@
 
 pub mod json;
 pub(crate) mod markdown;
+pub(crate) mod packages;
 pub(crate) mod text;
 
 pub(crate) mod saved;

@@ -172,6 +172,12 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         }
     }
 
+    let packages = super::packages::text(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
+    }
+
     writeln!(out)?;
     writeln!(
         out,
