@@ -5,7 +5,7 @@
 pub(crate) mod avoidable;
 pub(crate) mod duplicates;
 pub(crate) mod findings;
-mod gzip_sample;
+pub(crate) mod gzip_sample;
 pub(crate) mod hidden;
 pub(crate) mod history;
 pub(crate) mod package_findings;
