@@ -189,10 +189,11 @@ fn load_pair(
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, &args.new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
-    emit(
-        &report::diff::render(&d, args.format),
-        args.output.as_deref(),
-    )?;
+    let out = match args.format {
+        report::diff::DiffFormat::Html => report::diff::render_html(&old, &new, &d),
+        f => report::diff::render(&d, f),
+    };
+    emit(&out, args.output.as_deref())?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -205,7 +206,16 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     }
-    emit(&crate::trend::render_table(&records), None)?;
+    match args.format {
+        crate::cli::TrendFormat::Text => emit(
+            &crate::trend::render_table(&records),
+            args.output.as_deref(),
+        )?,
+        crate::cli::TrendFormat::Html => emit(
+            &report::html::render_trend(&records),
+            args.output.as_deref(),
+        )?,
+    }
     if let Some(svg) = &args.svg {
         crate::trend::render_svg(&records, svg)?;
     }

@@ -9,6 +9,7 @@ mod check;
 mod corpus;
 mod diff;
 mod foundation;
+mod html;
 mod podman;
 mod registry;
 mod sample;

@@ -16,6 +16,8 @@ pub enum DiffFormat {
     Json,
     /// GitHub-flavoured markdown, for a pull-request comment.
     Markdown,
+    /// One self-contained page with a treemap of the new image coloured by growth.
+    Html,
 }
 
 pub fn render(d: &Diff, format: DiffFormat) -> String {
@@ -23,7 +25,14 @@ pub fn render(d: &Diff, format: DiffFormat) -> String {
         DiffFormat::Text => text(d),
         DiffFormat::Json => super::json::to_json(d),
         DiffFormat::Markdown => markdown(d),
+        // The page needs both reports' files (its treemap); `render_html` takes them.
+        DiffFormat::Html => super::json::to_json(d),
     }
+}
+
+/// The HTML page of a comparison: needs both sides' reports for the treemap.
+pub fn render_html(old: &super::json::Report, new: &super::json::Report, d: &Diff) -> String {
+    super::html::render_diff(old, new, d)
 }
 
 /// `+1.2 MB`, `-300 kB`, `0 B`.

@@ -2,6 +2,7 @@
 //! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
 
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod text;
@@ -17,6 +18,8 @@ pub enum Format {
     Json,
     /// For a pull-request comment.
     Markdown,
+    /// One self-contained page (summary, layer bars, treemap, findings); opens offline.
+    Html,
 }
 
 /// Renders an analysis in the given format.
@@ -25,6 +28,7 @@ pub fn render(a: &crate::Analysis, format: Format) -> String {
         Format::Text => text::render(a),
         Format::Json => json::render(a),
         Format::Markdown => markdown::render(a),
+        Format::Html => html::render_report(&json::Report::from_analysis(a)),
     }
 }
 
