@@ -194,6 +194,15 @@ impl Browser {
             .collect()
     }
 
+    /// Emulates a media type or media features (`prefers-color-scheme`) through DevTools.
+    fn emulate_media(&self, params: Value) {
+        self.post(
+            &self.session("/goog/cdp/execute"),
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": params}),
+        )
+        .unwrap();
+    }
+
     fn screenshot(&self, to: &Path) {
         use base64::Engine as _;
         let v = self.get(&self.session("/screenshot")).unwrap();
@@ -329,6 +338,18 @@ fn corpus_page_in_a_real_browser() {
     );
     assert_eq!(b.console_errors(), Vec::<String>::new());
     b.screenshot(&artifact("html-report-var.png"));
+
+    // Dark mode: a dark page with light text. Print: no buttons or controls.
+    let background = "return getComputedStyle(document.body).backgroundColor;";
+    assert_eq!(b.eval(background), "rgb(255, 255, 255)");
+    b.emulate_media(json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]}));
+    assert_eq!(b.eval(background), "rgb(20, 23, 29)");
+    b.screenshot(&artifact("html-report-dark.png"));
+    b.emulate_media(json!({"media": "print", "features": []}));
+    let shown = b.eval(
+        "return [...document.querySelectorAll('button')].filter(e => getComputedStyle(e).display !== 'none').length;",
+    );
+    assert_eq!(shown, json!(0), "buttons are not printed");
 }
 
 /// `1234567` → `1,234,567` (how the page's titles print exact bytes).

@@ -256,6 +256,38 @@ mod tests {
     }
 
     #[test]
+    fn a_large_image_stays_a_small_tree() {
+        // 200,000 files in 2,000 directories of 100 files each, sizes spread out.
+        let files: Vec<FileRow> = (0..200_000u64)
+            .map(|i| {
+                let dir = i / 100;
+                row(
+                    &format!("/srv/d{:02}/sub{dir:04}/f{i:06}", dir % 40),
+                    1 + (i * 7919) % 20_000,
+                    (i % 3) as usize,
+                    &format!("{i:x}"),
+                )
+            })
+            .collect();
+        let t = build(&files, None);
+        fn count(c: &Cell) -> usize {
+            1 + c.children.iter().map(count).sum::<usize>()
+        }
+        let cells = count(&t);
+        assert!(cells < 6_000, "{cells} cells");
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.len() < 400_000, "{} bytes", json.len());
+        assert_eq!(t.files, 200_000);
+        fn sums(c: &Cell) {
+            if !c.children.is_empty() {
+                assert_eq!(c.children.iter().map(|k| k.bytes).sum::<u64>(), c.bytes);
+                c.children.iter().for_each(sums);
+            }
+        }
+        sums(&t);
+    }
+
+    #[test]
     fn deltas_against_the_old_files() {
         let old = vec![row("/usr/bin/a", 100, 0, "a")];
         let new = vec![
