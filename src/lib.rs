@@ -15,7 +15,6 @@ pub mod config;
 pub mod decode;
 pub mod diff;
 pub mod error;
-pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
@@ -23,6 +22,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod units;
 
 pub use analysis::Analysis;
 pub use error::Error;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::report::json::Report;
+use layersift_fixture::{Format, ImageBuilder};
 use serde_json::{json, Value};
 
 use crate::util::{bin, corpus, write};
@@ -295,7 +295,7 @@ fn corpus_page_in_a_real_browser() {
     let title = usr[1].as_str().unwrap();
     assert!(title.starts_with("/usr\n"), "{title}");
     assert!(
-        title.contains(&layersift::report::human_bytes(expected)),
+        title.contains(&layersift::units::human_bytes(expected)),
         "{title}"
     );
     assert!(
@@ -365,7 +365,7 @@ fn group(n: u64) -> String {
     out
 }
 
-fn planted_image() -> layersift::fixture::BuiltImage {
+fn planted_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("ADD rootfs.tar /", |l| {
             l.dir("app").file("app/main", vec![b'm'; 4000])

@@ -137,22 +137,9 @@ fn layer_name(layer: &LayerBlob) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixture::{Format, ImageBuilder};
+    use layersift_fixture::{noise, Format, ImageBuilder};
 
-    /// `n` bytes that do not compress, so blob sizes follow content sizes.
-    fn noise(n: usize, seed: u64) -> Vec<u8> {
-        let mut x = seed | 1;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x as u8
-            })
-            .collect()
-    }
-
-    fn open(img: &crate::fixture::BuiltImage, path: &std::path::Path) -> Image {
+    fn open(img: &layersift_fixture::BuiltImage, path: &std::path::Path) -> Image {
         img.write(Format::OciLayout, path).unwrap();
         let r = crate::source::ImageRef::parse(&format!("oci:{}", path.display())).unwrap();
         crate::source::open(&r, &Default::default()).unwrap()

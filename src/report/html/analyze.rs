@@ -1,28 +1,29 @@
 //! The analysis page: summary, one bar per layer (visible, hidden, avoidable), the treemap of
 //! the final filesystem, findings and suggestions. Everything but the treemap is plain HTML.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
 use super::{escape, page, script_json, stacked_bar, tree, TREEMAP_JS};
 use crate::analysis::{Category, Severity};
 use crate::report::json::{Layer, Report};
-use crate::report::{human_bytes, percent};
+use crate::units::{human_bytes, percent};
 
 /// Width of a layer's bar at the largest layer, in pixels.
 const BAR_WIDTH: u32 = 320;
 /// Evidence paths shown per finding before "N more".
 const SHOWN_PATHS: usize = 5;
 
-/// The page for one analysed image (from its JSON report, so a saved report renders too).
-pub fn render(r: &Report) -> String {
+/// Writes the page for one analysed image (from its JSON report, so a saved report renders
+/// too).
+pub fn write(r: &Report, out: &mut impl Write) -> fmt::Result {
     let mut body = String::new();
-    header(&mut body, r);
-    summary(&mut body, r);
-    layers(&mut body, r);
-    treemap_section(&mut body, r);
-    findings(&mut body, r);
-    suggestions(&mut body, r);
-    footer(&mut body, r);
+    header(&mut body, r)?;
+    summary(&mut body, r)?;
+    layers(&mut body, r)?;
+    treemap_section(&mut body, r)?;
+    findings(&mut body, r)?;
+    suggestions(&mut body, r)?;
+    footer(&mut body, r)?;
     let data = serde_json::json!({
         "kind": "report",
         "tree": tree::build(&r.files, None),
@@ -32,16 +33,16 @@ pub fn render(r: &Report) -> String {
         })).collect::<Vec<_>>(),
         "waste": tree::WASTE.iter().map(|c| category_name(*c)).collect::<Vec<_>>(),
     });
-    page(
+    out.write_str(&page(
         &format!("layersift: {}", r.image.reference),
         &body,
         Some(&script_json(&data)),
         Some(TREEMAP_JS),
-    )
+    ))
 }
 
-fn header(out: &mut String, r: &Report) {
-    let _ = write!(
+fn header(out: &mut String, r: &Report) -> fmt::Result {
+    write!(
         out,
         "<header><h1>{}</h1><p class=\"meta\">{}{} · {} layers · layersift {}</p></header>\n<main>\n",
         escape(&r.image.reference),
@@ -53,18 +54,19 @@ fn header(out: &mut String, r: &Report) {
             .unwrap_or_default(),
         r.layers.len(),
         escape(&r.tool.version),
-    );
+    )?;
+    Ok(())
 }
 
-fn summary(out: &mut String, r: &Report) {
+fn summary(out: &mut String, r: &Report) -> fmt::Result {
     let s = &r.summary;
     out.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">\n");
     let card = |out: &mut String, label: &str, value: String, note: String| {
-        let _ = writeln!(
+        writeln!(
             out,
             "<div class=\"card\"><div class=\"label\">{label}</div>\
              <div class=\"value\">{value}</div><div class=\"note\">{note}</div></div>"
-        );
+        )
     };
     card(
         out,
@@ -75,7 +77,7 @@ fn summary(out: &mut String, r: &Report) {
             s.layer_count,
             human_bytes(s.compressed_bytes)
         ),
-    );
+    )?;
     card(
         out,
         "Efficiency",
@@ -84,7 +86,7 @@ fn summary(out: &mut String, r: &Report) {
             "{} of the content is visible in the final filesystem",
             human_bytes(s.visible_bytes)
         ),
-    );
+    )?;
     card(
         out,
         "Potential savings",
@@ -95,7 +97,7 @@ fn summary(out: &mut String, r: &Report) {
             human_bytes(s.hidden_bytes),
             human_bytes(s.avoidable_bytes)
         ),
-    );
+    )?;
     card(
         out,
         "Hidden",
@@ -107,13 +109,13 @@ fn summary(out: &mut String, r: &Report) {
             human_bytes(s.overwritten_changed_bytes),
             human_bytes(s.removed_bytes)
         ),
-    );
+    )?;
     card(
         out,
         "Avoidable",
         human_bytes(s.avoidable_bytes),
         "visible but not needed to run: caches, temp and log files, duplicate copies".into(),
-    );
+    )?;
     card(
         out,
         "Secrets",
@@ -123,7 +125,7 @@ fn summary(out: &mut String, r: &Report) {
         } else {
             "redacted below; a deleted secret is still in the image".into()
         },
-    );
+    )?;
     out.push_str("</div>\n");
     let secrets: Vec<_> = r
         .findings
@@ -133,7 +135,7 @@ fn summary(out: &mut String, r: &Report) {
     if !secrets.is_empty() {
         out.push_str("<ul class=\"secrets\">\n");
         for f in secrets {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "<li data-layer=\"{}\"><strong>{}</strong> — layer {}{}{}</li>",
                 f.layer,
@@ -147,11 +149,12 @@ fn summary(out: &mut String, r: &Report) {
                     .as_deref()
                     .map(|d| format!(" · {}", escape(d)))
                     .unwrap_or_default(),
-            );
+            )?;
         }
         out.push_str("</ul>\n");
     }
     out.push_str("</section>\n");
+    Ok(())
 }
 
 fn layer_parts(l: &Layer) -> Vec<(&'static str, u64, String)> {
@@ -177,7 +180,7 @@ fn layer_parts(l: &Layer) -> Vec<(&'static str, u64, String)> {
     ]
 }
 
-fn layers(out: &mut String, r: &Report) {
+fn layers(out: &mut String, r: &Report) -> fmt::Result {
     let scale = r.layers.iter().map(|l| l.content_bytes).max().unwrap_or(0);
     out.push_str(
         "<section id=\"layers\"><h2>Layers</h2>\
@@ -190,7 +193,7 @@ fn layers(out: &mut String, r: &Report) {
          <th>compressed</th><th>build step</th></tr></thead><tbody>\n",
     );
     for l in &r.layers {
-        let _ = writeln!(
+        writeln!(
             out,
             "<tr class=\"layer\" data-layer=\"{i}\"><td><button type=\"button\" class=\"layer-pick\" \
              data-layer-select=\"{i}\" title=\"Show only layer {i}\">{i}</button></td>\
@@ -201,12 +204,13 @@ fn layers(out: &mut String, r: &Report) {
             content = human_bytes(l.content_bytes),
             compressed = human_bytes(l.compressed_bytes),
             step = escape(&crate::analysis::one_line(&l.instruction, 160)),
-        );
+        )?;
     }
     out.push_str("</tbody></table></section>\n");
+    Ok(())
 }
 
-fn treemap_section(out: &mut String, r: &Report) {
+fn treemap_section(out: &mut String, r: &Report) -> fmt::Result {
     out.push_str(
         "<section id=\"files\"><h2>Where the bytes are</h2>\
          <div class=\"controls\" hidden>Colour by \
@@ -224,14 +228,15 @@ fn treemap_section(out: &mut String, r: &Report) {
          <table><thead><tr><th>path</th><th>bytes</th></tr></thead><tbody>",
     );
     for c in t.children.iter().filter(|c| c.dir).take(15) {
-        let _ = write!(
+        write!(
             out,
             "<tr><td><code>/{}</code></td><td class=\"num\">{}</td></tr>",
             escape(c.name.as_deref().unwrap_or("")),
             human_bytes(c.bytes)
-        );
+        )?;
     }
     out.push_str("</tbody></table></noscript></section>\n");
+    Ok(())
 }
 
 fn severity_name(s: Severity) -> &'static str {
@@ -257,16 +262,16 @@ pub(super) fn category_name(c: Category) -> &'static str {
     }
 }
 
-fn findings(out: &mut String, r: &Report) {
-    let _ = writeln!(
+fn findings(out: &mut String, r: &Report) -> fmt::Result {
+    writeln!(
         out,
         "<section id=\"findings\"><h2>Findings <span class=\"count\">{}</span></h2>\
          <p class=\"filter-note\" id=\"filter-note\" hidden></p>",
         r.findings.len()
-    );
+    )?;
     if r.findings.is_empty() {
         out.push_str("<p>Nothing found.</p></section>\n");
-        return;
+        return Ok(());
     }
     out.push_str(
         "<table class=\"findings\"><thead><tr><th>severity</th><th>what</th><th>bytes</th>\
@@ -277,14 +282,14 @@ fn findings(out: &mut String, r: &Report) {
         if !f.paths.is_empty() {
             paths.push_str("<ul class=\"paths\">");
             for p in f.paths.iter().take(SHOWN_PATHS) {
-                let _ = write!(paths, "<li><code>{}</code></li>", escape(p));
+                write!(paths, "<li><code>{}</code></li>", escape(p))?;
             }
             if f.path_count > SHOWN_PATHS {
-                let _ = write!(
+                write!(
                     paths,
                     "<li class=\"more\">and {} more</li>",
                     f.path_count - SHOWN_PATHS
-                );
+                )?;
             }
             paths.push_str("</ul>");
         }
@@ -292,7 +297,7 @@ fn findings(out: &mut String, r: &Report) {
             .hidden_by
             .map(|h| format!(", hidden by layer {h}"))
             .unwrap_or_default();
-        let _ = writeln!(
+        writeln!(
             out,
             "<tr class=\"finding sev-{sev}\" data-layer=\"{layer}\"><td><span class=\"sev\">{sev}</span></td>\
              <td><div class=\"title\">{title}</div><div class=\"rule\">{rule} · {cat}</div>{detail}{paths}</td>\
@@ -312,24 +317,25 @@ fn findings(out: &mut String, r: &Report) {
             } else {
                 "—".into()
             },
-        );
+        )?;
     }
     out.push_str("</tbody></table></section>\n");
+    Ok(())
 }
 
-fn suggestions(out: &mut String, r: &Report) {
-    let _ = writeln!(
+fn suggestions(out: &mut String, r: &Report) -> fmt::Result {
+    writeln!(
         out,
         "<section id=\"suggestions\"><h2>Suggestions <span class=\"count\">{}</span></h2>",
         r.suggestions.len()
-    );
+    )?;
     if r.suggestions.is_empty() {
         out.push_str("<p>No rewrite to suggest.</p></section>\n");
-        return;
+        return Ok(());
     }
     for (n, s) in r.suggestions.iter().enumerate() {
         let layers: Vec<String> = s.layers.iter().map(usize::to_string).collect();
-        let _ = write!(
+        write!(
             out,
             "<article class=\"suggestion\" data-layers=\"{layers}\"><h3>{title}</h3>\
              <p class=\"saves\">Saves {saves} (~{compressed} compressed) · layer{plural} {list}</p>\
@@ -344,25 +350,27 @@ fn suggestions(out: &mut String, r: &Report) {
             list = layers.join(", "),
             instruction = escape(&crate::analysis::one_line(&s.instruction, 200)),
             snippet = escape(&s.snippet),
-        );
+        )?;
         if !s.evidence.is_empty() {
             out.push_str("<details><summary>Evidence</summary><ul class=\"paths\">");
             for p in s.evidence.iter().take(20) {
-                let _ = write!(out, "<li><code>{}</code></li>", escape(p));
+                write!(out, "<li><code>{}</code></li>", escape(p))?;
             }
             out.push_str("</ul></details>");
         }
         out.push_str("</article>\n");
     }
     out.push_str("</section>\n");
+    Ok(())
 }
 
-fn footer(out: &mut String, r: &Report) {
-    let _ = write!(
+fn footer(out: &mut String, r: &Report) -> fmt::Result {
+    write!(
         out,
         "</main>\n<footer>Sizes are regular-file content bytes (decimal units); each byte is \
          counted once. Generated by layersift {} · JSON report schema {}.</footer>\n",
         escape(&r.tool.version),
         r.schema_version
-    );
+    )?;
+    Ok(())
 }

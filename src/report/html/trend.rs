@@ -2,11 +2,11 @@
 //! bytes over time, with each record's values on hover) and the records as a plain table,
 //! which is all a reader without script sees.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
 use super::{escape, page, script_json, TREND_JS};
-use crate::report::human_bytes;
 use crate::trend::Record;
+use crate::units::human_bytes;
 
 /// The image a record belongs to: its reference without tag or digest, so releases of one
 /// image form one series.
@@ -23,8 +23,8 @@ fn series_of(reference: &str) -> String {
     }
 }
 
-/// The page for a history file's records (in file order).
-pub fn render(records: &[Record]) -> String {
+/// Writes the page for a history file's records (in file order).
+pub fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
     let mut series: Vec<(String, Vec<&Record>)> = Vec::new();
     for r in records {
         let key = series_of(&r.reference);
@@ -34,16 +34,16 @@ pub fn render(records: &[Record]) -> String {
         }
     }
     let mut body = String::new();
-    let _ = write!(
+    write!(
         body,
         "<header><h1>Image size history</h1><p class=\"meta\">{} record{} · {} image{}</p></header>\n<main>\n",
         records.len(),
         if records.len() == 1 { "" } else { "s" },
         series.len(),
         if series.len() == 1 { "" } else { "s" },
-    );
+    )?;
     for (n, (name, recs)) in series.iter().enumerate() {
-        let _ = write!(
+        write!(
             body,
             "<section class=\"series\"><h2>{}</h2>\
              <div class=\"controls\" hidden>\
@@ -56,9 +56,9 @@ pub fn render(records: &[Record]) -> String {
              <th>compressed</th><th>waste</th><th>efficiency</th><th>layers</th></tr></thead><tbody>\n",
             escape(name),
             escape(name),
-        );
+        )?;
         for r in recs {
-            let _ = writeln!(
+            writeln!(
                 body,
                 "<tr><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}%</td>\
@@ -70,7 +70,7 @@ pub fn render(records: &[Record]) -> String {
                 human_bytes(r.waste_bytes),
                 r.efficiency * 100.0,
                 r.layer_count,
-            );
+            )?;
         }
         body.push_str("</tbody></table></section>\n");
     }
@@ -84,12 +84,12 @@ pub fn render(records: &[Record]) -> String {
             "records": recs,
         })).collect::<Vec<_>>(),
     });
-    page(
+    out.write_str(&page(
         "layersift: image size history",
         &body,
         Some(&script_json(&data)),
         Some(TREND_JS),
-    )
+    ))
 }
 
 #[cfg(test)]

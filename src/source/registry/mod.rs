@@ -245,9 +245,9 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         }
     }
     let Some((client, scheme, (manifest_bytes, manifest_digest))) = resolved else {
-        return Err(SourceError::Other(format!(
-            "cannot reach registry `{registry}`"
-        )));
+        return Err(SourceError::RegistryUnreachable {
+            registry: registry.to_string(),
+        });
     };
 
     let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {

@@ -97,7 +97,9 @@ impl BlobStore for RegistryStore {
         let digest = layer
             .digest
             .clone()
-            .ok_or_else(|| SourceError::Other("a registry layer has no digest".to_string()))?;
+            .ok_or_else(|| SourceError::LayerWithoutDigest {
+                locator: layer.locator.clone(),
+            })?;
         if let Some(f) = self.cache.as_ref().and_then(|c| c.open_blob(&digest)) {
             return Ok(Box::new(f));
         }
