@@ -15,6 +15,7 @@ pub mod config;
 pub mod decode;
 pub mod diff;
 pub mod error;
+pub mod excerpt;
 pub mod index;
 pub mod merge;
 pub mod report;
@@ -22,6 +23,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod typo;
 pub mod units;
 
 pub use analysis::Analysis;

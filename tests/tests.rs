@@ -8,6 +8,7 @@ mod bad_input;
 mod check;
 mod corpus;
 mod diff;
+mod firsthour;
 mod foundation;
 mod html;
 mod podman;

@@ -71,7 +71,7 @@ pub enum DecodeError {
 
 /// A decode error together with the layer it happened in.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot decode layer {} (`{}`)", .index + 1, .name)]
+#[error("cannot decode layer {} (`{}`)", .index, .name)]
 pub struct LayerError {
     pub index: usize,
     pub name: String,

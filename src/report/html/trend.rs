@@ -8,31 +8,10 @@ use super::{escape, page, script_json, TREND_JS};
 use crate::trend::Record;
 use crate::units::human_bytes;
 
-/// The image a record belongs to: its reference without tag or digest, so releases of one
-/// image form one series.
-fn series_of(reference: &str) -> String {
-    let no_digest = reference.split('@').next().unwrap_or(reference);
-    match no_digest.rfind(':') {
-        Some(i) if !no_digest[i + 1..].contains('/') && no_digest[..i].contains('/') => {
-            no_digest[..i].to_string()
-        }
-        Some(i) if !no_digest[i + 1..].contains('/') && !no_digest[..i].contains(':') => {
-            no_digest[..i].to_string()
-        }
-        _ => no_digest.to_string(),
-    }
-}
-
 /// Writes the page for a history file's records (in file order).
 pub fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
-    let mut series: Vec<(String, Vec<&Record>)> = Vec::new();
-    for r in records {
-        let key = series_of(&r.reference);
-        match series.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => v.push(r),
-            None => series.push((key, vec![r])),
-        }
-    }
+    // One series per image, as the text tables group them.
+    let series = crate::trend::series(records);
     let mut body = String::new();
     write!(
         body,
@@ -90,21 +69,4 @@ pub fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
         Some(&script_json(&data)),
         Some(TREND_JS),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::series_of;
-
-    #[test]
-    fn series_drop_tags_and_digests() {
-        assert_eq!(
-            series_of("registry.example/app:1.2"),
-            "registry.example/app"
-        );
-        assert_eq!(series_of("app:1.2"), "app");
-        assert_eq!(series_of("app@sha256:abc"), "app");
-        assert_eq!(series_of("localhost:5000/app:2"), "localhost:5000/app");
-        assert_eq!(series_of("localhost:5000/app"), "localhost:5000/app");
-    }
 }
