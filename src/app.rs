@@ -86,7 +86,7 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 
 /// `layersift cache [info|prune]`.
 fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
-    use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::cache::{Cache, DEFAULT_MAX_BYTES};
     use crate::units::human_bytes;
     let opts = args.cache();
     let Some(dir) = opts.dir() else {

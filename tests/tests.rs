@@ -5,6 +5,7 @@ mod util;
 
 mod analysis;
 mod bad_input;
+mod cache;
 mod check;
 mod corpus;
 mod diff;
