@@ -23,6 +23,7 @@ pub mod index;
 pub mod layers;
 pub mod merge;
 pub mod report;
+pub mod sanitize;
 pub mod secrets;
 pub mod source;
 pub mod trend;

@@ -8,6 +8,7 @@ use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
 use crate::report::json::Report;
 use crate::report::{Format, RenderError};
+use crate::sanitize::{self, for_terminal};
 use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
 /// Renders a diff of `old` and `new` in the given format. Only the HTML page reads the two
@@ -130,13 +131,13 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     writeln!(
         o,
         "Old  {}  ({})",
-        d.old.reference,
+        for_terminal(&d.old.reference),
         side_counts(d.old.layer_count, d.old.file_count)
     )?;
     writeln!(
         o,
         "New  {}  ({})",
-        d.new.reference,
+        for_terminal(&d.new.reference),
         side_counts(d.new.layer_count, d.new.file_count)
     )?;
     writeln!(o)?;
@@ -193,7 +194,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            step(l, 80)
+            for_terminal(&step(l, 80))
         )?;
     }
 
@@ -204,7 +205,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
                 o,
                 "  {:>10}  {}  ({} → {})",
                 signed_bytes(dir.bytes.delta),
-                dir.path,
+                for_terminal(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new)
             )?;
@@ -235,7 +236,12 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path)?;
+            writeln!(
+                o,
+                "  {what:<7}  {:>10}  {}",
+                file_change(c),
+                for_terminal(&c.path)
+            )?;
         }
     }
 
@@ -266,7 +272,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n{title}")?;
         for f in list {
-            writeln!(o, "  {}", finding_line(f))?;
+            writeln!(o, "  {}", for_terminal(&finding_line(f)))?;
         }
     }
     Ok(())
@@ -307,19 +313,6 @@ fn finding_line(f: &FindingRef) -> String {
     )
 }
 
-/// Escapes text for a code span in a markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "'")
-}
-
-/// Escapes plain markdown text: no HTML, no table breaks.
-fn plain(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-}
-
 fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
     writeln!(
@@ -330,9 +323,9 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     )?;
     writeln!(
         o,
-        "`{}` → `{}`\n",
-        cell(&d.old.reference),
-        cell(&d.new.reference)
+        "{} → {}\n",
+        sanitize::markdown_code(&d.old.reference),
+        sanitize::markdown_code(&d.new.reference)
     )?;
     if is_identical(d) {
         return writeln!(
@@ -379,7 +372,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     for l in &d.layers {
         writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
@@ -387,7 +380,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            cell(&step(l, 80))
+            sanitize::markdown_cell_code(&step(l, 80))
         )?;
     }
     writeln!(o, "\n</details>")?;
@@ -404,8 +397,8 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         for dir in &d.directories {
             writeln!(
                 o,
-                "| `{}` | {} | {} | {} |",
-                cell(&dir.path),
+                "| {} | {} | {} | {} |",
+                sanitize::markdown_cell_code(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new),
                 signed_bytes(dir.bytes.delta)
@@ -430,7 +423,12 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c))?;
+            writeln!(
+                o,
+                "| {what} | {} | {} |",
+                sanitize::markdown_cell_code(&c.path),
+                file_change(c)
+            )?;
         }
     }
     writeln!(o, "\n</details>")?;
@@ -444,7 +442,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n**{title}**\n")?;
         for f in list {
-            writeln!(o, "- {}", plain(&finding_line(f)))?;
+            writeln!(o, "- {}", sanitize::markdown_text(&finding_line(f)))?;
         }
     }
     Ok(())
@@ -455,9 +453,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_escapes() {
-        assert_eq!(cell("a|b`c"), "a\\|b'c");
-        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+    fn signed_sizes_and_counts() {
         assert_eq!(signed_bytes(0), "0 B");
         assert_eq!(signed_bytes(-1500), "-1.5 kB");
         assert_eq!(count_change(2), "+2");
