@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use crate::util::{bin, corpus, write};
 
 const PLANTED: &str = "<script>alert(1)</script>";
+/// An access key id shape the secret rules know, planted in a file name.
+const KEY_IN_NAME: &str = "AKIAZ5QW3RT7YU2IOPAS";
 
 /// A headless Chromium driven by chromedriver (Debian's `chromium` and `chromium-driver`),
 /// with a fresh profile and no network. `None`, with a note, where either is missing.
@@ -404,6 +406,10 @@ fn planted_markup_is_inert() {
     assert_eq!(page.matches("<script").count(), 2, "script elements");
     assert!(!page.contains(PLANTED));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        !page.contains(KEY_IN_NAME),
+        "a secret in a file name is redacted"
+    );
 
     let Some(b) = Browser::start() else { return };
     b.open(&html);
@@ -417,6 +423,10 @@ fn planted_markup_is_inert() {
     // The user still reads the name as it is, as text.
     let text = b.eval("return document.body.innerText;");
     assert!(text.as_str().unwrap().contains(PLANTED));
+    let titles = b.eval(
+        "return [...document.querySelectorAll('[data-path]')].map(c => c.title + c.getAttribute('data-path')).join('\\n');",
+    );
+    assert!(!titles.as_str().unwrap().contains(KEY_IN_NAME));
     let cells = b.eval(
         "return [...document.querySelectorAll('[data-path]')].map(c => c.getAttribute('data-path'));",
     );

@@ -29,7 +29,7 @@ pub fn write(r: &Report, out: &mut impl Write) -> fmt::Result {
         "tree": tree::build(&r.files, None),
         "layers": r.layers.iter().map(|l| serde_json::json!({
             "index": l.index,
-            "instruction": crate::analysis::one_line(&l.instruction, 100),
+            "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
         })).collect::<Vec<_>>(),
         "waste": tree::WASTE.iter().map(|c| category_name(*c)).collect::<Vec<_>>(),
     });
@@ -349,7 +349,7 @@ fn suggestions(out: &mut String, r: &Report) -> fmt::Result {
             plural = if s.layers.len() == 1 { "" } else { "s" },
             list = layers.join(", "),
             instruction = escape(&crate::analysis::one_line(&s.instruction, 200)),
-            snippet = escape(&s.snippet),
+            snippet = super::escape_lines(&s.snippet),
         )?;
         if !s.evidence.is_empty() {
             out.push_str("<details><summary>Evidence</summary><ul class=\"paths\">");

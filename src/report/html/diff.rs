@@ -68,7 +68,7 @@ pub fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) -> fmt:
         "tree": tree::build(&new.files, Some(&old.files)),
         "layers": new.layers.iter().map(|l| serde_json::json!({
             "index": l.index,
-            "instruction": crate::analysis::one_line(&l.instruction, 100),
+            "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
         })).collect::<Vec<_>>(),
         "waste": tree::WASTE.iter().map(|c| super::analyze::category_name(*c)).collect::<Vec<_>>(),
     });

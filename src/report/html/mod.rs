@@ -22,24 +22,15 @@ const CSS: &str = include_str!("assets/report.css");
 const TREEMAP_JS: &str = include_str!("assets/treemap.js");
 const TREND_JS: &str = include_str!("assets/trend.js");
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters never reach the page (an image may name a file with ESC).
-            c if c.is_control() && c != '\n' && c != '\t' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+/// Text an image controls, for HTML: secrets redacted, controls escaped, markup escaped.
+pub(crate) use crate::sanitize::html as escape;
+/// As [`escape`], keeping newlines (snippets in `<pre>` blocks).
+pub(crate) use crate::sanitize::html_lines as escape_lines;
+
+/// Text an image controls, for the page's data block (shown by script as text): secrets
+/// redacted and control characters escaped, as on a terminal.
+fn plain(s: &str) -> String {
+    crate::sanitize::for_terminal(s).into_owned()
 }
 
 /// Serialises `value` as JSON safe to put inside a `<script type="application/json">`
@@ -141,11 +132,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_controls() {
+    fn escapes_markup_controls_and_secrets() {
         assert_eq!(
             escape("<script>alert('1')</script>&\"\x1b[2J"),
-            "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt;&amp;&quot;\\x1b[2J"
+            "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt;&amp;&quot;\\u{1b}[2J"
         );
+        assert_eq!(escape_lines("RUN a \\\n  && b"), "RUN a \\\n  &amp;&amp; b");
+        assert!(!plain("app/AKIAIOSFODNN7EXAMPLE.txt").contains("AKIAIOSFODNN7EXAMPLE"));
     }
 
     #[test]

@@ -182,7 +182,8 @@ fn emit(
     }
     children.extend(rest);
     Cell {
-        name: name.map(str::to_string),
+        // Names an image controls: redacted and escaped like every other output.
+        name: name.map(super::plain),
         bytes: n.bytes,
         files: n.files,
         layer: n.dominant_layer(),
