@@ -14,6 +14,7 @@ mod foundation;
 mod hardening;
 mod html;
 mod input_edges;
+mod packages;
 mod podman;
 mod properties;
 mod registry;

@@ -6,6 +6,7 @@
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod packages;
 pub mod text;
 
 pub mod saved;
