@@ -305,6 +305,23 @@ fn corpus_page_in_a_real_browser() {
         "{title}"
     );
 
+    assert!(title.contains("\npackage: "), "{title}");
+    // A file's cell names the package that owns it (from dpkg's database in the image).
+    b.click("[data-path=\"/usr/bin\"]");
+    let python = b.eval(
+        "const c = document.querySelector('[data-path=\"/usr/bin/python3.11\"]'); return c && c.title;",
+    );
+    let python = python.as_str().unwrap_or_default();
+    assert!(
+        python.contains("package: python3.11-minimal ") && python.contains("(dpkg)"),
+        "{python}"
+    );
+    b.click("#crumbs a");
+    // The packages table starts with the report's largest package.
+    let largest = report.packages.iter().max_by_key(|p| p.bytes).unwrap();
+    let first = b.eval("return document.querySelector('#packages tbody tr code').textContent;");
+    assert_eq!(first, json!(largest.name));
+
     // Clicking layer 1 leaves only layer 1's findings.
     let count = "return [...document.querySelectorAll('tr.finding')]
                  .filter(r => !r.hidden).map(r => r.getAttribute('data-layer'));";

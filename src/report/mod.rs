@@ -58,7 +58,11 @@ pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError
         Format::Text => text::write(a, &mut out)?,
         Format::Json => out = json::render(a)?,
         Format::Markdown => markdown::write(a, &mut out)?,
-        Format::Html => html::write_report(&json::Report::from_analysis(a), &mut out)?,
+        Format::Html => {
+            // The page names the package of each treemap cell: ownership is in the model.
+            let owners = a.packages.owners_by_path(&a.indexes);
+            html::write_report(&json::Report::from_analysis(a), Some(&owners), &mut out)?
+        }
     }
     Ok(out)
 }

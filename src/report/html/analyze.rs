@@ -1,6 +1,7 @@
 //! The analysis page: summary, one bar per layer (visible, hidden, avoidable), the treemap of
 //! the final filesystem, findings and suggestions. Everything but the treemap is plain HTML.
 
+use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use super::{escape, page, script_json, stacked_bar, tree, TREEMAP_JS};
@@ -15,18 +16,29 @@ const SHOWN_PATHS: usize = 5;
 
 /// Writes the page for one analysed image (from its JSON report, so a saved report renders
 /// too).
-pub fn write(r: &Report, out: &mut impl Write) -> fmt::Result {
+/// `owners` (visible file path → index into `r.packages`) names each cell's package.
+pub fn write(
+    r: &Report,
+    owners: Option<&HashMap<String, u32>>,
+    out: &mut impl Write,
+) -> fmt::Result {
+    let labels = package_labels(r);
+    let owners = owners.map(|by_path| tree::Owners {
+        by_path,
+        labels: &labels,
+    });
     let mut body = String::new();
     header(&mut body, r)?;
     summary(&mut body, r)?;
     layers(&mut body, r)?;
     treemap_section(&mut body, r)?;
+    packages(&mut body, r)?;
     findings(&mut body, r)?;
     suggestions(&mut body, r)?;
     footer(&mut body, r)?;
     let data = serde_json::json!({
         "kind": "report",
-        "tree": tree::build(&r.files, None),
+        "tree": tree::build(&r.files, None, owners.as_ref()),
         "layers": r.layers.iter().map(|l| serde_json::json!({
             "index": l.index,
             "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
@@ -222,7 +234,7 @@ fn treemap_section(out: &mut String, r: &Report) -> fmt::Result {
          <div id=\"treemap-legend\" class=\"legend\"></div>\n<noscript>",
     );
     // Without script: the largest top-level directories as a table.
-    let t = tree::build(&r.files, None);
+    let t = tree::build(&r.files, None, None);
     out.push_str(
         "<p>The treemap needs JavaScript. Largest directories:</p>\
          <table><thead><tr><th>path</th><th>bytes</th></tr></thead><tbody>",
@@ -237,6 +249,66 @@ fn treemap_section(out: &mut String, r: &Report) -> fmt::Result {
     }
     out.push_str("</tbody></table></noscript></section>\n");
     Ok(())
+}
+
+/// Packages shown in the "Largest packages" table.
+const SHOWN_PACKAGES: usize = 15;
+
+/// `curl 7.88.1 (dpkg)` for each package of the report, in its order.
+fn package_labels(r: &Report) -> Vec<String> {
+    r.packages
+        .iter()
+        .map(|p| {
+            super::plain(&format!(
+                "{} {} ({})",
+                p.name,
+                p.version,
+                p.ecosystem.as_str()
+            ))
+        })
+        .collect()
+}
+
+fn packages(out: &mut String, r: &Report) -> fmt::Result {
+    if r.packages.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section id=\"packages\"><h2>Largest packages <span class=\"count\">{}</span></h2>\
+         <table class=\"packages\"><thead><tr><th>package</th><th>version</th><th>ecosystem</th>\
+         <th>bytes</th><th>files</th><th>layer</th></tr></thead><tbody>",
+        r.packages.len()
+    )?;
+    let mut by_size: Vec<_> = r.packages.iter().collect();
+    by_size.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.name.cmp(&b.name)));
+    for p in by_size.iter().take(SHOWN_PACKAGES) {
+        writeln!(
+            out,
+            "<tr data-layer=\"{layer}\"><td><code>{}</code></td><td>{}</td><td>{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{layer}</td></tr>",
+            escape(&p.name),
+            escape(&p.version),
+            p.ecosystem.as_str(),
+            human_bytes(p.bytes),
+            p.files,
+            layer = p.layer,
+        )?;
+    }
+    if r.packages.len() > SHOWN_PACKAGES {
+        writeln!(
+            out,
+            "<tr><td colspan=\"6\" class=\"rule\">and {} smaller packages (see the JSON report)</td></tr>",
+            r.packages.len() - SHOWN_PACKAGES
+        )?;
+    }
+    writeln!(
+        out,
+        "</tbody></table><p class=\"note\">Files no package manager knows about: {} \
+         in {} files.</p></section>",
+        human_bytes(r.package_summary.unowned_bytes),
+        r.package_summary.unowned_files
+    )
 }
 
 fn severity_name(s: Severity) -> &'static str {

@@ -55,6 +55,7 @@ pub fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) -> fmt:
          <noscript><p>The treemap needs JavaScript; the tables below list the changes.</p></noscript>\
          </section>\n",
     );
+    packages(&mut body, d)?;
     directories(&mut body, d)?;
     files(&mut body, d)?;
     findings(&mut body, "New findings", &d.new_findings)?;
@@ -65,7 +66,7 @@ pub fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) -> fmt:
     );
     let data = serde_json::json!({
         "kind": "diff",
-        "tree": tree::build(&new.files, Some(&old.files)),
+        "tree": tree::build(&new.files, Some(&old.files), None),
         "layers": new.layers.iter().map(|l| serde_json::json!({
             "index": l.index,
             "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
@@ -171,6 +172,65 @@ fn layers(out: &mut String, d: &Diff) -> fmt::Result {
                 .unwrap_or_default(),
             status = status_word(l.status),
         )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
+/// Package changes shown per kind before "N more".
+const SHOWN_PACKAGES: usize = 20;
+
+fn packages(out: &mut String, d: &Diff) -> fmt::Result {
+    let p = &d.packages;
+    if p.is_empty() {
+        return Ok(());
+    }
+    out.push_str(
+        "<section id=\"packages\"><h2>Packages</h2><table class=\"packages\"><thead><tr>\
+         <th>change</th><th>package</th><th>version</th><th>old</th><th>new</th><th>bytes</th>\
+         <th>layer</th></tr></thead><tbody>\n",
+    );
+    for (word, list) in [
+        ("added", &p.added),
+        ("removed", &p.removed),
+        ("upgraded", &p.upgraded),
+        ("grown", &p.grown),
+        ("shrunk", &p.shrunk),
+    ] {
+        let mut sorted: Vec<_> = list.iter().collect();
+        sorted.sort_by(|a, b| {
+            b.bytes
+                .delta
+                .unsigned_abs()
+                .cmp(&a.bytes.delta.unsigned_abs())
+        });
+        for c in sorted.iter().take(SHOWN_PACKAGES) {
+            let version = match (&c.old_version, &c.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", escape(o), escape(n)),
+                (_, Some(v)) | (Some(v), None) => escape(v),
+                (None, None) => String::new(),
+            };
+            writeln!(
+                out,
+                "<tr><td><span class=\"status\">{word}</span></td><td><code>{}</code> \
+                 <span class=\"rule\">{}</span>{}</td><td>{version}</td>{}<td class=\"num\">{}</td></tr>",
+                escape(&c.name),
+                c.ecosystem.as_str(),
+                c.pulled_in_by
+                    .as_deref()
+                    .map(|by| format!(" <span class=\"rule\">pulled in by {}</span>", escape(by)))
+                    .unwrap_or_default(),
+                delta_cell(&c.bytes),
+                c.layer,
+            )?;
+        }
+        if sorted.len() > SHOWN_PACKAGES {
+            writeln!(
+                out,
+                "<tr><td colspan=\"7\" class=\"rule\">and {} more {word} (see the JSON diff)</td></tr>",
+                sorted.len() - SHOWN_PACKAGES
+            )?;
+        }
     }
     out.push_str("</tbody></table></section>\n");
     Ok(())

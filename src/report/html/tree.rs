@@ -43,6 +43,9 @@ pub struct Cell {
     /// Bytes per [`WASTE`] category; omitted when all are zero.
     #[serde(rename = "w", skip_serializing_if = "Option::is_none")]
     pub waste: Option<[u64; 5]>,
+    /// The package that owns most of the bytes (`curl 7.88.1 (dpkg)`), when packages are known.
+    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
     /// Bytes against the old image, for diff pages.
     #[serde(rename = "d", skip_serializing_if = "Option::is_none")]
     pub delta: Option<i64>,
@@ -59,6 +62,7 @@ struct Node {
     bytes: u64,
     files: u64,
     by_layer: HashMap<usize, u64>,
+    by_package: HashMap<u32, u64>,
     waste: [u64; 5],
     is_dir: bool,
 }
@@ -76,9 +80,16 @@ fn waste_of(path: &str, content_id: &str, seen: &mut HashMap<String, ()>) -> Opt
     None
 }
 
+/// Which package owns each visible file: path → index into `labels` (`curl 7.88.1 (dpkg)`).
+pub struct Owners<'a> {
+    pub by_path: &'a HashMap<String, u32>,
+    pub labels: &'a [String],
+}
+
 /// Builds the tree of `files` (visible regular files, as the JSON report lists them).
 /// `old`, when given, is the old image's files: every cell then carries its byte delta.
-pub fn build(files: &[FileRow], old: Option<&[FileRow]>) -> Cell {
+/// `owners`, when given, names the package owning most of each cell's bytes.
+pub fn build(files: &[FileRow], old: Option<&[FileRow]>, owners: Option<&Owners<'_>>) -> Cell {
     let mut nodes: Vec<Node> = vec![Node {
         is_dir: true,
         ..Node::default()
@@ -89,9 +100,10 @@ pub fn build(files: &[FileRow], old: Option<&[FileRow]>) -> Cell {
             continue;
         }
         let waste = waste_of(f.path(), f.content_id(), &mut seen);
+        let owner = owners.and_then(|o| o.by_path.get(f.path()).copied());
         let parts: Vec<&str> = f.path().split('/').filter(|p| !p.is_empty()).collect();
         let mut at = 0;
-        add(&mut nodes[at], f, waste);
+        add(&mut nodes[at], f, waste, owner);
         for (depth, part) in parts.iter().enumerate() {
             let next = match nodes[at].children.get(*part) {
                 Some(&n) => n,
@@ -104,15 +116,19 @@ pub fn build(files: &[FileRow], old: Option<&[FileRow]>) -> Cell {
             };
             at = next;
             nodes[at].is_dir |= depth + 1 < parts.len();
-            add(&mut nodes[at], f, waste);
+            add(&mut nodes[at], f, waste, owner);
         }
     }
     let old_sizes = old.map(directory_sizes);
     let min = (nodes[0].bytes / MIN_SHARE).max(1);
-    emit(&nodes, 0, None, "", min, old_sizes.as_ref())
+    let labels = owners.map_or(&[][..], |o| o.labels);
+    emit(&nodes, 0, None, "", min, old_sizes.as_ref(), labels)
 }
 
-fn add(n: &mut Node, f: &FileRow, waste: Option<usize>) {
+fn add(n: &mut Node, f: &FileRow, waste: Option<usize>, owner: Option<u32>) {
+    if let Some(o) = owner {
+        *n.by_package.entry(o).or_default() += f.size();
+    }
     n.bytes += f.size();
     n.files += 1;
     *n.by_layer.entry(f.layer()).or_default() += f.size();
@@ -144,6 +160,7 @@ fn emit(
     path: &str,
     min: u64,
     old: Option<&HashMap<String, u64>>,
+    labels: &[String],
 ) -> Cell {
     let n = &nodes[at];
     let delta = old.map(|o| {
@@ -158,7 +175,15 @@ fn emit(
         let c = &nodes[child];
         if i < MAX_CHILDREN && c.bytes >= min {
             let child_path = format!("{path}/{child_name}");
-            children.push(emit(nodes, child, Some(child_name), &child_path, min, old));
+            children.push(emit(
+                nodes,
+                child,
+                Some(child_name),
+                &child_path,
+                min,
+                old,
+                labels,
+            ));
         } else {
             let r = rest.get_or_insert_with(|| Cell {
                 name: None,
@@ -166,6 +191,7 @@ fn emit(
                 files: 0,
                 layer: c.dominant_layer(),
                 waste: None,
+                package: None,
                 delta: None,
                 dir: false,
                 children: Vec::new(),
@@ -188,6 +214,7 @@ fn emit(
         files: n.files,
         layer: n.dominant_layer(),
         waste: n.waste.iter().any(|&w| w > 0).then_some(n.waste),
+        package: n.package(labels),
         delta,
         dir: n.is_dir,
         children,
@@ -195,6 +222,23 @@ fn emit(
 }
 
 impl Node {
+    /// The package owning most of the bytes, with its share when it is not all of them.
+    fn package(&self, labels: &[String]) -> Option<String> {
+        let (&id, &bytes) = self
+            .by_package
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))?;
+        let label = labels.get(id as usize)?;
+        Some(if bytes >= self.bytes {
+            label.clone()
+        } else {
+            format!(
+                "{label}: {}% of the bytes",
+                (bytes * 100 / self.bytes.max(1)).max(1)
+            )
+        })
+    }
+
     fn dominant_layer(&self) -> usize {
         self.by_layer
             .iter()
@@ -219,7 +263,7 @@ mod tests {
             row("/usr/bin/curl", 1000, 1, "2"),
             row("/var/lib/apt/lists/x_Packages", 500, 1, "3"),
         ];
-        let t = build(&files, None);
+        let t = build(&files, None, None);
         assert_eq!(t.bytes, 2700);
         assert_eq!(t.files, 4);
         assert_eq!(t.layer, 1, "layer 1 shipped 1500 of 2700 bytes");
@@ -244,7 +288,7 @@ mod tests {
         for i in 0..200 {
             files.push(row(&format!("/small/f{i:03}"), 10, 0, &format!("s{i}")));
         }
-        let t = build(&files, None);
+        let t = build(&files, None, None);
         let small = t
             .children
             .iter()
@@ -270,7 +314,7 @@ mod tests {
                 )
             })
             .collect();
-        let t = build(&files, None);
+        let t = build(&files, None, None);
         fn count(c: &Cell) -> usize {
             1 + c.children.iter().map(count).sum::<usize>()
         }
@@ -289,13 +333,50 @@ mod tests {
     }
 
     #[test]
+    fn cells_name_their_package() {
+        let files = vec![
+            row("/usr/bin/curl", 300, 1, "1"),
+            row("/usr/lib/libcurl.so", 600, 1, "2"),
+            row("/usr/lib/mine.so", 100, 2, "3"),
+        ];
+        let by_path: HashMap<String, u32> = [
+            ("/usr/bin/curl".to_string(), 0),
+            ("/usr/lib/libcurl.so".to_string(), 1),
+        ]
+        .into();
+        let labels = [
+            "curl 7.88 (dpkg)".to_string(),
+            "libcurl4 7.88 (dpkg)".to_string(),
+        ];
+        let t = build(
+            &files,
+            None,
+            Some(&Owners {
+                by_path: &by_path,
+                labels: &labels,
+            }),
+        );
+        let usr = &t.children[0];
+        assert_eq!(
+            usr.package.as_deref(),
+            Some("libcurl4 7.88 (dpkg): 60% of the bytes")
+        );
+        let bin = usr
+            .children
+            .iter()
+            .find(|c| c.name.as_deref() == Some("bin"))
+            .unwrap();
+        assert_eq!(bin.package.as_deref(), Some("curl 7.88 (dpkg)"));
+    }
+
+    #[test]
     fn deltas_against_the_old_files() {
         let old = vec![row("/usr/bin/a", 100, 0, "a")];
         let new = vec![
             row("/usr/bin/a", 100, 0, "a"),
             row("/usr/bin/b", 50, 1, "b"),
         ];
-        let t = build(&new, Some(&old));
+        let t = build(&new, Some(&old), None);
         assert_eq!(t.delta, Some(50));
         let usr = &t.children[0];
         assert_eq!(usr.delta, Some(50));
