@@ -27,6 +27,7 @@ pub mod report;
 pub mod sanitize;
 pub mod secrets;
 pub mod source;
+pub mod stream;
 pub mod trend;
 pub mod tui;
 pub mod typo;
@@ -48,9 +49,43 @@ pub fn analyze_reference(
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    let image = source::open(&r, opts).map_err(wrap)?;
-    let decoded = layers::decode_image(&image, progress)?;
-    Ok(Analysis::new(&image, decoded))
+    open_image(&r, opts).map_err(wrap)?.analyze(progress)
+}
+
+/// An image opened for analysis: through its source, or read in one pass with its layers
+/// decoded on the way (a compressed archive, [`stream`]).
+pub enum Opened {
+    Source(source::Image),
+    Streamed(stream::Streamed),
+}
+
+impl Opened {
+    /// Decodes the layers (or checks the ones decoded in the pass) and analyses the image.
+    pub fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
+        match self {
+            Opened::Source(image) => {
+                let decoded = layers::decode_image(&image, progress)?;
+                Ok(Analysis::new(&image, decoded))
+            }
+            Opened::Streamed(s) => {
+                let decoded = s.layers()?;
+                Ok(Analysis::new(&s.image, decoded))
+            }
+        }
+    }
+}
+
+/// Resolves a reference to an image: through its source, or for a compressed archive
+/// (`docker save | gzip`) by reading it once, in order.
+pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<Opened, source::SourceError> {
+    let archive = matches!(
+        r.transport,
+        source::Transport::DockerArchive | source::Transport::OciArchive
+    );
+    match source::compressed_archive(std::path::Path::new(&r.location)) {
+        Some(kind) if archive => Ok(Opened::Streamed(stream::open(r, opts, kind)?)),
+        _ => Ok(Opened::Source(source::open(r, opts)?)),
+    }
 }
 
 /// Resolves, decodes and analyses several images at once, decoding a layer blob that several
@@ -64,7 +99,7 @@ pub fn analyze_references(
     use rayon::prelude::*;
     use std::collections::HashMap;
 
-    let images = references
+    let opened = references
         .iter()
         .enumerate()
         .map(|(n, reference)| {
@@ -78,9 +113,24 @@ pub fn analyze_references(
                 )
             };
             let r = ImageRef::parse(reference).map_err(wrap)?;
-            source::open(&r, opts).map_err(wrap)
+            open_image(&r, opts).map_err(wrap)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A compressed archive's layers were decoded in its one pass: nothing left to share.
+    if opened.iter().any(|o| matches!(o, Opened::Streamed(_))) {
+        return opened
+            .into_iter()
+            .enumerate()
+            .map(|(n, o)| o.analyze(progress).map_err(|e| (n, e)))
+            .collect();
+    }
+    let images: Vec<source::Image> = opened
+        .into_iter()
+        .filter_map(|o| match o {
+            Opened::Source(image) => Some(image),
+            Opened::Streamed(_) => None,
+        })
+        .collect();
 
     // Each distinct blob is decoded by the first image that has it: `owner[n][layer]` is
     // (image, position in that image's own list of blobs to decode).

@@ -5,7 +5,7 @@
 pub mod avoidable;
 pub mod duplicates;
 pub mod findings;
-mod gzip_sample;
+pub mod gzip_sample;
 pub mod hidden;
 pub mod history;
 pub mod package_findings;

@@ -20,6 +20,11 @@ pub trait Container: Send + Sync {
     /// Opens a member as a stream with its size.
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError>;
 
+    /// A member's size.
+    fn size(&self, name: &str) -> Result<u64, SourceError> {
+        Ok(self.open(name)?.1)
+    }
+
     /// Reads a small member whole, refusing anything over `limit` bytes.
     fn read_small(
         &self,
