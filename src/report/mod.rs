@@ -3,13 +3,13 @@
 //! write to a [`std::fmt::Write`] and return its result; numbers go through
 //! [`crate::units`].
 
-pub mod html;
+pub(crate) mod html;
 pub mod json;
-pub mod markdown;
-pub mod packages;
-pub mod text;
+pub(crate) mod markdown;
+pub(crate) mod packages;
+pub(crate) mod text;
 
-pub mod saved;
+pub(crate) mod saved;
 
 /// Output formats of `layersift analyze` and `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

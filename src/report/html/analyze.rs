@@ -17,7 +17,7 @@ const SHOWN_PATHS: usize = 5;
 /// Writes the page for one analysed image (from its JSON report, so a saved report renders
 /// too).
 /// `owners` (visible file path → index into `r.packages`) names each cell's package.
-pub fn write(
+pub(crate) fn write(
     r: &Report,
     owners: Option<&HashMap<String, u32>>,
     out: &mut impl Write,

@@ -28,7 +28,7 @@ fn delta_cell(d: &Delta) -> String {
 }
 
 /// Writes the page comparing `old` with `new` (`d` is their [`Diff`]).
-pub fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) -> fmt::Result {
     let mut body = String::new();
     write!(
         body,

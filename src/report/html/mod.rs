@@ -14,9 +14,9 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-pub use analyze::write as write_report;
-pub use diff::write as write_diff;
-pub use trend::write as write_trend;
+pub(crate) use analyze::write as write_report;
+pub(crate) use diff::write as write_diff;
+pub(crate) use trend::write as write_trend;
 
 const CSS: &str = include_str!("assets/report.css");
 const TREEMAP_JS: &str = include_str!("assets/treemap.js");

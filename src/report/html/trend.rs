@@ -9,7 +9,7 @@ use crate::trend::Record;
 use crate::units::human_bytes;
 
 /// Writes the page for a history file's records (in file order).
-pub fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
     // One series per image, as the text tables group them.
     let series = crate::trend::series(records);
     let mut body = String::new();
