@@ -628,3 +628,54 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
 }
+
+/// The TUI names the owning package of the selected file, and `p` shows only that
+/// package's files.
+#[test]
+fn tui_shows_the_owning_package_and_filters_by_it() {
+    use layersift::tui::{App, Pane};
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let (a, _d) = analyze_image(&dpkg_image());
+    let mut app = App::new(
+        std::sync::Arc::new(a),
+        ratatui::layout::Rect::new(0, 0, 140, 40),
+    );
+    app.sync();
+    let key = |app: &mut App, code: KeyCode| {
+        app.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        app.sync();
+    };
+    let screen = |app: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
+        t.backend().to_string()
+    };
+    key(&mut app, KeyCode::Char('/'));
+    for c in "bin/bash".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Tree);
+    while app
+        .selected_node()
+        .is_some_and(|id| app.tree.as_ref().unwrap().path(id) != "/usr/bin/bash")
+    {
+        key(&mut app, KeyCode::Down);
+    }
+    let t = screen(&app);
+    assert!(t.contains("Package"), "{t}");
+    assert!(
+        t.contains("bash 5.2-1 (dpkg, 1.0 kB in 2 files, installed in"),
+        "{t}"
+    );
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Esc);
+    let t = screen(&app);
+    assert!(t.contains("package bash"), "{t}");
+    assert!(t.contains("common") && t.contains("bash"), "{t}");
+    assert!(!t.contains("libc.so.6") && !t.contains("status"), "{t}");
+    // `p` again shows everything.
+    key(&mut app, KeyCode::Char('p'));
+    assert!(screen(&app).contains("libc.so.6"));
+}

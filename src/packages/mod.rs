@@ -20,10 +20,17 @@ use serde::{Deserialize, Serialize};
 /// decoded-layer cache's key, so cached layers parsed by older parsers become misses.
 pub const PARSER_VERSION: u64 = 1;
 
+/// Whether package metadata is read at all: `LAYERSIFT_NO_PACKAGES` turns it off, for
+/// measuring what it costs (`scripts/bench-packages.sh`).
+pub fn enabled() -> bool {
+    std::env::var_os("LAYERSIFT_NO_PACKAGES").is_none()
+}
+
 /// A fingerprint of the package parsers (for the decoded-layer cache).
 pub fn fingerprint() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(b"layersift-packages");
+    h.update(&[u8::from(enabled())]);
     h.update(&PARSER_VERSION.to_le_bytes());
     h.update(&MAX_DB_BYTES.to_le_bytes());
     h.update(&MAX_META_BYTES.to_le_bytes());
@@ -341,8 +348,9 @@ fn bad_npm(path: &str) -> DbContent {
 
 /// The tar walk's package hook: decides which files to collect, collects them while they
 /// are hashed anyway, and scans ELF files for Go build info as they stream by.
-#[derive(Default)]
 pub struct Capture {
+    /// False when package reading is turned off ([`enabled`]).
+    on: bool,
     /// The current file's metadata kind, when it is one.
     kind: Option<DbKind>,
     content: Vec<u8>,
@@ -350,9 +358,24 @@ pub struct Capture {
     pub found: LayerPackages,
 }
 
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            on: enabled(),
+            kind: None,
+            content: Vec::new(),
+            go: golang::Scanner::default(),
+            found: LayerPackages::default(),
+        }
+    }
+}
+
 impl Capture {
     /// A new regular file of `size` bytes at `path` starts.
     pub fn start(&mut self, path: &[u8], size: u64) {
+        if !self.on {
+            return;
+        }
         self.kind = wants(path, size);
         self.content.clear();
         self.go.start();
@@ -360,6 +383,9 @@ impl Capture {
 
     /// The next bytes of the current file.
     pub fn feed(&mut self, chunk: &[u8]) {
+        if !self.on {
+            return;
+        }
         if let Some(kind) = self.kind {
             if kind == DbKind::RpmOther {
                 // Named, not read.

@@ -194,6 +194,9 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
     if app.view.waste_only {
         title.push_str("· waste only ");
     }
+    if let Some((name, _)) = &app.view.package {
+        title.push_str(&format!("· package {} ", printable(name)));
+    }
     if app.sort == SortOrder::Size {
         title.push_str("· by size ");
     }
