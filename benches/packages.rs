@@ -7,10 +7,10 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layersift::decode::{decode_layer, NoProgress};
-use layersift::index::LayerIndex;
-use layersift::source::{self, ImageRef, OpenOptions};
 use layersift::Analysis;
+use layersift::LayerIndex;
+use layersift::{decode_layer, NoProgress};
+use layersift::{ImageRef, OpenOptions};
 
 fn packages(c: &mut Criterion) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/oci");
@@ -20,7 +20,7 @@ fn packages(c: &mut Criterion) {
     }
     let open = |name: &str| {
         let r = ImageRef::parse(&format!("oci:{}:{name}", corpus.display())).expect("ref");
-        source::open(&r, &OpenOptions::default()).expect("image opens")
+        layersift::open(&r, &OpenOptions::default()).expect("image opens")
     };
 
     let mut g = c.benchmark_group("packages: decode corpus base layer");
@@ -53,7 +53,7 @@ fn packages(c: &mut Criterion) {
     let mut g = c.benchmark_group("packages: analysis of apt-waste");
     g.sample_size(10);
     let image = open("apt-waste");
-    let decoded = layersift::layers::decode_image(&image, &NoProgress).expect("decodes");
+    let decoded = layersift::decode_image(&image, &NoProgress).expect("decodes");
     let a = Analysis::new(&image, decoded.clone());
     g.bench_function("whole analysis (merge, findings, packages)", |b| {
         b.iter(|| Analysis::new(black_box(&image), decoded.clone()))
@@ -61,7 +61,7 @@ fn packages(c: &mut Criterion) {
     let found: Vec<_> = decoded.iter().map(|d| d.packages.clone()).collect();
     let indexes: &[LayerIndex] = &a.indexes;
     g.bench_function("package ownership alone", |b| {
-        b.iter(|| layersift::analysis::packages::analyze(indexes, &a.merged, black_box(&found)))
+        b.iter(|| layersift::analyze_packages(indexes, &a.merged, black_box(&found)))
     });
     g.finish();
 }

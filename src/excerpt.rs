@@ -12,7 +12,7 @@ fn safe(s: &str) -> String {
 
 /// At most `max` characters of `s` (secrets redacted first), escaped, and `…` when it was
 /// cut.
-pub fn text(s: &str, max: usize) -> String {
+pub(crate) fn text(s: &str, max: usize) -> String {
     let s = crate::sanitize::redact(s);
     let cut: String = s.chars().take(max).collect();
     let mut out = safe(&cut);
@@ -24,7 +24,7 @@ pub fn text(s: &str, max: usize) -> String {
 
 /// At most `max` characters of `bytes`: UTF-8 where they are (escaped as [`text`] escapes),
 /// each other byte as `\xNN`, and `…` when cut.
-pub fn bytes(bytes: &[u8], max: usize) -> String {
+pub(crate) fn bytes(bytes: &[u8], max: usize) -> String {
     let mut out = String::new();
     let mut shown = 0;
     for chunk in bytes.utf8_chunks() {

@@ -84,7 +84,11 @@ impl Streamed {
 }
 
 /// Opens the image `r` names from a gzip- or zstd-compressed archive, decoding its layers.
-pub fn open(r: &ImageRef, opts: &OpenOptions, kind: &'static str) -> Result<Streamed, SourceError> {
+pub(crate) fn open(
+    r: &ImageRef,
+    opts: &OpenOptions,
+    kind: &'static str,
+) -> Result<Streamed, SourceError> {
     let path = PathBuf::from(&r.location);
     let file = std::fs::File::open(&path).map_err(|e| SourceError::io(&path, e))?;
     let reader: Box<dyn Read> = match kind {

@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use layersift::analysis::packages::Package;
-use layersift::packages::Ecosystem;
-use layersift::report::json::Report;
+use layersift::json::Report;
 use layersift::Analysis;
+use layersift::{Ecosystem, Package};
 use layersift_fixture::packages as fixture_packages;
 use layersift_fixture::{Format, ImageBuilder};
 
@@ -609,7 +608,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     let oci = c.join("oci");
     let base = Report::from_analysis(&analyze(&format!("oci:{}:base", oci.display())).unwrap());
     let apt = Report::from_analysis(&analyze(&format!("oci:{}:apt-waste", oci.display())).unwrap());
-    let d = layersift::diff::compare(&base, &apt, 20);
+    let d = layersift::compare(&base, &apt, 20);
     let curl = d.packages.added.iter().find(|p| p.name == "curl").unwrap();
     assert!(curl.bytes.delta > 100_000);
     assert_eq!(curl.pulled_in_by, None, "installed by name");
@@ -624,7 +623,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(d.packages.added.len() > 3, "{:#?}", d.packages.added);
     let new_bytes: i64 = d.packages.added.iter().map(|p| p.bytes.delta).sum();
     assert!(new_bytes > 1_000_000, "{new_bytes}");
-    let out = layersift::diff::render::render(&d, layersift::report::Format::Text).unwrap();
+    let out = layersift::render_diff(&d, layersift::ReportFormat::Text).unwrap();
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
 }
@@ -633,7 +632,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
 /// package's files.
 #[test]
 fn tui_shows_the_owning_package_and_filters_by_it() {
-    use layersift::tui::{App, Pane};
+    use layersift::{App, Pane};
     use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
     let (a, _d) = analyze_image(&dpkg_image());
     let mut app = App::new(

@@ -14,7 +14,7 @@ use crate::decode::Compression;
 use crate::source::{Image, Transport};
 
 /// Bytes of each blob compressed for the estimate.
-pub const SAMPLE_BYTES: u64 = 2 << 20;
+pub(crate) const SAMPLE_BYTES: u64 = 2 << 20;
 
 /// Fills [`LayerInfo::gzip_sample_ratio`] for every uncompressed layer of a local image.
 pub(crate) fn sample_plain_layers(image: &Image, layers: &mut [LayerInfo]) {
@@ -62,7 +62,7 @@ fn gzip_ratio(image: &Image, blob: &crate::source::LayerBlob) -> Option<f64> {
 }
 
 /// gzip's output / input on `sample` (the first [`SAMPLE_BYTES`] of a blob).
-pub fn ratio_of(sample: &[u8]) -> Option<f64> {
+pub(crate) fn ratio_of(sample: &[u8]) -> Option<f64> {
     if sample.is_empty() {
         return None;
     }

@@ -8,13 +8,13 @@
 //! every image, whatever its transport, the layer cache the options ask for; the layer
 //! stage (`layers`) uses it. Sources know nothing of decode.
 
-pub mod auth;
+pub(crate) mod auth;
 mod container;
-pub mod daemon;
+pub(crate) mod daemon;
 mod docker_archive;
 mod oci;
-pub mod platform;
-pub mod registry;
+pub(crate) mod platform;
+pub(crate) mod registry;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,17 +24,18 @@ use oci_spec::image::ImageConfiguration;
 
 use crate::cache::Cache;
 
-pub use auth::Credentials;
-pub use container::{Container, DirContainer, MemContainer, TarContainer, MAX_LINK_DEPTH};
-pub use daemon::DaemonError;
-pub use oci::is_foreign_layer_media_type;
+pub(crate) use auth::Credentials;
+pub use container::{Container, MemContainer};
+pub(crate) use container::{DirContainer, TarContainer};
+pub(crate) use daemon::DaemonError;
+pub(crate) use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
-pub use registry::RegistryError;
+pub(crate) use registry::RegistryError;
 
 /// Largest manifest or index document accepted (the distribution spec's limit).
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Largest image config accepted.
-pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 32 << 20;
 
 /// How an image is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -300,7 +301,7 @@ fn check_transport(r: &ImageRef) -> Result<(), SourceError> {
 
 /// `Some("gzip")` or `Some("zstd")` when `path` is a file compressed as a whole (a
 /// `docker save … | gzip` archive): it cannot be read in place.
-pub fn compressed_archive(path: &Path) -> Option<&'static str> {
+pub(crate) fn compressed_archive(path: &Path) -> Option<&'static str> {
     use std::io::Read as _;
     if !path.is_file() {
         return None;
@@ -544,7 +545,7 @@ pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
     crate::digest::sha256_hex(digest).ok_or_else(|| SourceError::BadDigest(digest.to_string()))
 }
 
-pub use crate::digest::sha256_digest;
+pub(crate) use crate::digest::sha256_digest;
 
 /// Verifies a small document (manifest, index, config) against its descriptor digest.
 pub(crate) fn verify_doc(

@@ -12,7 +12,7 @@
 mod build;
 mod view;
 
-pub use view::{permissions, printable};
+pub(crate) use view::{permissions, printable};
 
 use regex::Regex;
 

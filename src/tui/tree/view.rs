@@ -250,12 +250,12 @@ impl FileTree {
 /// Text from an image (names, commands) made safe for a terminal: control characters
 /// (newlines, escape sequences a hostile layer could carry) are shown escaped, as `\n` or
 /// `\u{1b}`, never sent to the terminal.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     crate::sanitize::for_terminal(s)
 }
 
 /// `ls -l` style permissions (`drwxr-xr-x`).
-pub fn permissions(kind: Option<EntryKind>, mode: u32) -> String {
+pub(crate) fn permissions(kind: Option<EntryKind>, mode: u32) -> String {
     let mut s = String::with_capacity(10);
     s.push(kind.map_or('d', EntryKind::symbol));
     for shift in [6u32, 3, 0] {
