@@ -12,6 +12,7 @@ mod diff;
 mod firsthour;
 mod foundation;
 mod hardening;
+mod html;
 mod input_edges;
 mod packages;
 mod podman;
