@@ -47,6 +47,15 @@ pub enum Command {
     Trend(TrendArgs),
     /// Show what the cache of registry, podman and docker layers holds, or trim it.
     Cache(CacheArgs),
+    /// Print a shell completion script, e.g.
+    /// `layersift completions bash > ~/.local/share/bash-completion/completions/layersift`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `layersift man > ~/.local/share/man/man1/layersift.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +84,12 @@ pub enum CacheAction {
 pub struct ExploreArgs {
     /// The image to explore.
     pub image: String,
+
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
 }
 
 /// How to reach and pick the image.
@@ -160,6 +175,17 @@ pub struct AnalyzeArgs {
     /// JSON Lines file, for `layersift trend`.
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
+
+    /// Longest markdown output, in characters: lists are shortened and folded to fit (a
+    /// GitHub comment holds at most 65,536).
+    #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
+
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -193,6 +219,10 @@ pub struct CheckArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = crate::check::CheckFormat::Text)]
     pub format: crate::check::CheckFormat,
 
+    /// Write the rule results to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Also write the checked image's JSON report to FILE (a baseline for later checks).
     #[arg(long, value_name = "FILE")]
     pub save_report: Option<PathBuf>,
@@ -200,6 +230,12 @@ pub struct CheckArgs {
     /// Append one size record to this JSON Lines file, for `layersift trend`.
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
+
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +257,11 @@ pub struct DiffArgs {
     /// How many directories, and files of each kind, to list.
     #[arg(long, value_name = "N", default_value_t = crate::diff::DEFAULT_LIMIT)]
     pub limit: usize,
+
+    /// Longest markdown output, in characters: lists are shortened and folded to fit (a
+    /// GitHub comment holds at most 65,536).
+    #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
 }
 
 #[derive(Debug, Args)]

@@ -89,6 +89,8 @@ pub struct LayerError {
 
 /// Reports decode progress: called from worker threads with (layer, compressed bytes so far).
 pub trait Progress: Sync {
+    /// Every layer the image will decode, as (layer, blob size), before any starts.
+    fn layers_known(&self, _layers: &[(usize, u64)]) {}
     fn layer_started(&self, _layer: usize, _total: u64) {}
     fn advanced(&self, _layer: usize, _bytes_read: u64) {}
     fn layer_done(&self, _layer: usize) {}
@@ -713,6 +715,8 @@ pub fn decode_image(
     progress: &dyn Progress,
 ) -> Result<Vec<DecodedLayer>, LayerError> {
     let order = image.decode_order();
+    let known: Vec<(usize, u64)> = image.layers.iter().map(|l| l.size).enumerate().collect();
+    progress.layers_known(&known);
     let slots: Vec<Mutex<Option<Result<DecodedLayer, DecodeError>>>> =
         image.layers.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);

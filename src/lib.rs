@@ -9,6 +9,7 @@
 
 pub mod analysis;
 pub mod app;
+pub mod base;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod fixture;
 pub mod index;
 pub mod merge;
+pub mod policy;
 pub mod report;
 pub mod secrets;
 pub mod source;

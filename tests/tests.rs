@@ -3,9 +3,11 @@
 
 mod util;
 
+mod action;
 mod analysis;
 mod bad_input;
 mod check;
+mod ci;
 mod corpus;
 mod diff;
 mod foundation;

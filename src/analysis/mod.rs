@@ -5,6 +5,7 @@
 pub mod avoidable;
 pub mod duplicates;
 pub mod findings;
+pub mod hardlink;
 pub mod hidden;
 pub mod history;
 pub mod rules;
@@ -88,6 +89,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// The base image's layers, when known (`--base`): a prefix of `layers`.
+    pub base: Option<crate::base::Base>,
 }
 
 impl Analysis {
@@ -143,6 +146,7 @@ impl Analysis {
         Analysis {
             findings,
             suggestions,
+            base: None,
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,

@@ -711,6 +711,9 @@ fn temp(b: &mut Builder<'_>) {
     }
 }
 
+/// Duplicate links spelled out one `ln` each; more become one `hardlink` command.
+pub const MAX_LN_LINES: usize = 4;
+
 /// Duplicates: ship one copy, link the others.
 fn duplicates(b: &mut Builder<'_>) {
     let mut by_layer: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -737,8 +740,8 @@ fn duplicates(b: &mut Builder<'_>) {
                     .any(|d| p.starts_with(d))
             };
             if let Some(kept) = kept.filter(|k| !system(k)) {
-                for p in f.paths.iter().take(8) {
-                    links.push(format!("ln -sf {kept} {p}"));
+                for p in f.paths.iter() {
+                    links.push((kept.clone(), p.clone()));
                 }
             }
         }
@@ -746,6 +749,19 @@ fn duplicates(b: &mut Builder<'_>) {
             // Only pooled small duplicates: not worth a rewrite of their own.
             continue;
         }
+        // A few links are spelled out; more become one bounded `hardlink` over their
+        // directories (the full list of copies stays in the JSON findings).
+        let links: Vec<String> = if links.len() <= MAX_LN_LINES {
+            links
+                .iter()
+                .map(|(kept, p)| format!("ln -sf {kept} {p}"))
+                .collect()
+        } else {
+            vec![format!(
+                "hardlink {}  # util-linux: links byte-identical files",
+                super::hardlink::dirs(&links).join(" ")
+            )]
+        };
         let mut snippet = String::new();
         if matches!(keyword(l), "COPY" | "ADD") {
             snippet.push_str(

@@ -1,6 +1,7 @@
 //! The markdown report, fit for a pull-request comment: a headline table, the findings
 //! table, the suggestions with their Dockerfile snippets, and the per-layer table folded in a
-//! `<details>` block so the comment stays short.
+//! `<details>` block so the comment stays short. [`render_fit`] keeps it within a character
+//! budget (`--max-chars`): it lists fewer rows, folds the rest, and says what it left out.
 
 use std::fmt::Write as _;
 
@@ -10,8 +11,81 @@ use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
 pub const MAX_FINDINGS: usize = 20;
+/// Findings shown before the rest of the table folds into `<details>`.
+pub const OPEN_FINDINGS: usize = 10;
 /// Suggestions shown with snippets.
 pub const MAX_SUGGESTIONS: usize = 10;
+
+/// How much of each list a rendering shows.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    findings: usize,
+    suggestions: usize,
+    evidence: usize,
+    layers: usize,
+    snippet_lines: usize,
+}
+
+/// From the full report down to the summary and the top rows.
+const LADDER: [Limits; 5] = [
+    Limits {
+        findings: MAX_FINDINGS,
+        suggestions: MAX_SUGGESTIONS,
+        evidence: 20,
+        layers: usize::MAX,
+        snippet_lines: 60,
+    },
+    Limits {
+        findings: 15,
+        suggestions: 5,
+        evidence: 5,
+        layers: 50,
+        snippet_lines: 20,
+    },
+    Limits {
+        findings: 10,
+        suggestions: 3,
+        evidence: 3,
+        layers: 20,
+        snippet_lines: 10,
+    },
+    Limits {
+        findings: 5,
+        suggestions: 2,
+        evidence: 0,
+        layers: 10,
+        snippet_lines: 6,
+    },
+    Limits {
+        findings: 3,
+        suggestions: 1,
+        evidence: 0,
+        layers: 0,
+        snippet_lines: 4,
+    },
+];
+
+/// Where the full data is, for "left out" notes.
+const FULL: &str =
+    "the JSON report (`layersift analyze --format json`, or the CI job's JSON artifact)";
+
+/// Renders the markdown report within `max_chars` characters: the first rendering of
+/// [`LADDER`] that fits, else the last one cut to fit.
+pub fn render_fit(a: &Analysis, max_chars: usize) -> String {
+    let mut last = String::new();
+    for l in LADDER {
+        last = render_with(a, l);
+        if last.chars().count() <= max_chars {
+            return last;
+        }
+    }
+    super::fit::cut(&last, max_chars, FULL)
+}
+
+/// Renders the markdown report within the default budget.
+pub fn render(a: &Analysis) -> String {
+    render_fit(a, super::fit::DEFAULT_MAX_CHARS)
+}
 
 /// Escapes text for a table cell (pipes, newlines) and inline HTML.
 fn cell(s: &str) -> String {
@@ -31,9 +105,9 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Renders the markdown report.
-pub fn render(a: &Analysis) -> String {
+fn render_with(a: &Analysis, lim: Limits) -> String {
     let mut out = String::new();
+    let mut left_out: Vec<String> = Vec::new();
     let t = &a.totals;
     let _ = writeln!(out, "## layersift: {}", code(&a.image.reference));
     let _ = writeln!(out);
@@ -46,6 +120,11 @@ pub fn render(a: &Analysis) -> String {
         a.layers.len(),
         human_bytes(a.compressed_size())
     );
+    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+        let [base, own] = split.lines();
+        let _ = writeln!(out, "| Base | {} |", cell(&base));
+        let _ = writeln!(out, "| Own layers | **{}** |", cell(&own));
+    }
     let _ = writeln!(
         out,
         "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
@@ -89,7 +168,18 @@ pub fn render(a: &Analysis) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
         let _ = writeln!(out, "|---|---:|---:|---|---|");
-        for f in a.findings.iter().take(MAX_FINDINGS) {
+        for (n, f) in a.findings.iter().take(lim.findings).enumerate() {
+            if n == OPEN_FINDINGS {
+                let _ = writeln!(out);
+                let _ = writeln!(
+                    out,
+                    "<details><summary>{} more findings</summary>",
+                    lim.findings.min(a.findings.len()) - OPEN_FINDINGS
+                );
+                let _ = writeln!(out);
+                let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
+                let _ = writeln!(out, "|---|---:|---:|---|---|");
+            }
             let mut what = cell(&f.title);
             if let Some(d) = &f.detail {
                 let _ = write!(what, "<br>{}", code(d));
@@ -104,25 +194,19 @@ pub fn render(a: &Analysis) -> String {
                 f.rule
             );
         }
-        if a.findings.len() > MAX_FINDINGS {
+        if lim.findings.min(a.findings.len()) > OPEN_FINDINGS {
             let _ = writeln!(out);
-            let _ = writeln!(
-                out,
-                "…and {} more finding{} (see `layersift analyze --format json`).",
-                a.findings.len() - MAX_FINDINGS,
-                if a.findings.len() - MAX_FINDINGS == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            );
+            let _ = writeln!(out, "</details>");
+        }
+        if a.findings.len() > lim.findings {
+            left_out.push(plural(a.findings.len() - lim.findings, "finding"));
         }
     }
 
     if !a.suggestions.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "### Suggestions");
-        for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
+        for (n, s) in a.suggestions.iter().take(lim.suggestions).enumerate() {
             let _ = writeln!(out);
             let saves = if s.saves_bytes > 0 {
                 format!(
@@ -138,44 +222,81 @@ pub fn render(a: &Analysis) -> String {
             let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
             let _ = writeln!(out);
             let _ = writeln!(out, "```dockerfile");
-            let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
+            let lines: Vec<&str> = s.snippet.lines().collect();
+            for line in lines.iter().take(lim.snippet_lines) {
+                let _ = writeln!(out, "{}", line.replace("```", "'''"));
+            }
+            if lines.len() > lim.snippet_lines {
+                let _ = writeln!(
+                    out,
+                    "# … {} more lines in the JSON report",
+                    lines.len() - lim.snippet_lines
+                );
+            }
             let _ = writeln!(out, "```");
-            if !s.evidence.is_empty() {
+            if !s.evidence.is_empty() && lim.evidence > 0 {
                 let _ = writeln!(out);
                 let _ = writeln!(
                     out,
                     "<details><summary>Evidence ({} paths)</summary>\n",
                     s.evidence.len()
                 );
-                for p in &s.evidence {
+                for p in s.evidence.iter().take(lim.evidence) {
                     let _ = writeln!(out, "- {}", code(p));
+                }
+                if s.evidence.len() > lim.evidence {
+                    let _ = writeln!(
+                        out,
+                        "- …and {} more in the JSON report",
+                        s.evidence.len() - lim.evidence
+                    );
                 }
                 let _ = writeln!(out, "\n</details>");
             }
         }
+        if a.suggestions.len() > lim.suggestions {
+            left_out.push(plural(a.suggestions.len() - lim.suggestions, "suggestion"));
+        }
     }
 
-    let _ = writeln!(out);
-    let _ = writeln!(out, "<details><summary>Layers</summary>");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---|");
-    for (i, l) in a.layers.iter().enumerate() {
+    if lim.layers > 0 {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "<details><summary>Layers</summary>");
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |");
+        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---|");
+        for (i, l) in a.layers.iter().enumerate().take(lim.layers) {
+            let _ = writeln!(
+                out,
+                "| {i} | {} | {} | {} | {} | {} |",
+                human_bytes(l.bytes.content),
+                human_bytes(l.compressed_size),
+                human_bytes(l.bytes.hidden()),
+                human_bytes(a.layer_avoidable(i)),
+                if l.step.instruction.is_empty() {
+                    "(no history)".to_string()
+                } else {
+                    code(&l.step.instruction)
+                }
+            );
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "</details>");
+    }
+    if a.layers.len() > lim.layers {
+        left_out.push(plural(a.layers.len() - lim.layers, "layer row"));
+    }
+    if !left_out.is_empty() {
+        let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "| {i} | {} | {} | {} | {} | {} |",
-            human_bytes(l.bytes.content),
-            human_bytes(l.compressed_size),
-            human_bytes(l.bytes.hidden()),
-            human_bytes(a.layer_avoidable(i)),
-            if l.step.instruction.is_empty() {
-                "(no history)".to_string()
-            } else {
-                code(&l.step.instruction)
-            }
+            "> Left out to keep this short: {}. The full list is in {FULL}.",
+            left_out.join(", ")
         );
     }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "</details>");
     out
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

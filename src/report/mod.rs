@@ -2,8 +2,13 @@
 //! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
 
 pub mod diff;
+pub mod fit;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 pub mod saved;
@@ -15,8 +20,15 @@ pub enum Format {
     Text,
     /// Every number, for machines (see docs/json-report.md).
     Json,
-    /// For a pull-request comment.
+    /// For a pull-request comment (fits `--max-chars`).
     Markdown,
+    /// SARIF 2.1.0, for code scanning (findings and secrets as results).
+    Sarif,
+    /// GitLab Code Quality JSON, for the merge-request widget.
+    Gitlab,
+    /// GitHub Actions workflow commands (annotations); the markdown report goes to
+    /// `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 /// Renders an analysis in the given format.
@@ -25,6 +37,9 @@ pub fn render(a: &crate::Analysis, format: Format) -> String {
         Format::Text => text::render(a),
         Format::Json => json::render(a),
         Format::Markdown => markdown::render(a),
+        Format::Sarif => sarif::render(&json::Report::from_analysis(a), None),
+        Format::Gitlab => gitlab::render(&json::Report::from_analysis(a), None),
+        Format::Github => github::findings(&json::Report::from_analysis(a)),
     }
 }
 

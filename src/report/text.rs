@@ -29,6 +29,11 @@ pub fn render(a: &Analysis) -> String {
         a.layers.len(),
         human_bytes(a.compressed_size())
     );
+    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+        let [base, own] = split.lines();
+        let _ = writeln!(out, "Base        {base}");
+        let _ = writeln!(out, "Own         {own}");
+    }
     let _ = writeln!(
         out,
         "Efficiency  {:.1}% ({} of it visible; {:.1}% of compressed bytes)",

@@ -42,7 +42,11 @@ use crate::Analysis;
 const TICK: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on an image and runs it until the user quits.
-pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
+pub fn run(
+    image: &str,
+    base: Option<(String, Vec<String>)>,
+    source: &SourceArgs,
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
     let opts = source.open_options();
@@ -56,9 +60,17 @@ pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
         .context("cannot start the analysis thread")?;
 
     let mut guard = TerminalGuard::enter()?;
-    let Some(analysis) = loading(&mut guard.terminal, image, &rx)? else {
+    let Some(mut analysis) = loading(&mut guard.terminal, image, &rx)? else {
         return Ok(());
     };
+    if let Some((reference, ids)) = base {
+        let own: Vec<String> = analysis.layers.iter().map(|l| l.diff_id.clone()).collect();
+        let n = crate::base::match_prefix(&reference, &ids, &own)?;
+        analysis.base = Some(crate::base::Base {
+            reference,
+            layer_count: n,
+        });
+    }
     explore(&mut guard.terminal, Arc::new(analysis))
 }
 
