@@ -169,8 +169,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    let inventory =
-        inventory.unwrap_or_else(|| crate::policy::Inventory::from_report(&current));
+    let inventory = inventory.unwrap_or_else(|| crate::policy::Inventory::from_report(&current));
     if let Some(p) = &args.save_report {
         emit(&report::json::to_json(&current), Some(p))?;
     }

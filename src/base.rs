@@ -55,7 +55,11 @@ impl BaseError {
 
 /// Checks that `base_ids` are the first layers of `image_ids` (by diff_id) and returns how
 /// many they are. The error names the first layer (0-based) that differs.
-pub fn match_prefix(base: &str, base_ids: &[String], image_ids: &[String]) -> Result<usize, BaseError> {
+pub fn match_prefix(
+    base: &str,
+    base_ids: &[String],
+    image_ids: &[String],
+) -> Result<usize, BaseError> {
     if base_ids.is_empty() {
         return Err(BaseError::Empty {
             base: base.to_string(),
@@ -245,8 +249,12 @@ mod tests {
         let e = match_prefix("b", &ids(&["sha256:a", "sha256:x"]), &img).unwrap_err();
         assert!(matches!(e, BaseError::Differs { layer: 1, .. }), "{e}");
         assert!(e.to_string().contains("layer 1 differs"), "{e}");
-        let e = match_prefix("b", &ids(&["sha256:a", "sha256:b", "sha256:c", "sha256:d"]), &img)
-            .unwrap_err();
+        let e = match_prefix(
+            "b",
+            &ids(&["sha256:a", "sha256:b", "sha256:c", "sha256:d"]),
+            &img,
+        )
+        .unwrap_err();
         assert!(matches!(e, BaseError::Longer { layer: 3, .. }), "{e}");
         assert!(matches!(
             match_prefix("b", &[], &img),

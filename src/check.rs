@@ -280,13 +280,21 @@ pub fn evaluate_with(
         rules.push(scoped(ratio_at_most("max-hidden-ratio", ratio, max)));
     }
     if let Some(max) = cfg.max_avoidable_bytes {
-        rules.push(scoped(at_most("max-avoidable-bytes", t.avoidable_bytes, max)));
+        rules.push(scoped(at_most(
+            "max-avoidable-bytes",
+            t.avoidable_bytes,
+            max,
+        )));
     }
     if let Some(max) = cfg.max_size {
         rules.push(scoped(at_most("max-size", t.content_bytes, max)));
     }
     if let Some(max) = cfg.max_compressed_size {
-        rules.push(scoped(at_most("max-compressed-size", t.compressed_bytes, max)));
+        rules.push(scoped(at_most(
+            "max-compressed-size",
+            t.compressed_bytes,
+            max,
+        )));
     }
     rules.extend(crate::policy::evaluate(
         &cfg.paths,

@@ -383,7 +383,8 @@ pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     for (glob, v) in t.budgets {
         let key = format!("budgets.\"{glob}\"");
         let max = size(&key, Some(v))?.unwrap_or(0);
-        let g = crate::policy::PathGlob::new(&glob).map_err(|m| value_err(&key, glob.clone(), m))?;
+        let g =
+            crate::policy::PathGlob::new(&glob).map_err(|m| value_err(&key, glob.clone(), m))?;
         c.paths.budgets.push((g, max));
     }
     c.paths.max_layers = t.max_layers;

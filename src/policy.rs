@@ -33,7 +33,10 @@ impl PathGlob {
     }
 
     pub fn is_match(&self, path: &str) -> bool {
-        self.glob.is_match(path) || path.strip_prefix('/').is_some_and(|p| self.glob.is_match(p))
+        self.glob.is_match(path)
+            || path
+                .strip_prefix('/')
+                .is_some_and(|p| self.glob.is_match(p))
     }
 }
 
@@ -294,7 +297,12 @@ pub fn evaluate(
             " (visible files only: this saved report lists no hidden files)"
         };
         let detail = if pass {
-            let globs: Vec<String> = rules.forbid.texts.iter().map(|g| format!("`{g}`")).collect();
+            let globs: Vec<String> = rules
+                .forbid
+                .texts
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect();
             format!("no path matches {}{only_visible}{scope}", globs.join(", "))
         } else {
             let mut d = format!(
@@ -353,7 +361,10 @@ mod tests {
         assert!(!g.is_match("/app/src/a.js"));
         let g = PathGlob::new("app/*.pem").unwrap();
         assert!(g.is_match("/app/key.pem"));
-        assert!(!g.is_match("/app/sub/key.pem"), "`*` stays in one component");
+        assert!(
+            !g.is_match("/app/sub/key.pem"),
+            "`*` stays in one component"
+        );
         let l = GlobList::new(&["**/.git/**".to_string(), "**/id_rsa".to_string()]).unwrap();
         assert_eq!(l.first_match("/root/.ssh/id_rsa"), Some("**/id_rsa"));
         assert_eq!(l.first_match("/src/.git/config"), Some("**/.git/**"));

@@ -67,7 +67,10 @@ fn fake_api(seen: Seen, comments: Comments) -> String {
                 .unwrap()
                 .push((method.clone(), path.clone(), body.clone()));
             let (status, reply) = if auth != "Authorization: Bearer t0ken" {
-                ("401 Unauthorized", r#"{"message":"Bad credentials"}"#.to_string())
+                (
+                    "401 Unauthorized",
+                    r#"{"message":"Bad credentials"}"#.to_string(),
+                )
             } else if method == "GET" && path.starts_with("/repos/o/r/issues/7/comments") {
                 let list: Vec<serde_json::Value> = comments
                     .lock()
@@ -110,7 +113,9 @@ fn fake_api(seen: Seen, comments: Comments) -> String {
 }
 
 fn script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/action")
+        .join(name)
 }
 
 /// PATH with the layersift binary built for these tests first.
@@ -191,7 +196,10 @@ fn comment(r: &Repo, api: &str, event: &Path, baseline: Option<&Path>) -> (bool,
         .env("GITHUB_TOKEN", "t0ken")
         .env("GITHUB_STEP_SUMMARY", r.dir.path().join("summary.md"))
         .env("LAYERSIFT_REPORT", &r.new)
-        .env("LAYERSIFT_BASELINE", baseline.map(Path::as_os_str).unwrap_or_default())
+        .env(
+            "LAYERSIFT_BASELINE",
+            baseline.map(Path::as_os_str).unwrap_or_default(),
+        )
         .env("LAYERSIFT_IMAGE", &r.image)
         .env("LAYERSIFT_MAX_CHARS", "60000")
         .output()
@@ -215,10 +223,7 @@ fn the_comment_is_sticky_and_forks_get_the_summary_only() {
     let seen: Seen = Arc::default();
     let comments: Comments = Arc::default();
     // Someone else's comment is already there.
-    comments
-        .lock()
-        .unwrap()
-        .push((1, "looks good".to_string()));
+    comments.lock().unwrap().push((1, "looks good".to_string()));
     let api = fake_api(Arc::clone(&seen), Arc::clone(&comments));
     let ev = event(r.dir.path(), "o/r");
 
@@ -228,12 +233,20 @@ fn the_comment_is_sticky_and_forks_get_the_summary_only() {
     {
         let c = comments.lock().unwrap();
         assert_eq!(c.len(), 2);
-        assert!(c[1].1.starts_with("<!-- layersift:sticky -->\n### layersift: content +20.0 kB"), "{}", c[1].1);
+        assert!(
+            c[1].1
+                .starts_with("<!-- layersift:sticky -->\n### layersift: content +20.0 kB"),
+            "{}",
+            c[1].1
+        );
     }
     // The next push updates the same comment.
     let (ok, log) = comment(&r, &api, &ev, Some(&r.old));
     assert!(ok, "{log}");
-    assert!(log.contains("updated comment 101 on pull request #7"), "{log}");
+    assert!(
+        log.contains("updated comment 101 on pull request #7"),
+        "{log}"
+    );
     assert_eq!(comments.lock().unwrap().len(), 2);
     let methods: Vec<String> = seen.lock().unwrap().iter().map(|s| s.0.clone()).collect();
     assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
@@ -241,17 +254,25 @@ fn the_comment_is_sticky_and_forks_get_the_summary_only() {
     // The first run, with no baseline yet: this image's report.
     let (ok, log) = comment(&r, &api, &ev, None);
     assert!(ok, "{log}");
-    assert!(comments.lock().unwrap()[1].1.contains("## layersift: `oci:"));
+    assert!(comments.lock().unwrap()[1]
+        .1
+        .contains("## layersift: `oci:"));
 
     // A fork: no API call at all, the summary still has the diff.
     let before = seen.lock().unwrap().len();
     let fork = event(r.dir.path(), "someone/r");
     let (ok, log) = comment(&r, &api, &fork, Some(&r.old));
     assert!(ok, "{log}");
-    assert!(log.contains("pull request from the fork 'someone/r'"), "{log}");
+    assert!(
+        log.contains("pull request from the fork 'someone/r'"),
+        "{log}"
+    );
     assert_eq!(seen.lock().unwrap().len(), before);
     let summary = std::fs::read_to_string(r.dir.path().join("summary.md")).unwrap();
-    assert_eq!(summary.matches("### layersift: content +20.0 kB").count(), 3);
+    assert_eq!(
+        summary.matches("### layersift: content +20.0 kB").count(),
+        3
+    );
 }
 
 #[test]
@@ -261,7 +282,11 @@ fn the_gate_exits_with_checks_code_and_sets_the_outcome() {
     }
     let r = repo();
     let cfg = r.dir.path().join("rules.toml");
-    std::fs::write(&cfg, "[check]\nmax_layers = 1\n[check.growth]\nmax_content = \"10%\"\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[check]\nmax_layers = 1\n[check.growth]\nmax_content = \"10%\"\n",
+    )
+    .unwrap();
     let output = r.dir.path().join("output");
     let run = || {
         std::process::Command::new("bash")
@@ -279,12 +304,26 @@ fn the_gate_exits_with_checks_code_and_sets_the_outcome() {
     let out = run();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("::error title=layersift check%3A max-layers::2 > 1"), "{stdout}");
+    assert!(
+        stdout.contains("::error title=layersift check%3A max-layers::2 > 1"),
+        "{stdout}"
+    );
     assert!(stdout.contains("FAIL  max-content-growth"), "{stdout}");
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), "outcome=failed\n");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "outcome=failed\n"
+    );
     std::fs::write(&cfg, "[check]\nmax_layers = 2\n").unwrap();
     std::fs::remove_file(&output).unwrap();
     let out = run();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), "outcome=passed\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "outcome=passed\n"
+    );
 }

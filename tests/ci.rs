@@ -107,7 +107,10 @@ fn base_splits_the_totals_in_every_report() {
         s.dir.path(),
         &["analyze", &s.app, "--base", &s.base, "-f", "markdown"],
     );
-    assert!(md.contains("| Own layers | **layers 1-3: 10.1 kB content"), "{md}");
+    assert!(
+        md.contains("| Own layers | **layers 1-3: 10.1 kB content"),
+        "{md}"
+    );
 
     // A saved report stands in for the base image.
     let (_, base_json, _) = run(s.dir.path(), &["analyze", &s.base, "-f", "json"]);
@@ -115,7 +118,14 @@ fn base_splits_the_totals_in_every_report() {
     std::fs::write(&saved, base_json).unwrap();
     let (code, out, err) = run(
         s.dir.path(),
-        &["analyze", &s.app, "--base", saved.to_str().unwrap(), "-f", "json"],
+        &[
+            "analyze",
+            &s.app,
+            "--base",
+            saved.to_str().unwrap(),
+            "-f",
+            "json",
+        ],
     );
     assert_eq!(code, 0, "{err}");
     let r: Report = serde_json::from_str(&out).unwrap();
@@ -145,7 +155,10 @@ fn a_base_that_is_not_a_prefix_names_the_first_layer_that_differs() {
     // The image as its own base's base: the base is longer than the image.
     let (code, _, err) = run(s.dir.path(), &["check", &s.base, "--base", &s.app]);
     assert_eq!(code, 2);
-    assert!(err.contains("has 4 layers but the image only 1: layer 1"), "{err}");
+    assert!(
+        err.contains("has 4 layers but the image only 1: layer 1"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -163,7 +176,10 @@ fn scope_own_counts_only_the_layers_above_the_base() {
     // Without the scope every layer counts.
     let (code, out, _) = check_with(&s, "[check]\nmax_size = 10050\n", &["--base", &s.base]);
     assert_eq!(code, 1);
-    assert!(out.starts_with("FAIL  max-size  11.2 kB (11150 B) > 10.1 kB (10050 B)\n"), "{out}");
+    assert!(
+        out.starts_with("FAIL  max-size    11.2 kB (11150 B) > 10.1 kB (10050 B)\n"),
+        "{out}"
+    );
     // `scope = "own"` needs a base.
     let (code, _, err) = check_with(&s, toml, &[]);
     assert_eq!(code, 2);
@@ -186,7 +202,10 @@ fn forbid_matches_hidden_files_and_names_their_layer() {
     );
     let (code, out, _) = check_with(&s, "[check]\nforbid = [\"**/*.pem\"]\n", &[]);
     assert_eq!(code, 0);
-    assert!(out.starts_with("PASS  forbid      no path matches `**/*.pem`\n"), "{out}");
+    assert!(
+        out.starts_with("PASS  forbid      no path matches `**/*.pem`\n"),
+        "{out}"
+    );
     // A saved report lists the hidden files too; one from an older version does not, and
     // the rule says so.
     let (_, json, _) = run(s.dir.path(), &["analyze", &s.app, "-f", "json"]);
@@ -269,15 +288,28 @@ fn junit_has_one_case_per_rule_and_parses_as_xml() {
         .children()
         .find(|n| n.has_tag_name("testsuite"))
         .unwrap();
-    assert!(suite.attribute("name").unwrap().starts_with("layersift check oci:"));
+    assert!(suite
+        .attribute("name")
+        .unwrap()
+        .starts_with("layersift check oci:"));
     assert_eq!(suite.attribute("tests"), Some("5"));
     assert_eq!(suite.attribute("failures"), Some("2"));
-    assert_eq!(suite.attribute("skipped"), Some("1"));
-    let cases: Vec<_> = suite.children().filter(|n| n.has_tag_name("testcase")).collect();
+    // quick-junit counts skipped cases as `disabled`.
+    assert_eq!(suite.attribute("disabled"), Some("1"));
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
     let names: Vec<&str> = cases.iter().map(|c| c.attribute("name").unwrap()).collect();
     assert_eq!(
         names,
-        ["min-efficiency", "max-layers", "forbid", "no-secrets", "max-content-growth"]
+        [
+            "min-efficiency",
+            "max-layers",
+            "forbid",
+            "no-secrets",
+            "max-content-growth"
+        ]
     );
     let failure = cases[1]
         .children()
@@ -291,8 +323,26 @@ fn junit_has_one_case_per_rule_and_parses_as_xml() {
     assert!(cases[4].children().any(|n| n.has_tag_name("skipped")));
 }
 
+/// The SARIF 2.1.0 schema as Microsoft publishes it (npm `@microsoft/jest-sarif`,
+/// `lib/schemas/sarif-2.1.0-rtm.5.json`, the schema of the final 2.1.0 format). One of its
+/// patterns, `language` (of `run` and of `toolComponent`), is not a valid regular expression outside JavaScript (a stray
+/// `]`), which the validator's own check of the schema rejects; it is replaced here, in
+/// memory, by the pattern it means (a two-letter language, optionally `-` a two-letter
+/// region). The file in `tests/data/` is unmodified.
 fn sarif_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value = serde_json::from_str(include_str!("data/sarif-2.1.0-rtm.5.json")).unwrap();
+    let mut schema: serde_json::Value =
+        serde_json::from_str(include_str!("data/sarif-2.1.0-rtm.5.json")).unwrap();
+    let broken = "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$";
+    let mut fixed = 0;
+    for def in schema["definitions"].as_object_mut().unwrap().values_mut() {
+        if let Some(p) = def.pointer_mut("/properties/language/pattern") {
+            if p == broken {
+                *p = serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+                fixed += 1;
+            }
+        }
+    }
+    assert_eq!(fixed, 2, "run.language and toolComponent.language");
     jsonschema::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -300,7 +350,10 @@ fn sarif_validator() -> jsonschema::Validator {
 }
 
 fn assert_valid_sarif(v: &jsonschema::Validator, doc: &serde_json::Value) {
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -321,14 +374,28 @@ fn sarif_validates_against_the_official_schema() {
         .find(|r| r["ruleId"] == "hidden.removed")
         .unwrap();
     let loc = &hidden["locations"][0];
-    assert_eq!(loc["physicalLocation"]["artifactLocation"]["uri"], "app/.git/config");
-    assert_eq!(loc["physicalLocation"]["artifactLocation"]["uriBaseId"], "IMAGE_ROOT");
+    assert_eq!(
+        loc["physicalLocation"]["artifactLocation"]["uri"],
+        "app/.git/config"
+    );
+    assert_eq!(
+        loc["physicalLocation"]["artifactLocation"]["uriBaseId"],
+        "IMAGE_ROOT"
+    );
     assert_eq!(loc["logicalLocations"][0]["name"], s.app.as_str());
     assert_eq!(loc["logicalLocations"][1]["name"], "layer 1");
     let rule = &run0["tool"]["driver"]["rules"][hidden["ruleIndex"].as_u64().unwrap() as usize];
     assert_eq!(rule["id"], "hidden.removed");
-    assert!(rule["help"]["text"].as_str().unwrap().contains("Suggestion: "), "{rule}");
-    assert!(results.iter().any(|r| r["ruleId"] == "check/forbid" && r["level"] == "error"));
+    assert!(
+        rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Suggestion: "),
+        "{rule}"
+    );
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "check/forbid" && r["level"] == "error"));
 
     // `analyze` on an image with a secret.
     let dir = tempfile::tempdir().unwrap();
@@ -354,8 +421,14 @@ fn sarif_validates_against_the_official_schema() {
         .find(|r| r["ruleId"].as_str().unwrap().starts_with("secret."))
         .unwrap();
     assert_eq!(secret["level"], "error");
-    assert_eq!(secret["locations"][0]["logicalLocations"][1]["name"], "layer 0");
-    assert!(!out.contains("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"), "never the secret");
+    assert_eq!(
+        secret["locations"][0]["logicalLocations"][1]["name"],
+        "layer 0"
+    );
+    assert!(
+        !out.contains("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"),
+        "never the secret"
+    );
 }
 
 #[test]
@@ -371,14 +444,30 @@ fn gitlab_code_quality_issues() {
         }
         assert_eq!(i["location"]["path"], "Dockerfile");
         assert!(i["location"]["lines"]["begin"].is_u64());
-        assert!(["info", "minor", "major", "critical", "blocker"].contains(&i["severity"].as_str().unwrap()));
+        assert!(["info", "minor", "major", "critical", "blocker"]
+            .contains(&i["severity"].as_str().unwrap()));
     }
-    let fps: std::collections::HashSet<&str> = issues.iter().map(|i| i["fingerprint"].as_str().unwrap()).collect();
+    let fps: std::collections::HashSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
     assert_eq!(fps.len(), issues.len(), "fingerprints are unique");
-    let forbid = issues.iter().find(|i| i["check_name"] == "check/forbid").unwrap();
+    let forbid = issues
+        .iter()
+        .find(|i| i["check_name"] == "check/forbid")
+        .unwrap();
     assert_eq!(forbid["severity"], "blocker");
-    let removed = issues.iter().find(|i| i["check_name"] == "hidden.removed").unwrap();
-    assert!(removed["description"].as_str().unwrap().contains("layer 1: RUN make"), "{removed}");
+    let removed = issues
+        .iter()
+        .find(|i| i["check_name"] == "hidden.removed")
+        .unwrap();
+    assert!(
+        removed["description"]
+            .as_str()
+            .unwrap()
+            .contains("layer 1: RUN make"),
+        "{removed}"
+    );
 }
 
 #[test]
@@ -404,9 +493,15 @@ fn github_workflow_commands_and_job_summary() {
         stdout.contains("::error title=layersift check%3A max-layers::4 > 3\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("::error title=layersift check%3A forbid::1 path matches"), "{stdout}");
+    assert!(
+        stdout.contains("::error title=layersift check%3A forbid::1 path matches"),
+        "{stdout}"
+    );
     let md = std::fs::read_to_string(&summary).unwrap();
-    assert!(md.starts_with("earlier step\n## layersift check: failed `oci:"), "{md}");
+    assert!(
+        md.starts_with("earlier step\n## layersift check: failed `oci:"),
+        "{md}"
+    );
     assert!(md.contains("| :x: | `max-layers` | 4 > 3 |"), "{md}");
     assert!(md.contains("| :white_check_mark: | `no-secrets` |"), "{md}");
 
@@ -459,7 +554,8 @@ fn many_duplicates_suggest_one_bounded_hardlink_command() {
         .unwrap();
     assert_eq!(
         s.snippet,
-        "RUN ./build.sh \\\n && hardlink /app/assets /app/static  # util-linux: links byte-identical files"
+        "RUN ./build.sh \\\n && hardlink /app/assets /app/static/c0 /app/static/c1 /app/static/c2 \
+         # util-linux: links byte-identical files"
     );
     assert_eq!(s.saves_bytes, 90 * 70_000);
     // Every copy is still listed in the JSON findings.
@@ -504,21 +600,35 @@ fn synth(out: &Path, files: usize) -> Option<String> {
 #[test]
 fn markdown_of_the_225k_file_image_fits_a_comment_with_summary_and_top_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(r) = synth(dir.path(), 225_000) else { return };
+    let Some(r) = synth(dir.path(), 225_000) else {
+        return;
+    };
     let (code, md, err) = run(dir.path(), &["analyze", &r, "-f", "markdown"]);
     assert_eq!(code, 0, "{err}");
     assert!(md.chars().count() <= 60_000, "{} chars", md.chars().count());
-    assert!(md.starts_with("## layersift: `oci-archive:"), "summary first");
+    assert!(
+        md.starts_with("## layersift: `oci-archive:"),
+        "summary first"
+    );
     assert!(md.contains("| Efficiency | **"), "{md}");
     assert!(md.contains("| Potential savings | **"), "{md}");
     assert!(md.contains("### Findings"), "{md}");
-    assert!(md.contains("`hidden.overwritten-same`") || md.contains("`hidden.removed`"), "{md}");
+    assert!(
+        md.contains("`hidden.overwritten-same`") || md.contains("`hidden.removed`"),
+        "{md}"
+    );
     // A tighter budget still keeps the summary, and says what it left out.
-    let (code, md, _) = run(dir.path(), &["analyze", &r, "-f", "markdown", "--max-chars", "3000"]);
+    let (code, md, _) = run(
+        dir.path(),
+        &["analyze", &r, "-f", "markdown", "--max-chars", "1500"],
+    );
     assert_eq!(code, 0);
-    assert!(md.chars().count() <= 3000, "{} chars", md.chars().count());
+    assert!(md.chars().count() <= 1500, "{} chars", md.chars().count());
     assert!(md.contains("| Efficiency | **"), "{md}");
-    assert!(md.contains("The full list is in the JSON report") || md.contains("The full report: "), "{md}");
+    assert!(
+        md.contains("The full list is in the JSON report") || md.contains("The full report: "),
+        "{md}"
+    );
 }
 
 #[test]
@@ -536,7 +646,10 @@ fn completions_and_man_page() {
     }
     let (code, out, _) = run(dir.path(), &["man"]);
     assert_eq!(code, 0);
-    assert!(out.starts_with(".ie \\n(.g .ds Aq \\(aq") || out.contains(".TH layersift"), "{out}");
+    assert!(
+        out.starts_with(".ie \\n(.g .ds Aq \\(aq") || out.contains(".TH layersift"),
+        "{out}"
+    );
     assert!(out.contains("analyze"));
     let (code, _, err) = run(dir.path(), &["completions", "tcsh"]);
     assert_eq!(code, 2);
@@ -550,16 +663,25 @@ fn corpus_apt_waste_own_layers_are_the_three_apt_steps() {
     let app = format!("oci:{}:apt-waste", layout.display());
     let base = format!("oci:{}:base", layout.display());
     let dir = tempfile::tempdir().unwrap();
-    let (code, out, err) = run(dir.path(), &["analyze", &app, "--base", &base, "-f", "json"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["analyze", &app, "--base", &base, "-f", "json"],
+    );
     assert_eq!(code, 0, "{err}");
     let r: Report = serde_json::from_str(&out).unwrap();
     let split = r.base.unwrap();
     assert_eq!(split.own.layer_count, 3);
-    let own: u64 = r.layers[split.layer_count..].iter().map(|l| l.content_bytes).sum();
-    assert_eq!(split.own.content_bytes, own);
-    assert!(r.layers[split.layer_count..]
+    let own: u64 = r.layers[split.layer_count..]
         .iter()
-        .all(|l| l.instruction.contains("apt-get") || l.instruction.contains("/var/lib/apt/lists")));
+        .map(|l| l.content_bytes)
+        .sum();
+    assert_eq!(split.own.content_bytes, own);
+    assert!(
+        r.layers[split.layer_count..]
+            .iter()
+            .all(|l| l.instruction.contains("apt-get")
+                || l.instruction.contains("/var/lib/apt/lists"))
+    );
 
     std::fs::write(
         dir.path().join("layersift.toml"),
@@ -568,7 +690,10 @@ fn corpus_apt_waste_own_layers_are_the_three_apt_steps() {
     .unwrap();
     let (code, out, err) = run(dir.path(), &["check", &app, "--base", &base]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("PASS  max-layers  3 <= 3 [own layers 1-3]"), "{out}");
+    assert!(
+        out.contains("PASS  max-layers  3 <= 3 [own layers 1-3]"),
+        "{out}"
+    );
 }
 
 #[test]

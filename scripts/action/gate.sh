@@ -5,6 +5,8 @@
 set -euo pipefail
 args=("${LAYERSIFT_REPORT:?}" --format github)
 if [ -n "${LAYERSIFT_CONFIG:-}" ]; then args+=(--config "$LAYERSIFT_CONFIG"); fi
+if [ -n "${LAYERSIFT_BASELINE:-}" ] && [ -f "$LAYERSIFT_BASELINE" ]; then
+  args+=(--baseline "$LAYERSIFT_BASELINE")
 fi
 status=0
 layersift check "${args[@]}" || status=$?

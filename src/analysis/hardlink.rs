@@ -37,7 +37,8 @@ fn parent(p: &str) -> &str {
 fn is_within(d: &str, ancestor: &str) -> bool {
     ancestor == "/"
         || d == ancestor
-        || d.strip_prefix(ancestor).is_some_and(|rest| rest.starts_with('/'))
+        || d.strip_prefix(ancestor)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn common_ancestor(dirs: &[&str]) -> String {
@@ -62,7 +63,9 @@ mod tests {
     use super::*;
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]

@@ -68,7 +68,10 @@ mod tests {
         assert!(out.chars().count() <= 2000, "{}", out.len());
         assert!(out.starts_with("# head\n"));
         assert_eq!(out.matches("```").count() % 2, 0, "fence closed");
-        assert_eq!(out.matches("<details>").count(), out.matches("</details>").count());
+        assert_eq!(
+            out.matches("<details>").count(),
+            out.matches("</details>").count()
+        );
         assert!(out.contains("more lines left out. The full report: the JSON report."));
     }
 }

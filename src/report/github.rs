@@ -13,7 +13,9 @@ pub const MAX_ANNOTATIONS: usize = 10;
 
 /// Escapes a workflow command's message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow command's property value (also `:` and `,`).
