@@ -1,7 +1,8 @@
 //! The process: runs the command the user asked for, owns stdout/stderr and exit codes.
 //!
 //! Exit codes are a contract: 0 success (or all check rules passed), 1 a check rule failed,
-//! 2 an error (bad input, bad image, bad config).
+//! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
+//! while loading).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -20,16 +21,18 @@ use crate::report::{self, saved, Format};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
+/// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Some(Command::Analyze(args)) => analyze(&args, &cli.source),
-        Some(Command::Explore(args)) => explore(&args.image, args.base.as_deref(), &cli.source),
-        Some(Command::Check(args)) => check(&args, &cli.source),
-        Some(Command::Diff(args)) => diff(&args, &cli.source),
+        Some(Command::Analyze(args)) => analyze(&args, &args.source),
+        Some(Command::Explore(args)) => explore(&args.image, args.base.as_deref(), &args.source),
+        Some(Command::Check(args)) => check(&args, &args.source),
+        Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
-        Some(Command::Cache(args)) => cache(&args, &cli.source),
+        Some(Command::Cache(args)) => cache(&args),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory as _;
             let mut buf = Vec::new();
@@ -51,9 +54,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
-                    format: Format::Text,
+                    format: Some(Format::Text),
                     output: None,
                     history: None,
+                    limit: None,
+                    all: false,
+                    source: cli.source.clone(),
                     base: None,
                     max_chars: report::fit::DEFAULT_MAX_CHARS,
                 };
@@ -69,13 +75,35 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
     if let Some(b) = &args.base {
         analysis.base = Some(resolve_base(b, &layer_ids(&analysis), source)?);
     }
-    let out = match args.format {
-        Format::Markdown => report::markdown::render_fit(&analysis, args.max_chars),
-        Format::Github => {
-            step_summary(&report::markdown::render_fit(&analysis, args.max_chars))?;
-            report::render(&analysis, args.format)
+    let out = match args.format() {
+        Format::Text => {
+            // Fit a terminal's width; a file or a pipe gets whole lines.
+            let width = (args.output.is_none() && std::io::stdout().is_terminal())
+                .then(|| crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(w, _)| usize::from(w));
+            let mut out = String::new();
+            report::text::write_with(
+                &analysis,
+                report::text::TextOptions {
+                    width,
+                    limit: args.limit(),
+                },
+                &mut out,
+            )
+            .map_err(report::RenderError::from)?;
+            out
         }
-        f => report::render(&analysis, f),
+        Format::Markdown => report::markdown::render_fit(&analysis, args.max_chars)
+            .map_err(report::RenderError::from)?,
+        Format::Github => {
+            step_summary(
+                &report::markdown::render_fit(&analysis, args.max_chars)
+                    .map_err(report::RenderError::from)?,
+            )?;
+            report::render(&analysis, Format::Github)?
+        }
+        f => report::render(&analysis, f)?,
     };
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
@@ -87,13 +115,19 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// `layersift cache [info|prune]`.
-fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    use crate::report::human_bytes;
-    use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
-    let Some(dir) = source.open_options().cache_dir else {
+fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
+    use crate::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::units::human_bytes;
+    let opts = args.cache();
+    let Some(dir) = opts.dir() else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
     };
-    let limit = source.cache_max_size.unwrap_or(DEFAULT_MAX_BYTES);
+    // Pruning to a limit the user mistyped would delete the wrong amount: an error here.
+    let limit = match (&args.action, opts.max_size()) {
+        (Some(CacheAction::Prune { .. }), Err(e)) => anyhow::bail!(e),
+        (_, limit) => limit.unwrap_or_else(|_| opts.max_size_or_warn()),
+    }
+    .unwrap_or(DEFAULT_MAX_BYTES);
     if !dir.join("v1").is_dir() {
         emit(&format!("cache   {} (empty)\n", dir.display()), None)?;
         return Ok(ExitCode::from(EXIT_OK));
@@ -171,7 +205,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }
     let inventory = inventory.unwrap_or_else(|| crate::policy::Inventory::from_report(&current));
     if let Some(p) = &args.save_report {
-        emit(&report::json::to_json(&current), Some(p))?;
+        emit(&report::json::to_json(&current)?, Some(p))?;
     }
     if let Some(h) = &args.history {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
@@ -180,10 +214,10 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     use crate::check::CheckFormat;
     let out = match args.format {
         CheckFormat::Text => result.render(),
-        CheckFormat::Json => result.to_json(&cfg.origin.name()),
+        CheckFormat::Json => result.to_json(&cfg.origin.name())?,
         CheckFormat::Junit => report::junit::render(&current.image.reference, &result),
-        CheckFormat::Sarif => report::sarif::render(&current, Some(&result)),
-        CheckFormat::Gitlab => report::gitlab::render(&current, Some(&result)),
+        CheckFormat::Sarif => report::sarif::render(&current, Some(&result))?,
+        CheckFormat::Gitlab => report::gitlab::render(&current, Some(&result))?,
         CheckFormat::Github => {
             step_summary(&report::github::check_summary(&current, &result))?;
             report::github::check(&result)
@@ -193,10 +227,8 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let failed = result.failed();
     let _ = writeln!(
         std::io::stderr(),
-        "{}: {} of {} rules failed (rules from {})",
-        if failed == 0 { "passed" } else { "failed" },
-        failed,
-        result.rules.len(),
+        "{} (rules from {})",
+        result.summary(),
         cfg.origin
     );
     Ok(ExitCode::from(if failed == 0 {
@@ -271,8 +303,9 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
     let d = crate::diff::compare(&old, &new, args.limit);
-    let mut out = report::diff::render(&d, args.format);
-    if args.format == report::diff::DiffFormat::Markdown {
+    let format = args.format();
+    let mut out = crate::diff::render::render(&d, format)?;
+    if format == Format::Markdown {
         out = report::fit::cut(
             &out,
             args.max_chars,
@@ -284,7 +317,11 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
-    let records = crate::trend::read(&args.file)?;
+    let history = crate::trend::read_lenient(&args.file)?;
+    if let Some(w) = history.warning(&args.file) {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
+    let records = &history.records;
     if records.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
@@ -292,10 +329,28 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     }
-    emit(&crate::trend::render_table(&records), None)?;
+    // The chart first: an unwritable path fails before anything is printed.
     if let Some(svg) = &args.svg {
-        crate::trend::render_svg(&records, svg)?;
+        let groups = crate::trend::series(records);
+        let last = records
+            .last()
+            .map(|r| crate::trend::series_key(&r.reference));
+        let chart: Vec<_> = groups
+            .iter()
+            .find(|(k, _)| Some(k) == last.as_ref())
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if groups.len() > 1 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the chart shows `{}`, the image recorded last; the file holds {} images",
+                last.unwrap_or_default(),
+                groups.len()
+            );
+        }
+        crate::trend::render_svg(&chart, svg)?;
     }
+    emit(&crate::trend::render_tables(records), None)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -314,8 +369,12 @@ fn explore(
         Some(b) => Some((b.to_string(), base_diff_ids(b, source)?)),
         None => None,
     };
-    crate::tui::run(image, base, source)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(
+        match crate::tui::run(image, base, source)? {
+            crate::tui::Ended::Quit => EXIT_OK,
+            crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
+        },
+    ))
 }
 
 /// The diff_ids of an analysed image's layers, bottom first.
@@ -464,9 +523,9 @@ impl ProgressState {
         let mut line = format!(
             "layers {done}/{} · {} of {} · {}/s",
             self.layers.len(),
-            report::human_bytes(read),
-            report::human_bytes(total),
-            report::human_bytes((read as f64 / secs) as u64),
+            crate::units::human_bytes(read),
+            crate::units::human_bytes(total),
+            crate::units::human_bytes((read as f64 / secs) as u64),
         );
         for (i, (r, t, _)) in self
             .layers
@@ -475,7 +534,7 @@ impl ProgressState {
             .take(4)
         {
             let pct = if *t == 0 { 100 } else { r * 100 / t };
-            line.push_str(&format!(" · #{} {pct}%", i + 1));
+            line.push_str(&format!(" · layer {i} {pct}%"));
         }
         line
     }
@@ -574,6 +633,9 @@ mod tests {
         p.layer_done(0);
         let line = p.state.lock().unwrap().line(1.0);
         assert!(line.starts_with("layers 1/5 · 1.4 kB of 5.0 kB"), "{line}");
-        assert!(line.ends_with(" · #3 40%"), "only layers in flight: {line}");
+        assert!(
+            line.ends_with(" · layer 2 40%"),
+            "only layers in flight: {line}"
+        );
     }
 }

@@ -145,7 +145,7 @@ impl ScopeTotals {
             t.content_bytes += l.bytes.content;
             t.visible_bytes += l.bytes.visible;
             t.hidden_bytes += l.bytes.hidden();
-            t.avoidable_bytes += a.layer_avoidable(i);
+            t.avoidable_bytes += l.avoidable;
             t.compressed_bytes += l.compressed_size;
         }
         t.efficiency = if t.content_bytes == 0 {
@@ -204,7 +204,7 @@ impl BaseSplit {
 
     /// Two lines for people: the base's and the own layers' totals.
     pub fn lines(&self) -> [String; 2] {
-        use crate::report::human_bytes;
+        use crate::units::human_bytes;
         let side = |t: &ScopeTotals| {
             format!(
                 "{} content, {} compressed, {} hidden, {} avoidable",

@@ -6,8 +6,9 @@
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::check::{bytes, Outcome, RuleResult};
+use crate::check::{Outcome, RuleResult};
 use crate::report::json::Report;
+use crate::units::exact_bytes as bytes;
 
 /// A compiled glob with the text the user wrote.
 #[derive(Debug, Clone)]
@@ -206,6 +207,7 @@ pub fn evaluate(
             value: Some(n as f64),
             threshold: Some(max as f64),
             detail: format!("{n} {} {max}{scope}", if pass { "<=" } else { ">" }),
+            evidence: Vec::new(),
         });
     }
     if let Some(max) = rules.max_layer_size {
@@ -237,6 +239,7 @@ pub fn evaluate(
                 if pass { "<=" } else { ">" },
                 bytes(max)
             ),
+            evidence: Vec::new(),
         });
     }
     if let Some(max) = rules.max_files {
@@ -256,6 +259,7 @@ pub fn evaluate(
                 "{n} visible files {} {max}{scope}",
                 if pass { "<=" } else { ">" }
             ),
+            evidence: Vec::new(),
         });
     }
     for (glob, max) in &rules.budgets {
@@ -280,6 +284,7 @@ pub fn evaluate(
                 if pass { "<=" } else { ">" },
                 bytes(*max)
             ),
+            evidence: Vec::new(),
         });
     }
     if !rules.forbid.is_empty() {
@@ -337,6 +342,7 @@ pub fn evaluate(
             value: Some(hits.len() as f64),
             threshold: Some(0.0),
             detail,
+            evidence: Vec::new(),
         });
     }
     out

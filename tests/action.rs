@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::write;
 

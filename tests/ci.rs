@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use layersift::fixture::{BuiltImage, Format, ImageBuilder, LayerBuilder};
 use layersift::report::json::Report;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder, LayerBuilder};
 
 use crate::util::{bin, corpus, write};
 

@@ -23,7 +23,7 @@ fn severity(s: Severity) -> &'static str {
 }
 
 /// Renders findings (and failed `check` rules) as a Code Quality report.
-pub fn render(report: &Report, check: Option<&CheckResult>) -> String {
+pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, serde_json::Error> {
     let image = &report.image.reference;
     let mut issues: Vec<Value> = Vec::new();
     for f in &report.findings {

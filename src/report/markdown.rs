@@ -3,10 +3,10 @@
 //! `<details>` block so the comment stays short. [`render_fit`] keeps it within a character
 //! budget (`--max-chars`): it lists fewer rows, folds the rest, and says what it left out.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
-use super::text::{finding_size, one_line, severity_label};
-use super::{human_bytes, percent};
+use super::text::{finding_size, one_line, severity_label, suggestion_place};
+use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
@@ -71,20 +71,16 @@ const FULL: &str =
 
 /// Renders the markdown report within `max_chars` characters: the first rendering of
 /// [`LADDER`] that fits, else the last one cut to fit.
-pub fn render_fit(a: &Analysis, max_chars: usize) -> String {
+pub fn render_fit(a: &Analysis, max_chars: usize) -> Result<String, fmt::Error> {
     let mut last = String::new();
     for l in LADDER {
-        last = render_with(a, l);
+        last.clear();
+        write_with(a, l, &mut last)?;
         if last.chars().count() <= max_chars {
-            return last;
+            return Ok(last);
         }
     }
-    super::fit::cut(&last, max_chars, FULL)
-}
-
-/// Renders the markdown report within the default budget.
-pub fn render(a: &Analysis) -> String {
-    render_fit(a, super::fit::DEFAULT_MAX_CHARS)
+    Ok(super::fit::cut(&last, max_chars, FULL))
 }
 
 /// Escapes text for a table cell (pipes, newlines) and inline HTML.
@@ -105,39 +101,50 @@ fn code(s: &str) -> String {
     }
 }
 
-fn render_with(a: &Analysis, lim: Limits) -> String {
-    let mut out = String::new();
+/// Writes the markdown report with the default lists (no character budget).
+pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+    write_with(a, LADDER[0], out)
+}
+
+fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
     let mut left_out: Vec<String> = Vec::new();
     let t = &a.totals;
-    let _ = writeln!(out, "## layersift: {}", code(&a.image.reference));
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| | |");
-    let _ = writeln!(out, "|---|---|");
-    let _ = writeln!(
+    writeln!(out, "## layersift: {}", code(&a.image.reference))?;
+    writeln!(out)?;
+    writeln!(out, "| | |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(
         out,
-        "| Size | {} content in {} layers, {} compressed |",
+        "| Size | {} of file content in {}; {} compressed (what a pull downloads) |",
         human_bytes(t.content),
-        a.layers.len(),
+        plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
-    );
+    )?;
     if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
         let [base, own] = split.lines();
-        let _ = writeln!(out, "| Base | {} |", cell(&base));
-        let _ = writeln!(out, "| Own layers | **{}** |", cell(&own));
+        writeln!(out, "| Base | {} |", cell(&base))?;
+        writeln!(out, "| Own layers | **{}** |", cell(&own))?;
     }
-    let _ = writeln!(
+    writeln!(
         out,
-        "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
+        "| Efficiency | **{:.1}%** of the content is visible in the final filesystem; {} is hidden by later layers |",
         a.efficiency() * 100.0,
-        a.compressed_efficiency() * 100.0
-    );
-    let _ = writeln!(
+        human_bytes(t.hidden())
+    )?;
+    let compressed = if a.compressed_estimate_available() {
+        format!(
+            "; ~{} compressed",
+            human_bytes(a.potential_savings_compressed())
+        )
+    } else {
+        "; no compressed estimate (layers stored uncompressed)".to_string()
+    };
+    writeln!(
         out,
-        "| Potential savings | **{}** (~{} compressed) |",
+        "| Potential savings | **{}**: hidden + avoidable (visible, but caches, temp files, duplicates){compressed} |",
         human_bytes(a.potential_savings()),
-        human_bytes(a.potential_savings_compressed())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Hidden | {} ({}): {} same content rewritten, {} replaced, {} removed |",
         human_bytes(t.hidden()),
@@ -145,14 +152,14 @@ fn render_with(a: &Analysis, lim: Limits) -> String {
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Avoidable | {} (caches, temporary files, duplicates) |",
         human_bytes(a.avoidable_bytes())
-    );
+    )?;
     let secrets = a.secrets().count();
-    let _ = writeln!(
+    writeln!(
         out,
         "| Secrets | {} |",
         if secrets == 0 {
@@ -160,143 +167,161 @@ fn render_with(a: &Analysis, lim: Limits) -> String {
         } else {
             format!(":warning: **{secrets}** (redacted)")
         }
-    );
+    )?;
 
     if !a.findings.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Findings");
-        let _ = writeln!(out);
-        let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
-        let _ = writeln!(out, "|---|---:|---:|---|---|");
+        writeln!(out)?;
+        writeln!(out, "### Findings")?;
+        writeln!(out)?;
+        writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
+        writeln!(out, "|---|---:|---:|---|---|")?;
         for (n, f) in a.findings.iter().take(lim.findings).enumerate() {
             if n == OPEN_FINDINGS {
-                let _ = writeln!(out);
-                let _ = writeln!(
+                writeln!(out)?;
+                writeln!(
                     out,
                     "<details><summary>{} more findings</summary>",
                     lim.findings.min(a.findings.len()) - OPEN_FINDINGS
-                );
-                let _ = writeln!(out);
-                let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
-                let _ = writeln!(out, "|---|---:|---:|---|---|");
+                )?;
+                writeln!(out)?;
+                writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
+                writeln!(out, "|---|---:|---:|---|---|")?;
             }
             let mut what = cell(&f.title);
             if let Some(d) = &f.detail {
-                let _ = write!(what, "<br>{}", code(d));
+                write!(what, "<br>{}", code(d))?;
             }
-            let _ = writeln!(
+            writeln!(
                 out,
                 "| {} | {} | {} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
-                f.layer,
+                if f.in_config {
+                    "config".to_string()
+                } else {
+                    f.layer.to_string()
+                },
                 what,
                 f.rule
-            );
+            )?;
         }
         if lim.findings.min(a.findings.len()) > OPEN_FINDINGS {
-            let _ = writeln!(out);
-            let _ = writeln!(out, "</details>");
+            writeln!(out)?;
+            writeln!(out, "</details>")?;
         }
         if a.findings.len() > lim.findings {
-            left_out.push(plural(a.findings.len() - lim.findings, "finding"));
+            left_out.push(plural(
+                a.findings.len() - lim.findings,
+                "finding",
+                "findings",
+            ));
         }
     }
 
     if !a.suggestions.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Suggestions");
+        writeln!(out)?;
+        writeln!(out, "### Suggestions")?;
         for (n, s) in a.suggestions.iter().take(lim.suggestions).enumerate() {
-            let _ = writeln!(out);
-            let saves = if s.saves_bytes > 0 {
-                format!(
+            writeln!(out)?;
+            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+                (0, _) => String::new(),
+                (b, true) => format!(
                     " — saves {} (~{} compressed)",
-                    human_bytes(s.saves_bytes),
+                    human_bytes(b),
                     human_bytes(s.saves_compressed_bytes)
-                )
-            } else {
-                String::new()
+                ),
+                (b, false) => format!(" — saves {}", human_bytes(b)),
             };
-            let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
-            let _ = writeln!(out);
-            let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
-            let _ = writeln!(out);
-            let _ = writeln!(out, "```dockerfile");
+            writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
+            writeln!(out)?;
+            let place = suggestion_place(a, s);
+            let mut chars = place.chars();
+            let place: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            writeln!(out, "{place}: {}", code(&s.instruction))?;
+            writeln!(out)?;
+            writeln!(out, "```dockerfile")?;
             let lines: Vec<&str> = s.snippet.lines().collect();
             for line in lines.iter().take(lim.snippet_lines) {
-                let _ = writeln!(out, "{}", line.replace("```", "'''"));
+                writeln!(out, "{}", line.replace("```", "'''"))?;
             }
             if lines.len() > lim.snippet_lines {
-                let _ = writeln!(
+                writeln!(
                     out,
                     "# … {} more lines in the JSON report",
                     lines.len() - lim.snippet_lines
-                );
+                )?;
             }
-            let _ = writeln!(out, "```");
+            writeln!(out, "```")?;
             if !s.evidence.is_empty() && lim.evidence > 0 {
-                let _ = writeln!(out);
-                let _ = writeln!(
+                writeln!(out)?;
+                writeln!(
                     out,
-                    "<details><summary>Evidence ({} paths)</summary>\n",
-                    s.evidence.len()
-                );
+                    "<details><summary>Evidence ({})</summary>\n",
+                    plural(s.evidence.len(), "path", "paths")
+                )?;
                 for p in s.evidence.iter().take(lim.evidence) {
-                    let _ = writeln!(out, "- {}", code(p));
+                    writeln!(out, "- {}", code(p))?;
                 }
                 if s.evidence.len() > lim.evidence {
-                    let _ = writeln!(
+                    writeln!(
                         out,
                         "- …and {} more in the JSON report",
                         s.evidence.len() - lim.evidence
-                    );
+                    )?;
                 }
-                let _ = writeln!(out, "\n</details>");
+                writeln!(out, "\n</details>")?;
             }
         }
         if a.suggestions.len() > lim.suggestions {
-            left_out.push(plural(a.suggestions.len() - lim.suggestions, "suggestion"));
+            left_out.push(plural(
+                a.suggestions.len() - lim.suggestions,
+                "suggestion",
+                "suggestions",
+            ));
         }
     }
 
     if lim.layers > 0 {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "<details><summary>Layers</summary>");
-        let _ = writeln!(out);
-        let _ = writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |");
-        let _ = writeln!(out, "|---:|---:|---:|---:|---:|---|");
+        writeln!(out)?;
+        writeln!(out, "<details><summary>Layers</summary>")?;
+        writeln!(out)?;
+        writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |")?;
+        writeln!(out, "|---:|---:|---:|---:|---:|---|")?;
         for (i, l) in a.layers.iter().enumerate().take(lim.layers) {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "| {i} | {} | {} | {} | {} | {} |",
                 human_bytes(l.bytes.content),
                 human_bytes(l.compressed_size),
                 human_bytes(l.bytes.hidden()),
-                human_bytes(a.layer_avoidable(i)),
+                human_bytes(l.avoidable),
                 if l.step.instruction.is_empty() {
                     "(no history)".to_string()
                 } else {
                     code(&l.step.instruction)
                 }
-            );
+            )?;
         }
-        let _ = writeln!(out);
-        let _ = writeln!(out, "</details>");
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
     }
     if a.layers.len() > lim.layers {
-        left_out.push(plural(a.layers.len() - lim.layers, "layer row"));
+        left_out.push(plural(
+            a.layers.len() - lim.layers,
+            "layer row",
+            "layer rows",
+        ));
     }
     if !left_out.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
+        writeln!(out)?;
+        writeln!(
             out,
             "> Left out to keep this short: {}. The full list is in {FULL}.",
             left_out.join(", ")
-        );
+        )?;
     }
-    out
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    Ok(())
 }

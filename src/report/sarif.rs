@@ -16,7 +16,7 @@ use crate::check::{CheckResult, Outcome};
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Renders a report (and, from `check`, its rule results) as a SARIF 2.1.0 log.
-pub fn render(report: &Report, check: Option<&CheckResult>) -> String {
+pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, serde_json::Error> {
     let mut rules: Vec<Value> = Vec::new();
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut results: Vec<Value> = Vec::new();
