@@ -25,6 +25,7 @@ pub mod layers;
 pub mod merge;
 pub mod policy;
 pub mod report;
+pub mod sanitize;
 pub mod secrets;
 pub mod source;
 pub mod trend;

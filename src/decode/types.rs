@@ -21,6 +21,9 @@ impl Compression {
         match head {
             [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
             [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+            // A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, little-endian): zstd
+            // streams may begin with one (the decoder skips them wherever they are).
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Ok(Compression::Zstd),
             [b'B', b'Z', b'h', ..] => Err(DecodeError::UnsupportedCompression("bzip2")),
             [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Err(DecodeError::UnsupportedCompression("xz")),
             _ => Ok(Compression::None),

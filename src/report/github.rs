@@ -23,11 +23,14 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// One workflow command; image-controlled text is made safe for a log (secrets redacted,
+/// control characters escaped) before the command's own escaping.
 fn command(kind: &str, title: &str, message: &str) -> String {
+    use crate::sanitize::for_terminal;
     format!(
         "::{kind} title={}::{}\n",
-        escape_property(title),
-        escape_data(message)
+        escape_property(&for_terminal(title)),
+        escape_data(&for_terminal(message))
     )
 }
 
@@ -85,9 +88,9 @@ pub fn check_summary(report: &Report, result: &CheckResult) -> String {
     let failed = result.failed();
     let _ = writeln!(
         out,
-        "## layersift check: {} `{}`\n",
+        "## layersift check: {} {}\n",
         if failed == 0 { "passed" } else { "failed" },
-        report.image.reference.replace('`', "'")
+        crate::sanitize::markdown_code(&report.image.reference)
     );
     let _ = writeln!(out, "| | Rule | Result |");
     let _ = writeln!(out, "|---|---|---|");
@@ -101,7 +104,7 @@ pub fn check_summary(report: &Report, result: &CheckResult) -> String {
             out,
             "| {mark} | `{}` | {} |",
             r.rule,
-            r.detail.replace('|', "\\|").replace('<', "&lt;")
+            crate::sanitize::markdown_cell(&r.detail)
         );
     }
     out

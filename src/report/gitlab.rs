@@ -42,7 +42,7 @@ pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, se
         }
         issues.push(json!({
             "type": "issue",
-            "description": d,
+            "description": crate::sanitize::redact(&d),
             "check_name": f.rule,
             "fingerprint": super::sarif::fingerprint(&[
                 "gitlab", &f.rule, &f.instruction, f.paths.first().map_or("", String::as_str)
@@ -56,7 +56,10 @@ pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, se
         for r in check.rules.iter().filter(|r| r.outcome == Outcome::Fail) {
             issues.push(json!({
                 "type": "issue",
-                "description": format!("layersift check `{}` failed: {} [image `{image}`]", r.rule, r.detail),
+                "description": crate::sanitize::redact(&format!(
+                    "layersift check `{}` failed: {} [image `{image}`]",
+                    r.rule, r.detail
+                )),
                 "check_name": format!("check/{}", r.rule),
                 "fingerprint": super::sarif::fingerprint(&["gitlab-check", r.rule, &r.detail]),
                 "severity": "blocker",

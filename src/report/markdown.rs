@@ -6,6 +6,7 @@
 use std::fmt::{self, Write};
 
 use super::text::{finding_size, one_line, severity_label, suggestion_place};
+use crate::sanitize;
 use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
@@ -83,22 +84,19 @@ pub fn render_fit(a: &Analysis, max_chars: usize) -> Result<String, fmt::Error> 
     Ok(super::fit::cut(&last, max_chars, FULL))
 }
 
-/// Escapes text for a table cell (pipes, newlines) and inline HTML.
+/// Text for a table cell, on one line, with no markup but its own code spans.
 fn cell(s: &str) -> String {
-    one_line(s, 160)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    sanitize::markdown_cell(&one_line(s, 160))
 }
 
-/// Inline code that survives backticks inside.
+/// Inline code (safe in a table cell) that survives backticks and pipes inside.
 fn code(s: &str) -> String {
-    let s = one_line(s, 120).replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+    sanitize::markdown_cell_code(&one_line(s, 120))
+}
+
+/// Inline code outside a table.
+fn inline_code(s: &str) -> String {
+    sanitize::markdown_code(&one_line(s, 120))
 }
 
 /// Writes the markdown report with the default lists (no character budget).
@@ -109,7 +107,7 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
 fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
     let mut left_out: Vec<String> = Vec::new();
     let t = &a.totals;
-    writeln!(out, "## layersift: {}", code(&a.image.reference))?;
+    writeln!(out, "## layersift: {}", inline_code(&a.image.reference))?;
     writeln!(out)?;
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
@@ -232,7 +230,12 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 ),
                 (b, false) => format!(" — saves {}", human_bytes(b)),
             };
-            writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
+            writeln!(
+                out,
+                "**{}. {}**{saves}",
+                n + 1,
+                sanitize::markdown_text(&one_line(&s.title, 160))
+            )?;
             writeln!(out)?;
             let place = suggestion_place(a, s);
             let mut chars = place.chars();
@@ -240,21 +243,22 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 .next()
                 .map(|c| c.to_uppercase().chain(chars).collect())
                 .unwrap_or_default();
-            writeln!(out, "{place}: {}", code(&s.instruction))?;
+            writeln!(out, "{place}: {}", inline_code(&s.instruction))?;
             writeln!(out)?;
-            writeln!(out, "```dockerfile")?;
             let lines: Vec<&str> = s.snippet.lines().collect();
-            for line in lines.iter().take(lim.snippet_lines) {
-                writeln!(out, "{}", line.replace("```", "'''"))?;
-            }
+            let mut snippet = lines
+                .iter()
+                .take(lim.snippet_lines)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n");
             if lines.len() > lim.snippet_lines {
-                writeln!(
-                    out,
-                    "# … {} more lines in the JSON report",
+                snippet.push_str(&format!(
+                    "\n# … {} more lines in the JSON report",
                     lines.len() - lim.snippet_lines
-                )?;
+                ));
             }
-            writeln!(out, "```")?;
+            writeln!(out, "{}", sanitize::markdown_fence(&snippet, "dockerfile"))?;
             if !s.evidence.is_empty() && lim.evidence > 0 {
                 writeln!(out)?;
                 writeln!(
@@ -263,7 +267,7 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                     plural(s.evidence.len(), "path", "paths")
                 )?;
                 for p in s.evidence.iter().take(lim.evidence) {
-                    writeln!(out, "- {}", code(p))?;
+                    writeln!(out, "- {}", inline_code(p))?;
                 }
                 if s.evidence.len() > lim.evidence {
                     writeln!(

@@ -51,7 +51,7 @@ pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, se
                 "ruleId": id,
                 "ruleIndex": idx,
                 "level": "error",
-                "message": { "text": format!("{}: {}", r.rule, r.detail) },
+                "message": { "text": crate::sanitize::redact(&format!("{}: {}", r.rule, r.detail)) },
                 "locations": [{ "logicalLocations": [image_location(image)] }],
                 "properties": { "value": r.value, "threshold": r.threshold }
             }));
@@ -215,7 +215,7 @@ fn finding_result(report: &Report, i: usize, f: &Finding, rule_index: usize) -> 
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": level(f.severity),
-        "message": { "text": text },
+        "message": { "text": crate::sanitize::redact(&text) },
         "locations": locations,
         "partialFingerprints": {
             "layersift/v1": fingerprint(&[&f.rule, &f.instruction, f.paths.first().map_or("", String::as_str)])

@@ -25,8 +25,9 @@ use oci_spec::image::ImageConfiguration;
 use crate::cache::Cache;
 
 pub use auth::Credentials;
-pub use container::{Container, DirContainer, TarContainer};
+pub use container::{Container, DirContainer, MemContainer, TarContainer, MAX_LINK_DEPTH};
 pub use daemon::DaemonError;
+pub use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
 pub use registry::RegistryError;
 
@@ -451,6 +452,22 @@ fn open_any(r: &ImageRef, opts: &OpenOptions, cache: Option<Cache>) -> Result<Im
     }
 }
 
+/// Opens the image `r` names inside files that `c` holds: an OCI layout for the `oci` and
+/// `oci-archive` transports, a docker archive for `docker-archive` (`r.location` is only
+/// used in messages). The manifest, index and config parsers behind [`open`], reachable
+/// without a file system (the fuzz targets use it).
+pub fn open_in<C: Container + 'static>(
+    c: Arc<C>,
+    r: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Image, SourceError> {
+    match r.transport {
+        Transport::Oci | Transport::OciArchive => oci::open(c, r, opts),
+        Transport::DockerArchive => docker_archive::open(c, r),
+        t => Err(SourceError::UnsupportedTransport(t.prefix())),
+    }
+}
+
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
 pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
@@ -564,6 +581,13 @@ pub enum SourceError {
     Daemon(Box<DaemonError>),
     #[error("refusing blob path `{name}` outside the image directory")]
     UnsafeMemberPath { name: String },
+    #[error("`{name}` links outside the {}", if *.archive { "archive" } else { "image directory" })]
+    LinkOutside { name: String, archive: bool },
+    #[error(
+        "`{name}` is a chain of more than {} links (or a loop)",
+        container::MAX_LINK_DEPTH
+    )]
+    LinkTooDeep { name: String },
     #[error("`manifest.json` lists no images")]
     EmptyManifestList,
     #[error("the image index lists no images")]
@@ -677,6 +701,16 @@ impl SourceError {
             SourceError::Daemon(e) => e.hint(),
             SourceError::UnsafeMemberPath { .. } => Some(
                 "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
+            SourceError::UnsupportedMediaType(_) => Some(
+                "layersift reads container images (OCI or Docker schema 2 manifests, tar, \
+                 gzip or zstd layers); this is another kind of artifact or an encrypted image"
+                    .to_string(),
+            ),
+            SourceError::LinkOutside { .. } | SourceError::LinkTooDeep { .. } => Some(
+                "an archive member links where no member is; the archive may be crafted, so it \
+                 is not read"
                     .to_string(),
             ),
             SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
