@@ -502,7 +502,7 @@ fn github_workflow_commands_and_job_summary() {
         md.starts_with("earlier step\n## layersift check: failed `oci:"),
         "{md}"
     );
-    assert!(md.contains("| :x: | `max-layers` | 4 > 3 |"), "{md}");
+    assert!(md.contains("| :x: | `max-layers` | 4 \\> 3 |"), "{md}");
     assert!(md.contains("| :white_check_mark: | `no-secrets` |"), "{md}");
 
     // `analyze`: annotations on stdout, the markdown report in the summary.
