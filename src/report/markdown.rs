@@ -288,6 +288,16 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         }
     }
 
+    let packages = super::packages::markdown(a);
+    if !packages.is_empty() {
+        if lim.evidence > 0 {
+            writeln!(out)?;
+            out.write_str(&packages)?;
+        } else {
+            left_out.push("the packages table".to_string());
+        }
+    }
+
     if lim.layers > 0 {
         writeln!(out)?;
         writeln!(out, "<details><summary>Layers</summary>")?;

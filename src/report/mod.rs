@@ -9,6 +9,7 @@ pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod packages;
 pub mod sarif;
 pub mod text;
 

@@ -115,6 +115,8 @@ pub struct App {
     jump_pending: bool,
     /// The filter text changed and the rows have not been recomputed yet.
     filter_dirty: bool,
+    /// Owning package of each owned visible file by path, built when first needed.
+    package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
 }
 
 impl App {
@@ -160,6 +162,7 @@ impl App {
             evidence_pos: 0,
             jump_pending: false,
             filter_dirty: false,
+            package_owners: std::cell::OnceCell::new(),
         }
     }
 
@@ -230,6 +233,17 @@ impl App {
             self.jump_pending = false;
             self.show_evidence();
         }
+    }
+
+    /// The package that owns the file at `path` (visible in the final image), if any.
+    pub fn package_of(&self, path: &str) -> Option<&crate::analysis::packages::Package> {
+        let owners = self.package_owners.get_or_init(|| {
+            self.analysis
+                .packages
+                .owners_by_path(&self.analysis.indexes)
+        });
+        let id = *owners.get(path)?;
+        self.analysis.packages.packages.get(id as usize)
     }
 
     pub fn selected_node(&self) -> Option<u32> {
