@@ -22,7 +22,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -164,7 +164,7 @@ fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One side of a diff or check: a saved report as it is, or an image analysed into one.
-pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
+pub(crate) fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
     if saved::is_report_file(arg) {
         Ok(saved::read_report(arg)?)
     } else {
@@ -378,13 +378,13 @@ fn explore(
 }
 
 /// The diff_ids of an analysed image's layers, bottom first.
-pub fn layer_ids(a: &crate::Analysis) -> Vec<String> {
+pub(crate) fn layer_ids(a: &crate::Analysis) -> Vec<String> {
     a.layers.iter().map(|l| l.diff_id.clone()).collect()
 }
 
 /// The layer diff_ids of a base: a saved report's, or an image's from its config (nothing
 /// is decoded).
-pub fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<Vec<String>> {
+pub(crate) fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<Vec<String>> {
     if saved::is_report_file(base) {
         let r = saved::read_report(base)?;
         return Ok(r.layers.into_iter().map(|l| l.diff_id).collect());
@@ -403,7 +403,7 @@ pub fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<Vec<Stri
 }
 
 /// Matches a base (`--base`) against an image's layer diff_ids.
-pub fn resolve_base(
+pub(crate) fn resolve_base(
     base: &str,
     image_ids: &[String],
     source: &SourceArgs,
@@ -417,7 +417,7 @@ pub fn resolve_base(
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
-pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+pub(crate) fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
     let a = if std::io::stderr().is_terminal() {
@@ -455,7 +455,7 @@ fn step_summary(markdown: &str) -> anyhow::Result<()> {
 }
 
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
-pub fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
     match path {
         Some(p) => {
             std::fs::write(p, data).with_context(|| format!("cannot write `{}`", p.display()))

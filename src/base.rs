@@ -17,7 +17,7 @@ pub struct Base {
 
 /// Why a base does not fit an image.
 #[derive(Debug, thiserror::Error)]
-pub enum BaseError {
+pub(crate) enum BaseError {
     #[error(
         "base `{base}` is not a prefix of the image: layer {layer} differs \
          (image has diff_id `{image_diff_id}`, base has `{base_diff_id}`)"
@@ -43,7 +43,7 @@ pub enum BaseError {
 }
 
 impl BaseError {
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(
             "`--base` names the image your Dockerfile starts `FROM`, at the same digest the \
              image was built on (or a JSON report of it); a rebuilt or updated base has \
@@ -55,7 +55,7 @@ impl BaseError {
 
 /// Checks that `base_ids` are the first layers of `image_ids` (by diff_id) and returns how
 /// many they are. The error names the first layer (0-based) that differs.
-pub fn match_prefix(
+pub(crate) fn match_prefix(
     base: &str,
     base_ids: &[String],
     image_ids: &[String],

@@ -45,7 +45,7 @@ pub struct RuleResult {
 }
 
 /// Evidence lines listed under a failing rule; the rest are counted.
-pub const MAX_EVIDENCE: usize = 20;
+pub(crate) const MAX_EVIDENCE: usize = 20;
 
 /// Output formats of `layersift check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -243,7 +243,7 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
 
 /// Like [`evaluate`], with the paths the path rules see (every layer's files when the
 /// image was analysed, so hidden files count for `forbid`).
-pub fn evaluate_with(
+pub(crate) fn evaluate_with(
     cfg: &CheckConfig,
     report: &Report,
     baseline: Option<&Report>,

@@ -92,30 +92,30 @@ impl GlobList {
 
 /// One path shipped by one layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathEntry {
+pub(crate) struct PathEntry {
     /// Absolute path (`/root/.ssh/id_rsa`).
-    pub path: String,
+    pub(crate) path: String,
     /// Content bytes (0 for links and special files).
-    pub size: u64,
+    pub(crate) size: u64,
     /// The layer that shipped it (0-based).
-    pub layer: usize,
+    pub(crate) layer: usize,
     /// In the final filesystem, or hidden by a later layer.
-    pub visible: bool,
+    pub(crate) visible: bool,
     /// A regular file (counted by `max_files` and budgets).
-    pub regular: bool,
+    pub(crate) regular: bool,
 }
 
 /// Every path the rules can see.
 #[derive(Debug, Clone, Default)]
-pub struct Inventory {
-    pub entries: Vec<PathEntry>,
+pub(crate) struct Inventory {
+    pub(crate) entries: Vec<PathEntry>,
     /// False when built from a saved report: it lists visible files only.
-    pub has_hidden: bool,
+    pub(crate) has_hidden: bool,
 }
 
 impl Inventory {
     /// Every non-directory entry of every layer (hidden ones too), with its fate.
-    pub fn from_analysis(a: &crate::Analysis) -> Inventory {
+    pub(crate) fn from_analysis(a: &crate::Analysis) -> Inventory {
         use crate::index::{display_path, EntryKind};
         let mut entries = Vec::new();
         for (li, idx) in a.indexes.iter().enumerate() {
@@ -142,7 +142,7 @@ impl Inventory {
 
     /// The files a saved report lists: the visible regular files, and the hidden entries
     /// when the report has them (reports of older versions do not).
-    pub fn from_report(r: &Report) -> Inventory {
+    pub(crate) fn from_report(r: &Report) -> Inventory {
         let mut entries: Vec<PathEntry> = r
             .files
             .iter()
@@ -189,7 +189,7 @@ const LISTED: usize = 5;
 
 /// Evaluates the path rules. Only layers `first_layer..` count (the image's own layers when
 /// the scope is "own"); `scope` is appended to each line's detail.
-pub fn evaluate(
+pub(crate) fn evaluate(
     rules: &PathRules,
     report: &Report,
     inv: &Inventory,

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use layersift::report::json::Report;
+use layersift::json::Report;
 use layersift_fixture::{BuiltImage, Format, ImageBuilder, LayerBuilder};
 
 use crate::util::{bin, corpus, write};
@@ -521,7 +521,7 @@ fn github_workflow_commands_and_job_summary() {
 
 #[test]
 fn workflow_command_escaping() {
-    use layersift::report::github::{escape_data, escape_property};
+    use layersift::{github_escape_data as escape_data, github_escape_property as escape_property};
     assert_eq!(escape_data("50% of a\nb\r"), "50%25 of a%0Ab%0D");
     assert_eq!(escape_property("a: b, c"), "a%3A b%2C c");
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 
 /// Directories passed to `hardlink` at most.
-pub const MAX_DIRS: usize = 4;
+pub(crate) const MAX_DIRS: usize = 4;
 
 /// The parent directories of every (kept, copy) path, with nested ones folded into their
 /// ancestors; when more than [`MAX_DIRS`] remain, the deepest directory holding them all.
-pub fn dirs(links: &[(String, String)]) -> Vec<String> {
+pub(crate) fn dirs(links: &[(String, String)]) -> Vec<String> {
     let mut all: BTreeSet<&str> = BTreeSet::new();
     for (kept, copy) in links {
         all.insert(parent(kept));

@@ -3,14 +3,14 @@
 //! `<details>` blocks), and say what was left out and where the full data is.
 
 /// The default `--max-chars`: room under GitHub's 65,536-character comment limit.
-pub const DEFAULT_MAX_CHARS: usize = 60_000;
+pub(crate) const DEFAULT_MAX_CHARS: usize = 60_000;
 
 /// Characters kept free for the closing tags and the note.
 const RESERVE: usize = 400;
 
 /// `md` as it is when it fits `max` characters, else its first lines with open blocks
 /// closed and a note naming how many lines were left out and `full` (where to read them).
-pub fn cut(md: &str, max: usize, full: &str) -> String {
+pub(crate) fn cut(md: &str, max: usize, full: &str) -> String {
     if md.chars().count() <= max {
         return md.to_string();
     }

@@ -9,7 +9,7 @@ use crate::analysis::Severity;
 use crate::check::{CheckResult, Outcome};
 
 /// Findings turned into annotations at most (GitHub shows ten per kind and step).
-pub const MAX_ANNOTATIONS: usize = 10;
+pub(crate) const MAX_ANNOTATIONS: usize = 10;
 
 /// Escapes a workflow command's message (`%`, CR, LF).
 pub fn escape_data(s: &str) -> String {
@@ -36,7 +36,7 @@ fn command(kind: &str, title: &str, message: &str) -> String {
 
 /// Annotations for the findings of a report: high severity as errors, medium as warnings,
 /// the rest as one notice with their count.
-pub fn findings(report: &Report) -> String {
+pub(crate) fn findings(report: &Report) -> String {
     let mut out = String::new();
     let mut shown = 0;
     for f in &report.findings {
@@ -70,7 +70,7 @@ pub fn findings(report: &Report) -> String {
 }
 
 /// `check`: the PASS/FAIL lines as log lines, then one `::error` per failed rule.
-pub fn check(result: &CheckResult) -> String {
+pub(crate) fn check(result: &CheckResult) -> String {
     let mut out = result.render();
     for r in result.rules.iter().filter(|r| r.outcome == Outcome::Fail) {
         out.push_str(&command(
@@ -83,7 +83,7 @@ pub fn check(result: &CheckResult) -> String {
 }
 
 /// The job summary of `check`: the verdict and one table row per rule.
-pub fn check_summary(report: &Report, result: &CheckResult) -> String {
+pub(crate) fn check_summary(report: &Report, result: &CheckResult) -> String {
     let mut out = String::new();
     let failed = result.failed();
     let _ = writeln!(

@@ -11,7 +11,7 @@ use crate::analysis::Severity;
 use crate::check::{CheckResult, Outcome};
 
 /// The repository file issues point at.
-pub const LOCATION: &str = "Dockerfile";
+pub(crate) const LOCATION: &str = "Dockerfile";
 
 fn severity(s: Severity) -> &'static str {
     match s {
@@ -23,7 +23,10 @@ fn severity(s: Severity) -> &'static str {
 }
 
 /// Renders findings (and failed `check` rules) as a Code Quality report.
-pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, serde_json::Error> {
+pub(crate) fn render(
+    report: &Report,
+    check: Option<&CheckResult>,
+) -> Result<String, serde_json::Error> {
     let image = &report.image.reference;
     let mut issues: Vec<Value> = Vec::new();
     for f in &report.findings {

@@ -16,7 +16,7 @@ fn number(v: Option<f64>) -> String {
 }
 
 /// Renders rule results as a JUnit report; `image` names the suite.
-pub fn render(image: &str, result: &CheckResult) -> String {
+pub(crate) fn render(image: &str, result: &CheckResult) -> String {
     let mut suite = TestSuite::new(format!("layersift check {image}"));
     for r in &result.rules {
         let status = match r.outcome {

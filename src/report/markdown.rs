@@ -11,11 +11,11 @@ use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
-pub const MAX_FINDINGS: usize = 20;
+pub(crate) const MAX_FINDINGS: usize = 20;
 /// Findings shown before the rest of the table folds into `<details>`.
-pub const OPEN_FINDINGS: usize = 10;
+pub(crate) const OPEN_FINDINGS: usize = 10;
 /// Suggestions shown with snippets.
-pub const MAX_SUGGESTIONS: usize = 10;
+pub(crate) const MAX_SUGGESTIONS: usize = 10;
 
 /// How much of each list a rendering shows.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +72,7 @@ const FULL: &str =
 
 /// Renders the markdown report within `max_chars` characters: the first rendering of
 /// [`LADDER`] that fits, else the last one cut to fit.
-pub fn render_fit(a: &Analysis, max_chars: usize) -> Result<String, fmt::Error> {
+pub(crate) fn render_fit(a: &Analysis, max_chars: usize) -> Result<String, fmt::Error> {
     let mut last = String::new();
     for l in LADDER {
         last.clear();
@@ -97,11 +97,6 @@ fn code(s: &str) -> String {
 /// Inline code outside a table.
 fn inline_code(s: &str) -> String {
     sanitize::markdown_code(&one_line(s, 120))
-}
-
-/// Writes the markdown report with the default lists (no character budget).
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
-    write_with(a, LADDER[0], out)
 }
 
 fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {

@@ -3,17 +3,17 @@
 //! write to a [`std::fmt::Write`] and return its result; numbers go through
 //! [`crate::units`].
 
-pub mod fit;
-pub mod github;
-pub mod gitlab;
+pub(crate) mod fit;
+pub(crate) mod github;
+pub(crate) mod gitlab;
 pub mod json;
-pub mod junit;
-pub mod markdown;
-pub mod packages;
-pub mod sarif;
-pub mod text;
+pub(crate) mod junit;
+pub(crate) mod markdown;
+pub(crate) mod packages;
+pub(crate) mod sarif;
+pub(crate) mod text;
 
-pub mod saved;
+pub(crate) mod saved;
 
 /// Output formats of `layersift analyze` and `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -13,10 +13,13 @@ use crate::analysis::{Category, Finding, Severity};
 use crate::check::{CheckResult, Outcome};
 
 /// The schema URI written into the log (the OASIS SARIF 2.1.0 schema).
-pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 /// Renders a report (and, from `check`, its rule results) as a SARIF 2.1.0 log.
-pub fn render(report: &Report, check: Option<&CheckResult>) -> Result<String, serde_json::Error> {
+pub(crate) fn render(
+    report: &Report,
+    check: Option<&CheckResult>,
+) -> Result<String, serde_json::Error> {
     let mut rules: Vec<Value> = Vec::new();
     let mut rule_index: BTreeMap<String, usize> = BTreeMap::new();
     let mut results: Vec<Value> = Vec::new();
@@ -232,7 +235,7 @@ fn finding_result(report: &Report, i: usize, f: &Finding, rule_index: usize) -> 
 }
 
 /// A stable id of a finding across runs (rule, build step, first path), as hex.
-pub fn fingerprint(parts: &[&str]) -> String {
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for p in parts {

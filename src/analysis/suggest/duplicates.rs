@@ -7,7 +7,7 @@ use super::{Builder, Draft};
 use crate::analysis::findings::Category;
 
 /// Duplicate links spelled out one `ln` each; more become one `hardlink` command.
-pub const MAX_LN_LINES: usize = 4;
+pub(crate) const MAX_LN_LINES: usize = 4;
 
 /// Duplicates: ship one copy, link the others.
 pub(super) fn duplicates(b: &mut Builder<'_>) {
