@@ -341,7 +341,7 @@ fn package_lines(d: &Diff) -> Vec<String> {
                 c.layer
             );
             if let Some(by) = &c.pulled_in_by {
-                let _ = write!(line, ", pulled in by {}", clean(by));
+                line.push_str(&format!(", pulled in by {}", clean(by)));
             }
             out.push(line);
         }

@@ -283,7 +283,7 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         }
     }
 
-    let packages = super::packages::markdown(a);
+    let packages = super::packages::markdown(a)?;
     if !packages.is_empty() {
         if lim.evidence > 0 {
             writeln!(out)?;
