@@ -304,7 +304,7 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     };
     let d = crate::diff::compare(&old, &new, args.limit);
     let format = args.format();
-    let mut out = crate::diff::render::render(&d, format)?;
+    let mut out = crate::diff::render::render(&old, &new, &d, format)?;
     if format == Format::Markdown {
         out = report::fit::cut(
             &out,
@@ -350,7 +350,17 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         }
         crate::trend::render_svg(&chart, svg)?;
     }
-    emit(&crate::trend::render_tables(records), None)?;
+    match args.format {
+        crate::cli::TrendFormat::Text => emit(
+            &crate::trend::render_tables(records),
+            args.output.as_deref(),
+        )?,
+        crate::cli::TrendFormat::Html => {
+            let mut page = String::new();
+            report::html::write_trend(records, &mut page)?;
+            emit(&page, args.output.as_deref())?
+        }
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod fit;
 pub(crate) mod github;
 pub(crate) mod gitlab;
+pub(crate) mod html;
 pub mod json;
 pub(crate) mod junit;
 pub(crate) mod markdown;
@@ -31,6 +32,8 @@ pub enum Format {
     /// GitHub Actions workflow commands (annotations); the markdown report goes to
     /// `$GITHUB_STEP_SUMMARY` when it is set.
     Github,
+    /// One self-contained page (summary, layer bars, treemap, findings); opens offline.
+    Html,
 }
 
 impl Format {
@@ -41,6 +44,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
             "sarif" => Some(Format::Sarif),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -77,6 +81,11 @@ pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError
         Format::Sarif => out = sarif::render(&json::Report::from_analysis(a), None)?,
         Format::Gitlab => out = gitlab::render(&json::Report::from_analysis(a), None)?,
         Format::Github => out = github::findings(&json::Report::from_analysis(a)),
+        Format::Html => {
+            // The page names the package of each treemap cell: ownership is in the model.
+            let owners = a.packages.owners_by_path(&a.indexes);
+            html::write_report(&json::Report::from_analysis(a), Some(&owners), &mut out)?
+        }
     }
     Ok(out)
 }
