@@ -29,6 +29,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => check(&args, &cli.source),
         Some(Command::Diff(args)) => diff(&args, &cli.source),
         Some(Command::Trend(args)) => trend(&args),
+        Some(Command::Cat(args)) => crate::content_commands::cat(&args, &cli.source),
+        Some(Command::Extract(args)) => crate::content_commands::extract(&args, &cli.source),
         Some(Command::Cache(args)) => cache(&args, &cli.source),
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
@@ -187,7 +189,13 @@ fn load_pair(
 }
 
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let (old, new) = load_pair(&args.old, &args.new, source)?;
+    if args.file.is_some() {
+        return crate::content_commands::diff_file(args, source);
+    }
+    let Some(new) = &args.new else {
+        anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
+    };
+    let (old, new) = load_pair(&args.old, new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
         &report::diff::render(&d, args.format),
@@ -221,6 +229,24 @@ fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitC
     }
     crate::tui::run(image, source)?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Resolves and analyses an image, keeping its blob store for content access, with
+/// progress on stderr when it is a terminal.
+pub fn load_image(
+    image: &str,
+    source: &SourceArgs,
+) -> anyhow::Result<(crate::source::Image, crate::Analysis)> {
+    let opts = source.open_options();
+    let progress = StderrProgress::new();
+    let r = if std::io::stderr().is_terminal() {
+        let r = crate::analyze_image(image, &opts, &progress);
+        progress.clear();
+        r
+    } else {
+        crate::analyze_image(image, &opts, &NoProgress)
+    };
+    Ok(r?)
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
@@ -275,6 +301,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
+        }
+        if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
+            hint = hint.or_else(|| ce.hint());
         }
     }
     for cause in e.chain().skip(1) {

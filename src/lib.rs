@@ -12,6 +12,8 @@ pub mod app;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod content;
+pub mod content_commands;
 pub mod decode;
 pub mod diff;
 pub mod error;
@@ -35,6 +37,16 @@ pub fn analyze_reference(
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
 ) -> Result<Analysis, Error> {
+    analyze_image(reference, opts, progress).map(|(_, a)| a)
+}
+
+/// Resolves, decodes and analyses one image, and keeps the image (its blob store) for
+/// content access.
+pub fn analyze_image(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+) -> Result<(source::Image, Analysis), Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
         source,
@@ -42,7 +54,8 @@ pub fn analyze_reference(
     let r = ImageRef::parse(reference).map_err(wrap)?;
     let image = source::open(&r, opts).map_err(wrap)?;
     let decoded = decode::decode_image(&image, progress)?;
-    Ok(Analysis::new(&image, decoded))
+    let analysis = Analysis::new(&image, decoded);
+    Ok((image, analysis))
 }
 
 /// Resolves, decodes and analyses several images at once, decoding a layer blob that several

@@ -6,6 +6,7 @@ mod util;
 mod analysis;
 mod bad_input;
 mod check;
+mod content;
 mod corpus;
 mod diff;
 mod foundation;

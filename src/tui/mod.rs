@@ -9,6 +9,7 @@
 pub mod app;
 pub mod tree;
 pub mod ui;
+pub mod viewer;
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,21 +51,21 @@ pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
         .name("analysis".into())
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
-            let r = crate::analyze_reference(&reference, &opts, &progress);
+            let r = crate::analyze_image(&reference, &opts, &progress);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;
 
     let mut guard = TerminalGuard::enter()?;
-    let Some(analysis) = loading(&mut guard.terminal, image, &rx)? else {
+    let Some((image, analysis)) = loading(&mut guard.terminal, image, &rx)? else {
         return Ok(());
     };
-    explore(&mut guard.terminal, Arc::new(analysis))
+    explore(&mut guard.terminal, Arc::new(analysis), Arc::new(image))
 }
 
 enum Loaded {
     Progress(ProgressMsg),
-    Done(Box<Result<Analysis, crate::Error>>),
+    Done(Box<Result<(crate::source::Image, Analysis), crate::Error>>),
 }
 
 struct ChannelProgress {
@@ -105,7 +106,7 @@ fn loading(
     term: &mut Term,
     image: &str,
     rx: &Receiver<Loaded>,
-) -> anyhow::Result<Option<Analysis>> {
+) -> anyhow::Result<Option<(crate::source::Image, Analysis)>> {
     let mut state = Loading::new(image);
     loop {
         loop {
@@ -130,12 +131,17 @@ fn loading(
 }
 
 /// The interactive loop over a finished analysis.
-fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
+fn explore(
+    term: &mut Term,
+    analysis: Arc<Analysis>,
+    image: Arc<crate::source::Image>,
+) -> anyhow::Result<()> {
     let size = term.size()?;
     let mut app = App::new(
         Arc::clone(&analysis),
         Rect::new(0, 0, size.width, size.height),
     );
+    app.content.image = Some(image);
     let (req_tx, req_rx) = mpsc::channel::<(usize, TreeMode)>();
     let (tree_tx, tree_rx) = mpsc::channel::<FileTree>();
     thread::Builder::new()

@@ -132,6 +132,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     if app.help {
         draw_help(app, f);
     }
+    app.content.draw(f, f.area());
 }
 
 fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
