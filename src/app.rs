@@ -1,7 +1,10 @@
 //! The process: runs the command the user asked for, owns stdout/stderr and exit codes.
 //!
 //! Exit codes are a contract: 0 success (or all check rules passed), 1 a check rule failed,
-//! 2 an error (bad input, bad image, bad config).
+//! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
+//! while loading).
+
+mod content;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -20,26 +23,31 @@ use crate::report::{self, saved, Format};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
+/// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Some(Command::Analyze(args)) => analyze(&args, &cli.source),
-        Some(Command::Explore(args)) => explore(&args.image, &cli.source),
-        Some(Command::Check(args)) => check(&args, &cli.source),
-        Some(Command::Diff(args)) => diff(&args, &cli.source),
+        Some(Command::Analyze(args)) => analyze(&args, &args.source),
+        Some(Command::Explore(args)) => explore(&args.image, &args.source),
+        Some(Command::Check(args)) => check(&args, &args.source),
+        Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
-        Some(Command::Cat(args)) => crate::content_commands::cat(&args, &cli.source),
-        Some(Command::Extract(args)) => crate::content_commands::extract(&args, &cli.source),
-        Some(Command::Cache(args)) => cache(&args, &cli.source),
+        Some(Command::Cat(args)) => content::cat(&args, &args.source),
+        Some(Command::Extract(args)) => content::extract(&args, &args.source),
+        Some(Command::Cache(args)) => cache(&args),
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
-                    format: Format::Text,
+                    format: Some(Format::Text),
                     output: None,
                     history: None,
+                    limit: None,
+                    all: false,
+                    source: cli.source.clone(),
                 };
                 analyze(&args, &cli.source)
             }
@@ -50,7 +58,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let analysis = load(&args.image, source)?;
-    let out = report::render(&analysis, args.format);
+    let out = match args.format() {
+        Format::Text => {
+            // Fit a terminal's width; a file or a pipe gets whole lines.
+            let width = (args.output.is_none() && std::io::stdout().is_terminal())
+                .then(|| crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(w, _)| usize::from(w));
+            let mut out = String::new();
+            report::text::write_with(
+                &analysis,
+                report::text::TextOptions {
+                    width,
+                    limit: args.limit(),
+                },
+                &mut out,
+            )
+            .map_err(report::RenderError::from)?;
+            out
+        }
+        f => report::render(&analysis, f)?,
+    };
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
         let record =
@@ -61,13 +89,19 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// `layersift cache [info|prune]`.
-fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    use crate::report::human_bytes;
+fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
     use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
-    let Some(dir) = source.open_options().cache_dir else {
+    use crate::units::human_bytes;
+    let opts = args.cache();
+    let Some(dir) = opts.dir() else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
     };
-    let limit = source.cache_max_size.unwrap_or(DEFAULT_MAX_BYTES);
+    // Pruning to a limit the user mistyped would delete the wrong amount: an error here.
+    let limit = match (&args.action, opts.max_size()) {
+        (Some(CacheAction::Prune { .. }), Err(e)) => anyhow::bail!(e),
+        (_, limit) => limit.unwrap_or_else(|_| opts.max_size_or_warn()),
+    }
+    .unwrap_or(DEFAULT_MAX_BYTES);
     if !dir.join("v1").is_dir() {
         emit(&format!("cache   {} (empty)\n", dir.display()), None)?;
         return Ok(ExitCode::from(EXIT_OK));
@@ -128,7 +162,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         None => (None, load_report(&args.image, source)?),
     };
     if let Some(p) = &args.save_report {
-        emit(&report::json::to_json(&current), Some(p))?;
+        emit(&report::json::to_json(&current)?, Some(p))?;
     }
     if let Some(h) = &args.history {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
@@ -136,16 +170,14 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
     let out = match args.format {
         crate::check::CheckFormat::Text => result.render(),
-        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name()),
+        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name())?,
     };
     emit(&out, None)?;
     let failed = result.failed();
     let _ = writeln!(
         std::io::stderr(),
-        "{}: {} of {} rules failed (rules from {})",
-        if failed == 0 { "passed" } else { "failed" },
-        failed,
-        result.rules.len(),
+        "{} (rules from {})",
+        result.summary(),
         cfg.origin
     );
     Ok(ExitCode::from(if failed == 0 {
@@ -190,7 +222,7 @@ fn load_pair(
 
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     if args.file.is_some() {
-        return crate::content_commands::diff_file(args, source);
+        return content::diff_file(args, source);
     }
     let Some(new) = &args.new else {
         anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
@@ -198,14 +230,18 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
-        &report::diff::render(&d, args.format),
+        &crate::diff::render::render(&d, args.format())?,
         args.output.as_deref(),
     )?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
-    let records = crate::trend::read(&args.file)?;
+    let history = crate::trend::read_lenient(&args.file)?;
+    if let Some(w) = history.warning(&args.file) {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
+    let records = &history.records;
     if records.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
@@ -213,10 +249,28 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     }
-    emit(&crate::trend::render_table(&records), None)?;
+    // The chart first: an unwritable path fails before anything is printed.
     if let Some(svg) = &args.svg {
-        crate::trend::render_svg(&records, svg)?;
+        let groups = crate::trend::series(records);
+        let last = records
+            .last()
+            .map(|r| crate::trend::series_key(&r.reference));
+        let chart: Vec<_> = groups
+            .iter()
+            .find(|(k, _)| Some(k) == last.as_ref())
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if groups.len() > 1 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the chart shows `{}`, the image recorded last; the file holds {} images",
+                last.unwrap_or_default(),
+                groups.len()
+            );
+        }
+        crate::trend::render_svg(&chart, svg)?;
     }
+    emit(&crate::trend::render_tables(records), None)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -227,8 +281,10 @@ fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitC
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
         );
     }
-    crate::tui::run(image, source)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(match crate::tui::run(image, source)? {
+        crate::tui::Ended::Quit => EXIT_OK,
+        crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
+    }))
 }
 
 /// Resolves and analyses an image, keeping its blob store for content access, with
@@ -357,13 +413,13 @@ impl StderrProgress {
         let mut line = format!(
             "layers {done}/{} · {} of {} · {}/s",
             st.layers.len(),
-            report::human_bytes(read),
-            report::human_bytes(total),
-            report::human_bytes((read as f64 / secs) as u64),
+            crate::units::human_bytes(read),
+            crate::units::human_bytes(total),
+            crate::units::human_bytes((read as f64 / secs) as u64),
         );
         for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
             let pct = if *t == 0 { 100 } else { r * 100 / t };
-            line.push_str(&format!(" · #{} {pct}%", i + 1));
+            line.push_str(&format!(" · layer {i} {pct}%"));
         }
         let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
     }

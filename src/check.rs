@@ -1,11 +1,11 @@
 //! The CI gate: evaluates the rules of a [`CheckConfig`] against a report's numbers (and,
 //! for growth limits, against a baseline report) and renders one line per rule,
-//! `PASS  min-efficiency  0.973 >= 0.950`. Rules read only [`Report`] values, so they are
+//! `PASS  min-efficiency  97.3% >= 95.0%`. Rules read only [`Report`] values, so they are
 //! tested without images; `app` turns a failed rule into exit code 1.
 
 use crate::config::{CheckConfig, Growth};
-use crate::report::human_bytes;
 use crate::report::json::Report;
+use crate::units::{exact_bytes, signed_exact_bytes};
 
 /// How a rule came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -37,9 +37,15 @@ pub struct RuleResult {
     pub value: Option<f64>,
     /// The threshold in the same unit (for growth rules: the allowed change in bytes).
     pub threshold: Option<f64>,
-    /// `0.973 >= 0.950`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
+    /// `97.3% >= 95.0%`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
     pub detail: String,
+    /// What made a rule fail, one line each (for `no-secrets`: each secret, redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
+
+/// Evidence lines listed under a failing rule; the rest are counted.
+pub const MAX_EVIDENCE: usize = 20;
 
 /// Output formats of `layersift check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -69,7 +75,7 @@ impl CheckResult {
     }
 
     /// The results as JSON; `config` says where the rules came from.
-    pub fn to_json(&self, config: &str) -> String {
+    pub fn to_json(&self, config: &str) -> Result<String, serde_json::Error> {
         #[derive(serde::Serialize)]
         struct Wire<'a> {
             schema_version: u32,
@@ -98,30 +104,35 @@ impl CheckResult {
                 r.rule,
                 r.detail
             ));
+            for e in r.evidence.iter().take(MAX_EVIDENCE) {
+                out.push_str(&format!("      - {e}\n"));
+            }
+            if r.evidence.len() > MAX_EVIDENCE {
+                out.push_str(&format!(
+                    "      … and {} more (all in `--format json`)\n",
+                    r.evidence.len() - MAX_EVIDENCE
+                ));
+            }
         }
         out
     }
-}
 
-/// A byte count for rule lines: exact below 1000 B, else human with the exact count.
-pub fn bytes(n: u64) -> String {
-    if n < 1000 {
-        format!("{n} B")
-    } else {
-        format!("{} ({n} B)", human_bytes(n))
-    }
-}
-
-fn signed_bytes(n: i64) -> String {
-    if n == 0 {
-        return "0 B".to_string();
-    }
-    let sign = if n < 0 { "-" } else { "+" };
-    let abs = n.unsigned_abs();
-    if abs < 1000 {
-        format!("{sign}{abs} B")
-    } else {
-        format!("{sign}{} ({sign}{abs} B)", human_bytes(abs))
+    /// The closing line: `passed: all 3 rules passed`, `failed: 1 of 3 rules failed`.
+    pub fn summary(&self) -> String {
+        let n = self.rules.len();
+        let failed = self.failed();
+        if failed == 0 {
+            format!(
+                "passed: {} {} passed",
+                if n == 1 { "the" } else { "all" },
+                crate::units::plural(n, "rule", "rules")
+            )
+        } else {
+            format!(
+                "failed: {failed} of {} failed",
+                crate::units::plural(n, "rule", "rules")
+            )
+        }
     }
 }
 
@@ -134,10 +145,11 @@ fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
         threshold: Some(max as f64),
         detail: format!(
             "{} {} {}",
-            bytes(value),
+            exact_bytes(value),
             if pass { "<=" } else { ">" },
-            bytes(max)
+            exact_bytes(max)
         ),
+        evidence: Vec::new(),
     }
 }
 
@@ -148,8 +160,19 @@ fn ratio_at_most(rule: &'static str, value: f64, max: f64) -> RuleResult {
         outcome: if pass { Outcome::Pass } else { Outcome::Fail },
         value: Some(value),
         threshold: Some(max),
-        detail: format!("{value:.3} {} {max:.3}", if pass { "<=" } else { ">" }),
+        detail: format!(
+            "{} {} {}",
+            pct(value),
+            if pass { "<=" } else { ">" },
+            pct(max)
+        ),
+        evidence: Vec::new(),
     }
+}
+
+/// A ratio as people read it: `0.8941` → `89.4%`.
+fn pct(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
 }
 
 fn growth_rule(
@@ -166,6 +189,7 @@ fn growth_rule(
             value: None,
             threshold: None,
             detail: format!("no baseline to compare with (limit {limit}; pass --baseline)"),
+            evidence: Vec::new(),
         });
     };
     let delta = i128::from(new) - i128::from(old);
@@ -180,8 +204,8 @@ fn growth_rule(
         "new".to_string()
     };
     let threshold = match limit {
-        Growth::Bytes(b) => bytes(b),
-        Growth::Percent(p) => format!("{p}% of {}", bytes(old)),
+        Growth::Bytes(b) => exact_bytes(b),
+        Growth::Percent(p) => format!("{p}% of {}", exact_bytes(old)),
     };
     Some(RuleResult {
         rule,
@@ -190,9 +214,10 @@ fn growth_rule(
         threshold: Some(allowed),
         detail: format!(
             "{} [{pct}] {} {threshold}",
-            signed_bytes(delta),
+            signed_exact_bytes(delta),
             if pass { "<=" } else { ">" }
         ),
+        evidence: Vec::new(),
     })
 }
 
@@ -209,10 +234,12 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
             value: Some(s.efficiency),
             threshold: Some(min),
             detail: format!(
-                "{:.3} {} {min:.3}",
-                s.efficiency,
-                if pass { ">=" } else { "<" }
+                "{} {} {}",
+                pct(s.efficiency),
+                if pass { ">=" } else { "<" },
+                pct(min)
             ),
+            evidence: Vec::new(),
         });
     }
     if let Some(max) = cfg.max_hidden_bytes {
@@ -242,7 +269,17 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
             outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
             value: Some(n as f64),
             threshold: Some(0.0),
-            detail: format!("{n} {} found", if n == 1 { "secret" } else { "secrets" }),
+            detail: format!("{} found", crate::units::plural(n, "secret", "secrets")),
+            // Each secret under the rule: what, where, which layer, redacted.
+            evidence: report
+                .findings
+                .iter()
+                .filter(|f| f.category == crate::analysis::Category::Secret)
+                .map(|f| match &f.detail {
+                    Some(d) => format!("{} ({}: {d})", f.title, where_shipped(f)),
+                    None => format!("{} ({})", f.title, where_shipped(f)),
+                })
+                .collect(),
         });
     }
     let g = &cfg.growth;
@@ -267,17 +304,14 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
     CheckResult { rules }
 }
 
+/// `layer 3` or `image config`, for a finding.
+fn where_shipped(f: &crate::analysis::Finding) -> String {
+    f.place()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_formats() {
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(12_345_678), "12.3 MB (12345678 B)");
-        assert_eq!(signed_bytes(-5), "-5 B");
-        assert_eq!(signed_bytes(2_000_000), "+2.0 MB (+2000000 B)");
-    }
 
     #[test]
     fn growth_percent_and_bytes() {

@@ -8,7 +8,7 @@ use std::os::unix::ffi::OsStrExt as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
 use crate::util::{bin, write};

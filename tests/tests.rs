@@ -9,6 +9,7 @@ mod check;
 mod content;
 mod corpus;
 mod diff;
+mod firsthour;
 mod foundation;
 mod podman;
 mod registry;

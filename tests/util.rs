@@ -3,26 +3,85 @@
 
 use std::path::{Path, PathBuf};
 
-use layersift::fixture::{BuiltImage, Format};
 use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift_fixture::{BuiltImage, Format};
 
-/// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
+/// Where the real-image corpus is: `$LAYERSIFT_CORPUS`, else `../shared/corpus`.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("LAYERSIFT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// The corpus, or `None` (with a note, counted in the run's skip summary) when absent.
 pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let p = corpus_dir();
     if p.join("oci/index.json").is_file() {
         Some(p)
     } else {
-        eprintln!("skipping: corpus not found at {}", p.display());
+        skip(&format!(
+            "corpus not found at {} (set LAYERSIFT_CORPUS=DIR)",
+            p.display()
+        ));
         None
     }
 }
 
-/// The `layersift` binary built for these tests.
+/// Notes that a test is skipped and why: on stderr (shown with `--nocapture`), and in a
+/// log that the `zz_skipped` test binary, which cargo runs after this one, sums up in one
+/// line outside the capture. The log is named by the parent process (the `cargo test` that
+/// runs both binaries), so one run never counts another's skips.
+pub fn skip(why: &str) {
+    use std::io::Write as _;
+    eprintln!("skipping: {why}");
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "skipped-{}.log",
+        std::os::unix::process::parent_id()
+    ));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = writeln!(f, "{}", why.replace('\n', " "));
+    }
+}
+
+/// The one way tests run the `layersift` binary (as fd's `tests/testenv` does): with
+/// `NO_COLOR` set and none of the machine's `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_*`
+/// or `LAYERSIFT_CACHE_DIR`, so a developer's credentials, runtime directories or cache
+/// never change a result. A test sets what it needs on the returned command.
+pub fn layersift_command() -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt as _;
+    let mut cmd = std::process::Command::cargo_bin("layersift").unwrap();
+    cmd.env("NO_COLOR", "1");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("XDG_") {
+            cmd.env_remove(key);
+        }
+    }
+    for key in [
+        "DOCKER_CONFIG",
+        "REGISTRY_AUTH_FILE",
+        "LAYERSIFT_CACHE_DIR",
+        "LAYERSIFT_CACHE_MAX_SIZE",
+    ] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// [`layersift_command`] with `HOME` at `home`, so credential and cache lookups start there.
+pub fn layersift_at(home: &Path) -> std::process::Command {
+    let mut cmd = layersift_command();
+    cmd.env("HOME", home);
+    cmd
+}
+
+/// [`layersift_command`] with assert_cmd's assertions.
 pub fn bin() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("layersift").unwrap();
-    c.env("NO_COLOR", "1");
-    c
+    assert_cmd::Command::from_std(layersift_command())
 }
 
 /// Writes `img` in `format` under `dir` and returns the reference to analyse it.

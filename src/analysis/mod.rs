@@ -5,6 +5,7 @@
 pub mod avoidable;
 pub mod duplicates;
 pub mod findings;
+mod gzip_sample;
 pub mod hidden;
 pub mod history;
 pub mod rules;
@@ -57,13 +58,23 @@ pub struct LayerInfo {
     pub step: Step,
     /// This layer's content bytes by fate (visible, overwritten, removed).
     pub bytes: ByteSplit,
+    /// Visible bytes of this layer that findings call avoidable (caches, temp, duplicates).
+    pub avoidable: u64,
+    /// Findings attributed to this layer.
+    pub finding_count: usize,
+    /// For a layer stored uncompressed: gzip's output / input size on a sample of its
+    /// blob (what a registry would store), when the blob could be sampled.
+    pub gzip_sample_ratio: Option<f64>,
 }
 
 impl LayerInfo {
-    /// Compressed bytes per content byte, for estimating compressed savings.
+    /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
+    /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
     pub fn compression_ratio(&self) -> f64 {
         if self.bytes.content == 0 {
             1.0
+        } else if self.compression == Compression::None {
+            self.gzip_sample_ratio.unwrap_or(1.0)
         } else {
             self.compressed_size as f64 / self.uncompressed_size.max(1) as f64
         }
@@ -73,6 +84,37 @@ impl LayerInfo {
     pub fn compressed_estimate(&self, bytes: u64) -> u64 {
         (bytes as f64 * self.compression_ratio()).round() as u64
     }
+
+    /// This layer's waste: its hidden bytes plus its avoidable ones.
+    pub fn waste(&self) -> u64 {
+        self.bytes.hidden() + self.avoidable
+    }
+}
+
+/// The findings of one category added up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryTotal {
+    pub category: Category,
+    pub finding_count: usize,
+    pub bytes: u64,
+    pub compressed_bytes: u64,
+}
+
+/// One total per category that has findings, in category order.
+fn category_totals(findings: &[Finding]) -> Vec<CategoryTotal> {
+    let mut by: std::collections::BTreeMap<Category, CategoryTotal> = Default::default();
+    for f in findings {
+        let t = by.entry(f.category).or_insert(CategoryTotal {
+            category: f.category,
+            finding_count: 0,
+            bytes: 0,
+            compressed_bytes: 0,
+        });
+        t.finding_count += 1;
+        t.bytes += f.bytes;
+        t.compressed_bytes += f.compressed_bytes;
+    }
+    by.into_values().collect()
 }
 
 /// Everything known about an image after decoding and merging its layers.
@@ -84,6 +126,8 @@ pub struct Analysis {
     pub indexes: Vec<LayerIndex>,
     pub merged: Merged,
     pub totals: ByteSplit,
+    /// The findings added up per category (only categories that have findings, in order).
+    pub categories: Vec<CategoryTotal>,
     /// Every problem found: severity, then bytes, descending.
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
@@ -110,10 +154,14 @@ impl Analysis {
                 entries: d.index.len(),
                 step,
                 bytes: ByteSplit::default(),
+                avoidable: 0,
+                finding_count: 0,
+                gzip_sample_ratio: None,
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
         }
+        gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
         let mut totals = ByteSplit::default();
@@ -139,8 +187,18 @@ impl Analysis {
                 .then(a.layer.cmp(&b.layer))
                 .then(a.rule.cmp(&b.rule))
         });
+        for f in &findings {
+            if let Some(l) = layers.get_mut(f.layer) {
+                l.finding_count += 1;
+                if f.category.is_avoidable() {
+                    l.avoidable += f.bytes;
+                }
+            }
+        }
+        let categories = category_totals(&findings);
         let suggestions = suggest::suggestions(&findings, &layers);
         Analysis {
+            categories,
             findings,
             suggestions,
             image: ImageInfo {
@@ -226,13 +284,14 @@ impl Analysis {
         }
     }
 
-    /// Avoidable bytes shipped by one layer.
-    pub fn layer_avoidable(&self, layer: usize) -> u64 {
-        self.findings
-            .iter()
-            .filter(|f| f.layer == layer && f.category.is_avoidable())
-            .map(|f| f.bytes)
-            .sum()
+    /// False when a layer with waste is stored uncompressed and no gzip sample of it could
+    /// be taken: a compressed estimate would then only repeat the content bytes.
+    pub fn compressed_estimate_available(&self) -> bool {
+        self.layers.iter().all(|l| {
+            l.compression != Compression::None
+                || l.gzip_sample_ratio.is_some()
+                || l.bytes.content == 0
+        })
     }
 
     /// Findings that are secrets.

@@ -322,7 +322,7 @@ pub fn extract(
     }
 
     // Directory modes and owners, deepest first.
-    dirs.sort_by(|a, b| b.0.as_os_str().len().cmp(&a.0.as_os_str().len()));
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0.as_os_str().len()));
     for (p, mode, uid, gid) in dirs {
         if opts.same_owner {
             std::os::unix::fs::lchown(&p, Some(uid), Some(gid)).map_err(write_err(&p))?;

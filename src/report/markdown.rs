@@ -2,10 +2,10 @@
 //! table, the suggestions with their Dockerfile snippets, and the per-layer table folded in a
 //! `<details>` block so the comment stays short.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
-use super::text::{finding_size, one_line, severity_label};
-use super::{human_bytes, percent};
+use super::text::{finding_size, one_line, severity_label, suggestion_place};
+use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
@@ -31,34 +31,40 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Renders the markdown report.
-pub fn render(a: &Analysis) -> String {
-    let mut out = String::new();
+/// Writes the markdown report.
+pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    let _ = writeln!(out, "## layersift: {}", code(&a.image.reference));
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| | |");
-    let _ = writeln!(out, "|---|---|");
-    let _ = writeln!(
+    writeln!(out, "## layersift: {}", code(&a.image.reference))?;
+    writeln!(out)?;
+    writeln!(out, "| | |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(
         out,
-        "| Size | {} content in {} layers, {} compressed |",
+        "| Size | {} of file content in {}; {} compressed (what a pull downloads) |",
         human_bytes(t.content),
-        a.layers.len(),
+        plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
-        "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
+        "| Efficiency | **{:.1}%** of the content is visible in the final filesystem; {} is hidden by later layers |",
         a.efficiency() * 100.0,
-        a.compressed_efficiency() * 100.0
-    );
-    let _ = writeln!(
+        human_bytes(t.hidden())
+    )?;
+    let compressed = if a.compressed_estimate_available() {
+        format!(
+            "; ~{} compressed",
+            human_bytes(a.potential_savings_compressed())
+        )
+    } else {
+        "; no compressed estimate (layers stored uncompressed)".to_string()
+    };
+    writeln!(
         out,
-        "| Potential savings | **{}** (~{} compressed) |",
+        "| Potential savings | **{}**: hidden + avoidable (visible, but caches, temp files, duplicates){compressed} |",
         human_bytes(a.potential_savings()),
-        human_bytes(a.potential_savings_compressed())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Hidden | {} ({}): {} same content rewritten, {} replaced, {} removed |",
         human_bytes(t.hidden()),
@@ -66,14 +72,14 @@ pub fn render(a: &Analysis) -> String {
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Avoidable | {} (caches, temporary files, duplicates) |",
         human_bytes(a.avoidable_bytes())
-    );
+    )?;
     let secrets = a.secrets().count();
-    let _ = writeln!(
+    writeln!(
         out,
         "| Secrets | {} |",
         if secrets == 0 {
@@ -81,32 +87,36 @@ pub fn render(a: &Analysis) -> String {
         } else {
             format!(":warning: **{secrets}** (redacted)")
         }
-    );
+    )?;
 
     if !a.findings.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Findings");
-        let _ = writeln!(out);
-        let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
-        let _ = writeln!(out, "|---|---:|---:|---|---|");
+        writeln!(out)?;
+        writeln!(out, "### Findings")?;
+        writeln!(out)?;
+        writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
+        writeln!(out, "|---|---:|---:|---|---|")?;
         for f in a.findings.iter().take(MAX_FINDINGS) {
             let mut what = cell(&f.title);
             if let Some(d) = &f.detail {
-                let _ = write!(what, "<br>{}", code(d));
+                write!(what, "<br>{}", code(d))?;
             }
-            let _ = writeln!(
+            writeln!(
                 out,
                 "| {} | {} | {} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
-                f.layer,
+                if f.in_config {
+                    "config".to_string()
+                } else {
+                    f.layer.to_string()
+                },
                 what,
                 f.rule
-            );
+            )?;
         }
         if a.findings.len() > MAX_FINDINGS {
-            let _ = writeln!(out);
-            let _ = writeln!(
+            writeln!(out)?;
+            writeln!(
                 out,
                 "…and {} more finding{} (see `layersift analyze --format json`).",
                 a.findings.len() - MAX_FINDINGS,
@@ -115,67 +125,73 @@ pub fn render(a: &Analysis) -> String {
                 } else {
                     "s"
                 }
-            );
+            )?;
         }
     }
 
     if !a.suggestions.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Suggestions");
+        writeln!(out)?;
+        writeln!(out, "### Suggestions")?;
         for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
-            let _ = writeln!(out);
-            let saves = if s.saves_bytes > 0 {
-                format!(
+            writeln!(out)?;
+            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+                (0, _) => String::new(),
+                (b, true) => format!(
                     " — saves {} (~{} compressed)",
-                    human_bytes(s.saves_bytes),
+                    human_bytes(b),
                     human_bytes(s.saves_compressed_bytes)
-                )
-            } else {
-                String::new()
+                ),
+                (b, false) => format!(" — saves {}", human_bytes(b)),
             };
-            let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
-            let _ = writeln!(out);
-            let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
-            let _ = writeln!(out);
-            let _ = writeln!(out, "```dockerfile");
-            let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
-            let _ = writeln!(out, "```");
+            writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
+            writeln!(out)?;
+            let place = suggestion_place(a, s);
+            let mut chars = place.chars();
+            let place: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
+            writeln!(out, "{place}: {}", code(&s.instruction))?;
+            writeln!(out)?;
+            writeln!(out, "```dockerfile")?;
+            writeln!(out, "{}", s.snippet.replace("```", "'''"))?;
+            writeln!(out, "```")?;
             if !s.evidence.is_empty() {
-                let _ = writeln!(out);
-                let _ = writeln!(
+                writeln!(out)?;
+                writeln!(
                     out,
-                    "<details><summary>Evidence ({} paths)</summary>\n",
-                    s.evidence.len()
-                );
+                    "<details><summary>Evidence ({})</summary>\n",
+                    plural(s.evidence.len(), "path", "paths")
+                )?;
                 for p in &s.evidence {
-                    let _ = writeln!(out, "- {}", code(p));
+                    writeln!(out, "- {}", code(p))?;
                 }
-                let _ = writeln!(out, "\n</details>");
+                writeln!(out, "\n</details>")?;
             }
         }
     }
 
-    let _ = writeln!(out);
-    let _ = writeln!(out, "<details><summary>Layers</summary>");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---|");
+    writeln!(out)?;
+    writeln!(out, "<details><summary>Layers</summary>")?;
+    writeln!(out)?;
+    writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---|")?;
     for (i, l) in a.layers.iter().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "| {i} | {} | {} | {} | {} | {} |",
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
-            human_bytes(a.layer_avoidable(i)),
+            human_bytes(l.avoidable),
             if l.step.instruction.is_empty() {
                 "(no history)".to_string()
             } else {
                 code(&l.step.instruction)
             }
-        );
+        )?;
     }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "</details>");
-    out
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    Ok(())
 }

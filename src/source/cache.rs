@@ -44,8 +44,8 @@ const LAYER_MAGIC: &[u8; 8] = b"LSLAYER2";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
-/// The cache's default size limit: 10 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 10 << 30;
+/// The cache's default size limit: 10 GB (decimal, as every size layersift prints).
+pub const DEFAULT_MAX_BYTES: u64 = 10_000_000_000;
 
 /// A cache directory.
 #[derive(Debug, Clone)]

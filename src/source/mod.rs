@@ -135,6 +135,11 @@ impl ImageRef {
             }
         }
         let path = Path::new(s);
+        if !path.exists() {
+            if let Some(e) = mistyped_transport(s) {
+                return Err(e);
+            }
+        }
         if path.exists() {
             return Ok(ImageRef {
                 transport: sniff(path)?,
@@ -174,6 +179,39 @@ fn split_path_ref(rest: &str) -> (String, Option<String>) {
     }
 }
 
+/// Transport names as written before the `:`.
+const TRANSPORTS: [&str; 6] = [
+    "docker-archive",
+    "oci-archive",
+    "oci",
+    "docker",
+    "podman",
+    "docker-daemon",
+];
+
+/// `oic:DIR`, `docker-archve:PATH`: a word before `:` one or two edits from a transport
+/// name. (`docker` alone counts only before `://`: `docker:TAG` is a registry image.)
+fn mistyped_transport(s: &str) -> Option<SourceError> {
+    let (word, rest) = s.split_once(':')?;
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let scheme = rest.starts_with("//");
+    let names = TRANSPORTS
+        .iter()
+        .copied()
+        .filter(|&t| scheme || t != "docker");
+    let near = crate::typo::nearest(&word.to_ascii_lowercase(), names)?;
+    Some(SourceError::UnknownTransport {
+        given: word.to_string(),
+        suggestion: if near == "docker" {
+            "docker://".to_string()
+        } else {
+            format!("{near}:")
+        },
+    })
+}
+
 fn looks_like_path(s: &str) -> bool {
     s.starts_with('/')
         || s.starts_with("./")
@@ -198,8 +236,59 @@ fn sniff(path: &Path) -> Result<Transport, SourceError> {
         Ok(Transport::DockerArchive)
     } else if c.has("index.json") {
         Ok(Transport::OciArchive)
+    } else if c.truncated() {
+        Err(SourceError::Truncated(path.to_path_buf()))
     } else {
         Err(SourceError::UnknownFormat(path.to_path_buf()))
+    }
+}
+
+/// What a path holds, for errors that say a transport does not fit it: `Some(transport)`
+/// for an image of another kind, `None` when it is no image layout or archive.
+fn actual_transport(path: &Path) -> Option<Transport> {
+    if path.is_dir() {
+        if path.join("index.json").is_file() {
+            return Some(Transport::Oci);
+        }
+        return path
+            .join("manifest.json")
+            .is_file()
+            .then_some(Transport::DockerArchive);
+    }
+    let c = TarContainer::open(path).ok()?;
+    if c.has("index.json") {
+        Some(Transport::OciArchive)
+    } else {
+        c.has("manifest.json").then_some(Transport::DockerArchive)
+    }
+}
+
+/// An error for a transport that does not fit what the path holds, if it does not.
+fn check_transport(r: &ImageRef) -> Result<(), SourceError> {
+    let path = Path::new(&r.location);
+    if !path.exists() {
+        return Err(SourceError::NotFound(path.to_path_buf()));
+    }
+    let wanted = match r.transport {
+        Transport::Oci | Transport::OciArchive => "index.json",
+        _ => "manifest.json",
+    };
+    let fits = if path.is_dir() {
+        r.transport != Transport::OciArchive && path.join(wanted).is_file()
+    } else {
+        let tar = TarContainer::open(path)?;
+        if !tar.has(wanted) && tar.truncated() {
+            return Err(SourceError::Truncated(path.to_path_buf()));
+        }
+        r.transport != Transport::Oci && tar.has(wanted)
+    };
+    match actual_transport(path) {
+        Some(actual) if !fits && actual != r.transport => Err(SourceError::WrongTransport {
+            path: path.to_path_buf(),
+            given: r.transport,
+            actual,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -300,6 +389,27 @@ impl std::fmt::Debug for Image {
 
 /// Resolves a reference to an image.
 pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+    let image = open_any(r, opts)?;
+    // A single-platform image has no other platform to pick: asking for one is an error,
+    // as it is for an index that lacks it.
+    if let Some(wanted) = &opts.platform {
+        if !image.platform.os.is_empty() && !wanted.accepts(&image.platform) {
+            return Err(SourceError::PlatformMismatch {
+                wanted: wanted.to_string(),
+                actual: image.platform.to_string(),
+            });
+        }
+    }
+    Ok(image)
+}
+
+fn open_any(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+    if matches!(
+        r.transport,
+        Transport::Oci | Transport::OciArchive | Transport::DockerArchive
+    ) {
+        check_transport(r)?;
+    }
     match r.transport {
         Transport::Oci => {
             let dir = DirContainer::open(Path::new(&r.location))?;
@@ -387,8 +497,20 @@ pub enum SourceError {
     BadReference(String),
     #[error("`{}` does not exist", .0.display())]
     NotFound(PathBuf),
-    #[error("`{}` is neither an OCI layout, an OCI archive nor a docker archive", .0.display())]
+    #[error("`{}` is neither an OCI layout, an OCI archive nor a docker archive{}", .0.display(), describe_content(.0))]
     UnknownFormat(PathBuf),
+    #[error("`{}` is corrupt or truncated: the tar archive ends before its end-of-archive marker", .0.display())]
+    Truncated(PathBuf),
+    #[error("`{}` is {}, not {}", path.display(), actual.what(), given.what())]
+    WrongTransport {
+        path: PathBuf,
+        given: Transport,
+        actual: Transport,
+    },
+    #[error("unknown transport `{given}:`; did you mean `{suggestion}`?")]
+    UnknownTransport { given: String, suggestion: String },
+    #[error("the image is for `{actual}` only, not `{wanted}` (it is not a multi-platform index)")]
+    PlatformMismatch { wanted: String, actual: String },
     #[error("cannot read `{}`", path.display())]
     Io {
         path: PathBuf,
@@ -443,14 +565,68 @@ pub enum SourceError {
     Registry(Box<RegistryError>),
     #[error(transparent)]
     Daemon(Box<DaemonError>),
-    #[error("{0}")]
-    Other(String),
+    #[error("refusing blob path `{name}` outside the image directory")]
+    UnsafeMemberPath { name: String },
+    #[error("`manifest.json` lists no images")]
+    EmptyManifestList,
+    #[error("the image index lists no images")]
+    EmptyIndex,
+    #[error("image indexes nest too deeply")]
+    IndexTooDeep { depth: u8 },
+    #[error("cannot reach registry `{registry}`")]
+    RegistryUnreachable { registry: String },
+    #[error("a registry layer has no digest")]
+    LayerWithoutDigest { locator: String },
     #[error("{message}")]
     Wrapped {
         message: String,
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+}
+
+impl Transport {
+    /// What a user calls a thing this transport reads, with its article.
+    pub fn what(self) -> &'static str {
+        match self {
+            Transport::DockerArchive => "a docker archive",
+            Transport::OciArchive => "an OCI archive",
+            Transport::Oci => "an OCI layout directory",
+            Transport::Docker => "a registry image",
+            Transport::Podman => "a podman image",
+            Transport::DockerDaemon => "a docker daemon image",
+        }
+    }
+}
+
+/// `: it is …, starting with `…`` for a file that is no image, so the user sees what was
+/// read, escaped and cut short.
+fn describe_content(path: &Path) -> String {
+    use std::io::Read as _;
+    if path.is_dir() {
+        return ": the directory has neither `index.json` nor `manifest.json`".to_string();
+    }
+    let mut head = [0u8; 512];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+        return String::new();
+    };
+    let head = &head[..n];
+    let kind = match head {
+        [] => return ": it is empty".to_string(),
+        [0x1f, 0x8b, ..] => "gzip-compressed data",
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => "zstd-compressed data",
+        [b'B', b'Z', b'h', ..] => "bzip2-compressed data",
+        [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => "xz-compressed data",
+        _ if head.len() > 262 && &head[257..262] == b"ustar" => "a tar archive with no image in it",
+        _ if head.starts_with(b"Image       ") => "a layersift text report",
+        _ if std::str::from_utf8(head).is_ok() => "text",
+        _ => "binary data",
+    };
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    format!(
+        ": it holds {kind}, starting `{}`",
+        crate::excerpt::bytes(first_line, 24)
+    )
 }
 
 fn list_or_none(v: &[String]) -> String {
@@ -472,16 +648,43 @@ impl SourceError {
     /// A next step for the user, where one is obvious.
     pub fn hint(&self) -> Option<String> {
         match self {
-            SourceError::RefNotFound { available, .. } | SourceError::AmbiguousRef(available)
-                if !available.is_empty() =>
-            {
+            SourceError::RefNotFound { wanted, available } if !available.is_empty() => {
+                match crate::typo::nearest(wanted, available.iter().map(String::as_str)) {
+                    Some(near) => Some(format!("did you mean `{near}`?")),
+                    None => Some(format!(
+                        "replace `:{wanted}` with the name of one of the images listed above"
+                    )),
+                }
+            }
+            SourceError::AmbiguousRef(available) if !available.is_empty() => {
                 Some(format!("append `:{}` to the reference", available[0]))
+            }
+            SourceError::WrongTransport { path, actual, .. } => Some(format!(
+                "use `{}:{}`, or give the path alone: its kind is recognised",
+                actual.prefix(),
+                path.display()
+            )),
+            SourceError::UnknownTransport { given, .. } => Some(format!(
+                "for a registry image named `{given}`, write `docker://{given}:…`"
+            )),
+            SourceError::PlatformMismatch { actual, .. } => {
+                Some(format!("drop `--platform`, or pass `--platform {actual}`"))
+            }
+            SourceError::Truncated(_) => {
+                Some("write or download the archive again; it was cut short".to_string())
             }
             SourceError::PlatformNotFound { available, .. } if !available.is_empty() => {
                 Some(format!("pass `--platform {}`", available[0]))
             }
             SourceError::Registry(e) => e.hint(),
             SourceError::Daemon(e) => e.hint(),
+            SourceError::UnsafeMemberPath { .. } => Some(
+                "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
+            SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
+                "the image was saved without any image in it; save or copy it again".to_string(),
+            ),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
                  `docker-archive:PATH`, `docker://NAME[:TAG]`, `podman:NAME`"

@@ -1,9 +1,9 @@
 //! Drawing: turns the TUI state into widgets. Every function here reads state (`&App`,
-//! `&Loading`) and never changes it; the pane geometry ([`areas`]) is a pure function of
-//! the terminal size so that mouse handling agrees with what is drawn. Only the tree rows
+//! `&Loading`) and never changes it; pane geometry comes from `layout.rs`, which the state
+//! also reads for mouse handling, so clicks agree with what is drawn. Only the tree rows
 //! inside the visible window are formatted, whatever the size of the layer.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
@@ -11,57 +11,9 @@ use ratatui::Frame;
 
 use super::app::{App, Item, Loading, Pane, KEYS};
 use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
+use crate::analysis::one_line;
 use crate::analysis::{Category, Severity};
-use crate::report::{human_bytes, percent, text::one_line};
-
-/// Where each pane sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub layers: Rect,
-    pub tree: Rect,
-    pub details: Rect,
-    pub findings: Rect,
-    pub status: Rect,
-}
-
-/// Pane geometry for a terminal size. Wide terminals get dive's layout (layers, details and
-/// findings stacked on the left, the tree on the right); below 110 columns the layers span
-/// the top and the tree gets the larger share of the rest.
-pub fn areas(size: Rect, layers: usize) -> Areas {
-    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(size);
-    let layers_h = u16::try_from(layers + 3).unwrap_or(u16::MAX);
-    if size.width >= 110 {
-        let [left, tree] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(main);
-        let lh = layers_h.min(left.height * 2 / 5).max(4);
-        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(left);
-        let [details, findings] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
-        Areas {
-            layers: l,
-            tree,
-            details,
-            findings,
-            status,
-        }
-    } else {
-        let lh = layers_h.min(main.height / 3).max(4);
-        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(main);
-        let [tree, side] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
-                .areas(rest);
-        let [details, findings] =
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
-        Areas {
-            layers: l,
-            tree,
-            details,
-            findings,
-            status,
-        }
-    }
-}
+use crate::units::{human_bytes, percent};
 
 const ADDED: Color = Color::Green;
 const MODIFIED: Color = Color::Yellow;
@@ -104,6 +56,25 @@ fn fit(s: &str, w: usize) -> String {
     }
 }
 
+/// Cuts a string to `w` characters by replacing its middle with `…`, keeping more of the
+/// end than of the start (where names differ: `deb.debian.org_…_main_Packages`).
+pub fn middle_ellipsis(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    if w <= 1 {
+        return "…".chars().take(w).collect();
+    }
+    let keep = w - 1;
+    let head = keep * 2 / 5;
+    let tail = keep - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
 /// With `NO_COLOR` set (to anything but the empty string), drops every colour from the
 /// frame and keeps bold, reverse and underline, so selection and emphasis stay visible.
 pub fn honour_no_color(f: &mut Frame) {
@@ -118,6 +89,13 @@ pub fn strip_colors(buf: &mut ratatui::buffer::Buffer) {
     for cell in &mut buf.content {
         cell.set_fg(Color::Reset);
         cell.set_bg(Color::Reset);
+    }
+}
+
+impl App {
+    /// Draws the screen (reads the state only).
+    pub fn draw(&self, f: &mut Frame) {
+        draw(self, f);
     }
 }
 
@@ -165,7 +143,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         } else {
             printable(&one_line(&l.step.instruction, 400)).into_owned()
         };
-        let waste = app.layer_waste.get(i).copied().unwrap_or(0);
+        let waste = l.waste();
         let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
         let marker = if i == app.layer {
             '▶'
@@ -179,11 +157,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
             i,
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
-            if waste == 0 {
-                "-".to_string()
-            } else {
-                human_bytes(waste)
-            },
+            human_bytes(waste),
         );
         let mut style = Style::new();
         if waste > 0 && waste * 10 >= l.bytes.content.max(1) {
@@ -304,10 +278,13 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
             ));
         }
         spans.push(Span::raw(format!("{:>8} ", human_bytes(n.size))));
-        spans.push(Span::styled(
-            t.guides_with(id, w < 60),
-            Style::new().fg(Color::DarkGray),
-        ));
+        let guides = t.guides_with(id, w < 60);
+        let used: usize = spans
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+            + guides.chars().count();
+        spans.push(Span::styled(guides, Style::new().fg(Color::DarkGray)));
         let mut name_style = change_style(n.change);
         if n.mark != Mark::None {
             name_style = name_style.add_modifier(Modifier::UNDERLINED);
@@ -320,7 +297,11 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
             name.push_str(" → ");
             name.push_str(&n.link);
         }
-        spans.push(Span::styled(name, name_style));
+        // Cut in the middle: the end of a name (`…_Packages`, `.so.6`) tells rows apart.
+        spans.push(Span::styled(
+            middle_ellipsis(&name, w.saturating_sub(used)),
+            name_style,
+        ));
         let mut line = Line::from(spans);
         if pos == app.tree_cursor {
             line = line.style(selected(Style::new(), app.focus == Pane::Tree));
@@ -355,7 +336,7 @@ fn draw_details(app: &App, f: &mut Frame, r: Rect) {
     let lines = if app.focus == Pane::Findings {
         item_details(app)
     } else {
-        layer_and_image_details(app)
+        layer_and_image_details(app, usize::from(r.width.saturating_sub(2)))
     };
     let b = block(
         if app.focus == Pane::Findings {
@@ -374,7 +355,7 @@ fn draw_details(app: &App, f: &mut Frame, r: Rect) {
     );
 }
 
-fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
+fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
     let an = &app.analysis;
     let mut out = Vec::new();
     if app.focus == Pane::Tree {
@@ -409,13 +390,13 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
     if let Some(l) = an.layers.get(app.layer) {
         out.push(Line::styled(
             format!(
-                "Layer {} of {} · {} · {} compressed ({}) · {} entries",
+                "Layer {} of {} · {} · {} compressed ({}) · {}",
                 app.layer,
                 an.layers.len(),
                 human_bytes(l.bytes.content),
                 human_bytes(l.compressed_size),
                 format!("{:?}", l.compression).to_lowercase(),
-                l.entries
+                crate::units::plural(l.entries, "entry", "entries")
             ),
             Style::new().add_modifier(Modifier::BOLD),
         ));
@@ -435,7 +416,12 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
                 human_bytes(l.bytes.removed)
             ),
         ));
-        out.push(kv("Digest", l.digest.clone()));
+        // Never wrapped (a wrapped digest leaves a stray character on the next line): cut
+        // in the middle to fit the pane, both ends kept for recognising it.
+        out.push(kv(
+            "Digest",
+            middle_ellipsis(&l.digest, width.saturating_sub(12).max(20)),
+        ));
         out.push(Line::raw(""));
     }
     let t = &an.totals;
@@ -474,15 +460,23 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
         "Savings",
         format!("{} possible", human_bytes(an.potential_savings())),
     ));
-    if !app.by_category.is_empty() {
+    if !app.analysis.categories.is_empty() {
         out.push(Span::styled("Waste by category", Style::new().fg(ACCENT)).into());
-        for (c, bytes, n) in &app.by_category {
-            let v = if *c == Category::Secret {
+        for c in &app.analysis.categories {
+            let n = c.finding_count;
+            let v = if c.category == Category::Secret {
                 format!("{n} found")
             } else {
-                format!("{:>8}  in {n} finding(s)", human_bytes(*bytes))
+                format!(
+                    "{:>8}  in {}",
+                    human_bytes(c.bytes),
+                    crate::units::plural(n, "finding", "findings")
+                )
             };
-            out.push(Line::raw(format!("  {:<26}{v}", category_label(*c))));
+            out.push(Line::raw(format!(
+                "  {:<26}{v}",
+                category_label(c.category)
+            )));
         }
     }
     out
@@ -542,10 +536,10 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             out.push(kv(
                 "Bytes",
                 format!(
-                    "{} ({} compressed), {} path(s)",
+                    "{} ({} compressed), {}",
                     human_bytes(fd.bytes),
                     human_bytes(fd.compressed_bytes),
-                    fd.path_count
+                    crate::units::plural(fd.path_count, "path", "paths")
                 ),
             ));
             let step = an
@@ -790,5 +784,22 @@ pub fn draw_loading(l: &Loading, f: &mut Frame) {
             Rect::new(inner.x, y, inner.width, 1),
         );
         y += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn middle_ellipsis_keeps_both_ends() {
+        use super::middle_ellipsis;
+        assert_eq!(middle_ellipsis("short", 10), "short");
+        let name = "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages";
+        let cut = middle_ellipsis(name, 30);
+        assert_eq!(cut.chars().count(), 30);
+        assert!(
+            cut.starts_with("deb.debian.") && cut.ends_with("amd64_Packages"),
+            "{cut}"
+        );
+        assert_eq!(middle_ellipsis("abcdef", 1), "…");
     }
 }

@@ -431,9 +431,9 @@ impl Viewer {
         let what = if self.is_diff {
             "diff".to_string()
         } else if self.binary {
-            format!("hex · {}", crate::report::human_bytes(self.size))
+            format!("hex · {}", crate::units::human_bytes(self.size))
         } else {
-            crate::report::human_bytes(self.size)
+            crate::units::human_bytes(self.size)
         };
         let secret = match (self.secret, self.revealed) {
             (true, false) => " · secret redacted (s: reveal)",
@@ -597,7 +597,7 @@ impl Content {
                 let mut m = format!(
                     "extracted {} files ({}), {} directories, {} symlinks into {}",
                     s.files + s.hardlinks,
-                    crate::report::human_bytes(s.bytes),
+                    crate::units::human_bytes(s.bytes),
                     s.dirs,
                     s.symlinks,
                     c.target.display()

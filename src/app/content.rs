@@ -5,12 +5,12 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use crate::app::{emit, load_image, EXIT_OK};
+use super::{emit, load_image, EXIT_OK};
 use crate::cli::{CatArgs, DiffArgs, ExtractArgs, SourceArgs};
 use crate::content::extract::{extract as run_extract, ExtractOptions};
 use crate::content::filediff::{diff_file as run_diff, escape, Side};
 use crate::content::{ContentError, Scope};
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 
 /// `layersift cat IMAGE PATH [--layer N]`.
 pub fn cat(args: &CatArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {

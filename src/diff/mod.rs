@@ -4,7 +4,9 @@
 //! layers aligned by diff_id (shared, changed, added, removed, with their build steps), the
 //! directories that grew or shrank most, the files added, removed, grown, shrunk or changed
 //! at the same size, and the findings that are new or gone. Rendering lives in
-//! [`crate::report::diff`].
+//! [`render`].
+
+pub mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -63,7 +65,7 @@ impl Delta {
         Delta {
             old,
             new,
-            delta: signed(new) - signed(old),
+            delta: crate::units::delta(old, new),
         }
     }
 
@@ -71,10 +73,6 @@ impl Delta {
     pub fn percent(&self) -> Option<f64> {
         (self.old > 0).then(|| self.delta as f64 * 100.0 / self.old as f64)
     }
-}
-
-fn signed(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Whole-image numbers.
@@ -173,6 +171,9 @@ pub struct FindingRef {
     pub title: String,
     pub bytes: u64,
     pub layer: usize,
+    /// A secret in the image config (`ENV`), which no layer shipped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_config: bool,
     pub instruction: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -536,11 +537,15 @@ fn finding_changes(a: &Report, b: &Report) -> Vec<FindingRef> {
             title: f.title.clone(),
             bytes: f.bytes,
             layer: f.layer,
-            instruction: a
-                .layers
-                .get(f.layer)
-                .map(|l| l.instruction.clone())
-                .unwrap_or_default(),
+            in_config: f.in_config,
+            instruction: if f.in_config {
+                f.instruction.clone()
+            } else {
+                a.layers
+                    .get(f.layer)
+                    .map(|l| l.instruction.clone())
+                    .unwrap_or_default()
+            },
             path: f.paths.first().cloned(),
         })
         .collect();
