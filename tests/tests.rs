@@ -7,6 +7,8 @@ mod analysis;
 mod bad_input;
 mod check;
 mod content;
+mod content_corpus;
+mod content_tui;
 mod corpus;
 mod diff;
 mod firsthour;

@@ -14,12 +14,38 @@ use crate::units::human_bytes;
 
 /// `layersift cat IMAGE PATH [--layer N]`.
 pub fn cat(args: &CatArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let (image, a) = load_image(&args.image, source)?;
-    let scope = args.layer.map_or(Scope::Final, Scope::Layer);
+    use std::os::unix::ffi::OsStrExt as _;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    use std::os::unix::ffi::OsStrExt as _;
-    match crate::content::cat(&image, &a, scope, args.path.as_bytes(), &mut out) {
+    let path = args.path.as_bytes();
+    // One layer's plain file: one pass over that layer, nothing else decoded.
+    if let Some(n) = args.layer {
+        let image = open_only(&args.image, source)?;
+        if n < image.layers.len() {
+            match crate::content::cat_member(&image, n, path, &mut out) {
+                Ok(Some(_)) => return Ok(ExitCode::from(EXIT_OK)),
+                Ok(None) => {}
+                Err(e) => return finish_cat(Err(e)),
+            }
+        }
+    }
+    let (image, a) = load_image(&args.image, source)?;
+    let scope = args.layer.map_or(Scope::Final, Scope::Layer);
+    finish_cat(crate::content::cat(&image, &a, scope, path, &mut out))
+}
+
+/// Resolves an image to its manifest, config and blob store, decoding nothing.
+fn open_only(reference: &str, source: &SourceArgs) -> anyhow::Result<crate::source::Image> {
+    let wrap = |source| crate::Error::Source {
+        reference: reference.to_string(),
+        source,
+    };
+    let r = crate::source::ImageRef::parse(reference).map_err(wrap)?;
+    Ok(crate::source::open(&r, &source.open_options()).map_err(wrap)?)
+}
+
+fn finish_cat(r: Result<u64, ContentError>) -> anyhow::Result<ExitCode> {
+    match r {
         Ok(_) => Ok(ExitCode::from(EXIT_OK)),
         // `layersift cat … | head` is a normal end.
         Err(ContentError::Write { source, .. })

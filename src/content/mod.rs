@@ -175,6 +175,65 @@ pub fn open(
     Ok(Opened { image, analysis })
 }
 
+/// `cat --layer N` of a plain file in one pass over that layer, without decoding the rest
+/// of the image: streams layer N to the first member at `path` and copies it when it is a
+/// regular file (`Some(bytes)`). `None` when the layer has no regular file there (a link, a
+/// directory, a miss): [`cat`] then follows links and explains misses. A layer that lists a
+/// path twice (no builder writes one) gives its first copy here.
+pub fn cat_member(
+    image: &Image,
+    layer: usize,
+    path: &[u8],
+    out: &mut dyn Write,
+) -> Result<Option<u64>, ContentError> {
+    let want = lookup::user_path(path);
+    let read = |source| ContentError::Read { layer, source };
+    let mut archive = tar::Archive::new(stream::open_tar(image, layer)?);
+    for entry in archive.entries().map_err(read)? {
+        let mut entry = entry.map_err(read)?;
+        if stream::member_path(&entry).as_deref() != Some(want.as_slice()) {
+            continue;
+        }
+        use tar::EntryType as T;
+        if !matches!(
+            entry.header().entry_type(),
+            T::Regular | T::Continuous | T::GNUSparse
+        ) {
+            return Ok(None);
+        }
+        return copy_out(&mut entry, out).map(Some).map_err(|e| match e {
+            Copied::Read(source) => read(source),
+            Copied::Write(source) => ContentError::Write {
+                path: "stdout".into(),
+                source,
+            },
+        });
+    }
+    Ok(None)
+}
+
+enum Copied {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+fn copy_out(r: &mut dyn io::Read, out: &mut dyn Write) -> Result<u64, Copied> {
+    let mut buf = vec![0u8; 256 << 10];
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Copied::Read(e)),
+        };
+        out.write_all(&buf[..k]).map_err(Copied::Write)?;
+        n += k as u64;
+    }
+    out.flush().map_err(Copied::Write)?;
+    Ok(n)
+}
+
 /// Reads a whole file into memory, at most `limit` bytes; `None` when it is larger.
 pub fn read_limited(
     image: &Image,

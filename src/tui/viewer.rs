@@ -330,6 +330,11 @@ impl Viewer {
 
     /// Moves to the next (or previous) line from the one on top that contains the search.
     pub fn find(&mut self, forward: bool) {
+        self.find_from(if forward { self.top + 1 } else { self.top }, forward);
+    }
+
+    /// Searches from line `start` (inclusive) forward, or from the line before it backward.
+    fn find_from(&mut self, start: usize, forward: bool) {
         let Some(q) = self.search.clone().filter(|q| !q.is_empty()) else {
             return;
         };
@@ -339,7 +344,7 @@ impl Viewer {
         }
         let hit = |v: &Viewer, n: usize| v.line(n).is_some_and(|l| memfind(l, q.as_bytes()));
         if forward {
-            let mut n = self.top + 1;
+            let mut n = start;
             loop {
                 self.ensure(n);
                 if self.line(n).is_none() {
@@ -354,7 +359,7 @@ impl Viewer {
                 n += 1;
             }
         } else {
-            let mut n = self.top;
+            let mut n = start;
             while n > 0 {
                 n -= 1;
                 self.ensure(n);
@@ -389,8 +394,7 @@ impl Viewer {
                 KeyCode::Enter => {
                     self.searching = false;
                     self.search = Some(self.input.clone());
-                    self.top = self.top.saturating_sub(1);
-                    self.find(true);
+                    self.find_from(self.top, true);
                 }
                 KeyCode::Backspace => {
                     self.input.pop();
@@ -776,7 +780,7 @@ mod tests {
 
     #[test]
     fn a_large_file_pages_with_a_bounded_window() {
-        let text: String = (0..400_000).map(|i| format!("line {i}\n")).collect();
+        let text: String = (0..1_000_000).map(|i| format!("line {i}\n")).collect();
         assert!(text.len() > 2 * WINDOW);
         let mut v = viewer_over(text.into_bytes());
         assert!(
@@ -784,16 +788,17 @@ mod tests {
             "only the first chunk is read on open"
         );
         v.height = 10;
-        v.scroll(350_000);
-        assert_eq!(v.line(350_000), Some(&b"line 350000"[..]));
+        v.scroll(900_000);
+        assert_eq!(v.line(900_000), Some(&b"line 900000"[..]));
         assert!(
             v.data.len() <= WINDOW + CHUNK,
             "window stays bounded: {}",
             v.data.len()
         );
-        v.search = Some("line 399990".into());
+        v.search = Some("line 999990".into());
         v.find(true);
-        assert_eq!(v.top, 399_990);
+        assert_eq!(v.top, 999_990);
+        assert!(v.data.len() <= WINDOW + CHUNK);
     }
 
     #[test]
