@@ -90,7 +90,7 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 
 /// `layersift cache [info|prune]`.
 fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
-    use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::cache::{Cache, DEFAULT_MAX_BYTES};
     use crate::units::human_bytes;
     let opts = args.cache();
     let Some(dir) = opts.dir() else {
@@ -316,7 +316,15 @@ pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis>
     } else {
         crate::analyze_reference(image, &opts, &NoProgress)
     };
-    Ok(a?)
+    let a = a?;
+    for (i, l) in a.layers.iter().enumerate().filter(|(_, l)| l.is_foreign()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: layer {i} (`{}`) is a foreign layer, not part of the image: skipped, its files are not counted",
+            crate::sanitize::for_terminal(&l.digest)
+        );
+    }
+    Ok(a)
 }
 
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
@@ -340,7 +348,9 @@ pub fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
 /// Prints an error as `error: …`, its causes, and a hint where one is known.
 pub fn print_error(e: &anyhow::Error) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {e}");
+    // Messages quote names an image or a file controls: shown escaped, secrets redacted.
+    let safe = |m: String| crate::sanitize::for_terminal_lines(&m).into_owned();
+    let _ = writeln!(err, "error: {}", safe(e.to_string()));
     let mut hint = None;
     for cause in e.chain() {
         if let Some(le) = cause.downcast_ref::<crate::Error>() {
@@ -363,10 +373,10 @@ pub fn print_error(e: &anyhow::Error) {
         }
     }
     for cause in e.chain().skip(1) {
-        let _ = writeln!(err, "  Caused by: {cause}");
+        let _ = writeln!(err, "  Caused by: {}", safe(cause.to_string()));
     }
     if let Some(h) = hint {
-        let _ = writeln!(err, "hint: {h}");
+        let _ = writeln!(err, "hint: {}", safe(h));
     }
 }
 

@@ -102,7 +102,7 @@ impl CheckResult {
                 "{}  {:<width$}  {}\n",
                 r.outcome.label(),
                 r.rule,
-                r.detail
+                crate::sanitize::for_terminal(&r.detail)
             ));
             for e in r.evidence.iter().take(MAX_EVIDENCE) {
                 out.push_str(&format!("      - {e}\n"));

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
+use crate::cache::Cache;
 use crate::config::Growth;
 use crate::report::Format;
-use crate::source::cache::Cache;
 use crate::source::{Credentials, OpenOptions, Platform};
 
 /// Find the bytes a container image ships for nothing, the build step that put them there,
@@ -51,7 +51,8 @@ pub enum Command {
     /// Write files, directories and symlinks under a directory: the final filesystem
     /// (whiteouts applied), or what one layer shipped (`--layer N`).
     Extract(ExtractArgs),
-    /// Show what the cache of registry, podman and docker layers holds, or trim it.
+    /// Show what the layer cache holds (decoded layers of every image, registry blobs), or
+    /// trim it.
     Cache(CacheArgs),
 }
 
@@ -142,8 +143,8 @@ pub struct SourceArgs {
 /// Where the layer cache lives and how large it may grow.
 #[derive(Debug, Clone, Default, Args)]
 pub struct CacheOpts {
-    /// Cache directory for blobs and decoded layers of registry, podman and docker images
-    /// (default: `$XDG_CACHE_HOME/layersift`).
+    /// Cache directory for decoded layers of every image and for registry blobs (default:
+    /// `$XDG_CACHE_HOME/layersift`).
     #[arg(long, value_name = "DIR", env = "LAYERSIFT_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 

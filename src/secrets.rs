@@ -198,6 +198,9 @@ pub struct Scanner {
     /// The same rules as a set, to learn which matched.
     anywhere: RegexSet,
     anywhere_ids: Vec<usize>,
+    /// Every rule that applies to text (not bound to a file name), as one set: the quick
+    /// "nothing to redact" answer for the many short strings outputs pass through.
+    text: RegexSet,
     compiled: Vec<Regex>,
 }
 
@@ -247,10 +250,17 @@ impl Scanner {
                 .collect::<Vec<_>>()
                 .join("|"),
         ))?;
+        let text = RegexSet::new(
+            RULES
+                .iter()
+                .filter(|r| r.files.is_empty())
+                .map(|r| ascii(r.pattern)),
+        )?;
         Ok(Scanner {
             gate,
             anywhere,
             anywhere_ids,
+            text,
             compiled,
         })
     }
@@ -328,6 +338,11 @@ impl Scanner {
         hits
     }
 
+    /// Could [`Scanner::redact_text`] change `text`? False for almost every path and command.
+    pub fn may_contain_secret(&self, text: &str) -> bool {
+        self.text.is_match(text.as_bytes())
+    }
+
     /// `text` with every secret part replaced by `[REDACTED]`. Where two rules overlap, the
     /// earlier (more specific) rule's span wins, as in [`Scanner::scan_text`].
     pub fn redact_text(&self, text: &str) -> String {
@@ -338,17 +353,16 @@ impl Scanner {
             if !r.files.is_empty() {
                 continue;
             }
+            let mut found = Vec::new();
             for caps in self.compiled[i].captures_iter(data) {
                 let Some(m) = caps.get(0) else { continue };
-                if matched.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
-                    continue;
-                }
-                matched.push((m.start(), m.end()));
+                found.push((m.start(), m.end()));
+                // Where an earlier rule matched, its redaction stands; the rest of this
+                // secret (say a token run on into another one) is redacted too.
                 let (s, e) = secret_span(&caps);
-                if s < e {
-                    spans.push((s, e));
-                }
+                spans.extend(subtract((s, e), &matched));
             }
+            matched.extend(found);
         }
         if spans.is_empty() {
             return text.to_string();
@@ -368,6 +382,25 @@ impl Scanner {
         out.push_str(&String::from_utf8_lossy(&data[at..]));
         out
     }
+}
+
+/// The parts of `span` outside every range of `taken`.
+fn subtract(span: (usize, usize), taken: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut parts = vec![span];
+    for &(ts, te) in taken {
+        parts = parts
+            .into_iter()
+            .flat_map(|(s, e)| {
+                if te <= s || e <= ts {
+                    vec![(s, e)]
+                } else {
+                    vec![(s, ts.max(s)), (te.min(e), e)]
+                }
+            })
+            .filter(|(s, e)| s < e)
+            .collect();
+    }
+    parts
 }
 
 /// Where the secret is in a match: group 2, else what follows group 1, else all of it.

@@ -108,7 +108,8 @@ pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut line = crate::sanitize::redact(&line).into_owned();
     line.push('\n');
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -161,6 +162,11 @@ pub fn read_lenient(path: &Path) -> Result<History, TrendError> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_history(&text, path)
+}
+
+/// Parses a history file's text as [`read_lenient`] does; `path` is for messages.
+pub fn parse_history(text: &str, path: &Path) -> Result<History, TrendError> {
     let mut h = History {
         records: Vec::new(),
         skipped: Vec::new(),
@@ -242,7 +248,8 @@ pub fn render_tables(records: &[Record]) -> String {
             out.push('\n');
         }
         out.push_str(&format!(
-            "== {key} ({})\n",
+            "== {} ({})\n",
+            crate::sanitize::for_terminal(key),
             crate::units::plural(recs.len(), "record", "records")
         ));
         out.push_str(&render_table(recs));
@@ -269,10 +276,13 @@ fn bar(value: u64, max: u64) -> String {
 
 /// The series as a table, one row per record, with a bar of content size.
 pub fn render_table(records: &[Record]) -> String {
+    use crate::sanitize::for_terminal;
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
-    let refw = records
+    // The file is anyone's to write: references and times are shown escaped.
+    let references: Vec<_> = records.iter().map(|r| for_terminal(&r.reference)).collect();
+    let refw = references
         .iter()
-        .map(|r| r.reference.chars().count())
+        .map(|r| r.chars().count())
         .chain(["reference".len()])
         .max()
         .unwrap_or(0)
@@ -287,9 +297,8 @@ pub fn render_table(records: &[Record]) -> String {
             None => String::new(),
             Some(p) => signed_bytes(delta(p, r.content_bytes)),
         };
-        let reference: String = if r.reference.chars().count() > refw {
-            let tail: String = r
-                .reference
+        let reference: String = if references[i].chars().count() > refw {
+            let tail: String = references[i]
                 .chars()
                 .rev()
                 .take(refw.saturating_sub(1))
@@ -299,12 +308,12 @@ pub fn render_table(records: &[Record]) -> String {
                 .collect();
             format!("…{tail}")
         } else {
-            r.reference.clone()
+            references[i].to_string()
         };
         out.push_str(&format!(
             "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>6}  {}\n",
             i + 1,
-            r.time,
+            for_terminal(&r.time),
             reference,
             human_bytes(r.content_bytes),
             change,

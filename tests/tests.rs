@@ -5,6 +5,7 @@ mod util;
 
 mod analysis;
 mod bad_input;
+mod cache;
 mod check;
 mod content;
 mod content_corpus;
@@ -13,7 +14,10 @@ mod corpus;
 mod diff;
 mod firsthour;
 mod foundation;
+mod hardening;
+mod input_edges;
 mod podman;
+mod properties;
 mod registry;
 mod sample;
 mod trend;

@@ -25,6 +25,8 @@ pub use history::Step;
 /// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
 /// quote a build step).
 pub fn one_line(s: &str, max: usize) -> String {
+    // Secrets are redacted before cutting: a cut secret no longer matches its rule.
+    let s = crate::sanitize::redact(s);
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         flat
@@ -68,6 +70,14 @@ pub struct LayerInfo {
 }
 
 impl LayerInfo {
+    /// A foreign (non-distributable) layer: its blob is not in the image, so it was skipped
+    /// and its files are not counted.
+    pub fn is_foreign(&self) -> bool {
+        self.media_type
+            .as_deref()
+            .is_some_and(crate::source::is_foreign_layer_media_type)
+    }
+
     /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
     /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
     pub fn compression_ratio(&self) -> f64 {

@@ -74,7 +74,7 @@ fn load_located(image: &Image, a: &Analysis, found: &Located) -> Result<Version,
             })?;
             Ok(Version::Summary {
                 size,
-                sha256: crate::source::hex(&sha.finalize()),
+                sha256: crate::digest::hex(&sha.finalize()),
                 binary: false,
             })
         }
@@ -87,7 +87,7 @@ pub fn is_binary(bytes: &[u8]) -> bool {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    crate::source::hex(&Sha256::digest(bytes))
+    crate::digest::hex(&Sha256::digest(bytes))
 }
 
 /// The diff of `path` between two sides; empty when they hold the same bytes. Errors when

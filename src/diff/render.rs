@@ -7,6 +7,7 @@ use std::fmt::{self, Write};
 use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
 use crate::report::{Format, RenderError};
+use crate::sanitize::{self, for_terminal};
 use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
 /// Renders a diff in the given format.
@@ -127,13 +128,13 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     writeln!(
         o,
         "Old  {}  ({})",
-        d.old.reference,
+        for_terminal(&d.old.reference),
         side_counts(d.old.layer_count, d.old.file_count)
     )?;
     writeln!(
         o,
         "New  {}  ({})",
-        d.new.reference,
+        for_terminal(&d.new.reference),
         side_counts(d.new.layer_count, d.new.file_count)
     )?;
     writeln!(o)?;
@@ -190,7 +191,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            step(l, 80)
+            for_terminal(&step(l, 80))
         )?;
     }
 
@@ -201,7 +202,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
                 o,
                 "  {:>10}  {}  ({} → {})",
                 signed_bytes(dir.bytes.delta),
-                dir.path,
+                for_terminal(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new)
             )?;
@@ -232,7 +233,12 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path)?;
+            writeln!(
+                o,
+                "  {what:<7}  {:>10}  {}",
+                file_change(c),
+                for_terminal(&c.path)
+            )?;
         }
     }
 
@@ -263,7 +269,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n{title}")?;
         for f in list {
-            writeln!(o, "  {}", finding_line(f))?;
+            writeln!(o, "  {}", for_terminal(&finding_line(f)))?;
         }
     }
     Ok(())
@@ -304,19 +310,6 @@ fn finding_line(f: &FindingRef) -> String {
     )
 }
 
-/// Escapes text for a code span in a markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "'")
-}
-
-/// Escapes plain markdown text: no HTML, no table breaks.
-fn plain(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-}
-
 fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
     writeln!(
@@ -327,9 +320,9 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     )?;
     writeln!(
         o,
-        "`{}` → `{}`\n",
-        cell(&d.old.reference),
-        cell(&d.new.reference)
+        "{} → {}\n",
+        sanitize::markdown_code(&d.old.reference),
+        sanitize::markdown_code(&d.new.reference)
     )?;
     if is_identical(d) {
         return writeln!(
@@ -376,7 +369,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     for l in &d.layers {
         writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
@@ -384,7 +377,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            cell(&step(l, 80))
+            sanitize::markdown_cell_code(&step(l, 80))
         )?;
     }
     writeln!(o, "\n</details>")?;
@@ -401,8 +394,8 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         for dir in &d.directories {
             writeln!(
                 o,
-                "| `{}` | {} | {} | {} |",
-                cell(&dir.path),
+                "| {} | {} | {} | {} |",
+                sanitize::markdown_cell_code(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new),
                 signed_bytes(dir.bytes.delta)
@@ -427,7 +420,12 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c))?;
+            writeln!(
+                o,
+                "| {what} | {} | {} |",
+                sanitize::markdown_cell_code(&c.path),
+                file_change(c)
+            )?;
         }
     }
     writeln!(o, "\n</details>")?;
@@ -441,7 +439,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n**{title}**\n")?;
         for f in list {
-            writeln!(o, "- {}", plain(&finding_line(f)))?;
+            writeln!(o, "- {}", sanitize::markdown_text(&finding_line(f)))?;
         }
     }
     Ok(())
@@ -452,9 +450,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_escapes() {
-        assert_eq!(cell("a|b`c"), "a\\|b'c");
-        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+    fn signed_sizes_and_counts() {
         assert_eq!(signed_bytes(0), "0 B");
         assert_eq!(signed_bytes(-1500), "-1.5 kB");
         assert_eq!(count_change(2), "+2");

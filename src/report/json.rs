@@ -280,7 +280,10 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 }
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
-/// rows) is written on one line, so a report with thousands of files stays small.
+/// rows) is written on one line, so a report with thousands of files stays small. Every
+/// string passes through [`crate::sanitize::json_string`] on its way out (secret rules, and
+/// `\uXXXX` for what would act on a terminal), so a secret in a file name, a label or a
+/// reference never reaches a JSON output.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, RowsFormatter::default());
@@ -299,6 +302,8 @@ struct RowsFormatter {
     /// Depth inside a one-line array (0 when not in one).
     compact: usize,
     has_value: bool,
+    /// The string being written, unescaped, held until its end to be redacted whole.
+    string: Option<String>,
 }
 
 impl RowsFormatter {
@@ -386,6 +391,46 @@ impl serde_json::ser::Formatter for RowsFormatter {
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
         self.has_value = true;
         Ok(())
+    }
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.string = Some(String::new());
+        Ok(())
+    }
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        _w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if let Some(s) = &mut self.string {
+            s.push_str(fragment);
+        }
+        Ok(())
+    }
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        _w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape as E;
+        let c = match escape {
+            E::Quote => '"',
+            E::ReverseSolidus => '\\',
+            E::Solidus => '/',
+            E::Backspace => '\u{8}',
+            E::FormFeed => '\u{c}',
+            E::LineFeed => '\n',
+            E::CarriageReturn => '\r',
+            E::Tab => '\t',
+            E::AsciiControl(b) => char::from(b),
+        };
+        if let Some(s) = &mut self.string {
+            s.push(c);
+        }
+        Ok(())
+    }
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let s = self.string.take().unwrap_or_default();
+        w.write_all(crate::sanitize::json_string(&s).as_bytes())
     }
 }
 

@@ -62,8 +62,13 @@ pub fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
         path: path.to_string(),
         source,
     })?;
+    parse_report(&text, path)
+}
+
+/// Parses a saved report's text; `path` is for messages.
+pub fn parse_report(text: &str, path: &str) -> Result<super::json::Report, ReportFileError> {
     // Check the version before the shape, so a newer report says so.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         if let Some(found) = v.get("schema_version").and_then(|n| n.as_u64()) {
             let found = u32::try_from(found).unwrap_or(u32::MAX);
             if found > super::json::SCHEMA_VERSION {
@@ -75,7 +80,7 @@ pub fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
             }
         }
     }
-    serde_json::from_str(&text).map_err(|source| ReportFileError::Parse {
+    serde_json::from_str(text).map_err(|source| ReportFileError::Parse {
         path: path.to_string(),
         source,
     })

@@ -5,6 +5,7 @@
 use std::fmt::{self, Write};
 
 use crate::analysis::{Category, Finding, Severity};
+use crate::sanitize::for_terminal;
 use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
@@ -32,18 +33,26 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
 /// Writes the text report.
 pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    // A field that starts at column `indent` keeps to the width, if there is one.
-    let fit = |s: &str, indent: usize| match opts.width {
-        Some(w) => one_line(s, w.saturating_sub(indent).max(20)),
-        None => one_line(s, usize::MAX),
+    // A field that starts at column `indent` keeps to the width, if there is one; what an
+    // image controls is shown escaped, secrets redacted.
+    let fit = |s: &str, indent: usize| {
+        let line = match opts.width {
+            Some(w) => one_line(s, w.saturating_sub(indent).max(20)),
+            None => one_line(s, usize::MAX),
+        };
+        for_terminal(&line).into_owned()
     };
     let top_findings = opts.limit.unwrap_or(TOP_FINDINGS);
     let top_suggestions = opts.limit.unwrap_or(TOP_SUGGESTIONS);
-    writeln!(out, "Image       {}", a.image.reference)?;
+    writeln!(out, "Image       {}", for_terminal(&a.image.reference))?;
     if let Some(d) = &a.image.manifest_digest {
-        writeln!(out, "Digest      {d}")?;
+        writeln!(out, "Digest      {}", for_terminal(d))?;
     }
-    writeln!(out, "Platform    {}", a.image.platform)?;
+    writeln!(
+        out,
+        "Platform    {}",
+        for_terminal(&a.image.platform.to_string())
+    )?;
     writeln!(
         out,
         "Size        {} of file content in {}; {} compressed (what a pull downloads)",
@@ -143,7 +152,7 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
                 ),
                 (b, false) => format!(" (saves {})", human_bytes(b)),
             };
-            writeln!(out, "  {}. {}{saves}", n + 1, s.title)?;
+            writeln!(out, "  {}. {}{saves}", n + 1, for_terminal(&s.title))?;
             writeln!(
                 out,
                 "     {}: {}",
@@ -151,7 +160,7 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
                 fit(&s.instruction, 14)
             )?;
             for line in s.snippet.lines() {
-                writeln!(out, "     | {line}")?;
+                writeln!(out, "     | {}", for_terminal(line))?;
             }
         }
         if a.suggestions.len() > top_suggestions {
@@ -170,7 +179,9 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     )?;
     for (i, l) in a.layers.iter().enumerate() {
-        let step = if l.step.instruction.is_empty() {
+        let step = if l.is_foreign() {
+            "(foreign layer: not in the image, skipped)".to_string()
+        } else if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
             fit(&l.step.instruction, 62)

@@ -4,10 +4,11 @@
 //! Transport names follow skopeo (`docker-archive:`, `oci-archive:`, `oci:`, `docker://`,
 //! `podman:`, `docker-daemon:`); an existing path with no transport is sniffed. Every source
 //! yields an [`Image`] whose layers are in manifest order and whose blobs are opened on demand
-//! through a [`BlobStore`], so nothing is read twice or held whole in memory.
+//! through a [`BlobStore`], so nothing is read twice or held whole in memory. [`open`] hands
+//! every image, whatever its transport, the layer cache the options ask for; the layer
+//! stage (`layers`) uses it. Sources know nothing of decode.
 
 pub mod auth;
-pub mod cache;
 mod container;
 pub mod daemon;
 mod docker_archive;
@@ -21,11 +22,12 @@ use std::sync::Arc;
 
 use oci_spec::image::ImageConfiguration;
 
-use crate::decode::DecodedLayer;
+use crate::cache::Cache;
 
 pub use auth::Credentials;
-pub use container::{Container, DirContainer, TarContainer};
+pub use container::{Container, DirContainer, MemContainer, TarContainer, MAX_LINK_DEPTH};
 pub use daemon::DaemonError;
+pub use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
 pub use registry::RegistryError;
 
@@ -301,21 +303,22 @@ pub struct OpenOptions {
     pub creds: Option<Credentials>,
     /// `--tls-verify`: `Some(false)` allows registries without valid TLS (and plain HTTP).
     pub tls_verify: Option<bool>,
-    /// Where blobs and decoded layers of remote images are cached; `None` disables it.
+    /// Where registry blobs and decoded layers (of every transport) are cached; `None`
+    /// disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
-    /// [`cache::DEFAULT_MAX_BYTES`].
+    /// [`crate::cache::DEFAULT_MAX_BYTES`].
     pub cache_max_bytes: Option<u64>,
 }
 
 impl OpenOptions {
-    /// Opens the cache these options ask for, if any.
-    pub(crate) fn open_cache(&self) -> Result<Option<cache::Cache>, SourceError> {
-        let limit = self.cache_max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES);
-        self.cache_dir
-            .as_deref()
-            .map(|dir| cache::Cache::open(dir, Some(limit)))
-            .transpose()
+    /// Opens the cache these options ask for, if any. A cache directory that cannot be
+    /// used is a warning, never an error: the analysis goes on without it.
+    pub(crate) fn open_cache(&self) -> Option<Cache> {
+        let limit = self
+            .cache_max_bytes
+            .unwrap_or(crate::cache::DEFAULT_MAX_BYTES);
+        Cache::open_or_warn(self.cache_dir.as_deref()?, Some(limit))
     }
 }
 
@@ -335,16 +338,18 @@ pub struct LayerBlob {
 
 /// Opens layer blobs as streams. Implementations must be usable from several threads.
 pub trait BlobStore: Send + Sync {
+    /// The blob of `layer`, from its first byte: in place for local archives and layouts,
+    /// from the cache or the network for a registry.
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError>;
 
-    /// A layer this store decoded and verified before (an on-disk cache), so decode can
-    /// skip downloading it. Checked against the layer's digests by the caller.
-    fn cached(&self, _layer: &LayerBlob) -> Option<DecodedLayer> {
-        None
+    /// True when blobs are fetched by digest from a store that serves content by digest and
+    /// checks it on arrival (a registry): a cached decode of that digest is then served
+    /// without reading the blob again, which would mean downloading it. Local files can
+    /// change under the same name, so by default a blob is read and hashed before its cached
+    /// decode is served.
+    fn fetched_by_digest(&self) -> bool {
+        false
     }
-
-    /// Offers a layer that was just decoded and verified, for the store to cache.
-    fn remember(&self, _layer: &LayerBlob, _decoded: &DecodedLayer) {}
 }
 
 /// A resolved image: what to decode and where its build steps are described.
@@ -359,9 +364,22 @@ pub struct Image {
     pub platform: Platform,
     pub layers: Vec<LayerBlob>,
     pub store: Arc<dyn BlobStore>,
+    /// The layer cache, unless `--no-cache` (or no cache directory could be used).
+    pub cache: Option<Cache>,
 }
 
 impl Image {
+    /// The blob of layer `n` (manifest order) as a stream, whatever the transport: local
+    /// archives and layouts are read in place; registry blobs come from the cache, and are
+    /// fetched (and cached) when missing; podman and docker images from their saved archive.
+    pub fn open_blob(&self, n: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let layer = self.layers.get(n).ok_or(SourceError::NoSuchLayer {
+            index: n,
+            layers: self.layers.len(),
+        })?;
+        self.store.open(layer)
+    }
+
     /// The order to fetch and decode layers in: largest blob first (ties in manifest order),
     /// so the longest piece of work starts first.
     pub fn decode_order(&self) -> Vec<usize> {
@@ -387,9 +405,10 @@ impl std::fmt::Debug for Image {
     }
 }
 
-/// Resolves a reference to an image.
+/// Resolves a reference to an image, with the layer cache `opts` ask for.
 pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
-    let image = open_any(r, opts)?;
+    let cache = opts.open_cache();
+    let mut image = open_any(r, opts, cache.clone())?;
     // A single-platform image has no other platform to pick: asking for one is an error,
     // as it is for an index that lacks it.
     if let Some(wanted) = &opts.platform {
@@ -400,10 +419,11 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
             });
         }
     }
+    image.cache = cache;
     Ok(image)
 }
 
-fn open_any(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+fn open_any(r: &ImageRef, opts: &OpenOptions, cache: Option<Cache>) -> Result<Image, SourceError> {
     if matches!(
         r.transport,
         Transport::Oci | Transport::OciArchive | Transport::DockerArchive
@@ -427,42 +447,34 @@ fn open_any(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
                 docker_archive::open(Arc::new(TarContainer::open(p)?), r)
             }
         }
-        Transport::Docker => registry::open(r, opts),
-        Transport::Podman | Transport::DockerDaemon => daemon::open(r, opts),
+        Transport::Docker => registry::open(r, opts, cache),
+        Transport::Podman | Transport::DockerDaemon => daemon::open(r),
+    }
+}
+
+/// Opens the image `r` names inside files that `c` holds: an OCI layout for the `oci` and
+/// `oci-archive` transports, a docker archive for `docker-archive` (`r.location` is only
+/// used in messages). The manifest, index and config parsers behind [`open`], reachable
+/// without a file system (the fuzz targets use it).
+pub fn open_in<C: Container + 'static>(
+    c: Arc<C>,
+    r: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Image, SourceError> {
+    match r.transport {
+        Transport::Oci | Transport::OciArchive => oci::open(c, r, opts),
+        Transport::DockerArchive => docker_archive::open(c, r),
+        t => Err(SourceError::UnsupportedTransport(t.prefix())),
     }
 }
 
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
 pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
-    let hex = digest
-        .strip_prefix("sha256:")
-        .ok_or_else(|| SourceError::BadDigest(digest.to_string()))?;
-    if hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(hex)
-    } else {
-        Err(SourceError::BadDigest(digest.to_string()))
-    }
+    crate::digest::sha256_hex(digest).ok_or_else(|| SourceError::BadDigest(digest.to_string()))
 }
 
-/// `sha256:<hex>` of some bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::digest::sha256_digest;
 
 /// Verifies a small document (manifest, index, config) against its descriptor digest.
 pub(crate) fn verify_doc(
@@ -559,6 +571,8 @@ pub enum SourceError {
     BadPlatform(String),
     #[error("the image has no layers")]
     NoLayers,
+    #[error("the image has no layer {} (it has {layers})", .index + 1)]
+    NoSuchLayer { index: usize, layers: usize },
     #[error("the `{0}` transport is not available in this build")]
     UnsupportedTransport(&'static str),
     #[error(transparent)]
@@ -567,6 +581,13 @@ pub enum SourceError {
     Daemon(Box<DaemonError>),
     #[error("refusing blob path `{name}` outside the image directory")]
     UnsafeMemberPath { name: String },
+    #[error("`{name}` links outside the {}", if *.archive { "archive" } else { "image directory" })]
+    LinkOutside { name: String, archive: bool },
+    #[error(
+        "`{name}` is a chain of more than {} links (or a loop)",
+        container::MAX_LINK_DEPTH
+    )]
+    LinkTooDeep { name: String },
     #[error("`manifest.json` lists no images")]
     EmptyManifestList,
     #[error("the image index lists no images")]
@@ -680,6 +701,16 @@ impl SourceError {
             SourceError::Daemon(e) => e.hint(),
             SourceError::UnsafeMemberPath { .. } => Some(
                 "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
+            SourceError::UnsupportedMediaType(_) => Some(
+                "layersift reads container images (OCI or Docker schema 2 manifests, tar, \
+                 gzip or zstd layers); this is another kind of artifact or an encrypted image"
+                    .to_string(),
+            ),
+            SourceError::LinkOutside { .. } | SourceError::LinkTooDeep { .. } => Some(
+                "an archive member links where no member is; the archive may be crafted, so it \
+                 is not read"
                     .to_string(),
             ),
             SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(

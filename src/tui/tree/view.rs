@@ -231,18 +231,7 @@ impl FileTree {
 /// (newlines, escape sequences a hostile layer could carry) are shown escaped, as `\n` or
 /// `\u{1b}`, never sent to the terminal.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+    crate::sanitize::for_terminal(s)
 }
 
 /// `ls -l` style permissions (`drwxr-xr-x`).
