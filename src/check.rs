@@ -105,7 +105,7 @@ impl CheckResult {
                 crate::sanitize::for_terminal(&r.detail)
             ));
             for e in r.evidence.iter().take(MAX_EVIDENCE) {
-                out.push_str(&format!("      - {e}\n"));
+                out.push_str(&format!("      - {}\n", crate::sanitize::for_terminal(e)));
             }
             if r.evidence.len() > MAX_EVIDENCE {
                 out.push_str(&format!(

@@ -23,6 +23,7 @@ pub mod excerpt;
 pub mod index;
 pub mod layers;
 pub mod merge;
+pub mod packages;
 pub mod report;
 pub mod sanitize;
 pub mod secrets;

@@ -553,7 +553,7 @@ fn reports_validate_against_the_schema() {
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{r}: {errors:#?}");
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
         // The wire form reads back.
         let _: layersift::report::json::Report = serde_json::from_value(json).unwrap();
     }

@@ -28,15 +28,23 @@ fn hostile() -> BuiltImage {
             l.file("var/lib/apt/lists/deb_Packages", vec![b'p'; 6000])
                 .file(format!("app/{CLEAR}clear"), vec![b'c'; 3000])
                 .file(format!("app/{KEY}.txt"), vec![b'k'; 2000])
+                // A secret inside a file with a hostile name: `check` lists it.
+                .file(
+                    format!("app/{TITLE}token.txt"),
+                    b"token: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n".to_vec(),
+                )
                 .file(
                     "app/![x](http:\u{9b}1m/t.png)|<img src=x>`",
                     vec![b'i'; 500],
                 )
         })
-        .layer("RUN rm -rf /var/lib/apt/lists/* \x1b[31m\u{202e}", |l| {
-            l.whiteout("var/lib/apt/lists")
-                .file("app/dup\x1b[5m", vec![b'c'; 3000])
-        })
+        .layer(
+            "RUN rm -rf /var/lib/apt/lists/* ![x](http://t/p.png) \x1b[31m\u{202e}",
+            |l| {
+                l.whiteout("var/lib/apt/lists")
+                    .file("app/dup\x1b[5m", vec![b'c'; 3000])
+            },
+        )
         .build()
         .unwrap()
 }

@@ -16,6 +16,7 @@ mod firsthour;
 mod foundation;
 mod hardening;
 mod input_edges;
+mod packages;
 mod podman;
 mod properties;
 mod registry;

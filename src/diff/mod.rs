@@ -8,6 +8,8 @@
 
 pub mod render;
 
+pub mod packages;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +43,10 @@ pub struct Diff {
     pub new_findings: Vec<FindingRef>,
     /// Findings of OLD that NEW no longer has.
     pub gone_findings: Vec<FindingRef>,
+    /// Packages added, removed, upgraded, grown and shrunk (empty when neither report has
+    /// packages).
+    #[serde(default)]
+    pub packages: packages::PackageDiff,
 }
 
 /// One side of the comparison.
@@ -204,6 +210,7 @@ pub fn compare(old: &Report, new: &Report, limit: usize) -> Diff {
         waste_by_category: categories(old, new),
         new_findings: finding_changes(new, old),
         gone_findings: finding_changes(old, new),
+        packages: packages::compare(&old.packages, &new.packages),
     }
 }
 

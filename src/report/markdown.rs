@@ -176,6 +176,12 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         }
     }
 
+    let packages = super::packages::markdown(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
+    }
+
     writeln!(out)?;
     writeln!(out, "<details><summary>Layers</summary>")?;
     writeln!(out)?;

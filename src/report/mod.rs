@@ -5,6 +5,7 @@
 
 pub mod json;
 pub mod markdown;
+pub mod packages;
 pub mod text;
 
 pub mod saved;

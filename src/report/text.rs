@@ -172,6 +172,12 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
         }
     }
 
+    let packages = super::packages::text(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
+    }
+
     writeln!(out)?;
     writeln!(
         out,

@@ -132,6 +132,8 @@ pub struct App {
     filter_dirty: bool,
     /// File contents: the viewer, extraction, and the image's blob store.
     pub content: super::viewer::Content,
+    /// Owning package of each owned visible file by path, built when first needed.
+    package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
 }
 
 impl App {
@@ -178,6 +180,7 @@ impl App {
             jump_pending: false,
             filter_dirty: false,
             content: super::viewer::Content::default(),
+            package_owners: std::cell::OnceCell::new(),
         }
     }
 
@@ -248,6 +251,17 @@ impl App {
             self.jump_pending = false;
             self.show_evidence();
         }
+    }
+
+    /// The package that owns the file at `path` (visible in the final image), if any.
+    pub fn package_of(&self, path: &str) -> Option<&crate::analysis::packages::Package> {
+        let owners = self.package_owners.get_or_init(|| {
+            self.analysis
+                .packages
+                .owners_by_path(&self.analysis.indexes)
+        });
+        let id = *owners.get(path)?;
+        self.analysis.packages.packages.get(id as usize)
     }
 
     pub fn selected_node(&self) -> Option<u32> {

@@ -384,6 +384,24 @@ fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
                 facts.push_str(&format!(", {} wasted", human_bytes(n.waste)));
             }
             out.push(Line::raw(facts));
+            if n.kind == Some(crate::index::EntryKind::File) && n.change != Change::Removed {
+                let owner = match app.package_of(&t.path(id)) {
+                    Some(p) => format!(
+                        "{} {} ({}, {} in {} files, installed in layer {})",
+                        printable(&p.name),
+                        printable(&p.version),
+                        p.ecosystem.as_str(),
+                        human_bytes(p.bytes),
+                        p.files,
+                        p.layer
+                    ),
+                    None if app.analysis.packages.packages.is_empty() => {
+                        "none (no package database in the image)".to_string()
+                    }
+                    None => "none (no package manager owns it)".to_string(),
+                };
+                out.push(kv("Package", owner));
+            }
             out.push(Line::raw(""));
         }
     }
