@@ -5,15 +5,19 @@
 #  2. `layersift extract IMAGE -o DIR` (final filesystem, whiteouts applied), against
 #     `tar -xf` of every layer blob in order into one directory (no whiteouts);
 #  3. peak memory (max RSS) of `layersift cat` of a 1 GB file.
-# Usage: scripts/bench-content.sh [IMAGE] [RUNS]   (IMAGE: a ref in ../shared/corpus/oci)
+# Usage: scripts/bench-content.sh [IMAGE] [RUNS]   (IMAGE: a ref in ../shared/corpus/oci;
+#        BIN=… to time a binary already built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=${1:-pip-waste}
 RUNS=${2:-5}
 CORPUS=${CORPUS:-../shared/corpus}
 [ -f "$CORPUS/oci/index.json" ] || { echo "corpus not found at $CORPUS" >&2; exit 1; }
-cargo build --release --locked -q
-BIN=$PWD/target/release/layersift
+# BIN=path/to/layersift uses that binary instead of building a release one.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked -q
+  BIN=$PWD/target/release/layersift
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
