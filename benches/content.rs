@@ -9,10 +9,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use layersift::content::extract::{extract, ExtractOptions};
-use layersift::content::{cat, cat_member, Scope};
-use layersift::index::EntryKind;
-use layersift::source::OpenOptions;
+use layersift::{cat, cat_member, extract, EntryKind, ExtractOptions, OpenOptions, Scope};
 
 fn content(c: &mut Criterion) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/oci");
@@ -24,12 +21,9 @@ fn content(c: &mut Criterion) {
         return;
     }
     let reference = format!("oci:{}:pip-waste", corpus.display());
-    let (image, a) = layersift::analyze_image(
-        &reference,
-        &OpenOptions::default(),
-        &layersift::decode::NoProgress,
-    )
-    .expect("pip-waste analyses");
+    let (image, a) =
+        layersift::analyze_image(&reference, &OpenOptions::default(), &layersift::NoProgress)
+            .expect("pip-waste analyses");
     let n = (0..image.layers.len())
         .max_by_key(|&i| image.layers[i].size)
         .expect("layers");
@@ -45,7 +39,7 @@ fn content(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(image.layers[n].size));
     g.bench_function("inflate the largest layer (floor)", |b| {
         b.iter(|| {
-            let mut r = layersift::content::stream::open_tar(&image, n).expect("opens");
+            let mut r = layersift::open_tar(&image, n).expect("opens");
             let mut buf = vec![0u8; 256 << 10];
             while r.read(&mut buf).expect("reads") > 0 {}
         })

@@ -7,9 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use layersift::content::{cat, ContentError, Scope};
-use layersift::index::EntryKind;
-use layersift::source::OpenOptions;
+use layersift::{cat, ContentError, EntryKind, OpenOptions, Scope};
 
 use crate::util::{bin, corpus};
 
@@ -41,7 +39,7 @@ fn cat_of_every_edge_file_equals_tar_xo() {
     let (image, a) = layersift::analyze_image(
         &format!("oci:{}:edge", layout.display()),
         &OpenOptions::default(),
-        &layersift::decode::NoProgress,
+        &layersift::NoProgress,
     )
     .unwrap();
     let mut checked = 0;
@@ -56,7 +54,7 @@ fn cat_of_every_edge_file_equals_tar_xo() {
         assert!(list.status.success());
         let idx = &a.indexes[l];
         for raw in list.stdout.split(|&b| b == b'\n').filter(|n| !n.is_empty()) {
-            let norm = layersift::index::normalize_path(raw).unwrap();
+            let norm = layersift::normalize_path(raw).unwrap();
             let Some(norm) = norm else { continue };
             let hits: Vec<usize> = (0..idx.len())
                 .filter(|&i| idx.path(i) == norm.as_slice())
@@ -84,11 +82,8 @@ fn cat_of_every_edge_file_equals_tar_xo() {
                 // A path the layer ships under a directory that is a symlink in the
                 // filesystem as of that layer resolves elsewhere; read it by entry then.
                 Err(ContentError::NotFound { .. }) => {
-                    let found = layersift::content::Located::of(&a, l, hits[0]).unwrap();
-                    layersift::content::stream::with_entry(&image, &found, |r| {
-                        std::io::copy(r, &mut got)
-                    })
-                    .unwrap();
+                    let found = layersift::Located::of(&a, l, hits[0]).unwrap();
+                    layersift::with_entry(&image, &found, |r| std::io::copy(r, &mut got)).unwrap();
                 }
                 Err(e) => panic!("{}: {e}", String::from_utf8_lossy(&norm)),
             }
@@ -190,12 +185,9 @@ fn extract_of_pip_waste_equals_a_tarfile_replay() {
         .arg(&out)
         .assert()
         .success();
-    let (image, _) = layersift::analyze_image(
-        &reference,
-        &OpenOptions::default(),
-        &layersift::decode::NoProgress,
-    )
-    .unwrap();
+    let (image, _) =
+        layersift::analyze_image(&reference, &OpenOptions::default(), &layersift::NoProgress)
+            .unwrap();
     let blobs: Vec<PathBuf> = image
         .layers
         .iter()

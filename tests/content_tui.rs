@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use layersift::tui::{App, Pane};
+use layersift::{App, Pane};
 use layersift_fixture::{Format, ImageBuilder};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -36,12 +36,8 @@ fn fixture(dir: &Path) -> String {
 }
 
 fn app_for(reference: &str) -> App {
-    let (image, a) = layersift::analyze_image(
-        reference,
-        &Default::default(),
-        &layersift::decode::NoProgress,
-    )
-    .unwrap();
+    let (image, a) =
+        layersift::analyze_image(reference, &Default::default(), &layersift::NoProgress).unwrap();
     let mut app = App::new(Arc::new(a), Rect::new(0, 0, 100, 30));
     app.content.image = Some(Arc::new(image));
     app.sync();
@@ -83,7 +79,7 @@ fn select(app: &mut App, name: &str) {
 fn wait_tree(app: &mut App) {
     // The tree is built on demand on the state (the worker thread is the binary's).
     if let Some((layer, mode)) = app.tree_request() {
-        app.install_tree(layersift::tui::FileTree::build(&app.analysis, layer, mode));
+        app.install_tree(layersift::FileTree::build(&app.analysis, layer, mode));
         app.sync();
     }
 }

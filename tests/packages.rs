@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use layersift::analysis::packages::Package;
-use layersift::packages::Ecosystem;
-use layersift::report::json::Report;
+use layersift::json::Report;
 use layersift::Analysis;
+use layersift::{Ecosystem, Package};
 use layersift_fixture::packages as fixture_packages;
 use layersift_fixture::{Format, ImageBuilder};
 
@@ -609,7 +608,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     let oci = c.join("oci");
     let base = Report::from_analysis(&analyze(&format!("oci:{}:base", oci.display())).unwrap());
     let apt = Report::from_analysis(&analyze(&format!("oci:{}:apt-waste", oci.display())).unwrap());
-    let d = layersift::diff::compare(&base, &apt, 20);
+    let d = layersift::compare(&base, &apt, 20);
     let curl = d.packages.added.iter().find(|p| p.name == "curl").unwrap();
     assert!(curl.bytes.delta > 100_000);
     assert_eq!(curl.pulled_in_by, None, "installed by name");
@@ -624,7 +623,58 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(d.packages.added.len() > 3, "{:#?}", d.packages.added);
     let new_bytes: i64 = d.packages.added.iter().map(|p| p.bytes.delta).sum();
     assert!(new_bytes > 1_000_000, "{new_bytes}");
-    let out = layersift::diff::render::render(&d, layersift::report::Format::Text).unwrap();
+    let out = layersift::render_diff(&d, layersift::ReportFormat::Text).unwrap();
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
+}
+
+/// The TUI names the owning package of the selected file, and `p` shows only that
+/// package's files.
+#[test]
+fn tui_shows_the_owning_package_and_filters_by_it() {
+    use layersift::{App, Pane};
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let (a, _d) = analyze_image(&dpkg_image());
+    let mut app = App::new(
+        std::sync::Arc::new(a),
+        ratatui::layout::Rect::new(0, 0, 140, 40),
+    );
+    app.sync();
+    let key = |app: &mut App, code: KeyCode| {
+        app.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        app.sync();
+    };
+    let screen = |app: &App| {
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 40)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
+        t.backend().to_string()
+    };
+    key(&mut app, KeyCode::Char('/'));
+    for c in "bin/bash".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Tree);
+    while app
+        .selected_node()
+        .is_some_and(|id| app.tree.as_ref().unwrap().path(id) != "/usr/bin/bash")
+    {
+        key(&mut app, KeyCode::Down);
+    }
+    let t = screen(&app);
+    assert!(t.contains("Package"), "{t}");
+    assert!(
+        t.contains("bash 5.2-1 (dpkg, 1.0 kB in 2 files, installed in"),
+        "{t}"
+    );
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('/'));
+    key(&mut app, KeyCode::Esc);
+    let t = screen(&app);
+    assert!(t.contains("package bash"), "{t}");
+    assert!(t.contains("common") && t.contains("bash"), "{t}");
+    assert!(!t.contains("libc.so.6") && !t.contains("status"), "{t}");
+    // `p` again shows everything.
+    key(&mut app, KeyCode::Char('p'));
+    assert!(screen(&app).contains("libc.so.6"));
 }

@@ -2,17 +2,17 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
-pub mod avoidable;
-pub mod duplicates;
-pub mod findings;
-mod gzip_sample;
-pub mod hidden;
-pub mod history;
-pub mod package_findings;
-pub mod packages;
-pub mod rules;
-pub mod secrets;
-pub mod suggest;
+pub(crate) mod avoidable;
+pub(crate) mod duplicates;
+pub(crate) mod findings;
+pub(crate) mod gzip_sample;
+pub(crate) mod hidden;
+pub(crate) mod history;
+pub(crate) mod package_findings;
+pub(crate) mod packages;
+pub(crate) mod rules;
+pub(crate) mod secrets;
+pub(crate) mod suggest;
 
 use oci_spec::image::ImageConfiguration;
 
@@ -26,7 +26,7 @@ pub use history::Step;
 
 /// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
 /// quote a build step).
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     // Secrets are redacted before cutting: a cut secret no longer matches its rule.
     let s = crate::sanitize::redact(s);
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -13,15 +13,15 @@ use crate::index::{display_path, LayerIndex};
 use crate::packages::Ecosystem;
 
 /// Finding ids (and the suggestions that resolve them).
-pub const BUILD_ONLY: &str = "package.build-only";
-pub const NPM_DEV: &str = "package.npm-dev-dependencies";
-pub const PY_TESTS: &str = "package.python-tests";
-pub const PY_CACHE: &str = "package.python-pycache";
+pub(crate) const BUILD_ONLY: &str = "package.build-only";
+pub(crate) const NPM_DEV: &str = "package.npm-dev-dependencies";
+pub(crate) const PY_TESTS: &str = "package.python-tests";
+pub(crate) const PY_CACHE: &str = "package.python-pycache";
 
 const MAX_EVIDENCE: usize = 20;
 
 /// Is this system package only needed to build software?
-pub fn is_build_only(p: &Package) -> bool {
+pub(crate) fn is_build_only(p: &Package) -> bool {
     if !p.ecosystem.is_system() {
         return false;
     }
@@ -68,7 +68,7 @@ fn files_by_package(pk: &Packages) -> Vec<Vec<(usize, usize)>> {
 }
 
 /// Builds the package findings. `claimed` are visible files a path rule already reports.
-pub fn findings(
+pub(crate) fn findings(
     pk: &Packages,
     indexes: &[LayerIndex],
     layers: &[LayerInfo],
@@ -277,7 +277,7 @@ fn evidence_of(mut files: Vec<(u64, String)>) -> (usize, Vec<String>) {
 
 /// The rewrite for a package finding: (suggestion rule, title, snippet), given the
 /// finding and the packages.
-pub fn fix(
+pub(crate) fn fix(
     f: &Finding,
     pk: &Packages,
     instruction: &str,

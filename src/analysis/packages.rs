@@ -280,6 +280,18 @@ pub fn analyze(indexes: &[LayerIndex], merged: &Merged, found: &[LayerPackages])
         layer_changes: vec![LayerChanges::default(); indexes.len()],
         ..Packages::default()
     };
+    if found.iter().all(|l| l.files.is_empty()) {
+        // No package metadata: every visible file is unowned.
+        let files = indexes.iter().enumerate().flat_map(|(li, idx)| {
+            idx.entries
+                .iter()
+                .enumerate()
+                .filter(move |(i, e)| e.kind == EntryKind::File && merged.fate(li, *i).is_visible())
+                .map(move |(i, e)| (idx.path(i), e.size))
+        });
+        unowned(&mut out, files);
+        return out;
+    }
     let live = |li: usize, entry: usize| {
         entry < merged.fates.get(li).map_or(0, Vec::len) && merged.fate(li, entry).is_visible()
     };
@@ -490,28 +502,12 @@ pub fn analyze(indexes: &[LayerIndex], merged: &Merged, found: &[LayerPackages])
     layer_changes(found, indexes, &mut out.layer_changes, &mut packages);
 
     // Unowned bytes per top directory.
-    let mut dirs: BTreeMap<String, (u64, usize)> = BTreeMap::new();
-    for &(path, key) in &tree.files {
-        if owner.contains_key(&key) {
-            continue;
-        }
-        let size = tree.entry(key).size;
-        let top = match path.iter().position(|&b| b == b'/') {
-            Some(i) => format!("/{}", crate::index::display_path(&path[..i])),
-            None => "/".to_string(),
-        };
-        let d = dirs.entry(top).or_default();
-        d.0 += size;
-        d.1 += 1;
-        out.unowned_bytes += size;
-        out.unowned_files += 1;
-    }
-    out.unowned_by_dir = dirs
-        .into_iter()
-        .map(|(dir, (bytes, files))| DirBytes { dir, bytes, files })
-        .collect();
-    out.unowned_by_dir
-        .sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dir.cmp(&b.dir)));
+    let files = tree
+        .files
+        .iter()
+        .filter(|(_, key)| !owner.contains_key(key))
+        .map(|&(path, key)| (path, tree.entry(key).size));
+    unowned(&mut out, files);
     out.owned_bytes = packages.iter().map(|p| p.bytes).sum();
 
     // Largest first; owner ids follow the new order.
@@ -535,6 +531,28 @@ pub fn analyze(indexes: &[LayerIndex], merged: &Merged, found: &[LayerPackages])
         .map(|(k, id)| (k, new_id[id as usize]))
         .collect();
     out
+}
+
+/// Adds visible files no package owns, `(path, size)`, to the totals per top directory.
+fn unowned<'a>(out: &mut Packages, files: impl Iterator<Item = (&'a [u8], u64)>) {
+    let mut dirs: BTreeMap<String, (u64, usize)> = BTreeMap::new();
+    for (path, size) in files {
+        let top = match path.iter().position(|&b| b == b'/') {
+            Some(i) => format!("/{}", crate::index::display_path(&path[..i])),
+            None => "/".to_string(),
+        };
+        let d = dirs.entry(top).or_default();
+        d.0 += size;
+        d.1 += 1;
+        out.unowned_bytes += size;
+        out.unowned_files += 1;
+    }
+    out.unowned_by_dir = dirs
+        .into_iter()
+        .map(|(dir, (bytes, files))| DirBytes { dir, bytes, files })
+        .collect();
+    out.unowned_by_dir
+        .sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.dir.cmp(&b.dir)));
 }
 
 fn system_candidate(ecosystem: Ecosystem, p: &PkgRecord, layer: usize) -> Candidate {

@@ -13,15 +13,16 @@ use crate::content::{ContentError, Scope};
 use crate::units::human_bytes;
 
 /// `layersift cat IMAGE PATH [--layer N]`.
-pub fn cat(args: &CatArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn cat(args: &CatArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     use std::os::unix::ffi::OsStrExt as _;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let path = args.path.as_bytes();
     // One layer's plain file: one pass over that layer, nothing else decoded.
     if let Some(n) = args.layer {
-        let image = open_only(&args.image, source)?;
-        if n < image.layers.len() {
+        // A source it cannot open in place (a compressed archive) takes the long way.
+        let image = open_only(&args.image, source);
+        if let Some(image) = image.ok().filter(|i| n < i.layers.len()) {
             match crate::content::cat_member(&image, n, path, &mut out) {
                 Ok(Some(_)) => return Ok(ExitCode::from(EXIT_OK)),
                 Ok(None) => {}
@@ -58,7 +59,7 @@ fn finish_cat(r: Result<u64, ContentError>) -> anyhow::Result<ExitCode> {
 }
 
 /// `layersift extract IMAGE [PATH|GLOB]... -o DIR [--layer N]`.
-pub fn extract(args: &ExtractArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn extract(args: &ExtractArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (image, a) = load_image(&args.image, source)?;
     let opts = ExtractOptions {
         scope: args.layer.map_or(Scope::Final, Scope::Layer),
@@ -89,7 +90,7 @@ pub fn extract(args: &ExtractArgs, source: &SourceArgs) -> anyhow::Result<ExitCo
 }
 
 /// `layersift diff OLD NEW --file PATH` and `layersift diff IMAGE --file PATH --layers A B`.
-pub fn diff_file(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn diff_file(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let Some(path) = &args.file else {
         anyhow::bail!("internal: diff_file without --file");
     };

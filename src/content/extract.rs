@@ -96,7 +96,10 @@ fn write_err(path: &Path) -> impl FnOnce(io::Error) -> ContentError + '_ {
 }
 
 /// The entries `opts` selects: (layer, entry), in path order.
-pub fn select(a: &Analysis, opts: &ExtractOptions) -> Result<Vec<(usize, usize)>, ContentError> {
+pub(crate) fn select(
+    a: &Analysis,
+    opts: &ExtractOptions,
+) -> Result<Vec<(usize, usize)>, ContentError> {
     opts.scope.check(a)?;
     let mut all: Vec<(&[u8], (usize, usize))> = match opts.scope {
         Scope::Layer(n) => {

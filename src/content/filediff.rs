@@ -16,10 +16,10 @@ use super::lookup::{locate_file, Located, Scope};
 use super::{read_limited, stream, ContentError};
 
 /// Files above this size are summarised, not diffed line by line.
-pub const MAX_DIFF_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_DIFF_BYTES: u64 = 16 << 20;
 
 /// One side of a file diff: a label and the file (or `None` when the side lacks it).
-pub struct Side<'a> {
+pub(crate) struct Side<'a> {
     pub image: &'a Image,
     pub analysis: &'a Analysis,
     pub scope: Scope,
@@ -82,7 +82,7 @@ fn load_located(image: &Image, a: &Analysis, found: &Located) -> Result<Version,
 }
 
 /// Binary: a NUL in the first 8 KiB, or not UTF-8.
-pub fn is_binary(bytes: &[u8]) -> bool {
+pub(crate) fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0) || std::str::from_utf8(bytes).is_err()
 }
 
@@ -92,7 +92,11 @@ fn hex_sha256(bytes: &[u8]) -> String {
 
 /// The diff of `path` between two sides; empty when they hold the same bytes. Errors when
 /// neither side has the file.
-pub fn diff_file(old: &Side<'_>, new: &Side<'_>, path: &str) -> Result<String, ContentError> {
+pub(crate) fn diff_file(
+    old: &Side<'_>,
+    new: &Side<'_>,
+    path: &str,
+) -> Result<String, ContentError> {
     let (a, b) = (load(old, path)?, load(new, path)?);
     if matches!((&a, &b), (Version::Absent, Version::Absent)) {
         // Let the new side say why (near matches, deleted, …).
@@ -109,7 +113,7 @@ pub fn diff_file(old: &Side<'_>, new: &Side<'_>, path: &str) -> Result<String, C
 
 /// The diff of a file against the version it replaced: the entry `(layer, entry)` against
 /// the same path in the filesystem after the layer below.
-pub fn diff_replaced(
+pub(crate) fn diff_replaced(
     image: &Image,
     a: &Analysis,
     layer: usize,
@@ -202,7 +206,7 @@ fn render(a: &Version, b: &Version, old_label: &str, new_label: &str) -> String 
 
 /// Control characters (other than tab and newline) as `\xNN`, so a file cannot drive the
 /// terminal that shows its diff.
-pub fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if (c.is_control() && c != '\t') || c == '\u{7f}' {

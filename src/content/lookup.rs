@@ -126,7 +126,7 @@ fn kind_error(path: String, k: EntryKind) -> ContentError {
 }
 
 /// The visible entries of a filesystem: path → (layer, entry).
-pub struct View<'a> {
+pub(crate) struct View<'a> {
     a: &'a Analysis,
     map: HashMap<&'a [u8], (usize, usize)>,
 }
@@ -136,7 +136,7 @@ const MAX_HOPS: usize = 40;
 
 impl<'a> View<'a> {
     /// The filesystem after layer `upto` (the final one when `upto` is the last layer).
-    pub fn new(a: &'a Analysis, upto: usize) -> View<'a> {
+    pub(crate) fn new(a: &'a Analysis, upto: usize) -> View<'a> {
         let last = a.indexes.len().saturating_sub(1);
         let fates: Vec<Vec<Fate>>;
         let fates = if upto >= last {
@@ -159,21 +159,21 @@ impl<'a> View<'a> {
     }
 
     /// The final filesystem.
-    pub fn final_fs(a: &'a Analysis) -> View<'a> {
+    pub(crate) fn final_fs(a: &'a Analysis) -> View<'a> {
         View::new(a, usize::MAX)
     }
 
-    pub fn get(&self, path: &[u8]) -> Option<(usize, usize)> {
+    pub(crate) fn get(&self, path: &[u8]) -> Option<(usize, usize)> {
         self.map.get(path).copied()
     }
 
     /// Every visible (layer, entry), unordered.
-    pub fn entries(&self) -> impl Iterator<Item = (&'a [u8], (usize, usize))> + '_ {
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&'a [u8], (usize, usize))> + '_ {
         self.map.iter().map(|(p, v)| (*p, *v))
     }
 
     /// True when some visible entry lies under `dir` (a directory without its own entry).
-    pub fn has_children(&self, dir: &[u8]) -> bool {
+    pub(crate) fn has_children(&self, dir: &[u8]) -> bool {
         self.map
             .keys()
             .any(|p| p.len() > dir.len() && p.starts_with(dir) && p[dir.len()] == b'/')
@@ -181,7 +181,7 @@ impl<'a> View<'a> {
 
     /// Resolves `path` (any form: leading `/`, `.`, `..`) through the image's symlinks,
     /// the last component's too when `follow_last`. Returns the resolved path.
-    pub fn resolve(&self, path: &[u8], follow_last: bool) -> Result<Vec<u8>, ContentError> {
+    pub(crate) fn resolve(&self, path: &[u8], follow_last: bool) -> Result<Vec<u8>, ContentError> {
         let mut todo: Vec<Vec<u8>> = components(path).rev().map(<[u8]>::to_vec).collect();
         let mut cur: Vec<u8> = Vec::new();
         let mut hops = 0;
@@ -235,13 +235,21 @@ pub(crate) fn last_at(idx: &LayerIndex, path: &[u8]) -> Option<usize> {
 }
 
 /// Locates the regular file `path` names in `scope`, following symlinks and hard links.
-pub fn locate_file(a: &Analysis, scope: Scope, path: &[u8]) -> Result<Located, ContentError> {
+pub(crate) fn locate_file(
+    a: &Analysis,
+    scope: Scope,
+    path: &[u8],
+) -> Result<Located, ContentError> {
     let (l, i) = locate(a, scope, path)?;
     Located::of(a, l, i)
 }
 
 /// Locates the entry `path` names in `scope`, following symlinks (the last one too).
-pub fn locate(a: &Analysis, scope: Scope, path: &[u8]) -> Result<(usize, usize), ContentError> {
+pub(crate) fn locate(
+    a: &Analysis,
+    scope: Scope,
+    path: &[u8],
+) -> Result<(usize, usize), ContentError> {
     scope.check(a)?;
     let upto = match scope {
         Scope::Final => usize::MAX,
@@ -323,7 +331,10 @@ fn not_found(a: &Analysis, view: &View<'_>, scope: Scope, path: &[u8]) -> Conten
 
 /// Up to five paths that look like `wanted`: the same file name first, then by edit
 /// distance of the whole path.
-pub fn near_matches<'p>(wanted: &[u8], paths: impl Iterator<Item = &'p [u8]>) -> Vec<String> {
+pub(crate) fn near_matches<'p>(
+    wanted: &[u8],
+    paths: impl Iterator<Item = &'p [u8]>,
+) -> Vec<String> {
     let want = shown(wanted);
     let want_name = shown(crate::index::file_name(wanted));
     let mut scored: Vec<(f64, String)> = paths
@@ -345,7 +356,7 @@ pub fn near_matches<'p>(wanted: &[u8], paths: impl Iterator<Item = &'p [u8]>) ->
 }
 
 /// Normalises a path a user typed, relative to the image root (leading `/` allowed).
-pub fn user_path(path: &[u8]) -> Vec<u8> {
+pub(crate) fn user_path(path: &[u8]) -> Vec<u8> {
     let start = path.iter().position(|&b| b != b'/').unwrap_or(path.len());
     let trimmed = &path[start..];
     match normalize_path(trimmed) {

@@ -8,10 +8,10 @@
 //! podman and docker blobs from the cache, fetched when missing) and decompressing it up to
 //! the entry. Nothing is written to disk but what `extract` is asked to write.
 
-pub mod extract;
-pub mod filediff;
-pub mod lookup;
-pub mod stream;
+pub(crate) mod extract;
+pub(crate) mod filediff;
+pub(crate) mod lookup;
+pub(crate) mod stream;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -21,13 +21,6 @@ use crate::source::{Image, SourceError};
 use crate::Analysis;
 
 pub use lookup::{Located, Scope};
-
-/// An image opened for content access: where its blobs are, and its analysis (indexes and
-/// the merged view).
-pub struct Opened {
-    pub image: Image,
-    pub analysis: Analysis,
-}
 
 /// Why content could not be reached or written.
 #[derive(Debug, thiserror::Error)]
@@ -164,17 +157,6 @@ pub fn cat(
     })
 }
 
-/// Opens an image for content access: resolves, decodes and analyses it, keeping its blob
-/// store.
-pub fn open(
-    reference: &str,
-    opts: &crate::source::OpenOptions,
-    progress: &dyn crate::decode::Progress,
-) -> Result<Opened, crate::Error> {
-    let (image, analysis) = crate::analyze_image(reference, opts, progress)?;
-    Ok(Opened { image, analysis })
-}
-
 /// `cat --layer N` of a plain file in one pass over that layer, without decoding the rest
 /// of the image: streams layer N to the first member at `path` and copies it when it is a
 /// regular file (`Some(bytes)`). `None` when the layer has no regular file there (a link, a
@@ -235,7 +217,7 @@ fn copy_out(r: &mut dyn io::Read, out: &mut dyn Write) -> Result<u64, Copied> {
 }
 
 /// Reads a whole file into memory, at most `limit` bytes; `None` when it is larger.
-pub fn read_limited(
+pub(crate) fn read_limited(
     image: &Image,
     a: &Analysis,
     found: &Located,
@@ -260,7 +242,7 @@ pub(crate) fn shown(path: &[u8]) -> String {
 use std::io::Read as _;
 
 /// An error and its causes on one line, for places that show a single message (the TUI).
-pub fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
@@ -273,7 +255,7 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 
 /// Text with every secret the rules know redacted, and the whole body of any private key
 /// block (the rules redact only its start), for output people read.
-pub fn redact_for_display(text: &str) -> String {
+pub(crate) fn redact_for_display(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_key = false;
     for line in text.split_inclusive('\n') {

@@ -99,7 +99,7 @@ pub fn with_entry<T>(
 
 /// Walks layer `layer` once and calls `f` for each member whose (path, occurrence) is in
 /// `wanted`, with the value stored there. Stops early when every wanted member was seen.
-pub fn for_each_wanted<V: Copy, E: From<ContentError>>(
+pub(crate) fn for_each_wanted<V: Copy, E: From<ContentError>>(
     image: &Image,
     layer: usize,
     wanted: &HashMap<&[u8], (usize, V)>,
@@ -143,7 +143,7 @@ pub fn for_each_wanted<V: Copy, E: From<ContentError>>(
 
 /// Tags an io error as the output's (a closed stdout), not the layer's.
 #[derive(Debug)]
-pub struct OutputError(pub io::Error);
+pub(crate) struct OutputError(pub io::Error);
 
 impl std::fmt::Display for OutputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -167,7 +167,7 @@ impl OutputError {
 }
 
 /// A writer whose errors are tagged as [`OutputError`].
-pub struct TaggedWriter<W>(pub W);
+pub(crate) struct TaggedWriter<W>(pub W);
 
 impl<W: io::Write> io::Write for TaggedWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -184,14 +184,14 @@ impl<W: io::Write> io::Write for TaggedWriter<W> {
 
 /// A file's bytes read on a thread of their own, a chunk at a time, only as fast as they
 /// are consumed: the viewer pages through a large file without holding it.
-pub struct EntryReader {
+pub(crate) struct EntryReader {
     rx: Receiver<io::Result<Vec<u8>>>,
     cur: Vec<u8>,
     pos: usize,
 }
 
 impl EntryReader {
-    pub fn spawn(image: Arc<Image>, found: Located) -> EntryReader {
+    pub(crate) fn spawn(image: Arc<Image>, found: Located) -> EntryReader {
         let (tx, rx) = sync_channel::<io::Result<Vec<u8>>>(2);
         let _ = std::thread::Builder::new()
             .name("content".into())

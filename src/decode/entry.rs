@@ -21,7 +21,7 @@ const FORMAT: u64 = 3;
 
 /// The fingerprint of everything that decides an entry's contents besides the blob: this
 /// format, the secret rule table and the package parsers.
-pub fn fingerprint() -> u64 {
+pub(super) fn fingerprint() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&FORMAT.to_le_bytes());
     h.update(&rules_fingerprint().to_le_bytes());

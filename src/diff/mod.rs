@@ -6,9 +6,9 @@
 //! at the same size, and the findings that are new or gone. Rendering lives in
 //! [`render`].
 
-pub mod render;
+pub(crate) mod render;
 
-pub mod packages;
+pub(crate) mod packages;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -18,10 +18,10 @@ use crate::analysis::{Category, Severity};
 use crate::report::json::{FileRow, Report};
 
 /// Version of the diff JSON's shape and meaning.
-pub const DIFF_SCHEMA_VERSION: u32 = 1;
+pub(crate) const DIFF_SCHEMA_VERSION: u32 = 1;
 
 /// How many directories and files of each kind the diff lists (totals cover all of them).
-pub const DEFAULT_LIMIT: usize = 20;
+pub(crate) const DEFAULT_LIMIT: usize = 20;
 
 /// The comparison of two images, OLD → NEW.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

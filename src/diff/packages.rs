@@ -57,7 +57,7 @@ fn key(p: &Package) -> Key<'_> {
 }
 
 /// Compares the packages of two reports.
-pub fn compare(old: &[Package], new: &[Package]) -> PackageDiff {
+pub(crate) fn compare(old: &[Package], new: &[Package]) -> PackageDiff {
     let olds: HashMap<Key<'_>, &Package> = old.iter().map(|p| (key(p), p)).collect();
     let news: HashMap<Key<'_>, &Package> = new.iter().map(|p| (key(p), p)).collect();
     let mut d = PackageDiff::default();

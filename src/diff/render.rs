@@ -105,7 +105,7 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
 }
 
 /// True when nothing differs: the same layers, sizes, files and findings.
-pub fn is_identical(d: &Diff) -> bool {
+pub(crate) fn is_identical(d: &Diff) -> bool {
     let f = &d.files;
     d.layers.iter().all(|l| l.status == LayerStatus::Shared)
         && total_rows(d).iter().all(|(_, v)| v.delta == 0)

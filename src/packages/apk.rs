@@ -4,7 +4,7 @@
 use super::PkgRecord;
 
 /// Reads the installed database. A stanza without `P` or `V` is skipped and counted.
-pub fn parse_installed(data: &[u8]) -> (Vec<PkgRecord>, u32) {
+pub(crate) fn parse_installed(data: &[u8]) -> (Vec<PkgRecord>, u32) {
     let mut out = Vec::new();
     let mut skipped = 0;
     let text = String::from_utf8_lossy(data);

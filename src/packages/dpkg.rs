@@ -7,7 +7,7 @@ use super::PkgRecord;
 /// packages are kept (`Status: … installed`; a stanza without `Status`, as distroless
 /// writes them, counts as installed). A stanza without `Package` or `Version` is skipped
 /// and counted, as is one that is not valid UTF-8.
-pub fn parse_status(data: &[u8]) -> (Vec<PkgRecord>, u32) {
+pub(crate) fn parse_status(data: &[u8]) -> (Vec<PkgRecord>, u32) {
     let mut out = Vec::new();
     let mut skipped = 0;
     for stanza in stanzas(data) {
@@ -83,7 +83,7 @@ fn stanzas(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Package names of a `Depends` value: `a (>= 1), b | c, d:any` → `a`, `b`, `d`.
-pub fn dependency_names(v: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn dependency_names(v: &str) -> impl Iterator<Item = String> + '_ {
     v.split(',').filter_map(|alt| {
         let first = alt.split('|').next()?.trim();
         let name = first
@@ -95,7 +95,7 @@ pub fn dependency_names(v: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `info/NAME.list`: one absolute path a line (directories included; they own no bytes).
-pub fn parse_list(data: &[u8]) -> (Vec<String>, u32) {
+pub(crate) fn parse_list(data: &[u8]) -> (Vec<String>, u32) {
     let mut out = Vec::new();
     let mut skipped = 0;
     for line in data.split(|&b| b == b'\n') {
@@ -112,7 +112,7 @@ pub fn parse_list(data: &[u8]) -> (Vec<String>, u32) {
 }
 
 /// `NAME.md5sums`: `HASH  relative/path` lines.
-pub fn parse_md5sums(data: &[u8]) -> (Vec<String>, u32) {
+pub(crate) fn parse_md5sums(data: &[u8]) -> (Vec<String>, u32) {
     let mut out = Vec::new();
     let mut skipped = 0;
     for line in data.split(|&b| b == b'\n') {

@@ -30,7 +30,7 @@ pub struct GoBuildInfo {
 
 /// Streaming search for the build info in one file.
 #[derive(Default)]
-pub struct Scanner {
+pub(crate) struct Scanner {
     /// `None` until the first bytes say whether this is an ELF file.
     elf: Option<bool>,
     /// The last bytes of the previous chunk, so a magic split across chunks is found.
@@ -41,13 +41,13 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    pub fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.elf = None;
         self.tail.clear();
         self.kept = None;
     }
 
-    pub fn feed(&mut self, chunk: &[u8]) {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
         if self.elf.is_none() {
             // The first four bytes say, even when they come one chunk at a time.
             let seen = self.tail.len();
@@ -104,7 +104,7 @@ impl Scanner {
     }
 
     /// The build info of the file that just ended, when it had one this can read.
-    pub fn finish(&mut self) -> Option<GoBuildInfo> {
+    pub(crate) fn finish(&mut self) -> Option<GoBuildInfo> {
         let kept = self.kept.take()?;
         self.start();
         parse(&kept)
@@ -112,7 +112,7 @@ impl Scanner {
 }
 
 /// Reads build info from the bytes starting at its magic.
-pub fn parse(data: &[u8]) -> Option<GoBuildInfo> {
+pub(crate) fn parse(data: &[u8]) -> Option<GoBuildInfo> {
     let header = data.get(..32)?;
     if !header.starts_with(MAGIC) {
         return None;

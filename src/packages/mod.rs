@@ -7,23 +7,30 @@
 //! Every parser tolerates truncated or hostile input: an entry it cannot read is skipped
 //! and counted, never a panic.
 
-pub mod apk;
-pub mod dpkg;
-pub mod golang;
-pub mod npm;
-pub mod python;
-pub mod rpm;
+pub(crate) mod apk;
+pub(crate) mod dpkg;
+pub(crate) mod golang;
+pub(crate) mod npm;
+pub(crate) mod python;
+pub(crate) mod rpm;
 
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever what the parsers capture or how they read it changes: it is part of the
 /// decoded-layer cache's key, so cached layers parsed by older parsers become misses.
-pub const PARSER_VERSION: u64 = 1;
+pub(crate) const PARSER_VERSION: u64 = 1;
+
+/// Whether package metadata is read at all: `LAYERSIFT_NO_PACKAGES` turns it off, for
+/// measuring what it costs (`scripts/bench-packages.sh`).
+pub(crate) fn enabled() -> bool {
+    std::env::var_os("LAYERSIFT_NO_PACKAGES").is_none()
+}
 
 /// A fingerprint of the package parsers (for the decoded-layer cache).
-pub fn fingerprint() -> u64 {
+pub(crate) fn fingerprint() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(b"layersift-packages");
+    h.update(&[u8::from(enabled())]);
     h.update(&PARSER_VERSION.to_le_bytes());
     h.update(&MAX_DB_BYTES.to_le_bytes());
     h.update(&MAX_META_BYTES.to_le_bytes());
@@ -31,9 +38,9 @@ pub fn fingerprint() -> u64 {
 }
 
 /// Largest package database file read (dpkg status, apk installed, rpmdb.sqlite).
-pub const MAX_DB_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_DB_BYTES: u64 = 256 << 20;
 /// Largest per-package metadata file read (lists, METADATA, RECORD, package.json).
-pub const MAX_META_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_META_BYTES: u64 = 16 << 20;
 
 /// Which package manager a package belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -68,7 +75,7 @@ impl Ecosystem {
 
 /// What kind of package metadata a file is, by its path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbKind {
+pub(crate) enum DbKind {
     /// `/var/lib/dpkg/status`, or one file of `/var/lib/dpkg/status.d/` (distroless).
     DpkgStatus,
     /// `/var/lib/dpkg/info/NAME.list` (absolute paths, one a line).
@@ -103,7 +110,7 @@ impl DbKind {
 
 /// Is the file at `path` (normalised, no leading `/`) package metadata to read? Decides on
 /// the path alone, so the tar walk asks before it reads the content.
-pub fn wants(path: &[u8], size: u64) -> Option<DbKind> {
+pub(crate) fn wants(path: &[u8], size: u64) -> Option<DbKind> {
     let kind = classify(path)?;
     // A database named but not read is reported whatever its size.
     (kind == DbKind::RpmOther || size <= kind.max_bytes()).then_some(kind)
@@ -227,7 +234,7 @@ pub struct LayerPackages {
 }
 
 /// Parses one metadata file read by the tar walk. `path` is normalised (no leading `/`).
-pub fn parse(kind: DbKind, path: &[u8], data: &[u8]) -> Option<(DbContent, u32)> {
+pub(crate) fn parse(kind: DbKind, path: &[u8], data: &[u8]) -> Option<(DbContent, u32)> {
     let path = String::from_utf8_lossy(path);
     let dir = |p: &str| p.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     Some(match kind {
@@ -341,8 +348,9 @@ fn bad_npm(path: &str) -> DbContent {
 
 /// The tar walk's package hook: decides which files to collect, collects them while they
 /// are hashed anyway, and scans ELF files for Go build info as they stream by.
-#[derive(Default)]
-pub struct Capture {
+pub(crate) struct Capture {
+    /// False when package reading is turned off ([`enabled`]).
+    on: bool,
     /// The current file's metadata kind, when it is one.
     kind: Option<DbKind>,
     content: Vec<u8>,
@@ -350,16 +358,34 @@ pub struct Capture {
     pub found: LayerPackages,
 }
 
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            on: enabled(),
+            kind: None,
+            content: Vec::new(),
+            go: golang::Scanner::default(),
+            found: LayerPackages::default(),
+        }
+    }
+}
+
 impl Capture {
     /// A new regular file of `size` bytes at `path` starts.
-    pub fn start(&mut self, path: &[u8], size: u64) {
+    pub(crate) fn start(&mut self, path: &[u8], size: u64) {
+        if !self.on {
+            return;
+        }
         self.kind = wants(path, size);
         self.content.clear();
         self.go.start();
     }
 
     /// The next bytes of the current file.
-    pub fn feed(&mut self, chunk: &[u8]) {
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        if !self.on {
+            return;
+        }
         if let Some(kind) = self.kind {
             if kind == DbKind::RpmOther {
                 // Named, not read.
@@ -374,7 +400,7 @@ impl Capture {
     }
 
     /// The current file ended; it is entry `entry` at `path` of the layer.
-    pub fn finish(&mut self, entry: usize, path: &[u8]) {
+    pub(crate) fn finish(&mut self, entry: usize, path: &[u8]) {
         if let Some(kind) = self.kind.take() {
             if let Some((content, skipped)) = parse(kind, path, &self.content) {
                 self.found.files.push(DbFile {
@@ -394,7 +420,7 @@ impl Capture {
     }
 
     /// The current file turned out not to be a file (a whiteout): drop what was collected.
-    pub fn abandon(&mut self) {
+    pub(crate) fn abandon(&mut self) {
         self.kind = None;
         self.content.clear();
         self.go.start();

@@ -29,7 +29,7 @@ struct Raw {
 }
 
 /// Whether `dir` is `…/node_modules/NAME` or `…/node_modules/@SCOPE/NAME`.
-pub fn is_installed_dir(dir: &str) -> bool {
+pub(crate) fn is_installed_dir(dir: &str) -> bool {
     let mut parts = dir.rsplit('/');
     let last = parts.next().unwrap_or_default();
     let up = parts.next().unwrap_or_default();
@@ -42,7 +42,7 @@ pub fn is_installed_dir(dir: &str) -> bool {
 /// Reads a `package.json` in `dir`. `None` when it is not a JSON object. Only installed
 /// packages need a name and version; a nested `package.json` inside a package (some ship
 /// them to mark module types) is not a package and is ignored.
-pub fn parse(dir: &str, data: &[u8]) -> Option<NpmManifest> {
+pub(crate) fn parse(dir: &str, data: &[u8]) -> Option<NpmManifest> {
     let raw: Raw = serde_json::from_slice(data).ok()?;
     let text = |v: Option<serde_json::Value>| match v {
         Some(serde_json::Value::String(s)) => s,

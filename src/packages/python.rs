@@ -4,7 +4,7 @@
 
 /// `Name:` and `Version:` of a METADATA / PKG-INFO file (email-header style; the headers
 /// end at the first blank line).
-pub fn parse_metadata(data: &[u8]) -> Option<(String, String)> {
+pub(crate) fn parse_metadata(data: &[u8]) -> Option<(String, String)> {
     let text = String::from_utf8_lossy(data);
     let (mut name, mut version) = (None, None);
     for line in text.lines() {
@@ -23,7 +23,7 @@ pub fn parse_metadata(data: &[u8]) -> Option<(String, String)> {
 
 /// `RECORD`: CSV rows `path,hash,size`, paths relative to the directory holding the
 /// `.dist-info` (site-packages). Paths may be quoted and may climb (`../../bin/x`).
-pub fn parse_record(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
+pub(crate) fn parse_record(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
     let base = meta_dir.rsplit_once('/').map_or("", |(d, _)| d);
     let mut out = Vec::new();
     let mut skipped = 0;
@@ -65,7 +65,7 @@ pub fn parse_record(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
 }
 
 /// `installed-files.txt`: paths relative to the `.egg-info` directory itself.
-pub fn parse_installed_files(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
+pub(crate) fn parse_installed_files(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
     let mut out = Vec::new();
     let mut skipped = 0;
     for line in String::from_utf8_lossy(data).lines() {
@@ -83,7 +83,7 @@ pub fn parse_installed_files(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) 
 
 /// `top_level.txt`: importable names; each owns `NAME/` (a directory prefix, written with a
 /// trailing `/`) and `NAME.py` beside the `.egg-info`.
-pub fn parse_top_level(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
+pub(crate) fn parse_top_level(meta_dir: &str, data: &[u8]) -> (Vec<String>, u32) {
     let base = meta_dir.rsplit_once('/').map_or("", |(d, _)| d);
     let mut out = Vec::new();
     let mut skipped = 0;

@@ -23,7 +23,7 @@ const TYPE_I18NSTRING: u32 = 9;
 /// Reads every package of an in-memory `rpmdb.sqlite`. A header that cannot be read is
 /// skipped and counted; a file that is not an SQLite database with a `Packages` table is
 /// an error (its text says why).
-pub fn parse_sqlite(data: &[u8]) -> Result<(Vec<PkgRecord>, u32), String> {
+pub(crate) fn parse_sqlite(data: &[u8]) -> Result<(Vec<PkgRecord>, u32), String> {
     if !data.starts_with(b"SQLite format 3\0") {
         return Err("not an SQLite database".into());
     }
@@ -56,7 +56,7 @@ struct Tag<'a> {
 }
 
 /// Parses a header blob (`il`, `dl`, `il` index entries, then `dl` bytes of data).
-pub fn parse_header(blob: &[u8]) -> Option<PkgRecord> {
+pub(crate) fn parse_header(blob: &[u8]) -> Option<PkgRecord> {
     let be = |b: &[u8], at: usize| -> Option<u32> {
         Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
     };

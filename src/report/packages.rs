@@ -8,7 +8,7 @@ use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Packages listed in the text and markdown reports.
-pub const TOP_PACKAGES: usize = 10;
+pub(crate) const TOP_PACKAGES: usize = 10;
 
 /// Names and versions come from the image: escaped for the terminal.
 fn clean(s: &str) -> String {
@@ -16,7 +16,7 @@ fn clean(s: &str) -> String {
 }
 
 /// `Largest packages` for the text report (empty when the image has no package database).
-pub fn text(a: &Analysis) -> String {
+pub(crate) fn text(a: &Analysis) -> String {
     let p = &a.packages;
     let mut out = String::new();
     if p.packages.is_empty() && p.notes.is_empty() {
@@ -76,7 +76,7 @@ pub fn text(a: &Analysis) -> String {
 }
 
 /// A short packages table for the markdown report.
-pub fn markdown(a: &Analysis) -> String {
+pub(crate) fn markdown(a: &Analysis) -> String {
     let p = &a.packages;
     let mut out = String::new();
     if p.packages.is_empty() {

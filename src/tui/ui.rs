@@ -21,7 +21,7 @@ const REMOVED: Color = Color::Red;
 const WASTE: Color = Color::Magenta;
 const ACCENT: Color = Color::Cyan;
 
-pub fn change_style(c: Change) -> Style {
+pub(crate) fn change_style(c: Change) -> Style {
     match c {
         Change::Added => Style::new().fg(ADDED),
         Change::Modified => Style::new().fg(MODIFIED),
@@ -58,7 +58,7 @@ fn fit(s: &str, w: usize) -> String {
 
 /// Cuts a string to `w` characters by replacing its middle with `…`, keeping more of the
 /// end than of the start (where names differ: `deb.debian.org_…_main_Packages`).
-pub fn middle_ellipsis(s: &str, w: usize) -> String {
+pub(crate) fn middle_ellipsis(s: &str, w: usize) -> String {
     let n = s.chars().count();
     if n <= w {
         return s.to_string();
@@ -77,7 +77,7 @@ pub fn middle_ellipsis(s: &str, w: usize) -> String {
 
 /// With `NO_COLOR` set (to anything but the empty string), drops every colour from the
 /// frame and keeps bold, reverse and underline, so selection and emphasis stay visible.
-pub fn honour_no_color(f: &mut Frame) {
+pub(crate) fn honour_no_color(f: &mut Frame) {
     static NO_COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *NO_COLOR.get_or_init(|| std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())) {
         strip_colors(f.buffer_mut());
@@ -100,7 +100,7 @@ impl App {
 }
 
 /// Draws the whole screen.
-pub fn draw(app: &App, f: &mut Frame) {
+pub(crate) fn draw(app: &App, f: &mut Frame) {
     let a = app.areas();
     draw_layers(app, f, a.layers);
     draw_tree(app, f, a.tree);
@@ -194,6 +194,9 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
     }
     if app.view.waste_only {
         title.push_str("· waste only ");
+    }
+    if let Some((name, _)) = &app.view.package {
+        title.push_str(&format!("· package {} ", printable(name)));
     }
     if app.sort == SortOrder::Size {
         title.push_str("· by size ");

@@ -31,7 +31,7 @@ use crate::source::Image;
 use super::tree::printable;
 
 /// Most bytes of a file the viewer holds at once.
-pub const WINDOW: usize = 4 << 20;
+pub(crate) const WINDOW: usize = 4 << 20;
 const CHUNK: usize = 64 << 10;
 const HEX_ROW: usize = 16;
 
@@ -523,7 +523,7 @@ fn memfind(hay: &[u8], needle: &[u8]) -> bool {
 }
 
 /// `00000010  de ad be ef …  |....|`
-pub fn hex_line(off: u64, bytes: &[u8]) -> String {
+pub(crate) fn hex_line(off: u64, bytes: &[u8]) -> String {
     let mut s = format!("{off:08x}  ");
     for i in 0..HEX_ROW {
         match bytes.get(i) {
@@ -742,7 +742,7 @@ impl Content {
 }
 
 /// The last non-marker entry of `layer` whose path shows as `path` (leading `/` optional).
-pub fn entry_at(a: &Analysis, layer: usize, path: &str) -> Option<usize> {
+pub(crate) fn entry_at(a: &Analysis, layer: usize, path: &str) -> Option<usize> {
     let idx = a.indexes.get(layer)?;
     let p = path.trim_start_matches('/');
     last_at(idx, p.as_bytes()).or_else(|| {

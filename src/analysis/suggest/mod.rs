@@ -124,7 +124,7 @@ impl<'a> Builder<'a> {
 }
 
 /// Builds the suggestions for an analysis' findings.
-pub fn suggestions(
+pub(crate) fn suggestions(
     findings: &[Finding],
     layers: &[LayerInfo],
     packages: &super::packages::Packages,
