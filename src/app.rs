@@ -230,7 +230,7 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
-        &crate::diff::render::render(&d, args.format())?,
+        &crate::diff::render::render(&old, &new, &d, args.format())?,
         args.output.as_deref(),
     )?;
     Ok(ExitCode::from(EXIT_OK))
@@ -270,7 +270,17 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         }
         crate::trend::render_svg(&chart, svg)?;
     }
-    emit(&crate::trend::render_tables(records), None)?;
+    match args.format {
+        crate::cli::TrendFormat::Text => emit(
+            &crate::trend::render_tables(records),
+            args.output.as_deref(),
+        )?,
+        crate::cli::TrendFormat::Html => {
+            let mut page = String::new();
+            report::html::write_trend(records, &mut page)?;
+            emit(&page, args.output.as_deref())?
+        }
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 

@@ -449,6 +449,23 @@ pub struct TrendArgs {
     /// Also draw the series (content, compressed, waste) as an SVG line chart to this file.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
+
+    /// Output format: the table, or an interactive page (`html`, one chart per image).
+    #[arg(long, short = 'f', value_enum, default_value_t = TrendFormat::Text)]
+    pub format: TrendFormat,
+
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `layersift trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrendFormat {
+    /// A table with a small chart, for the terminal.
+    Text,
+    /// One self-contained page with an interactive chart per image.
+    Html,
 }
 
 #[cfg(test)]

@@ -623,7 +623,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(d.packages.added.len() > 3, "{:#?}", d.packages.added);
     let new_bytes: i64 = d.packages.added.iter().map(|p| p.bytes.delta).sum();
     assert!(new_bytes > 1_000_000, "{new_bytes}");
-    let out = layersift::render_diff(&d, layersift::ReportFormat::Text).unwrap();
+    let out = layersift::render_diff(&base, &apt, &d, layersift::ReportFormat::Text).unwrap();
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
 }

@@ -15,6 +15,7 @@ mod diff;
 mod firsthour;
 mod foundation;
 mod hardening;
+mod html;
 mod input_edges;
 mod packages;
 mod podman;

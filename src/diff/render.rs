@@ -6,17 +6,20 @@ use std::fmt::{self, Write};
 
 use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
+use crate::report::json::Report;
 use crate::report::{Format, RenderError};
 use crate::sanitize::{self, for_terminal};
 use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
-/// Renders a diff in the given format.
-pub fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
+/// Renders a diff of `old` and `new` in the given format. Only the HTML page reads the two
+/// reports themselves (its treemap sizes the new image's directories against the old's).
+pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<String, RenderError> {
     let mut out = String::new();
     match format {
         Format::Text => text(d, &mut out)?,
         Format::Json => out = crate::report::json::to_json(d)?,
         Format::Markdown => markdown(d, &mut out)?,
+        Format::Html => crate::report::html::write_diff(old, new, d, &mut out)?,
     }
     Ok(out)
 }
@@ -331,7 +334,7 @@ fn package_lines(d: &Diff) -> Vec<String> {
                 c.layer
             );
             if let Some(by) = &c.pulled_in_by {
-                let _ = write!(line, ", pulled in by {}", clean(by));
+                line.push_str(&format!(", pulled in by {}", clean(by)));
             }
             out.push(line);
         }

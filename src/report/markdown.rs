@@ -176,7 +176,7 @@ pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         }
     }
 
-    let packages = super::packages::markdown(a);
+    let packages = super::packages::markdown(a)?;
     if !packages.is_empty() {
         writeln!(out)?;
         out.write_str(&packages)?;

@@ -3,6 +3,7 @@
 //! write to a [`std::fmt::Write`] and return its result; numbers go through
 //! [`crate::units`].
 
+pub(crate) mod html;
 pub mod json;
 pub(crate) mod markdown;
 pub(crate) mod packages;
@@ -19,6 +20,8 @@ pub enum Format {
     Json,
     /// GitHub-flavoured markdown, for a pull-request comment.
     Markdown,
+    /// One self-contained page (summary, layer bars, treemap, findings); opens offline.
+    Html,
 }
 
 impl Format {
@@ -28,6 +31,7 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -54,6 +58,11 @@ pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError
         Format::Text => text::write(a, &mut out)?,
         Format::Json => out = json::render(a)?,
         Format::Markdown => markdown::write(a, &mut out)?,
+        Format::Html => {
+            // The page names the package of each treemap cell: ownership is in the model.
+            let owners = a.packages.owners_by_path(&a.indexes);
+            html::write_report(&json::Report::from_analysis(a), Some(&owners), &mut out)?
+        }
     }
     Ok(out)
 }

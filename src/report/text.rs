@@ -172,7 +172,7 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         }
     }
 
-    let packages = super::packages::text(a);
+    let packages = super::packages::text(a)?;
     if !packages.is_empty() {
         writeln!(out)?;
         out.write_str(&packages)?;

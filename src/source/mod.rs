@@ -680,12 +680,6 @@ pub enum SourceError {
     RegistryUnreachable { registry: String },
     #[error("a registry layer has no digest")]
     LayerWithoutDigest { locator: String },
-    #[error("{message}")]
-    Wrapped {
-        message: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
 }
 
 impl Transport {
