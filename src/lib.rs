@@ -119,7 +119,7 @@ pub fn analyze_image(
 }
 
 /// An image opened for analysis: through its source, or read in one pass with its layers
-/// decoded on the way (a compressed archive, [`stream`]).
+/// decoded on the way (a compressed archive, `stream`).
 pub enum Opened {
     Source(source::Image),
     Streamed(stream::Streamed),

@@ -45,7 +45,7 @@ pub(crate) fn for_terminal(s: &str) -> Cow<'_, str> {
     escape(redact(s), false)
 }
 
-/// As [`for_terminal`], but newlines are kept: for messages of several lines.
+/// As `for_terminal`, but newlines are kept: for messages of several lines.
 pub fn for_terminal_lines(s: &str) -> Cow<'_, str> {
     escape(redact(s), true)
 }

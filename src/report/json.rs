@@ -324,7 +324,7 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
 /// rows) is written on one line, so a report with thousands of files stays small. Every
-/// string passes through [`crate::sanitize::json_string`] on its way out (secret rules, and
+/// string passes through `sanitize::json_string` on its way out (secret rules, and
 /// `\uXXXX` for what would act on a terminal), so a secret in a file name, a label or a
 /// reference never reaches a JSON output.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {

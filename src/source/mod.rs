@@ -361,7 +361,7 @@ pub struct OpenOptions {
     /// disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
-    /// [`crate::cache::DEFAULT_MAX_BYTES`].
+    /// `cache::DEFAULT_MAX_BYTES`.
     pub cache_max_bytes: Option<u64>,
 }
 
