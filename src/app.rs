@@ -277,7 +277,7 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         )?,
         crate::cli::TrendFormat::Html => {
             let mut page = String::new();
-            report::html::write_trend(records, &mut page)?;
+            crate::trend::html::write(records, &mut page)?;
             emit(&page, args.output.as_deref())?
         }
     }
