@@ -4,6 +4,8 @@
 //! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
 //! while loading).
 
+mod content;
+
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -32,6 +34,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
+        Some(Command::Cat(args)) => content::cat(&args, &args.source),
+        Some(Command::Extract(args)) => content::extract(&args, &args.source),
         Some(Command::Cache(args)) => cache(&args),
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory as _;
@@ -298,7 +302,13 @@ fn load_pair(old: &str, new: &str, source: &SourceArgs, inventory: bool) -> anyh
 }
 
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let (old, new, _) = load_pair(&args.old, &args.new, source, false)?;
+    if args.file.is_some() {
+        return content::diff_file(args, source);
+    }
+    let Some(new) = &args.new else {
+        anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
+    };
+    let (old, new, _) = load_pair(&args.old, new, source, false)?;
     let Some(old) = old else {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
@@ -357,7 +367,7 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         )?,
         crate::cli::TrendFormat::Html => {
             let mut page = String::new();
-            report::html::write_trend(records, &mut page)?;
+            crate::trend::html::write(records, &mut page)?;
             emit(&page, args.output.as_deref())?
         }
     }
@@ -424,6 +434,24 @@ pub(crate) fn resolve_base(
         reference: base.to_string(),
         layer_count: n,
     })
+}
+
+/// Resolves and analyses an image, keeping its blob store for content access, with
+/// progress on stderr when it is a terminal.
+pub(crate) fn load_image(
+    image: &str,
+    source: &SourceArgs,
+) -> anyhow::Result<(crate::source::Image, crate::Analysis)> {
+    let opts = source.open_options();
+    let progress = StderrProgress::new();
+    let r = if std::io::stderr().is_terminal() {
+        let r = crate::analyze_image(image, &opts, &progress);
+        progress.clear();
+        r
+    } else {
+        crate::analyze_image(image, &opts, &NoProgress)
+    };
+    Ok(r?)
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
@@ -507,6 +535,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
+        }
+        if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
+            hint = hint.or_else(|| ce.hint());
         }
     }
     for cause in e.chain().skip(1) {

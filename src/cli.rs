@@ -45,6 +45,12 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show a size history written by `--history`: a table with a chart, or an SVG.
     Trend(TrendArgs),
+    /// Write one file's bytes to stdout: the final version, or the one a layer shipped
+    /// (`--layer N`), even if a later layer deleted or overwrote it.
+    Cat(CatArgs),
+    /// Write files, directories and symlinks under a directory: the final filesystem
+    /// (whiteouts applied), or what one layer shipped (`--layer N`).
+    Extract(ExtractArgs),
     /// Show what the layer cache holds (decoded layers of every image, registry blobs), or
     /// trim it.
     Cache(CacheArgs),
@@ -350,12 +356,68 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The image.
+    pub image: String,
+
+    /// The file, as a path in the image (`/etc/os-release`). Symlinks are followed inside
+    /// the image; a hard link gives its target's bytes.
+    pub path: std::ffi::OsString,
+
+    /// Read the version layer N shipped (layers are numbered from 0, as in reports).
+    #[arg(long, value_name = "N")]
+    pub layer: Option<usize>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The image.
+    pub image: String,
+
+    /// Paths or globs to extract (a directory brings everything under it); default: all.
+    #[arg(value_name = "PATH|GLOB")]
+    pub paths: Vec<String>,
+
+    /// The directory to write into (created if missing). Nothing is written outside it.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Extract only what layer N shipped (numbered from 0), instead of the final filesystem.
+    #[arg(long, value_name = "N")]
+    pub layer: Option<usize>,
+
+    /// Replace files that already exist under DIR.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Give files the image's owners (needs root).
+    #[arg(long)]
+    pub same_owner: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The old side: an image reference or a saved JSON report.
     pub old: String,
 
-    /// The new side: an image reference or a saved JSON report.
-    pub new: String,
+    /// The new side: an image reference or a saved JSON report (not with `--layers`).
+    #[arg(required_unless_present = "layers")]
+    pub new: Option<String>,
+
+    /// Show a unified diff of this one file instead of the size comparison (images only).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<String>,
+
+    /// With `--file`: compare the file between the filesystems after layers A and B of one
+    /// image (numbered from 0).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], requires = "file", conflicts_with = "new")]
+    pub layers: Option<Vec<usize>>,
 
     /// Output format (`markdown` is meant for a pull-request comment; default: from the
     /// `-o` file's extension, else text).

@@ -16,6 +16,7 @@ mod cache;
 mod check;
 mod cli;
 mod config;
+mod content;
 mod decode;
 mod diff;
 mod digest;
@@ -57,7 +58,7 @@ pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, Source
 pub use base::{Base, BaseSplit, ScopeTotals};
 pub use cache::Cache;
 pub use check::{evaluate, CheckResult, Outcome, RuleResult};
-pub use config::{CheckConfig, Growth, Scope};
+pub use config::{CheckConfig, Growth, Scope as RuleScope};
 pub use diff::{compare, Diff, LayerStatus};
 pub use policy::{GlobList, PathGlob, PathRules};
 pub use report::github::{
@@ -78,6 +79,11 @@ pub use source::registry::parse_reference;
 pub use source::{digest_hex, open_in, Container, MemContainer};
 pub use trend::{parse_history, render_table as render_trend};
 
+// Content access: cat, extract, file diffs.
+pub use content::extract::{extract, ExtractOptions};
+pub use content::stream::{open_tar, with_entry};
+pub use content::{cat, cat_member, ContentError, Located, Scope};
+
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
     draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
@@ -90,12 +96,33 @@ pub fn analyze_reference(
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
 ) -> Result<Analysis, Error> {
+    analyze_image(reference, opts, progress).map(|(_, a)| a)
+}
+
+/// Resolves, decodes and analyses one image, and keeps the image (its blob store) for
+/// content access.
+pub fn analyze_image(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+) -> Result<(source::Image, Analysis), Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    open_image(&r, opts).map_err(wrap)?.analyze(progress)
+    match open_image(&r, opts).map_err(wrap)? {
+        Opened::Source(image) => {
+            let decoded = layers::decode_image(&image, progress)?;
+            let analysis = Analysis::new(&image, decoded);
+            Ok((image, analysis))
+        }
+        Opened::Streamed(s) => {
+            let decoded = s.layers()?;
+            let analysis = Analysis::new(&s.image, decoded);
+            Ok((s.image, analysis))
+        }
+    }
 }
 
 /// An image opened for analysis: through its source, or read in one pass with its layers

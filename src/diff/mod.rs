@@ -6,6 +6,7 @@
 //! at the same size, and the findings that are new or gone. Rendering lives in
 //! [`render`].
 
+pub(crate) mod html;
 pub(crate) mod render;
 
 pub(crate) mod packages;

@@ -19,7 +19,7 @@ pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<St
         Format::Text => text(d, &mut out)?,
         Format::Json => out = crate::report::json::to_json(d)?,
         Format::Markdown => markdown(d, &mut out)?,
-        Format::Html => crate::report::html::write_diff(old, new, d, &mut out)?,
+        Format::Html => super::html::write(old, new, d, &mut out)?,
         Format::Sarif | Format::Gitlab | Format::Github => {
             return Err(RenderError::Unsupported {
                 format: match format {

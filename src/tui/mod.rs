@@ -11,6 +11,7 @@ pub(crate) mod app;
 pub(crate) mod layout;
 pub(crate) mod tree;
 pub(crate) mod ui;
+pub(crate) mod viewer;
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -66,13 +67,13 @@ pub(crate) fn run(
         .name("analysis".into())
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
-            let r = crate::analyze_reference(&reference, &opts, &progress);
+            let r = crate::analyze_image(&reference, &opts, &progress);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;
 
     let mut guard = TerminalGuard::enter()?;
-    let mut analysis = match loading(&mut guard.terminal, image, &rx)? {
+    let (image, mut analysis) = match loading(&mut guard.terminal, image, &rx)? {
         Ok(a) => a,
         Err(ended) => return Ok(ended),
     };
@@ -84,13 +85,13 @@ pub(crate) fn run(
             layer_count: n,
         });
     }
-    explore(&mut guard.terminal, Arc::new(analysis))?;
+    explore(&mut guard.terminal, Arc::new(analysis), Arc::new(image))?;
     Ok(Ended::Quit)
 }
 
 enum Loaded {
     Progress(ProgressMsg),
-    Done(Box<Result<Analysis, crate::Error>>),
+    Done(Box<Result<(crate::source::Image, Analysis), crate::Error>>),
 }
 
 struct ChannelProgress {
@@ -135,7 +136,7 @@ fn loading(
     term: &mut Term,
     image: &str,
     rx: &Receiver<Loaded>,
-) -> anyhow::Result<Result<Analysis, Ended>> {
+) -> anyhow::Result<Result<(crate::source::Image, Analysis), Ended>> {
     let mut state = Loading::new(image);
     loop {
         loop {
@@ -162,12 +163,17 @@ fn loading(
 }
 
 /// The interactive loop over a finished analysis.
-fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
+fn explore(
+    term: &mut Term,
+    analysis: Arc<Analysis>,
+    image: Arc<crate::source::Image>,
+) -> anyhow::Result<()> {
     let size = term.size()?;
     let mut app = App::new(
         Arc::clone(&analysis),
         Rect::new(0, 0, size.width, size.height),
     );
+    app.content.image = Some(image);
     let (req_tx, req_rx) = mpsc::channel::<(usize, TreeMode)>();
     let (tree_tx, tree_rx) = mpsc::channel::<FileTree>();
     thread::Builder::new()

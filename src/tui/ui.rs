@@ -110,6 +110,7 @@ pub(crate) fn draw(app: &App, f: &mut Frame) {
     if app.help {
         draw_help(app, f);
     }
+    app.content.draw(f, f.area());
 }
 
 fn draw_layers(app: &App, f: &mut Frame, r: Rect) {

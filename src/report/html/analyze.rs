@@ -320,7 +320,7 @@ fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-pub(super) fn category_name(c: Category) -> &'static str {
+pub(crate) fn category_name(c: Category) -> &'static str {
     match c {
         Category::OverwrittenSame => "rewritten unchanged",
         Category::OverwrittenChanged => "replaced",

@@ -2,25 +2,22 @@
 //! anywhere, offline. CSS, script and data are inline; the page declares a strict
 //! Content-Security-Policy that allows only its own inline style and script (by hash), so it
 //! makes no network request. Summary, layers and findings are plain HTML and read without
-//! JavaScript; only the treemap and the trend chart need script.
+//! JavaScript; only the treemap and the trend chart need script. The diff and trend pages
+//! live beside their models (`diff::html`, `trend::html`) and use the shell and treemap here.
 
 mod analyze;
-mod diff;
-mod tree;
-mod trend;
+pub(crate) mod tree;
 
 use std::fmt::Write as _;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-pub(crate) use analyze::write as write_report;
-pub(crate) use diff::write as write_diff;
-pub(crate) use trend::write as write_trend;
+pub(crate) use analyze::{category_name, write as write_report};
 
 const CSS: &str = include_str!("assets/report.css");
-const TREEMAP_JS: &str = include_str!("assets/treemap.js");
-const TREND_JS: &str = include_str!("assets/trend.js");
+pub(crate) const TREEMAP_JS: &str = include_str!("assets/treemap.js");
+pub(crate) const TREND_JS: &str = include_str!("assets/trend.js");
 
 /// Text an image controls, for HTML: secrets redacted, controls escaped, markup escaped.
 pub(crate) use crate::sanitize::html as escape;
@@ -29,13 +26,13 @@ pub(crate) use crate::sanitize::html_lines as escape_lines;
 
 /// Text an image controls, for the page's data block (shown by script as text): secrets
 /// redacted and control characters escaped, as on a terminal.
-fn plain(s: &str) -> String {
+pub(crate) fn plain(s: &str) -> String {
     crate::sanitize::for_terminal(s).into_owned()
 }
 
 /// Serialises `value` as JSON safe to put inside a `<script type="application/json">`
 /// element: nothing in it can close the element or start a comment.
-fn script_json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn script_json<T: serde::Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -62,7 +59,7 @@ fn csp_hash(source: &str) -> String {
 
 /// The whole page: head with the policy and the style, `body`, then the data block and the
 /// script (when there is one).
-fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> String {
+pub(crate) fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> String {
     let script_src = script.map_or_else(|| "'none'".to_string(), csp_hash);
     let policy = format!(
         "default-src 'none'; style-src {}; script-src {script_src}; img-src data:; \
@@ -95,7 +92,7 @@ fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> St
 
 /// A horizontal bar of stacked parts (plain SVG, readable without script): each part is
 /// (CSS class, value, label).
-fn stacked_bar(parts: &[(&str, u64, String)], scale: u64, width: u32) -> String {
+pub(crate) fn stacked_bar(parts: &[(&str, u64, String)], scale: u64, width: u32) -> String {
     let mut out = format!(
         "<svg class=\"bar\" width=\"{width}\" height=\"14\" viewBox=\"0 0 {width} 14\" \
          role=\"img\" aria-label=\"{}\">",

@@ -4,8 +4,8 @@
 
 use std::fmt::{self, Write};
 
-use super::{escape, page, script_json, stacked_bar, tree, TREEMAP_JS};
-use crate::diff::{Delta, Diff, FileChange, FindingRef, LayerStatus};
+use super::{Delta, Diff, FileChange, FindingRef, LayerStatus};
+use crate::report::html::{escape, page, script_json, stacked_bar, tree, TREEMAP_JS};
 use crate::report::json::Report;
 use crate::units::{human_bytes, signed_bytes as signed};
 
@@ -69,9 +69,9 @@ pub(crate) fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) 
         "tree": tree::build(&new.files, Some(&old.files), None),
         "layers": new.layers.iter().map(|l| serde_json::json!({
             "index": l.index,
-            "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
+            "instruction": crate::report::html::plain(&crate::analysis::one_line(&l.instruction, 100)),
         })).collect::<Vec<_>>(),
-        "waste": tree::WASTE.iter().map(|c| super::analyze::category_name(*c)).collect::<Vec<_>>(),
+        "waste": tree::WASTE.iter().map(|c| crate::report::html::category_name(*c)).collect::<Vec<_>>(),
     });
     out.write_str(&page(
         &format!("layersift diff: {} → {}", d.old.reference, d.new.reference),
