@@ -57,6 +57,8 @@ impl Browser {
             .enable_all()
             .build()
             .unwrap();
+        // The product's TLS provider (ring), which reqwest needs set up even for plain HTTP.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();
