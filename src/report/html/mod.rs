@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 pub(crate) use analyze::{category_name, write as write_report};
 
 const CSS: &str = include_str!("assets/report.css");
-pub(crate) const TREEMAP_JS: &str = include_str!("assets/treemap.js");
+const TREEMAP_JS: &str = include_str!("assets/treemap.js");
 pub(crate) const TREND_JS: &str = include_str!("assets/trend.js");
 
 /// Text an image controls, for HTML: secrets redacted, controls escaped, markup escaped.
@@ -88,6 +88,51 @@ pub(crate) fn page(title: &str, body: &str, data: Option<&str>, script: Option<&
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// The treemap's section: a heading, the colour radios (value, label; the first is checked),
+/// the map, its legend, and what shows in its place without script.
+pub(crate) fn treemap_section(
+    heading: &str,
+    colours: &[(&str, &str)],
+    aria: &str,
+    noscript: &str,
+) -> String {
+    let mut radios = String::new();
+    for (i, (value, label)) in colours.iter().enumerate() {
+        let checked = if i == 0 { " checked" } else { "" };
+        let _ = write!(
+            radios,
+            "<label><input type=\"radio\" name=\"colour\" value=\"{value}\"{checked}> {label}</label> "
+        );
+    }
+    format!(
+        "<section id=\"files\"><h2>{heading}</h2><div class=\"controls\" hidden>Colour by \
+         {radios}<span class=\"crumbs\" id=\"crumbs\"></span></div>\
+         <div id=\"treemap\" class=\"treemap\" role=\"img\" aria-label=\"{aria}\"></div>\
+         <div id=\"treemap-legend\" class=\"legend\"></div>\n<noscript>{noscript}</noscript></section>\n"
+    )
+}
+
+/// A page whose script draws `tree` (`kind` is `report` or `diff`): the data block holds the
+/// tree, each layer's step for the cells' titles, and the waste category names.
+pub(crate) fn treemap_page(
+    title: &str,
+    body: &str,
+    kind: &str,
+    tree: &tree::Cell,
+    layers: &[crate::report::json::Layer],
+) -> String {
+    let data = serde_json::json!({
+        "kind": kind,
+        "tree": tree,
+        "layers": layers.iter().map(|l| serde_json::json!({
+            "index": l.index,
+            "instruction": plain(&crate::analysis::one_line(&l.instruction, 100)),
+        })).collect::<Vec<_>>(),
+        "waste": tree::WASTE.iter().map(|c| category_name(*c)).collect::<Vec<_>>(),
+    });
+    page(title, body, Some(&script_json(&data)), Some(TREEMAP_JS))
 }
 
 /// A horizontal bar of stacked parts (plain SVG, readable without script): each part is
