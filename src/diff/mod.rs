@@ -163,6 +163,19 @@ pub struct FileChanges {
     pub changed: Vec<FileChange>,
 }
 
+impl FileChanges {
+    /// The listed files of each kind, named: added, removed, grown, shrunk, changed.
+    pub(crate) fn lists(&self) -> [(&'static str, &[FileChange]); 5] {
+        [
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("grown", &self.grown),
+            ("shrunk", &self.shrunk),
+            ("changed", &self.changed),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CategoryChange {
     pub category: Category,

@@ -245,14 +245,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.changed_count,
         human_bytes(f.changed_bytes),
     )?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,
@@ -504,14 +497,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
     )?;
     writeln!(o, "| | file | change |\n|---|---|---:|")?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,
