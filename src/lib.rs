@@ -11,10 +11,12 @@
 
 mod analysis;
 mod app;
+mod base;
 mod cache;
 mod check;
 mod cli;
 mod config;
+mod content;
 mod decode;
 mod diff;
 mod digest;
@@ -24,6 +26,7 @@ mod index;
 mod layers;
 mod merge;
 mod packages;
+mod policy;
 mod report;
 mod sanitize;
 mod secrets;
@@ -52,10 +55,15 @@ pub use packages::Ecosystem;
 pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.
+pub use base::{Base, BaseSplit, ScopeTotals};
 pub use cache::Cache;
 pub use check::{evaluate, CheckResult, Outcome, RuleResult};
-pub use config::{CheckConfig, Growth};
+pub use config::{CheckConfig, Growth, Scope as RuleScope};
 pub use diff::{compare, Diff, LayerStatus};
+pub use policy::{GlobList, PathGlob, PathRules};
+pub use report::github::{
+    escape_data as github_escape_data, escape_property as github_escape_property,
+};
 pub use report::json;
 pub use report::{render as render_report, Format as ReportFormat, RenderError};
 pub use trend::{read as read_trend, Record, SERIES};
@@ -71,6 +79,11 @@ pub use source::registry::parse_reference;
 pub use source::{digest_hex, open_in, Container, MemContainer};
 pub use trend::{parse_history, render_table as render_trend};
 
+// Content access: cat, extract, file diffs.
+pub use content::extract::{extract, ExtractOptions};
+pub use content::stream::{open_tar, with_entry};
+pub use content::{cat, cat_member, ContentError, Located, Scope};
+
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
     draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
@@ -83,12 +96,33 @@ pub fn analyze_reference(
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
 ) -> Result<Analysis, Error> {
+    analyze_image(reference, opts, progress).map(|(_, a)| a)
+}
+
+/// Resolves, decodes and analyses one image, and keeps the image (its blob store) for
+/// content access.
+pub fn analyze_image(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+) -> Result<(source::Image, Analysis), Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    open_image(&r, opts).map_err(wrap)?.analyze(progress)
+    match open_image(&r, opts).map_err(wrap)? {
+        Opened::Source(image) => {
+            let decoded = layers::decode_image(&image, progress)?;
+            let analysis = Analysis::new(&image, decoded);
+            Ok((image, analysis))
+        }
+        Opened::Streamed(s) => {
+            let decoded = s.layers()?;
+            let analysis = Analysis::new(&s.image, decoded);
+            Ok((s.image, analysis))
+        }
+    }
 }
 
 /// An image opened for analysis: through its source, or read in one pass with its layers

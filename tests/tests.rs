@@ -3,10 +3,15 @@
 
 mod util;
 
+mod action;
 mod analysis;
 mod bad_input;
 mod cache;
 mod check;
+mod ci;
+mod content;
+mod content_corpus;
+mod content_tui;
 mod corpus;
 mod diff;
 mod firsthour;

@@ -6,6 +6,7 @@ pub(crate) mod avoidable;
 pub(crate) mod duplicates;
 pub(crate) mod findings;
 pub(crate) mod gzip_sample;
+pub(crate) mod hardlink;
 pub(crate) mod hidden;
 pub(crate) mod history;
 pub(crate) mod package_findings;
@@ -144,6 +145,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// The base image's layers, when known (`--base`): a prefix of `layers`.
+    pub base: Option<crate::base::Base>,
     /// Installed packages and which visible file each owns.
     pub packages: packages::Packages,
 }
@@ -221,6 +224,7 @@ impl Analysis {
             categories,
             findings,
             suggestions,
+            base: None,
             packages,
             image: ImageInfo {
                 reference: image.reference.clone(),

@@ -19,7 +19,17 @@ pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<St
         Format::Text => text(d, &mut out)?,
         Format::Json => out = crate::report::json::to_json(d)?,
         Format::Markdown => markdown(d, &mut out)?,
-        Format::Html => crate::report::html::write_diff(old, new, d, &mut out)?,
+        Format::Html => super::html::write(old, new, d, &mut out)?,
+        Format::Sarif | Format::Gitlab | Format::Github => {
+            return Err(RenderError::Unsupported {
+                format: match format {
+                    Format::Sarif => "sarif",
+                    Format::Gitlab => "gitlab",
+                    _ => "github",
+                },
+                command: "diff",
+            })
+        }
     }
     Ok(out)
 }
@@ -235,14 +245,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.changed_count,
         human_bytes(f.changed_bytes),
     )?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,
@@ -494,14 +497,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
     )?;
     writeln!(o, "| | file | change |\n|---|---|---:|")?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::{self, Write};
 
-use super::{escape, page, script_json, stacked_bar, tree, TREEMAP_JS};
+use super::{escape, stacked_bar, tree};
 use crate::analysis::{Category, Severity};
 use crate::report::json::{Layer, Report};
 use crate::units::{human_bytes, percent};
@@ -27,29 +27,22 @@ pub(crate) fn write(
         by_path,
         labels: &labels,
     });
+    let tree = tree::build(&r.files, None, owners.as_ref());
     let mut body = String::new();
     header(&mut body, r)?;
     summary(&mut body, r)?;
     layers(&mut body, r)?;
-    treemap_section(&mut body, r)?;
+    treemap(&mut body, &tree)?;
     packages(&mut body, r)?;
     findings(&mut body, r)?;
     suggestions(&mut body, r)?;
     footer(&mut body, r)?;
-    let data = serde_json::json!({
-        "kind": "report",
-        "tree": tree::build(&r.files, None, owners.as_ref()),
-        "layers": r.layers.iter().map(|l| serde_json::json!({
-            "index": l.index,
-            "instruction": super::plain(&crate::analysis::one_line(&l.instruction, 100)),
-        })).collect::<Vec<_>>(),
-        "waste": tree::WASTE.iter().map(|c| category_name(*c)).collect::<Vec<_>>(),
-    });
-    out.write_str(&page(
+    out.write_str(&super::treemap_page(
         &format!("layersift: {}", r.image.reference),
         &body,
-        Some(&script_json(&data)),
-        Some(TREEMAP_JS),
+        "report",
+        &tree,
+        &r.layers,
     ))
 }
 
@@ -222,35 +215,29 @@ fn layers(out: &mut String, r: &Report) -> fmt::Result {
     Ok(())
 }
 
-fn treemap_section(out: &mut String, r: &Report) -> fmt::Result {
-    out.push_str(
-        "<section id=\"files\"><h2>Where the bytes are</h2>\
-         <div class=\"controls\" hidden>Colour by \
-         <label><input type=\"radio\" name=\"colour\" value=\"layer\" checked> layer</label> \
-         <label><input type=\"radio\" name=\"colour\" value=\"waste\"> waste category</label>\
-         <span class=\"crumbs\" id=\"crumbs\"></span></div>\
-         <div id=\"treemap\" class=\"treemap\" role=\"img\" \
-         aria-label=\"Treemap of the final filesystem by directory\"></div>\
-         <div id=\"treemap-legend\" class=\"legend\"></div>\n<noscript>",
-    );
+fn treemap(out: &mut String, t: &tree::Cell) -> fmt::Result {
     // Without script: the largest top-level directories as a table.
-    let t = tree::build(&r.files, None, None);
-    out.push_str(
+    let mut fallback = String::from(
         "<p>The treemap needs JavaScript. Largest directories:</p>\
          <table><thead><tr><th>path</th><th>bytes</th></tr></thead><tbody>",
     );
     for c in t.children.iter().filter(|c| c.dir).take(15) {
         write!(
-            out,
+            fallback,
             "<tr><td><code>/{}</code></td><td class=\"num\">{}</td></tr>",
             escape(c.name.as_deref().unwrap_or("")),
             human_bytes(c.bytes)
         )?;
     }
-    out.push_str("</tbody></table></noscript></section>\n");
+    fallback.push_str("</tbody></table>");
+    out.push_str(&super::treemap_section(
+        "Where the bytes are",
+        &[("layer", "layer"), ("waste", "waste category")],
+        "Treemap of the final filesystem by directory",
+        &fallback,
+    ));
     Ok(())
 }
-
 /// Packages shown in the "Largest packages" table.
 const SHOWN_PACKAGES: usize = 15;
 
@@ -320,7 +307,7 @@ fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-pub(super) fn category_name(c: Category) -> &'static str {
+pub(crate) fn category_name(c: Category) -> &'static str {
     match c {
         Category::OverwrittenSame => "rewritten unchanged",
         Category::OverwrittenChanged => "replaced",

@@ -2,25 +2,22 @@
 //! anywhere, offline. CSS, script and data are inline; the page declares a strict
 //! Content-Security-Policy that allows only its own inline style and script (by hash), so it
 //! makes no network request. Summary, layers and findings are plain HTML and read without
-//! JavaScript; only the treemap and the trend chart need script.
+//! JavaScript; only the treemap and the trend chart need script. The diff and trend pages
+//! live beside their models (`diff::html`, `trend::html`) and use the shell and treemap here.
 
 mod analyze;
-mod diff;
-mod tree;
-mod trend;
+pub(crate) mod tree;
 
 use std::fmt::Write as _;
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-pub(crate) use analyze::write as write_report;
-pub(crate) use diff::write as write_diff;
-pub(crate) use trend::write as write_trend;
+pub(crate) use analyze::{category_name, write as write_report};
 
 const CSS: &str = include_str!("assets/report.css");
 const TREEMAP_JS: &str = include_str!("assets/treemap.js");
-const TREND_JS: &str = include_str!("assets/trend.js");
+pub(crate) const TREND_JS: &str = include_str!("assets/trend.js");
 
 /// Text an image controls, for HTML: secrets redacted, controls escaped, markup escaped.
 pub(crate) use crate::sanitize::html as escape;
@@ -29,13 +26,13 @@ pub(crate) use crate::sanitize::html_lines as escape_lines;
 
 /// Text an image controls, for the page's data block (shown by script as text): secrets
 /// redacted and control characters escaped, as on a terminal.
-fn plain(s: &str) -> String {
+pub(crate) fn plain(s: &str) -> String {
     crate::sanitize::for_terminal(s).into_owned()
 }
 
 /// Serialises `value` as JSON safe to put inside a `<script type="application/json">`
 /// element: nothing in it can close the element or start a comment.
-fn script_json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn script_json<T: serde::Serialize>(value: &T) -> String {
     let json = serde_json::to_string(value).unwrap_or_else(|_| "null".to_string());
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -62,7 +59,7 @@ fn csp_hash(source: &str) -> String {
 
 /// The whole page: head with the policy and the style, `body`, then the data block and the
 /// script (when there is one).
-fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> String {
+pub(crate) fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> String {
     let script_src = script.map_or_else(|| "'none'".to_string(), csp_hash);
     let policy = format!(
         "default-src 'none'; style-src {}; script-src {script_src}; img-src data:; \
@@ -93,9 +90,54 @@ fn page(title: &str, body: &str, data: Option<&str>, script: Option<&str>) -> St
     out
 }
 
+/// The treemap's section: a heading, the colour radios (value, label; the first is checked),
+/// the map, its legend, and what shows in its place without script.
+pub(crate) fn treemap_section(
+    heading: &str,
+    colours: &[(&str, &str)],
+    aria: &str,
+    noscript: &str,
+) -> String {
+    let mut radios = String::new();
+    for (i, (value, label)) in colours.iter().enumerate() {
+        let checked = if i == 0 { " checked" } else { "" };
+        let _ = write!(
+            radios,
+            "<label><input type=\"radio\" name=\"colour\" value=\"{value}\"{checked}> {label}</label> "
+        );
+    }
+    format!(
+        "<section id=\"files\"><h2>{heading}</h2><div class=\"controls\" hidden>Colour by \
+         {radios}<span class=\"crumbs\" id=\"crumbs\"></span></div>\
+         <div id=\"treemap\" class=\"treemap\" role=\"img\" aria-label=\"{aria}\"></div>\
+         <div id=\"treemap-legend\" class=\"legend\"></div>\n<noscript>{noscript}</noscript></section>\n"
+    )
+}
+
+/// A page whose script draws `tree` (`kind` is `report` or `diff`): the data block holds the
+/// tree, each layer's step for the cells' titles, and the waste category names.
+pub(crate) fn treemap_page(
+    title: &str,
+    body: &str,
+    kind: &str,
+    tree: &tree::Cell,
+    layers: &[crate::report::json::Layer],
+) -> String {
+    let data = serde_json::json!({
+        "kind": kind,
+        "tree": tree,
+        "layers": layers.iter().map(|l| serde_json::json!({
+            "index": l.index,
+            "instruction": plain(&crate::analysis::one_line(&l.instruction, 100)),
+        })).collect::<Vec<_>>(),
+        "waste": tree::WASTE.iter().map(|c| category_name(*c)).collect::<Vec<_>>(),
+    });
+    page(title, body, Some(&script_json(&data)), Some(TREEMAP_JS))
+}
+
 /// A horizontal bar of stacked parts (plain SVG, readable without script): each part is
 /// (CSS class, value, label).
-fn stacked_bar(parts: &[(&str, u64, String)], scale: u64, width: u32) -> String {
+pub(crate) fn stacked_bar(parts: &[(&str, u64, String)], scale: u64, width: u32) -> String {
     let mut out = format!(
         "<svg class=\"bar\" width=\"{width}\" height=\"14\" viewBox=\"0 0 {width} 14\" \
          role=\"img\" aria-label=\"{}\">",

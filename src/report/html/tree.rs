@@ -12,7 +12,7 @@ use crate::analysis::Category;
 use crate::report::json::FileRow;
 
 /// Waste categories a visible file can fall in, in the order of [`Cell::waste`].
-pub(super) const WASTE: [Category; 5] = [
+pub(crate) const WASTE: [Category; 5] = [
     Category::PackageCache,
     Category::TempLog,
     Category::Duplicate,
@@ -27,7 +27,7 @@ const MIN_SHARE: u64 = 3000;
 
 /// One treemap cell, in compact form for the page's data block.
 #[derive(Debug, Serialize, PartialEq)]
-pub(super) struct Cell {
+pub(crate) struct Cell {
     /// Name within its directory (empty for the root). Folded cells have none.
     #[serde(rename = "n", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -81,7 +81,7 @@ fn waste_of(path: &str, content_id: &str, seen: &mut HashMap<String, ()>) -> Opt
 }
 
 /// Which package owns each visible file: path → index into `labels` (`curl 7.88.1 (dpkg)`).
-pub(super) struct Owners<'a> {
+pub(crate) struct Owners<'a> {
     pub by_path: &'a HashMap<String, u32>,
     pub labels: &'a [String],
 }
@@ -89,7 +89,7 @@ pub(super) struct Owners<'a> {
 /// Builds the tree of `files` (visible regular files, as the JSON report lists them).
 /// `old`, when given, is the old image's files: every cell then carries its byte delta.
 /// `owners`, when given, names the package owning most of each cell's bytes.
-pub(super) fn build(
+pub(crate) fn build(
     files: &[FileRow],
     old: Option<&[FileRow]>,
     owners: Option<&Owners<'_>>,

@@ -148,7 +148,16 @@
     drawLegend();
   }
 
-  function zoom(c, path) { stack.push({ c: c, path: path }); draw(); }
+  // A directory whose only entry is another directory (`/usr` → `/usr/lib`) says nothing
+  // as a cell: go down such chains so the first view shows where the bytes split.
+  function descend() {
+    for (;;) {
+      var top = stack[stack.length - 1], kids = top.c.k || [];
+      if (kids.length !== 1 || !kids[0].dir || !kids[0].k || !kids[0].k.length) { return; }
+      stack.push({ c: kids[0], path: pathOf(top.path, kids[0]) });
+    }
+  }
+  function zoom(c, path) { stack.push({ c: c, path: path }); descend(); draw(); }
 
   function drawCrumbs() {
     if (!crumbs) { return; }
@@ -248,6 +257,7 @@
     }
     (function scan(c) { if (c.d) { maxDelta = Math.max(maxDelta, Math.abs(c.d)); } (c.k || []).forEach(scan); })(data.tree);
     stack = [{ c: data.tree, path: '/' }];
+    descend();
     draw();
     var pending = null;
     window.addEventListener('resize', function () {

@@ -4,14 +4,14 @@
 
 use std::fmt::{self, Write};
 
-use super::{escape, page, script_json, TREND_JS};
-use crate::trend::Record;
+use super::Record;
+use crate::report::html::{escape, page, script_json, TREND_JS};
 use crate::units::human_bytes;
 
 /// Writes the page for a history file's records (in file order).
 pub(crate) fn write(records: &[Record], out: &mut impl Write) -> fmt::Result {
     // One series per image, as the text tables group them.
-    let series = crate::trend::series(records);
+    let series = super::series(records);
     let mut body = String::new();
     write!(
         body,

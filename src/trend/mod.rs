@@ -3,6 +3,8 @@
 //! it back, and showing the series: a table with a bar chart for the terminal, and an SVG
 //! line chart drawn with `plotters` (SVG backend only).
 
+pub(crate) mod html;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
