@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use layersift::report::json::{to_json, Report};
-use layersift::source::OpenOptions;
+use layersift::json::{to_json, Report};
+use layersift::OpenOptions;
 use layersift_fixture::{
     self as fixture, BuiltImage, Compression, Files, Format, ImageBuilder, LayerBuilder, LongNames,
 };
@@ -66,17 +66,13 @@ fn main() -> R {
         let p = dir.join(format!("img{n}"));
         img.write(Format::OciLayout, &p)?;
         let r = format!("oci:{}", p.display());
-        let a = layersift::analyze_reference(
-            &r,
-            &OpenOptions::default(),
-            &layersift::decode::NoProgress,
-        )?;
+        let a = layersift::analyze_reference(&r, &OpenOptions::default(), &layersift::NoProgress)?;
         let report = Report::from_analysis(&a);
         seeds
             .entry("report")
             .or_default()
             .push(to_json(&report)?.into_bytes());
-        let record = layersift::trend::Record::at(&report, "2026-11-30T12:00:00Z".into());
+        let record = layersift::Record::at(&report, "2026-11-30T12:00:00Z".into());
         history.push_str(&serde_json::to_string(&record)?);
         history.push('\n');
         seeds

@@ -22,7 +22,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -134,7 +134,7 @@ fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One side of a diff or check: a saved report as it is, or an image analysed into one.
-pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
+pub(crate) fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
     if saved::is_report_file(arg) {
         Ok(saved::read_report(arg)?)
     } else {
@@ -278,7 +278,7 @@ fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitC
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
-pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+pub(crate) fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
     let a = if std::io::stderr().is_terminal() {
@@ -300,7 +300,7 @@ pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis>
 }
 
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
-pub fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
     match path {
         Some(p) => {
             std::fs::write(p, data).with_context(|| format!("cannot write `{}`", p.display()))

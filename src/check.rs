@@ -45,7 +45,7 @@ pub struct RuleResult {
 }
 
 /// Evidence lines listed under a failing rule; the rest are counted.
-pub const MAX_EVIDENCE: usize = 20;
+pub(crate) const MAX_EVIDENCE: usize = 20;
 
 /// Output formats of `layersift check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

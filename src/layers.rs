@@ -120,6 +120,7 @@ fn layer_of(
             digest: layer.digest.clone().unwrap_or_default(),
             diff_id: layer.diff_id.clone().unwrap_or_default(),
             secrets: Vec::new(),
+            packages: Default::default(),
         });
     }
     let cached = match (&image.cache, cache_key(layer)) {

@@ -32,7 +32,7 @@ fn is_bidi_control(c: char) -> bool {
 
 /// `s` with every secret the secret rules find replaced by `[REDACTED]` (borrowed unchanged
 /// when there is none, which a fast pre-check decides for almost every string).
-pub fn redact(s: &str) -> Cow<'_, str> {
+pub(crate) fn redact(s: &str) -> Cow<'_, str> {
     match crate::secrets::scanner() {
         Some(scanner) if scanner.may_contain_secret(s) => Cow::Owned(scanner.redact_text(s)),
         _ => Cow::Borrowed(s),
@@ -41,7 +41,7 @@ pub fn redact(s: &str) -> Cow<'_, str> {
 
 /// Text an image controls, made safe for a terminal on one line: secrets redacted, control
 /// characters (newlines and tabs too) and bidirectional overrides escaped (`\n`, `\u{1b}`).
-pub fn for_terminal(s: &str) -> Cow<'_, str> {
+pub(crate) fn for_terminal(s: &str) -> Cow<'_, str> {
     escape(redact(s), false)
 }
 
@@ -69,7 +69,7 @@ fn escape(s: Cow<'_, str>, keep_newlines: bool) -> Cow<'_, str> {
 /// A JSON string literal (quoted) for `s`: secrets redacted, and besides what JSON requires,
 /// every character that acts on a terminal showing the file raw (DEL, C1 controls, bidi
 /// overrides) written as a `\uXXXX` escape. The value is unchanged for a JSON reader.
-pub fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let quoted = serde_json::to_string(redact(s).as_ref()).unwrap_or_default();
     if !quoted.chars().any(is_unsafe) {
         return quoted;
@@ -97,12 +97,12 @@ fn is_markdown_special(c: char) -> bool {
 /// Plain inline markdown text (outside tables): rendered exactly as the characters it holds.
 /// Backquoted parts (as finding titles quote commands and paths) become code spans; every
 /// other character that could start markup is backslash-escaped.
-pub fn markdown_text(s: &str) -> String {
+pub(crate) fn markdown_text(s: &str) -> String {
     inline(s, false)
 }
 
 /// As [`markdown_text`], for a table cell: pipes are escaped too, inside code spans as well.
-pub fn markdown_cell(s: &str) -> String {
+pub(crate) fn markdown_cell(s: &str) -> String {
     inline(s, true)
 }
 
@@ -135,12 +135,12 @@ fn inline(s: &str, table: bool) -> String {
 }
 
 /// An inline code span holding `s` literally, whatever backquotes it holds.
-pub fn markdown_code(s: &str) -> String {
+pub(crate) fn markdown_code(s: &str) -> String {
     code(&for_terminal(s), false)
 }
 
 /// As [`markdown_code`], for a table cell (pipes escaped, as GFM tables need).
-pub fn markdown_cell_code(s: &str) -> String {
+pub(crate) fn markdown_cell_code(s: &str) -> String {
     code(&for_terminal(s), true)
 }
 
@@ -165,7 +165,7 @@ fn code(s: &str, table: bool) -> String {
 
 /// A fenced code block (with its info string, e.g. `dockerfile`) holding `s` literally: the
 /// fence is longer than any run of backquotes inside, and each line is made terminal-safe.
-pub fn markdown_fence(s: &str, info: &str) -> String {
+pub(crate) fn markdown_fence(s: &str, info: &str) -> String {
     let body: Vec<Cow<'_, str>> = s.lines().map(for_terminal).collect();
     let longest = body.iter().map(|l| longest_run(l, '`')).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
@@ -188,7 +188,8 @@ fn longest_run(s: &str, c: char) -> usize {
 }
 
 /// Text for HTML (element content or a quoted attribute value), made terminal-safe first.
-pub fn html(s: &str) -> String {
+#[allow(dead_code)] // for the HTML report, which lands separately
+pub(crate) fn html(s: &str) -> String {
     let s = for_terminal(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {

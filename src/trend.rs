@@ -103,7 +103,7 @@ impl Record {
 }
 
 /// Appends one record as one line (the file is created if missing).
-pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
+pub(crate) fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
     let err = |source| TrendError::Append {
         path: path.to_path_buf(),
         source,
@@ -135,7 +135,7 @@ pub struct History {
 
 impl History {
     /// `warning: skipped 2 lines …` for stderr, when lines were skipped.
-    pub fn warning(&self, path: &Path) -> Option<String> {
+    pub(crate) fn warning(&self, path: &Path) -> Option<String> {
         let (first, _) = self.skipped.first()?;
         let lines: Vec<String> = self
             .skipped
@@ -157,7 +157,7 @@ impl History {
 /// Reads a history file, skipping (and counting) lines that are not records, so one bad
 /// line (a truncated write, a merge conflict) does not lose the whole series. A file
 /// where no line is a record is an error in [`read`].
-pub fn read_lenient(path: &Path) -> Result<History, TrendError> {
+pub(crate) fn read_lenient(path: &Path) -> Result<History, TrendError> {
     let text = std::fs::read_to_string(path).map_err(|source| TrendError::Read {
         path: path.to_path_buf(),
         source,
@@ -197,7 +197,7 @@ pub fn parse_history(text: &str, path: &Path) -> Result<History, TrendError> {
 /// The image a record's series belongs to: the reference without its tag or digest for
 /// registry and local-store images (`docker://reg/app:1.2` → `docker://reg/app`), the
 /// reference itself for files and layouts (their path stays the same from build to build).
-pub fn series_key(reference: &str) -> String {
+pub(crate) fn series_key(reference: &str) -> String {
     let strip = |name: &str| -> String {
         let name = name.split('@').next().unwrap_or(name);
         match name.rfind(':') {
@@ -223,7 +223,7 @@ pub fn series_key(reference: &str) -> String {
 
 /// Records grouped by [`series_key`], each group in file order, groups in order of their
 /// first record.
-pub fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
+pub(crate) fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
     let mut out: Vec<(String, Vec<Record>)> = Vec::new();
     for r in records {
         let key = series_key(&r.reference);
@@ -237,7 +237,7 @@ pub fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
 
 /// One table per image (see [`series`]), each headed by the image's name when the file
 /// holds more than one.
-pub fn render_tables(records: &[Record]) -> String {
+pub(crate) fn render_tables(records: &[Record]) -> String {
     let groups = series(records);
     if groups.len() <= 1 {
         return render_table(records);
@@ -345,7 +345,7 @@ pub fn render_table(records: &[Record]) -> String {
 pub const SERIES: [&str; 3] = ["content", "compressed", "waste"];
 
 /// Draws content, compressed and waste sizes (MB) per record as an SVG line chart.
-pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
+pub(crate) fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
     use plotters::prelude::*;
 
     let err = |e: &dyn std::fmt::Display| TrendError::Draw {
@@ -430,7 +430,7 @@ pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-23T07:47:50Z`).
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -438,7 +438,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Seconds since the Unix epoch as RFC 3339 UTC.
-pub fn rfc3339_utc(secs: u64) -> String {
+pub(crate) fn rfc3339_utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).

@@ -58,7 +58,7 @@ fn plain() -> BuiltImage {
 
 /// The contract for every output: no control byte but newline and tab, no C1 control, no
 /// bidi override, and the planted secret nowhere.
-pub fn assert_safe(what: &str, out: &[u8]) {
+pub(crate) fn assert_safe(what: &str, out: &[u8]) {
     let text = String::from_utf8_lossy(out);
     for (i, c) in text.char_indices() {
         let bad = (c.is_control() && c != '\n' && c != '\t')

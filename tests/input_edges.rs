@@ -51,10 +51,7 @@ fn zstd_skippable_frames_anywhere_are_accepted() {
     let a = analyze(&write(&img, Format::OciLayout, dir.path())).unwrap();
     assert_eq!(a.totals.content, 7010);
     assert_eq!(a.layers[0].entries, 3);
-    assert_eq!(
-        a.layers[0].compression,
-        layersift::decode::Compression::Zstd
-    );
+    assert_eq!(a.layers[0].compression, layersift::Compression::Zstd);
 }
 
 #[test]

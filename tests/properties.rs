@@ -3,11 +3,11 @@
 //! JSON, markdown, diff in each format, the trend table) has no control byte but newline
 //! and tab, no planted secret in the clear, and visible + hidden = total.
 
-use layersift::diff::compare;
-use layersift::diff::render::render as render_diff;
-use layersift::report::json::Report;
-use layersift::report::{render, Format as ReportFormat};
-use layersift::trend::{render_table, Record};
+use layersift::json::Report;
+use layersift::{
+    compare, render_diff, render_report as render, render_trend as render_table, Record,
+    ReportFormat,
+};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use proptest::prelude::*;
 

@@ -13,6 +13,7 @@ mod firsthour;
 mod foundation;
 mod hardening;
 mod input_edges;
+mod packages;
 mod podman;
 mod properties;
 mod registry;

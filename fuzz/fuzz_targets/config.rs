@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use layersift::config::{parse_dive_ci, parse_toml, CheckConfig, Growth};
+use layersift::{parse_dive_ci, parse_toml, CheckConfig, Growth};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,10 +23,10 @@ fuzz_target!(|data: &[u8]| {
         Ok(cfg) => limits_make_sense(&cfg),
         Err(e) => {
             // What `print_error` shows: the message and its causes, escaped.
-            let mut msg = layersift::sanitize::for_terminal_lines(&e.to_string()).into_owned();
+            let mut msg = layersift::for_terminal_lines(&e.to_string()).into_owned();
             let mut cause = std::error::Error::source(&e);
             while let Some(c) = cause {
-                msg.push_str(&layersift::sanitize::for_terminal_lines(&c.to_string()));
+                msg.push_str(&layersift::for_terminal_lines(&c.to_string()));
                 cause = c.source();
             }
             layersift_fuzz::assert_printable("config error", &msg);

@@ -2,7 +2,7 @@
 //! input's parts), then decoding and analysing what opens.
 #![no_main]
 
-use layersift::source::Transport;
+use layersift::Transport;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| layersift_fuzz::image_contract(Transport::DockerArchive, data));

@@ -3,8 +3,8 @@
 //! survives the cache's serialisation, and whose secrets are redacted.
 #![no_main]
 
-use layersift::decode::decode_layer;
-use layersift::index::{normalize_path, LayerIndex};
+use layersift::decode_layer;
+use layersift::{normalize_path, LayerIndex};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

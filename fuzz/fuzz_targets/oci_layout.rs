@@ -3,7 +3,7 @@
 //! outputs keep their promises.
 #![no_main]
 
-use layersift::source::Transport;
+use layersift::Transport;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| layersift_fuzz::image_contract(Transport::Oci, data));

@@ -3,8 +3,8 @@
 //! non-ASCII tags, which registries refuse too).
 #![no_main]
 
-use layersift::source::registry::parse_reference;
-use layersift::source::ImageRef;
+use layersift::parse_reference;
+use layersift::ImageRef;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(r) = layersift::report::saved::parse_report(text, "fuzz.json") {
+    if let Ok(r) = layersift::parse_report(text, "fuzz.json") {
         layersift_fuzz::report_contract(&r);
     }
 });

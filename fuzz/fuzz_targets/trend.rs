@@ -10,8 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Ok(h) = layersift::trend::parse_history(text, Path::new("fuzz.jsonl")) {
+    if let Ok(h) = layersift::parse_history(text, Path::new("fuzz.jsonl")) {
         let records = h.records;
-        layersift_fuzz::assert_printable("trend", &layersift::trend::render_table(&records));
+        layersift_fuzz::assert_printable("trend", &layersift::render_trend(&records));
     }
 });

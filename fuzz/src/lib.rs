@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use layersift::source::{self, ImageRef, MemContainer, OpenOptions, Transport};
+use layersift::{ImageRef, MemContainer, OpenOptions, Transport};
 
 /// Separates parts.
 pub const SEP: &[u8] = b"\n\0--part--\0\n";
@@ -26,7 +26,7 @@ pub fn files_from_parts(data: &[u8]) -> Vec<(String, Vec<u8>)> {
         for (j, hex) in hexes.iter().enumerate().skip(i + 1) {
             parts[i] = replace(&parts[i], format!("@@{j}").as_bytes(), hex.as_bytes());
         }
-        hexes[i] = source::sha256_digest(&parts[i])
+        hexes[i] = layersift::sha256_digest(&parts[i])
             .trim_start_matches("sha256:")
             .to_string();
     }
@@ -81,15 +81,15 @@ pub fn image_contract(transport: Transport, data: &[u8]) {
         location: "fuzz".to_string(),
         inner: None,
     };
-    let Ok(image) = source::open_in(c, &r, &OpenOptions::default()) else {
+    let Ok(image) = layersift::open_in(c, &r, &OpenOptions::default()) else {
         return;
     };
     for l in &image.layers {
         if let Some(d) = &l.digest {
-            assert!(source::digest_hex(d).is_ok(), "bad layer digest {d:?} accepted");
+            assert!(layersift::digest_hex(d).is_ok(), "bad layer digest {d:?} accepted");
         }
         if let Some(d) = &l.diff_id {
-            assert!(source::digest_hex(d).is_ok(), "bad diff_id {d:?} accepted");
+            assert!(layersift::digest_hex(d).is_ok(), "bad diff_id {d:?} accepted");
         }
         assert!(
             !l.locator.starts_with('/') && !l.locator.split('/').any(|c| c == ".."),
@@ -97,7 +97,7 @@ pub fn image_contract(transport: Transport, data: &[u8]) {
             l.locator
         );
     }
-    let Ok(decoded) = layersift::layers::decode_image(&image, &layersift::decode::NoProgress) else {
+    let Ok(decoded) = layersift::decode_image(&image, &layersift::NoProgress) else {
         return;
     };
     let a = layersift::Analysis::new(&image, decoded);
@@ -106,29 +106,29 @@ pub fn image_contract(transport: Transport, data: &[u8]) {
 
 /// Every output of an analysis keeps its promises.
 pub fn analysis_contract(a: &layersift::Analysis) {
-    use layersift::report::{self, Format};
+    use layersift::{render_report, ReportFormat as Format};
     let t = &a.totals;
     assert_eq!(t.visible + t.hidden(), t.content, "visible + hidden = total");
     for f in [Format::Text, Format::Markdown] {
-        assert_printable("report", &report::render(a, f).expect("renders"));
+        assert_printable("report", &render_report(a, f).expect("renders"));
     }
-    let json = report::render(a, Format::Json).expect("renders");
-    let back = report::saved::parse_report(&json, "fuzz").expect("a report reads back");
+    let json = render_report(a, Format::Json).expect("renders");
+    let back = layersift::parse_report(&json, "fuzz").expect("a report reads back");
     report_contract(&back);
 }
 
 /// Every output made from a (saved) report keeps its promises.
-pub fn report_contract(r: &layersift::report::json::Report) {
-    use layersift::diff::render::render;
-    use layersift::report::Format;
-    let d = layersift::diff::compare(r, r, 10);
+pub fn report_contract(r: &layersift::json::Report) {
+    use layersift::render_diff as render;
+    use layersift::ReportFormat as Format;
+    let d = layersift::compare(r, r, 10);
     for f in [Format::Text, Format::Markdown] {
         assert_printable("diff", &render(&d, f).expect("renders"));
     }
     let _ = render(&d, Format::Json);
-    let cfg = layersift::config::CheckConfig::default();
-    let result = layersift::check::evaluate(&cfg, r, Some(r));
+    let cfg = layersift::CheckConfig::default();
+    let result = layersift::evaluate(&cfg, r, Some(r));
     assert_printable("check", &result.render());
-    let record = layersift::trend::Record::from_report(r);
-    assert_printable("trend", &layersift::trend::render_table(&[record]));
+    let record = layersift::Record::from_report(r);
+    assert_printable("trend", &layersift::render_trend(&[record]));
 }

@@ -2,15 +2,17 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
-pub mod avoidable;
-pub mod duplicates;
-pub mod findings;
-mod gzip_sample;
-pub mod hidden;
-pub mod history;
-pub mod rules;
-pub mod secrets;
-pub mod suggest;
+pub(crate) mod avoidable;
+pub(crate) mod duplicates;
+pub(crate) mod findings;
+pub(crate) mod gzip_sample;
+pub(crate) mod hidden;
+pub(crate) mod history;
+pub(crate) mod package_findings;
+pub(crate) mod packages;
+pub(crate) mod rules;
+pub(crate) mod secrets;
+pub(crate) mod suggest;
 
 use oci_spec::image::ImageConfiguration;
 
@@ -24,7 +26,7 @@ pub use history::Step;
 
 /// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
 /// quote a build step).
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
     // Secrets are redacted before cutting: a cut secret no longer matches its rule.
     let s = crate::sanitize::redact(s);
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -142,6 +144,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// Installed packages and which visible file each owns.
+    pub packages: packages::Packages,
 }
 
 impl Analysis {
@@ -152,6 +156,7 @@ impl Analysis {
         let steps = history::steps_for_layers(&config, decoded.len());
         let mut indexes = Vec::with_capacity(decoded.len());
         let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
+        let mut package_dbs = Vec::with_capacity(decoded.len());
         let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
         for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
             layers.push(LayerInfo {
@@ -170,6 +175,7 @@ impl Analysis {
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
+            package_dbs.push(d.packages);
         }
         gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
@@ -183,6 +189,10 @@ impl Analysis {
         let (avoidable, claimed) = avoidable::findings(&indexes, &merged, &layers);
         findings.extend(avoidable);
         findings.extend(duplicates::findings(&indexes, &merged, &layers, &claimed));
+        let packages = packages::analyze(&indexes, &merged, &package_dbs);
+        findings.extend(package_findings::findings(
+            &packages, &indexes, &layers, &claimed,
+        ));
         findings.extend(secrets::findings(
             &secret_hits,
             &indexes,
@@ -206,11 +216,12 @@ impl Analysis {
             }
         }
         let categories = category_totals(&findings);
-        let suggestions = suggest::suggestions(&findings, &layers);
+        let suggestions = suggest::suggestions(&findings, &layers, &packages);
         Analysis {
             categories,
             findings,
             suggestions,
+            packages,
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,

@@ -4,6 +4,7 @@
 use std::io;
 
 use crate::index::{LayerIndex, PathProblem};
+use crate::packages::LayerPackages;
 use crate::secrets::SecretHit;
 
 /// How a blob is compressed, as its first bytes say.
@@ -46,6 +47,8 @@ pub struct DecodedLayer {
     pub diff_id: String,
     /// Secrets found in this layer's small text files (redacted), by entry index.
     pub secrets: Vec<SecretHit>,
+    /// Package metadata read from this layer's files (dpkg, apk, rpm, Python, npm, Go).
+    pub packages: LayerPackages,
 }
 
 /// Why a layer could not be decoded.

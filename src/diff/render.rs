@@ -105,7 +105,7 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
 }
 
 /// True when nothing differs: the same layers, sizes, files and findings.
-pub fn is_identical(d: &Diff) -> bool {
+pub(crate) fn is_identical(d: &Diff) -> bool {
     let f = &d.files;
     d.layers.iter().all(|l| l.status == LayerStatus::Shared)
         && total_rows(d).iter().all(|(_, v)| v.delta == 0)
@@ -209,6 +209,14 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
     }
 
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        writeln!(o, "\nPackages: {}", package_counts(d))?;
+        for line in &packages {
+            writeln!(o, "  {}", for_terminal(line))?;
+        }
+    }
+
     let f = &d.files;
     writeln!(
         o,
@@ -273,6 +281,65 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
     }
     Ok(())
+}
+
+/// Package lines listed per kind of change (the counts cover all of them).
+const MAX_PACKAGE_LINES: usize = 15;
+
+fn package_counts(d: &Diff) -> String {
+    let p = &d.packages;
+    let sum = |l: &[crate::diff::packages::PackageChange]| l.iter().map(|c| c.bytes.delta).sum();
+    format!(
+        "{} added ({}), {} removed ({}), {} upgraded ({}), {} grown, {} shrunk",
+        p.added.len(),
+        signed_bytes(sum(&p.added)),
+        p.removed.len(),
+        signed_bytes(sum(&p.removed)),
+        p.upgraded.len(),
+        signed_bytes(sum(&p.upgraded)),
+        p.grown.len(),
+        p.shrunk.len()
+    )
+}
+
+/// `+gcc-12 12.2.0-14 (dpkg) +125 MB in layer 2, pulled in by build-essential`, one per
+/// changed package, largest first within each kind. Names come from the image: callers
+/// pass each line through [`sanitize`] for their output.
+fn package_lines(d: &Diff) -> Vec<String> {
+    let clean = |s: &str| one_line(s, 60);
+    let p = &d.packages;
+    let mut out = Vec::new();
+    let kinds: [(&str, &Vec<crate::diff::packages::PackageChange>); 5] = [
+        ("+", &p.added),
+        ("-", &p.removed),
+        ("^", &p.upgraded),
+        (">", &p.grown),
+        ("<", &p.shrunk),
+    ];
+    for (mark, list) in kinds {
+        for c in list.iter().take(MAX_PACKAGE_LINES) {
+            let version = match (&c.old_version, &c.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", clean(o), clean(n)),
+                (_, Some(v)) | (Some(v), None) => clean(v),
+                (None, None) => String::new(),
+            };
+            let mut line = format!(
+                "{mark}{} {version} ({}) {} in layer {}",
+                clean(&c.name),
+                c.ecosystem.as_str(),
+                signed_bytes(c.bytes.delta),
+                c.layer
+            );
+            if let Some(by) = &c.pulled_in_by {
+                let _ = write!(line, ", pulled in by {}", clean(by));
+            }
+            out.push(line);
+        }
+        if list.len() > MAX_PACKAGE_LINES {
+            out.push(format!("{mark}… {} more", list.len() - MAX_PACKAGE_LINES));
+        }
+    }
+    out
 }
 
 fn category(c: crate::analysis::Category) -> String {
@@ -400,6 +467,19 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
                 human_bytes(dir.bytes.new),
                 signed_bytes(dir.bytes.delta)
             )?;
+        }
+        writeln!(o, "\n</details>")?;
+    }
+
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        writeln!(
+            o,
+            "\n<details><summary>Packages: {}</summary>\n",
+            package_counts(d)
+        )?;
+        for line in &packages {
+            writeln!(o, "- {}", sanitize::markdown_text(line))?;
         }
         writeln!(o, "\n</details>")?;
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Analysis, Category, ImageInfo, Severity};
 
 /// Version of the report's shape and meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -24,6 +24,30 @@ pub struct Report {
     /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
     #[serde(default)]
     pub files: Vec<FileRow>,
+    /// Installed packages (dpkg, apk, rpm, pip, npm, go), largest first, with the bytes of
+    /// the visible files each owns. Reports older than schema 2 have none.
+    #[serde(default)]
+    pub packages: Vec<crate::analysis::packages::Package>,
+    /// What the package managers own and do not own, and what could not be read.
+    #[serde(default)]
+    pub package_summary: PackageSummary,
+}
+
+/// Package ownership over the whole image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PackageSummary {
+    pub package_count: usize,
+    /// Visible bytes some package owns (the sum of `packages[].bytes`).
+    pub owned_bytes: u64,
+    /// Visible bytes no package owns: `owned_bytes + unowned_bytes = summary.visible_bytes`.
+    pub unowned_bytes: u64,
+    pub unowned_files: usize,
+    /// Unowned bytes per top-level directory, largest first.
+    pub unowned_by_dir: Vec<crate::analysis::packages::DirBytes>,
+    /// Package databases with entries that could not be read (skipped, counted).
+    pub skipped: Vec<crate::analysis::packages::Skipped>,
+    /// Databases found but not read (rpm's Berkeley DB form), and similar notes.
+    pub notes: Vec<String>,
 }
 
 /// One visible regular file: `[path, content bytes, 0-based layer that put it there,
@@ -183,6 +207,9 @@ pub struct Layer {
     pub avoidable_bytes: u64,
     /// Findings attributed to this layer.
     pub finding_count: usize,
+    /// How this layer changed the installed packages.
+    #[serde(default)]
+    pub packages: crate::analysis::packages::LayerChanges,
 }
 
 impl Report {
@@ -221,6 +248,16 @@ impl Report {
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
             files: visible_files(a),
+            packages: a.packages.packages.clone(),
+            package_summary: PackageSummary {
+                package_count: a.packages.packages.len(),
+                owned_bytes: a.packages.owned_bytes,
+                unowned_bytes: a.packages.unowned_bytes,
+                unowned_files: a.packages.unowned_files,
+                unowned_by_dir: a.packages.unowned_by_dir.clone(),
+                skipped: a.packages.skipped.clone(),
+                notes: a.packages.notes.clone(),
+            },
             layers: a
                 .layers
                 .iter()
@@ -243,6 +280,12 @@ impl Report {
                     removed_bytes: l.bytes.removed,
                     avoidable_bytes: l.avoidable,
                     finding_count: l.finding_count,
+                    packages: a
+                        .packages
+                        .layer_changes
+                        .get(index)
+                        .cloned()
+                        .unwrap_or_default(),
                 })
                 .collect(),
         }

@@ -10,9 +10,9 @@ use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
-pub const MAX_FINDINGS: usize = 20;
+pub(crate) const MAX_FINDINGS: usize = 20;
 /// Suggestions shown with snippets.
-pub const MAX_SUGGESTIONS: usize = 10;
+pub(crate) const MAX_SUGGESTIONS: usize = 10;
 
 /// Text for a table cell, on one line, with no markup but its own code spans.
 fn cell(s: &str) -> String {
@@ -30,7 +30,7 @@ fn inline_code(s: &str) -> String {
 }
 
 /// Writes the markdown report.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
     writeln!(out, "## layersift: {}", inline_code(&a.image.reference))?;
     writeln!(out)?;
@@ -174,6 +174,12 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 writeln!(out, "\n</details>")?;
             }
         }
+    }
+
+    let packages = super::packages::markdown(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
     }
 
     writeln!(out)?;

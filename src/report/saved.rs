@@ -26,7 +26,7 @@ pub enum ReportFileError {
 }
 
 impl ReportFileError {
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(match self {
             ReportFileError::Read { .. } => "check the path".to_string(),
             ReportFileError::Parse { .. } => {
@@ -40,7 +40,7 @@ impl ReportFileError {
 }
 
 /// True when `arg` names a file that holds JSON (a saved report) rather than an image.
-pub fn is_report_file(arg: &str) -> bool {
+pub(crate) fn is_report_file(arg: &str) -> bool {
     use std::io::Read as _;
     let path = std::path::Path::new(arg);
     if !path.is_file() {
@@ -57,7 +57,7 @@ pub fn is_report_file(arg: &str) -> bool {
 }
 
 /// Reads a saved JSON report.
-pub fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
+pub(crate) fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Read {
         path: path.to_string(),
         source,

@@ -10,13 +10,13 @@ use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the summary.
-pub const TOP_FINDINGS: usize = 8;
+pub(crate) const TOP_FINDINGS: usize = 8;
 /// Suggestions listed in the summary, with their snippets.
-pub const TOP_SUGGESTIONS: usize = 3;
+pub(crate) const TOP_SUGGESTIONS: usize = 3;
 
 /// How the text report is laid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Cut long lines to fit this many columns (a terminal's width); `None` never cuts
     /// (a file, a pipe).
     pub width: Option<usize>,
@@ -26,12 +26,12 @@ pub struct TextOptions {
 }
 
 /// Writes the text report with no line cut and the default number of findings.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     write_with(a, TextOptions::default(), out)
 }
 
 /// Writes the text report.
-pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
     // A field that starts at column `indent` keeps to the width, if there is one; what an
     // image controls is shown escaped, secrets redacted.
@@ -172,6 +172,12 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
         }
     }
 
+    let packages = super::packages::text(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
+    }
+
     writeln!(out)?;
     writeln!(
         out,
@@ -202,7 +208,7 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
 }
 
 /// `layer 3`, or `image config` for a suggestion about `ENV` alone.
-pub fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String {
+pub(crate) fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String {
     let in_config = !s.findings.is_empty()
         && s.findings
             .iter()
@@ -215,7 +221,7 @@ pub fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String
 }
 
 /// `HIGH`, `MEDIUM`, … for the summary.
-pub fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::High => "HIGH",
         Severity::Medium => "MEDIUM",
@@ -225,7 +231,7 @@ pub fn severity_label(s: Severity) -> &'static str {
 }
 
 /// A finding's size for people: its bytes, or `secret` for secrets.
-pub fn finding_size(f: &Finding) -> String {
+pub(crate) fn finding_size(f: &Finding) -> String {
     if f.category == Category::Secret {
         "secret".to_string()
     } else {
@@ -233,4 +239,4 @@ pub fn finding_size(f: &Finding) -> String {
     }
 }
 
-pub use crate::analysis::one_line;
+pub(crate) use crate::analysis::one_line;

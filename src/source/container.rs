@@ -20,6 +20,11 @@ pub trait Container: Send + Sync {
     /// Opens a member as a stream with its size.
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError>;
 
+    /// A member's size.
+    fn size(&self, name: &str) -> Result<u64, SourceError> {
+        Ok(self.open(name)?.1)
+    }
+
     /// Reads a small member whole, refusing anything over `limit` bytes.
     fn read_small(
         &self,
@@ -40,12 +45,12 @@ pub trait Container: Send + Sync {
 }
 
 /// A directory (an OCI layout, or an unpacked docker archive).
-pub struct DirContainer {
+pub(crate) struct DirContainer {
     root: PathBuf,
 }
 
 impl DirContainer {
-    pub fn open(root: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(root: &Path) -> Result<Self, SourceError> {
         if !root.exists() {
             return Err(SourceError::NotFound(root.to_path_buf()));
         }
@@ -132,10 +137,10 @@ impl Container for MemContainer {
 }
 
 /// Links followed from one member name before giving up (a loop, or a hostile chain).
-pub const MAX_LINK_DEPTH: usize = 8;
+pub(super) const MAX_LINK_DEPTH: usize = 8;
 
 /// A tar archive (OCI archive or docker archive), read in place.
-pub struct TarContainer {
+pub(crate) struct TarContainer {
     path: PathBuf,
     members: HashMap<String, (u64, u64)>,
     /// Symbolic and hard links between members: name → the member name it points to
@@ -174,7 +179,7 @@ fn link_target(name: &str, target: &str, symlink: bool) -> Option<String> {
 }
 
 impl TarContainer {
-    pub fn open(path: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, SourceError> {
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SourceError::NotFound(path.to_path_buf()),
             _ => SourceError::io(path, e),
@@ -230,7 +235,7 @@ impl TarContainer {
     }
 
     /// True when the archive ends without its end-of-archive marker (it was cut short).
-    pub fn truncated(&self) -> bool {
+    pub(crate) fn truncated(&self) -> bool {
         self.truncated
     }
 

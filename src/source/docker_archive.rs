@@ -139,7 +139,7 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
                 .and_then(|s| s.get(d))
                 .and_then(|s| s.media_type.clone())
         });
-        let (_, size) = c.open(path)?;
+        let size = c.size(path)?;
         layers.push(LayerBlob {
             digest,
             diff_id: Some(diff_id.clone()),

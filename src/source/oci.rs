@@ -53,7 +53,7 @@ pub(crate) fn is_layer_media_type(t: &str) -> bool {
 }
 
 /// True for a foreign (non-distributable) layer's media type.
-pub fn is_foreign_layer_media_type(t: &str) -> bool {
+pub(crate) fn is_foreign_layer_media_type(t: &str) -> bool {
     FOREIGN_LAYER_TYPES.contains(&t)
 }
 

@@ -49,7 +49,7 @@ use super::{
 };
 use crate::cache::Cache;
 use download::Remote;
-pub use error::RegistryError;
+pub(crate) use error::RegistryError;
 use error::{Context, MANIFEST};
 pub use reference::parse_reference;
 use retry::with_retries;
