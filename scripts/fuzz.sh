@@ -16,8 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 secs=${1:-60}
-# cargo-fuzz passes `-Z` flags (sanitizers, sancov options); this lets stable rustc take them.
-export RUSTC_BOOTSTRAP=1
 # The crate forbids unsafe code, so AddressSanitizer has little to find and costs about half
 # the executions; libFuzzer still catches panics, timeouts and memory blow-ups without it.
 sanitizer=${FUZZ_SANITIZER:-none}
@@ -30,8 +28,16 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets=${FUZZ_TARGETS:-$(cargo fuzz list)}
+# Seeds first, in the main build (before RUSTC_BOOTSTRAP, which would make cargo rebuild it).
 cargo run --quiet --locked --example fuzz_seeds -- fuzz/seeds >/dev/null
-nice -n "$nice" cargo fuzz build --sanitizer "$sanitizer" $targets 2>&1 | grep -v '^ *Compiling' || true
+# cargo-fuzz passes `-Z` flags (sanitizers, sancov options); this lets stable rustc take them.
+export RUSTC_BOOTSTRAP=1
+# All targets in one build (cargo-fuzz turns debug assertions on: overflows are found too).
+if ! nice -n "$nice" cargo fuzz build --sanitizer "$sanitizer" >fuzz/build.log 2>&1; then
+  tail -30 fuzz/build.log >&2
+  echo "error: the fuzz targets do not build; the whole log: fuzz/build.log" >&2
+  exit 1
+fi
 mkdir -p fuzz/logs
 summary=()
 for t in $targets; do
