@@ -204,7 +204,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = &args.base {
         let ids: Vec<String> = current.layers.iter().map(|l| l.diff_id.clone()).collect();
         let base = resolve_base(b, &ids, source)?;
-        current.base = Some(crate::base::BaseSplit::new(&base, &current.layers));
+        current.base = Some(report::json::BaseSplit::new(&base, &current.layers));
     }
     if cfg.scope == crate::config::Scope::Own && current.base.is_none() {
         return Err(crate::config::ConfigError::Value {

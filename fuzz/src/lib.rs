@@ -123,9 +123,9 @@ pub fn report_contract(r: &layersift::json::Report) {
     use layersift::ReportFormat as Format;
     let d = layersift::compare(r, r, 10);
     for f in [Format::Text, Format::Markdown] {
-        assert_printable("diff", &render(&d, f).expect("renders"));
+        assert_printable("diff", &render(r, r, &d, f).expect("renders"));
     }
-    let _ = render(&d, Format::Json);
+    let _ = render(r, r, &d, Format::Json);
     let cfg = layersift::CheckConfig::default();
     let result = layersift::evaluate(&cfg, r, Some(r));
     assert_printable("check", &result.render());
