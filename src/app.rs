@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::cli::{
-    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs,
+    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, DockerfileArgs,
+    SourceArgs, TrendArgs,
 };
 use crate::decode::{NoProgress, Progress};
 use crate::report::{self, saved, Format};
@@ -25,19 +26,23 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &cli.source),
-        Some(Command::Explore(args)) => explore(&args.image, &cli.source),
+        Some(Command::Explore(args)) => explore(&args.image, &cli.source, &args.dockerfile),
+        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &cli.source),
         Some(Command::Check(args)) => check(&args, &cli.source),
         Some(Command::Diff(args)) => diff(&args, &cli.source),
         Some(Command::Trend(args)) => trend(&args),
         Some(Command::Cache(args)) => cache(&args, &cli.source),
         None => match cli.image {
-            Some(image) if std::io::stdout().is_terminal() => explore(&image, &cli.source),
+            Some(image) if std::io::stdout().is_terminal() => {
+                explore(&image, &cli.source, &DockerfileArgs::default())
+            }
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
                     format: Format::Text,
                     output: None,
                     history: None,
+                    dockerfile: DockerfileArgs::default(),
                 };
                 analyze(&args, &cli.source)
             }
@@ -47,7 +52,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let analysis = load(&args.image, source)?;
+    let df = read_dockerfile(&args.dockerfile)?;
+    let analysis = load_with(&args.image, source, df.as_ref())?;
     let out = report::render(&analysis, args.format);
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
@@ -118,7 +124,23 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     g.max_content = args.max_growth.or(g.max_content);
     g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
     g.max_waste = args.max_waste_growth.or(g.max_waste);
+    let df = read_dockerfile(&args.dockerfile)?;
     let (baseline, current) = match &args.baseline {
+        _ if df.is_some() => {
+            if saved::is_report_file(&args.image) {
+                anyhow::bail!(
+                    "`--dockerfile` needs an image to map, not the saved report `{}`",
+                    args.image
+                );
+            }
+            let current =
+                report::json::Report::from_analysis(&load_with(&args.image, source, df.as_ref())?);
+            let baseline = match &args.baseline {
+                Some(b) => Some(load_report(b, source)?),
+                None => None,
+            };
+            (baseline, current)
+        }
         Some(b) => {
             let (b, c) = load_pair(b, &args.image, source)?;
             (Some(b), c)
@@ -213,28 +235,69 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens the terminal UI; it needs a terminal on stdout.
-fn explore(image: &str, source: &crate::cli::SourceArgs) -> anyhow::Result<ExitCode> {
+fn explore(
+    image: &str,
+    source: &crate::cli::SourceArgs,
+    dockerfile: &DockerfileArgs,
+) -> anyhow::Result<ExitCode> {
+    // A bad Dockerfile is an error before the terminal is taken over.
+    let df = read_dockerfile(dockerfile)?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
         );
     }
-    crate::tui::run(image, source)?;
+    crate::tui::run(image, source, df)?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Reads `--dockerfile` (with `--target` and `--build-arg`): the file and the stage built.
+pub fn read_dockerfile(
+    args: &DockerfileArgs,
+) -> anyhow::Result<Option<(crate::dockerfile::Dockerfile, usize)>> {
+    let Some(path) = &args.dockerfile else {
+        return Ok(None);
+    };
+    let df = crate::dockerfile::Dockerfile::read(path, &args.build_args)?;
+    let stage = df.target(args.target.as_deref())?;
+    Ok(Some((df, stage)))
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
 pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+    load_with(image, source, None)
+}
+
+/// [`load`] with the Dockerfile the image was built from.
+pub fn load_with(
+    image: &str,
+    source: &SourceArgs,
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
+) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
+    let df = dockerfile.map(|(d, s)| (d, *s));
     let a = if std::io::stderr().is_terminal() {
-        let a = crate::analyze_reference(image, &opts, &progress);
+        let a = crate::analyze_reference_with(image, &opts, &progress, df);
         progress.clear();
         a
     } else {
-        crate::analyze_reference(image, &opts, &NoProgress)
+        crate::analyze_reference_with(image, &opts, &NoProgress, df)
     };
-    Ok(a?)
+    let a = a?;
+    if let Some(ctx) = &a.dockerfile {
+        let m = &ctx.mapping;
+        if m.unmapped() > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {} of {} layers match no line of `{}`; the report says why for each",
+                m.unmapped(),
+                m.layers.len(),
+                ctx.dockerfile.path.display()
+            );
+        }
+    }
+    Ok(a)
 }
 
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
@@ -275,6 +338,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
+        }
+        if let Some(de) = cause.downcast_ref::<crate::dockerfile::DockerfileError>() {
+            hint = hint.or_else(|| de.hint());
         }
     }
     for cause in e.chain().skip(1) {

@@ -47,6 +47,54 @@ pub enum Command {
     Trend(TrendArgs),
     /// Show what the cache of registry, podman and docker layers holds, or trim it.
     Cache(CacheArgs),
+    /// Turn the mechanical suggestions into a patch of the Dockerfile (and `.dockerignore`):
+    /// a unified diff for `git apply` or `patch -p1`, one hunk per suggestion.
+    Fix(FixArgs),
+}
+
+/// The Dockerfile an image was built from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DockerfileArgs {
+    /// The Dockerfile (or Containerfile) the image was built from: every layer is tied to
+    /// the line that made it, and findings and suggestions cite `Dockerfile:LINE`.
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// The stage that was built (`docker build --target`); default the last.
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    pub target: Option<String>,
+
+    /// A build argument the build was given, NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", requires = "dockerfile", value_parser = parse_build_arg)]
+    pub build_args: Vec<(String, String)>,
+}
+
+fn parse_build_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The image built from the Dockerfile.
+    pub image: String,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
+
+    /// Write the patch to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATCH")]
+    pub output: Option<PathBuf>,
+
+    /// List the hunks (what each changes and saves) without writing the patch.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Keep package caches in `RUN --mount=type=cache` mounts instead of disabling them.
+    #[arg(long)]
+    pub cache_mounts: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +123,9 @@ pub enum CacheAction {
 pub struct ExploreArgs {
     /// The image to explore.
     pub image: String,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
 }
 
 /// How to reach and pick the image.
@@ -160,6 +211,9 @@ pub struct AnalyzeArgs {
     /// JSON Lines file, for `layersift trend`.
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +254,9 @@ pub struct CheckArgs {
     /// Append one size record to this JSON Lines file, for `layersift trend`.
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod diff;
+pub mod dockerfile;
 pub mod error;
 pub mod fixture;
 pub mod index;
@@ -35,6 +36,17 @@ pub fn analyze_reference(
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
 ) -> Result<Analysis, Error> {
+    analyze_reference_with(reference, opts, progress, None)
+}
+
+/// Resolves, decodes and analyses one image built from a Dockerfile (and the stage built):
+/// layers, findings and suggestions cite its lines.
+pub fn analyze_reference_with(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+    dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
+) -> Result<Analysis, Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
         source,
@@ -42,7 +54,7 @@ pub fn analyze_reference(
     let r = ImageRef::parse(reference).map_err(wrap)?;
     let image = source::open(&r, opts).map_err(wrap)?;
     let decoded = decode::decode_image(&image, progress)?;
-    Ok(Analysis::new(&image, decoded))
+    Ok(Analysis::with_dockerfile(&image, decoded, dockerfile))
 }
 
 /// Resolves, decodes and analyses several images at once, decoding a layer blob that several

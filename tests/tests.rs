@@ -8,6 +8,7 @@ mod bad_input;
 mod check;
 mod corpus;
 mod diff;
+mod dockerfile;
 mod foundation;
 mod podman;
 mod registry;

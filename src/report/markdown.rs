@@ -94,12 +94,15 @@ pub fn render(a: &Analysis) -> String {
             if let Some(d) = &f.detail {
                 let _ = write!(what, "<br>{}", code(d));
             }
+            let layer = match &f.source {
+                Some(src) => format!("{} ({})", f.layer, code(src)),
+                None => f.layer.to_string(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | `{}` |",
+                "| {} | {} | {layer} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
-                f.layer,
                 what,
                 f.rule
             );
@@ -135,7 +138,20 @@ pub fn render(a: &Analysis) -> String {
             };
             let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
             let _ = writeln!(out);
-            let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
+            match &s.source {
+                Some(src) => {
+                    let _ = writeln!(
+                        out,
+                        "Layer {} ({}): {}",
+                        s.layer,
+                        code(src),
+                        code(&s.instruction)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
+                }
+            }
             let _ = writeln!(out);
             let _ = writeln!(out, "```dockerfile");
             let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
@@ -168,10 +184,21 @@ pub fn render(a: &Analysis) -> String {
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
             human_bytes(a.layer_avoidable(i)),
-            if l.step.instruction.is_empty() {
-                "(no history)".to_string()
-            } else {
-                code(&l.step.instruction)
+            {
+                let step = if l.step.instruction.is_empty() {
+                    "(no history)".to_string()
+                } else {
+                    code(&l.step.instruction)
+                };
+                let why = a
+                    .dockerfile
+                    .as_ref()
+                    .and_then(|c| c.mapping.unmapped_reason(i));
+                match (&l.step.source, why) {
+                    (Some(src), _) => format!("{} {step}", code(src)),
+                    (None, Some(why)) => format!("unmapped ({}) {step}", cell(why)),
+                    _ => step,
+                }
             }
         );
     }

@@ -53,6 +53,9 @@ pub fn render(a: &Analysis) -> String {
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed),
     );
+    if let Some(ctx) = &a.dockerfile {
+        let _ = writeln!(out, "Dockerfile  {}", dockerfile_summary(ctx));
+    }
     let secrets = a.secrets().count();
     if secrets > 0 {
         let _ = writeln!(
@@ -70,12 +73,15 @@ pub fn render(a: &Analysis) -> String {
             a.findings.len()
         );
         for f in a.findings.iter().take(TOP_FINDINGS) {
+            let at = match &f.source {
+                Some(src) => format!("layer {:<2} {src}", f.layer),
+                None => format!("layer {:<2}", f.layer),
+            };
             let _ = writeln!(
                 out,
-                "  {:<6} {:>9}  layer {:<2}  {}",
+                "  {:<6} {:>9}  {at}  {}",
                 severity_label(f.severity),
                 finding_size(f),
-                f.layer,
                 one_line(&f.title, 90)
             );
             if let Some(d) = &f.detail {
@@ -103,12 +109,11 @@ pub fn render(a: &Analysis) -> String {
                 String::new()
             };
             let _ = writeln!(out, "  {}. {}{saves}", n + 1, s.title);
-            let _ = writeln!(
-                out,
-                "     layer {}: {}",
-                s.layer,
-                one_line(&s.instruction, 100)
-            );
+            let at = match &s.source {
+                Some(src) => format!("layer {} ({src})", s.layer),
+                None => format!("layer {}", s.layer),
+            };
+            let _ = writeln!(out, "     {at}: {}", one_line(&s.instruction, 100));
             for line in s.snippet.lines() {
                 let _ = writeln!(out, "     | {line}");
             }
@@ -122,11 +127,18 @@ pub fn render(a: &Analysis) -> String {
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     );
     for (i, l) in a.layers.iter().enumerate() {
-        let step = if l.step.instruction.is_empty() {
+        let mut step = if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
             one_line(&l.step.instruction, 100)
         };
+        if let Some(ctx) = &a.dockerfile {
+            step = match (&l.step.source, ctx.mapping.unmapped_reason(i)) {
+                (Some(src), _) => format!("{src}  {step}"),
+                (None, Some(why)) => format!("(unmapped: {why})  {step}"),
+                (None, None) => step,
+            };
+        }
         let _ = writeln!(
             out,
             "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
@@ -140,6 +152,31 @@ pub fn render(a: &Analysis) -> String {
         );
     }
     out
+}
+
+/// `Dockerfile (stage final): 5 layers from its lines, 1 from the base image, 0 unmapped`.
+pub fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
+    use crate::dockerfile::map::LayerSource;
+    let m = &ctx.mapping;
+    let count = |f: fn(&LayerSource) -> bool| m.layers.iter().filter(|l| f(l)).count();
+    let mapped = count(|l| matches!(l, LayerSource::Instruction { .. }));
+    let base = count(|l| matches!(l, LayerSource::Base { .. }));
+    let stage = ctx
+        .dockerfile
+        .stages
+        .get(ctx.stage)
+        .and_then(|s| s.name.clone())
+        .map_or_else(String::new, |n| format!(" (stage {n})"));
+    let mut s = format!(
+        "{}{stage}: {mapped} layers from its lines, {base} from the base image, {} unmapped",
+        m.file,
+        m.unmapped()
+    );
+    if !m.unmatched_lines.is_empty() {
+        let lines: Vec<String> = m.unmatched_lines.iter().map(|l| l.to_string()).collect();
+        let _ = write!(s, "; no layer for line {}", lines.join(", "));
+    }
+    s
 }
 
 /// `HIGH`, `MEDIUM`, … for the summary.

@@ -42,7 +42,11 @@ use crate::Analysis;
 const TICK: Duration = Duration::from_millis(30);
 
 /// Opens the TUI on an image and runs it until the user quits.
-pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
+pub fn run(
+    image: &str,
+    source: &SourceArgs,
+    dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
+) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
     let opts = source.open_options();
@@ -50,7 +54,8 @@ pub fn run(image: &str, source: &SourceArgs) -> anyhow::Result<()> {
         .name("analysis".into())
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
-            let r = crate::analyze_reference(&reference, &opts, &progress);
+            let df = dockerfile.as_ref().map(|(d, s)| (d, *s));
+            let r = crate::analyze_reference_with(&reference, &opts, &progress, df);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;
