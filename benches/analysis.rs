@@ -8,9 +8,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use layersift::decode::{decode_image, NoProgress};
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::source::{self, Image, ImageRef, OpenOptions};
 use layersift::Analysis;
+use layersift_fixture::{Format, ImageBuilder};
 
 /// A generated image: a base of many small files, a cache-filling step, a removal and a
 /// chmod rewrite, so every pass of the analysis has work.

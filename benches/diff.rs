@@ -26,8 +26,8 @@ fn diff(c: &mut Criterion) {
     }
     let old_ref = format!("oci:{}:apt-waste", corpus.display());
     let new_ref = format!("oci:{}:pip-waste", corpus.display());
-    let old_json = to_json(&report_of(&old_ref));
-    let new_json = to_json(&report_of(&new_ref));
+    let old_json = to_json(&report_of(&old_ref)).expect("report serializes");
+    let new_json = to_json(&report_of(&new_ref)).expect("report serializes");
     let parse = |s: &str| serde_json::from_str::<Report>(s).expect("report parses");
 
     let mut g = c.benchmark_group("diff apt-waste → pip-waste");

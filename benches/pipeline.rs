@@ -7,10 +7,10 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use layersift::decode::decode_layer;
-use layersift::fixture::{Compression, ImageBuilder};
 use layersift::index::LayerIndex;
 use layersift::merge::merge;
 use layersift::source::{self, ImageRef, OpenOptions};
+use layersift_fixture::{Compression, ImageBuilder};
 
 /// A layer of `n` small files spread over directories, like a package install.
 fn generated_layer(n: usize, c: Compression) -> Vec<u8> {

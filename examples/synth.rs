@@ -9,7 +9,7 @@
 //! a base of FILES files, a layer rewriting a tenth of them, and a layer deleting a
 //! directory, so every merge rule has work to do.
 
-use layersift::fixture::{Compression, Format, ImageBuilder};
+use layersift_fixture::{Compression, Format, ImageBuilder, Noise};
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -73,12 +73,10 @@ fn words(seed: u64, len: usize) -> Vec<u8> {
         "Vec", "String", "usize", "u8", "u32", "u64", "i64", "bool", "str", "len", "push", "iter",
         "map", "collect", "unwrap", "clone", "into", "from", "new",
     ];
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut rng = Noise::new(seed);
     let mut out = Vec::with_capacity(len + 16);
     while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
+        let x = rng.next_u64();
         out.extend_from_slice(VOCAB[(x % 64) as usize].as_bytes());
         out.push(if x >> 60 == 0 { b'\n' } else { b' ' });
     }

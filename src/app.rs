@@ -54,7 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let df = read_dockerfile(&args.dockerfile)?;
     let analysis = load_with(&args.image, source, df.as_ref())?;
-    let out = report::render(&analysis, args.format);
+    let out = report::render(&analysis, args.format)?;
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
         let record =
@@ -66,8 +66,8 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 
 /// `layersift cache [info|prune]`.
 fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    use crate::report::human_bytes;
     use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+    use crate::units::human_bytes;
     let Some(dir) = source.open_options().cache_dir else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
     };
@@ -148,7 +148,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         None => (None, load_report(&args.image, source)?),
     };
     if let Some(p) = &args.save_report {
-        emit(&report::json::to_json(&current), Some(p))?;
+        emit(&report::json::to_json(&current)?, Some(p))?;
     }
     if let Some(h) = &args.history {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
@@ -156,7 +156,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
     let out = match args.format {
         crate::check::CheckFormat::Text => result.render(),
-        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name()),
+        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name())?,
     };
     emit(&out, None)?;
     let failed = result.failed();
@@ -212,7 +212,7 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, &args.new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
-        &report::diff::render(&d, args.format),
+        &crate::diff::render::render(&d, args.format)?,
         args.output.as_deref(),
     )?;
     Ok(ExitCode::from(EXIT_OK))
@@ -394,9 +394,9 @@ impl StderrProgress {
         let mut line = format!(
             "layers {done}/{} · {} of {} · {}/s",
             st.layers.len(),
-            report::human_bytes(read),
-            report::human_bytes(total),
-            report::human_bytes((read as f64 / secs) as u64),
+            crate::units::human_bytes(read),
+            crate::units::human_bytes(total),
+            crate::units::human_bytes((read as f64 / secs) as u64),
         );
         for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
             let pct = if *t == 0 { 100 } else { r * 100 / t };

@@ -4,8 +4,8 @@
 //! tested without images; `app` turns a failed rule into exit code 1.
 
 use crate::config::{CheckConfig, Growth};
-use crate::report::human_bytes;
 use crate::report::json::Report;
+use crate::units::{exact_bytes, signed_exact_bytes};
 
 /// How a rule came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -69,7 +69,7 @@ impl CheckResult {
     }
 
     /// The results as JSON; `config` says where the rules came from.
-    pub fn to_json(&self, config: &str) -> String {
+    pub fn to_json(&self, config: &str) -> Result<String, serde_json::Error> {
         #[derive(serde::Serialize)]
         struct Wire<'a> {
             schema_version: u32,
@@ -103,28 +103,6 @@ impl CheckResult {
     }
 }
 
-/// A byte count for rule lines: exact below 1000 B, else human with the exact count.
-pub fn bytes(n: u64) -> String {
-    if n < 1000 {
-        format!("{n} B")
-    } else {
-        format!("{} ({n} B)", human_bytes(n))
-    }
-}
-
-fn signed_bytes(n: i64) -> String {
-    if n == 0 {
-        return "0 B".to_string();
-    }
-    let sign = if n < 0 { "-" } else { "+" };
-    let abs = n.unsigned_abs();
-    if abs < 1000 {
-        format!("{sign}{abs} B")
-    } else {
-        format!("{sign}{} ({sign}{abs} B)", human_bytes(abs))
-    }
-}
-
 fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
     let pass = value <= max;
     RuleResult {
@@ -134,9 +112,9 @@ fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
         threshold: Some(max as f64),
         detail: format!(
             "{} {} {}",
-            bytes(value),
+            exact_bytes(value),
             if pass { "<=" } else { ">" },
-            bytes(max)
+            exact_bytes(max)
         ),
     }
 }
@@ -180,8 +158,8 @@ fn growth_rule(
         "new".to_string()
     };
     let threshold = match limit {
-        Growth::Bytes(b) => bytes(b),
-        Growth::Percent(p) => format!("{p}% of {}", bytes(old)),
+        Growth::Bytes(b) => exact_bytes(b),
+        Growth::Percent(p) => format!("{p}% of {}", exact_bytes(old)),
     };
     Some(RuleResult {
         rule,
@@ -190,7 +168,7 @@ fn growth_rule(
         threshold: Some(allowed),
         detail: format!(
             "{} [{pct}] {} {threshold}",
-            signed_bytes(delta),
+            signed_exact_bytes(delta),
             if pass { "<=" } else { ">" }
         ),
     })
@@ -270,14 +248,6 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn byte_formats() {
-        assert_eq!(bytes(999), "999 B");
-        assert_eq!(bytes(12_345_678), "12.3 MB (12345678 B)");
-        assert_eq!(signed_bytes(-5), "-5 B");
-        assert_eq!(signed_bytes(2_000_000), "+2.0 MB (+2000000 B)");
-    }
 
     #[test]
     fn growth_percent_and_bytes() {

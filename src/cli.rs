@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::Growth;
-use crate::report::diff::DiffFormat;
 use crate::report::Format;
 use crate::source::cache::Cache;
 use crate::source::{Credentials, OpenOptions, Platform};
@@ -268,8 +267,8 @@ pub struct DiffArgs {
     pub new: String,
 
     /// Output format (`markdown` is meant for a pull-request comment).
-    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Text)]
-    pub format: DiffFormat,
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 
     /// Write the diff to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]

@@ -93,7 +93,7 @@ impl Growth {
 impl std::fmt::Display for Growth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Growth::Bytes(b) => write!(f, "{}", crate::report::human_bytes(*b)),
+            Growth::Bytes(b) => write!(f, "{}", crate::units::human_bytes(*b)),
             Growth::Percent(p) => write!(f, "{p}%"),
         }
     }

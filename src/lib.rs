@@ -16,7 +16,6 @@ pub mod decode;
 pub mod diff;
 pub mod dockerfile;
 pub mod error;
-pub mod fixture;
 pub mod index;
 pub mod merge;
 pub mod report;
@@ -24,6 +23,7 @@ pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod units;
 
 pub use analysis::Analysis;
 pub use error::Error;

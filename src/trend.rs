@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::human_bytes;
 use crate::report::json::Report;
+use crate::units::{delta, human_bytes, signed_bytes};
 
 /// Why the history could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -154,15 +154,6 @@ fn bar(value: u64, max: u64) -> String {
     s
 }
 
-fn signed_human(d: i128) -> String {
-    let abs = u64::try_from(d.unsigned_abs()).unwrap_or(u64::MAX);
-    match d.signum() {
-        0 => "0 B".to_string(),
-        -1 => format!("-{}", human_bytes(abs)),
-        _ => format!("+{}", human_bytes(abs)),
-    }
-}
-
 /// The series as a table, one row per record, with a bar of content size.
 pub fn render_table(records: &[Record]) -> String {
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
@@ -181,7 +172,7 @@ pub fn render_table(records: &[Record]) -> String {
     for (i, r) in records.iter().enumerate() {
         let change = match prev {
             None => String::new(),
-            Some(p) => signed_human(i128::from(r.content_bytes) - i128::from(p)),
+            Some(p) => signed_bytes(delta(p, r.content_bytes)),
         };
         let reference: String = if r.reference.chars().count() > refw {
             let tail: String = r
@@ -218,12 +209,10 @@ pub fn render_table(records: &[Record]) -> String {
                 records.len(),
                 human_bytes(first.content_bytes),
                 human_bytes(last.content_bytes),
-                signed_human(i128::from(last.content_bytes) - i128::from(first.content_bytes)),
+                signed_bytes(delta(first.content_bytes, last.content_bytes)),
                 human_bytes(first.compressed_bytes),
                 human_bytes(last.compressed_bytes),
-                signed_human(
-                    i128::from(last.compressed_bytes) - i128::from(first.compressed_bytes)
-                ),
+                signed_bytes(delta(first.compressed_bytes, last.compressed_bytes)),
             ));
         }
     }

@@ -6,8 +6,8 @@
 use std::path::Path;
 
 use layersift::analysis::{Category, Finding, Severity, Suggestion};
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::Analysis;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{analyze, assert_accounting, bin, corpus, write};
 
@@ -59,7 +59,7 @@ fn assert_savings_add_up(a: &Analysis, s: &Suggestion) {
     assert_eq!(s.saves_compressed_bytes, compressed, "{}", s.rule);
 }
 
-fn base(l: layersift::fixture::LayerBuilder) -> layersift::fixture::LayerBuilder {
+fn base(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
     l.dir("bin")
         .file_mode("bin/sh", vec![7u8; 1000], 0o755)
         .dir("etc")

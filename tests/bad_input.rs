@@ -1,7 +1,7 @@
 //! Bad input: every broken image gives `error: …` with a cause and exit code 2, never a
 //! panic. Each case builds the exact breakage with the fixture builder.
 
-use layersift::fixture::{self, Compression, Format, ImageBuilder};
+use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
@@ -206,14 +206,7 @@ fn not_an_image_and_missing_paths() {
 #[test]
 fn random_bytes_as_layers_never_panic() {
     // A layer blob of pseudo-random bytes under every media type.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut junk = vec![0u8; 8192];
-    for b in &mut junk {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        *b = seed as u8;
-    }
+    let junk = fixture::noise(8192, 0x2545_f491_4f6c_dd1d);
     for c in [Compression::Gzip, Compression::Zstd, Compression::None] {
         let mut img = small(c);
         img.layers[0].tar = junk.clone();
@@ -255,4 +248,55 @@ fn config_digest_mismatch() {
     img.config.extend_from_slice(b"  ");
     let dir = TempDir::new().unwrap();
     fails(&layout(&img, &dir), "the config does not match its digest");
+}
+
+/// An OCI layout whose index lists no image, and a docker archive whose `manifest.json`
+/// lists none: each says so, with a hint.
+#[test]
+fn empty_index_and_empty_manifest_list() {
+    let img = small(Compression::Gzip);
+    let dir = TempDir::new().unwrap();
+    let mut f = img.files(Format::OciLayout).unwrap();
+    f.put(
+        "index.json",
+        br#"{"schemaVersion":2,"manifests":[]}"#.to_vec(),
+    );
+    let p = dir.path().join("empty-layout");
+    f.write(Format::OciLayout, &p).unwrap();
+    let err = fails(
+        &format!("oci:{}", p.display()),
+        "the image index lists no images",
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+
+    let mut f = img.files(Format::DockerArchive).unwrap();
+    f.put("manifest.json", b"[]".to_vec());
+    let p = dir.path().join("empty.tar");
+    f.write(Format::DockerArchive, &p).unwrap();
+    let err = fails(
+        &format!("docker-archive:{}", p.display()),
+        "`manifest.json` lists no images",
+    );
+    assert!(err.contains("\nhint: "), "{err}");
+}
+
+/// A docker archive unpacked in a directory whose `manifest.json` names a config outside
+/// that directory: refused before anything is read.
+#[test]
+fn blob_path_outside_the_image_directory_is_refused() {
+    let img = small(Compression::Gzip);
+    let dir = TempDir::new().unwrap();
+    let mut f = img.files(Format::DockerArchive).unwrap();
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(f.get("manifest.json").unwrap()).unwrap();
+    manifest[0]["Config"] = serde_json::json!("../outside.json");
+    f.put("manifest.json", serde_json::to_vec(&manifest).unwrap());
+    let p = dir.path().join("unpacked");
+    f.write_dir(&p).unwrap();
+    std::fs::write(dir.path().join("outside.json"), &img.config).unwrap();
+    let err = fails(
+        &format!("docker-archive:{}", p.display()),
+        "refusing blob path `../outside.json` outside the image directory",
+    );
+    assert!(err.contains("\nhint: "), "{err}");
 }

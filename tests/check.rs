@@ -5,8 +5,8 @@ use std::path::Path;
 
 use layersift::check::{evaluate, Outcome};
 use layersift::config::{CheckConfig, Growth};
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report::json::Report;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{analyze, bin, write};
 

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use layersift::diff::{Diff, LayerStatus};
-use layersift::fixture::{BuiltImage, Format, ImageBuilder};
 use layersift::report::json::Report;
+use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{bin, corpus, write};
 
-fn base_layer(l: layersift::fixture::LayerBuilder) -> layersift::fixture::LayerBuilder {
+fn base_layer(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
     l.dir("bin")
         .file("bin/sh", vec![1u8; 1_000])
         .dir("lib")
@@ -353,7 +353,7 @@ fn corpus_apt_waste_to_pip_waste_share_layers() {
     // The same diff through the binary, old side from a saved report.
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("apt.json");
-    std::fs::write(&saved, layersift::report::json::to_json(&apt)).unwrap();
+    std::fs::write(&saved, layersift::report::json::to_json(&apt).unwrap()).unwrap();
     let pip_ref = format!("oci:{}:pip-waste", c.join("oci").display());
     let apt_ref = format!("oci:{}:apt-waste", c.join("oci").display());
     assert_eq!(

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use layersift::dockerfile::map::LayerSource;
 use layersift::dockerfile::Dockerfile;
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{bin, corpus, write};
 
@@ -92,7 +92,7 @@ fn mapped_steps_use_the_real_lines() {
 }
 
 /// An image as BuildKit records it, built from a two-stage Dockerfile.
-fn buildkit_image() -> layersift::fixture::BuiltImage {
+fn buildkit_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
             l.file("etc/os-release", "ID=debian\n")

@@ -1,10 +1,10 @@
 //! The first half of the pipeline on images built for each rule: transports, compressions,
 //! tar features, whiteout rules, platform and ref selection.
 
-use layersift::fixture::{self, Compression, Format, ImageBuilder, LongNames};
 use layersift::index::EntryKind;
 use layersift::merge::Fate;
 use layersift::source::{OpenOptions, Platform};
+use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder, LongNames};
 use tempfile::TempDir;
 
 use crate::util::{analyze, analyze_with, assert_accounting, bin, write};

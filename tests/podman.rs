@@ -10,15 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::CommandCargoExt as _;
-use layersift::fixture::{Format, ImageBuilder};
+use layersift_fixture::{Format, ImageBuilder};
 use serde_json::Value;
 
-fn layersift(home: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("layersift").unwrap();
-    cmd.env("HOME", home).env("NO_COLOR", "1");
-    cmd
-}
+use crate::util::layersift_at as layersift;
 
 /// The JSON report of a run that must have succeeded; its stderr when it did not.
 fn succeeded(out: &Output) -> Value {

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use layersift::fixture::{BuiltImage, Compression, Format, ImageBuilder};
+use layersift_fixture::{BuiltImage, Compression, Format, ImageBuilder};
 
 /// A small Debian-style image with the classic mistakes: apt lists shipped then deleted in a
 /// later layer, a `.deb` cache left behind, a pip cache, a `chmod -R` layer rewriting

@@ -1,13 +1,13 @@
 //! `--history` and `layersift trend`: records appended by analyze and check and read back,
 //! the terminal table, and the SVG chart holding the series.
 
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::report::json::Report;
 use layersift::trend::{read, Record};
+use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{bin, write};
 
-fn image(extra: usize) -> layersift::fixture::BuiltImage {
+fn image(extra: usize) -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("COPY app /app", |l| {
             l.dir("app").file("app/bin", vec![1u8; 10_000 + extra])

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use layersift::analysis::{Analysis, Category, Suggestion};
-use layersift::fixture::{Format, ImageBuilder};
 use layersift::tui::{App, Loading, Pane, ProgressMsg, TreeMode};
+use layersift_fixture::{Format, ImageBuilder};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
     Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,

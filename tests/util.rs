@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use layersift::fixture::{BuiltImage, Format};
 use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift_fixture::{BuiltImage, Format};
 
 /// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
 pub fn corpus() -> Option<PathBuf> {
@@ -18,11 +18,35 @@ pub fn corpus() -> Option<PathBuf> {
     }
 }
 
-/// The `layersift` binary built for these tests.
+/// The one way tests run the `layersift` binary (as fd's `tests/testenv` does): with
+/// `NO_COLOR` set and none of the machine's `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_*`
+/// or `LAYERSIFT_CACHE_DIR`, so a developer's credentials, runtime directories or cache
+/// never change a result. A test sets what it needs on the returned command.
+pub fn layersift_command() -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt as _;
+    let mut cmd = std::process::Command::cargo_bin("layersift").unwrap();
+    cmd.env("NO_COLOR", "1");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("XDG_") {
+            cmd.env_remove(key);
+        }
+    }
+    for key in ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "LAYERSIFT_CACHE_DIR"] {
+        cmd.env_remove(key);
+    }
+    cmd
+}
+
+/// [`layersift_command`] with `HOME` at `home`, so credential and cache lookups start there.
+pub fn layersift_at(home: &Path) -> std::process::Command {
+    let mut cmd = layersift_command();
+    cmd.env("HOME", home);
+    cmd
+}
+
+/// [`layersift_command`] with assert_cmd's assertions.
 pub fn bin() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("layersift").unwrap();
-    c.env("NO_COLOR", "1");
-    c
+    assert_cmd::Command::from_std(layersift_command())
 }
 
 /// Writes `img` in `format` under `dir` and returns the reference to analyse it.

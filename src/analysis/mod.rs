@@ -57,6 +57,10 @@ pub struct LayerInfo {
     pub step: Step,
     /// This layer's content bytes by fate (visible, overwritten, removed).
     pub bytes: ByteSplit,
+    /// Visible bytes of this layer that findings call avoidable (caches, temp, duplicates).
+    pub avoidable: u64,
+    /// Findings attributed to this layer.
+    pub finding_count: usize,
 }
 
 impl LayerInfo {
@@ -73,6 +77,37 @@ impl LayerInfo {
     pub fn compressed_estimate(&self, bytes: u64) -> u64 {
         (bytes as f64 * self.compression_ratio()).round() as u64
     }
+
+    /// This layer's waste: its hidden bytes plus its avoidable ones.
+    pub fn waste(&self) -> u64 {
+        self.bytes.hidden() + self.avoidable
+    }
+}
+
+/// The findings of one category added up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryTotal {
+    pub category: Category,
+    pub finding_count: usize,
+    pub bytes: u64,
+    pub compressed_bytes: u64,
+}
+
+/// One total per category that has findings, in category order.
+fn category_totals(findings: &[Finding]) -> Vec<CategoryTotal> {
+    let mut by: std::collections::BTreeMap<Category, CategoryTotal> = Default::default();
+    for f in findings {
+        let t = by.entry(f.category).or_insert(CategoryTotal {
+            category: f.category,
+            finding_count: 0,
+            bytes: 0,
+            compressed_bytes: 0,
+        });
+        t.finding_count += 1;
+        t.bytes += f.bytes;
+        t.compressed_bytes += f.compressed_bytes;
+    }
+    by.into_values().collect()
 }
 
 /// Everything known about an image after decoding and merging its layers.
@@ -84,6 +119,8 @@ pub struct Analysis {
     pub indexes: Vec<LayerIndex>,
     pub merged: Merged,
     pub totals: ByteSplit,
+    /// The findings added up per category (only categories that have findings, in order).
+    pub categories: Vec<CategoryTotal>,
     /// Every problem found: severity, then bytes, descending.
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
@@ -125,6 +162,8 @@ impl Analysis {
                 entries: d.index.len(),
                 step,
                 bytes: ByteSplit::default(),
+                avoidable: 0,
+                finding_count: 0,
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
@@ -154,6 +193,15 @@ impl Analysis {
                 .then(a.layer.cmp(&b.layer))
                 .then(a.rule.cmp(&b.rule))
         });
+        for f in &findings {
+            if let Some(l) = layers.get_mut(f.layer) {
+                l.finding_count += 1;
+                if f.category.is_avoidable() {
+                    l.avoidable += f.bytes;
+                }
+            }
+        }
+        let categories = category_totals(&findings);
         let mut suggestions = suggest::suggestions(&findings, &layers);
         if context.is_some() {
             let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
@@ -165,6 +213,7 @@ impl Analysis {
             }
         }
         Analysis {
+            categories,
             findings,
             suggestions,
             dockerfile: context,
@@ -249,15 +298,6 @@ impl Analysis {
         } else {
             1.0 - (self.hidden_compressed().min(total) as f64 / total as f64)
         }
-    }
-
-    /// Avoidable bytes shipped by one layer.
-    pub fn layer_avoidable(&self, layer: usize) -> u64 {
-        self.findings
-            .iter()
-            .filter(|f| f.layer == layer && f.category.is_avoidable())
-            .map(|f| f.bytes)
-            .sum()
     }
 
     /// Findings that are secrets.

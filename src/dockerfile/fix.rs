@@ -15,7 +15,7 @@ use super::context::{leaks, Leak};
 use super::{Cmd, Context, Dockerfile, Instr};
 use crate::analysis::Suggestion;
 use crate::cli::{FixArgs, SourceArgs};
-use crate::report::human_bytes;
+use crate::units::human_bytes;
 use crate::Analysis;
 
 /// How `fix` rewrites package-manager caches.

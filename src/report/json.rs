@@ -247,8 +247,8 @@ impl Report {
                     overwritten_same_bytes: l.bytes.overwritten_same,
                     overwritten_changed_bytes: l.bytes.overwritten_changed,
                     removed_bytes: l.bytes.removed,
-                    avoidable_bytes: a.layer_avoidable(index),
-                    finding_count: a.findings.iter().filter(|f| f.layer == index).count(),
+                    avoidable_bytes: l.avoidable,
+                    finding_count: l.finding_count,
                     source: l.step.source.clone(),
                     unmapped: a
                         .dockerfile
@@ -275,36 +275,31 @@ fn severity_counts(a: &Analysis) -> SeverityCounts {
 }
 
 fn categories(a: &Analysis) -> Vec<CategoryTotal> {
-    let mut by: std::collections::BTreeMap<Category, CategoryTotal> = Default::default();
-    for f in &a.findings {
-        let t = by.entry(f.category).or_insert(CategoryTotal {
-            category: f.category,
-            finding_count: 0,
-            bytes: 0,
-            compressed_bytes: 0,
-        });
-        t.finding_count += 1;
-        t.bytes += f.bytes;
-        t.compressed_bytes += f.compressed_bytes;
-    }
-    by.into_values().collect()
+    a.categories
+        .iter()
+        .map(|c| CategoryTotal {
+            category: c.category,
+            finding_count: c.finding_count,
+            bytes: c.bytes,
+            compressed_bytes: c.compressed_bytes,
+        })
+        .collect()
 }
 
-/// Pretty-printed JSON with a trailing newline.
-pub fn render(a: &Analysis) -> String {
+/// The report of an analysis as pretty-printed JSON with a trailing newline.
+pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
     to_json(&Report::from_analysis(a))
 }
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
 /// rows) is written on one line, so a report with thousands of files stays small.
-pub fn to_json<T: Serialize>(value: &T) -> String {
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, RowsFormatter::default());
-    if value.serialize(&mut ser).is_err() {
-        return String::new();
-    }
+    value.serialize(&mut ser)?;
     out.push(b'\n');
-    String::from_utf8(out).unwrap_or_default()
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// serde_json's pretty layout (two-space indent), with nested arrays kept on one line.
@@ -413,7 +408,7 @@ mod rows_tests {
     #[test]
     fn pretty_with_one_line_rows() {
         let v = serde_json::json!({"a": [1, 2], "files": [["/x", 1, 0], ["/y", 2, 1]], "e": [], "o": {}});
-        let s = to_json(&v);
+        let s = to_json(&v).unwrap();
         assert_eq!(
             s,
             "{\n  \"a\": [\n    1,\n    2\n  ],\n  \"e\": [],\n  \"files\": [\n    [\"/x\",1,0],\n    [\"/y\",2,1]\n  ],\n  \"o\": {}\n}\n"

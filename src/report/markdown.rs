@@ -2,10 +2,10 @@
 //! table, the suggestions with their Dockerfile snippets, and the per-layer table folded in a
 //! `<details>` block so the comment stays short.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
 use super::text::{finding_size, one_line, severity_label};
-use super::{human_bytes, percent};
+use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
@@ -31,34 +31,33 @@ fn code(s: &str) -> String {
     }
 }
 
-/// Renders the markdown report.
-pub fn render(a: &Analysis) -> String {
-    let mut out = String::new();
+/// Writes the markdown report.
+pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    let _ = writeln!(out, "## layersift: {}", code(&a.image.reference));
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| | |");
-    let _ = writeln!(out, "|---|---|");
-    let _ = writeln!(
+    writeln!(out, "## layersift: {}", code(&a.image.reference))?;
+    writeln!(out)?;
+    writeln!(out, "| | |")?;
+    writeln!(out, "|---|---|")?;
+    writeln!(
         out,
         "| Size | {} content in {} layers, {} compressed |",
         human_bytes(t.content),
         a.layers.len(),
         human_bytes(a.compressed_size())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
         a.efficiency() * 100.0,
         a.compressed_efficiency() * 100.0
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Potential savings | **{}** (~{} compressed) |",
         human_bytes(a.potential_savings()),
         human_bytes(a.potential_savings_compressed())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Hidden | {} ({}): {} same content rewritten, {} replaced, {} removed |",
         human_bytes(t.hidden()),
@@ -66,14 +65,14 @@ pub fn render(a: &Analysis) -> String {
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "| Avoidable | {} (caches, temporary files, duplicates) |",
         human_bytes(a.avoidable_bytes())
-    );
+    )?;
     let secrets = a.secrets().count();
-    let _ = writeln!(
+    writeln!(
         out,
         "| Secrets | {} |",
         if secrets == 0 {
@@ -81,35 +80,35 @@ pub fn render(a: &Analysis) -> String {
         } else {
             format!(":warning: **{secrets}** (redacted)")
         }
-    );
+    )?;
 
     if !a.findings.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Findings");
-        let _ = writeln!(out);
-        let _ = writeln!(out, "| Severity | Size | Layer | Finding | Rule |");
-        let _ = writeln!(out, "|---|---:|---:|---|---|");
+        writeln!(out)?;
+        writeln!(out, "### Findings")?;
+        writeln!(out)?;
+        writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
+        writeln!(out, "|---|---:|---:|---|---|")?;
         for f in a.findings.iter().take(MAX_FINDINGS) {
             let mut what = cell(&f.title);
             if let Some(d) = &f.detail {
-                let _ = write!(what, "<br>{}", code(d));
+                write!(what, "<br>{}", code(d))?;
             }
             let layer = match &f.source {
                 Some(src) => format!("{} ({})", f.layer, code(src)),
                 None => f.layer.to_string(),
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "| {} | {} | {layer} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
                 what,
                 f.rule
-            );
+            )?;
         }
         if a.findings.len() > MAX_FINDINGS {
-            let _ = writeln!(out);
-            let _ = writeln!(
+            writeln!(out)?;
+            writeln!(
                 out,
                 "…and {} more finding{} (see `layersift analyze --format json`).",
                 a.findings.len() - MAX_FINDINGS,
@@ -118,15 +117,15 @@ pub fn render(a: &Analysis) -> String {
                 } else {
                     "s"
                 }
-            );
+            )?;
         }
     }
 
     if !a.suggestions.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "### Suggestions");
+        writeln!(out)?;
+        writeln!(out, "### Suggestions")?;
         for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
-            let _ = writeln!(out);
+            writeln!(out)?;
             let saves = if s.saves_bytes > 0 {
                 format!(
                     " — saves {} (~{} compressed)",
@@ -136,54 +135,50 @@ pub fn render(a: &Analysis) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title));
-            let _ = writeln!(out);
+            writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
+            writeln!(out)?;
             match &s.source {
-                Some(src) => {
-                    let _ = writeln!(
-                        out,
-                        "Layer {} ({}): {}",
-                        s.layer,
-                        code(src),
-                        code(&s.instruction)
-                    );
-                }
-                None => {
-                    let _ = writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction));
-                }
+                Some(src) => writeln!(
+                    out,
+                    "Layer {} ({}): {}",
+                    s.layer,
+                    code(src),
+                    code(&s.instruction)
+                )?,
+                None => writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction))?,
             }
-            let _ = writeln!(out);
-            let _ = writeln!(out, "```dockerfile");
-            let _ = writeln!(out, "{}", s.snippet.replace("```", "'''"));
-            let _ = writeln!(out, "```");
+            writeln!(out)?;
+            writeln!(out, "```dockerfile")?;
+            writeln!(out, "{}", s.snippet.replace("```", "'''"))?;
+            writeln!(out, "```")?;
             if !s.evidence.is_empty() {
-                let _ = writeln!(out);
-                let _ = writeln!(
+                writeln!(out)?;
+                writeln!(
                     out,
                     "<details><summary>Evidence ({} paths)</summary>\n",
                     s.evidence.len()
-                );
+                )?;
                 for p in &s.evidence {
-                    let _ = writeln!(out, "- {}", code(p));
+                    writeln!(out, "- {}", code(p))?;
                 }
-                let _ = writeln!(out, "\n</details>");
+                writeln!(out, "\n</details>")?;
             }
         }
     }
 
-    let _ = writeln!(out);
-    let _ = writeln!(out, "<details><summary>Layers</summary>");
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---|");
+    writeln!(out)?;
+    writeln!(out, "<details><summary>Layers</summary>")?;
+    writeln!(out)?;
+    writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |")?;
+    writeln!(out, "|---:|---:|---:|---:|---:|---|")?;
     for (i, l) in a.layers.iter().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "| {i} | {} | {} | {} | {} | {} |",
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
-            human_bytes(a.layer_avoidable(i)),
+            human_bytes(l.avoidable),
             {
                 let step = if l.step.instruction.is_empty() {
                     "(no history)".to_string()
@@ -200,9 +195,9 @@ pub fn render(a: &Analysis) -> String {
                     _ => step,
                 }
             }
-        );
+        )?;
     }
-    let _ = writeln!(out);
-    let _ = writeln!(out, "</details>");
-    out
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    Ok(())
 }

@@ -1,72 +1,41 @@
 //! Reports: renders an [`Analysis`](crate::Analysis) for people (text, markdown) and for
-//! machines (JSON, whose wire types live in [`json`] with a `schema_version`).
+//! machines (JSON, whose wire types live in [`json`] with a `schema_version`). Renderers
+//! write to a [`std::fmt::Write`] and return its result; numbers go through
+//! [`crate::units`].
 
-pub mod diff;
 pub mod json;
 pub mod markdown;
 pub mod text;
 
 pub mod saved;
 
-/// Output formats of `layersift analyze`.
+/// Output formats of `layersift analyze` and `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A summary a person reads in ten seconds, then the per-layer table.
+    /// For people: a summary read in ten seconds, then tables.
     Text,
     /// Every number, for machines (see docs/json-report.md).
     Json,
-    /// For a pull-request comment.
+    /// GitHub-flavoured markdown, for a pull-request comment.
     Markdown,
 }
 
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("could not format the report")]
+    Format(#[from] std::fmt::Error),
+    #[error("could not serialize the report as JSON")]
+    Json(#[from] serde_json::Error),
+}
+
 /// Renders an analysis in the given format.
-pub fn render(a: &crate::Analysis, format: Format) -> String {
+pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError> {
+    let mut out = String::new();
     match format {
-        Format::Text => text::render(a),
-        Format::Json => json::render(a),
-        Format::Markdown => markdown::render(a),
+        Format::Text => text::write(a, &mut out)?,
+        Format::Json => out = json::render(a)?,
+        Format::Markdown => markdown::write(a, &mut out)?,
     }
-}
-
-/// Sizes for people: decimal units as `du --si` and dive print them (`1.2 MB`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = 0;
-    while v >= 999.95 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if v >= 100.0 {
-        format!("{v:.0} {}", UNITS[unit])
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
-}
-
-/// A percentage with one decimal.
-pub fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        "0.0%".to_string()
-    } else {
-        format!("{:.1}%", part as f64 * 100.0 / whole as f64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_bytes;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(999), "999 B");
-        assert_eq!(human_bytes(1000), "1.0 kB");
-        assert_eq!(human_bytes(300_000), "300 kB");
-        assert_eq!(human_bytes(42_165_111), "42.2 MB");
-        assert_eq!(human_bytes(999_999), "1.0 MB");
-    }
+    Ok(out)
 }

@@ -2,10 +2,10 @@
 //! savings, secrets), the top findings and the top suggestions with their snippets, then
 //! one row per layer.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
-use super::{human_bytes, percent};
 use crate::analysis::{Category, Finding, Severity};
+use crate::units::{human_bytes, percent};
 use crate::Analysis;
 
 /// Findings listed in the summary.
@@ -13,38 +13,37 @@ pub const TOP_FINDINGS: usize = 8;
 /// Suggestions listed in the summary, with their snippets.
 pub const TOP_SUGGESTIONS: usize = 3;
 
-/// Renders the text report.
-pub fn render(a: &Analysis) -> String {
-    let mut out = String::new();
+/// Writes the text report.
+pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    let _ = writeln!(out, "Image       {}", a.image.reference);
+    writeln!(out, "Image       {}", a.image.reference)?;
     if let Some(d) = &a.image.manifest_digest {
-        let _ = writeln!(out, "Digest      {d}");
+        writeln!(out, "Digest      {d}")?;
     }
-    let _ = writeln!(out, "Platform    {}", a.image.platform);
-    let _ = writeln!(
+    writeln!(out, "Platform    {}", a.image.platform)?;
+    writeln!(
         out,
         "Size        {} content in {} layers, {} compressed",
         human_bytes(t.content),
         a.layers.len(),
         human_bytes(a.compressed_size())
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "Efficiency  {:.1}% ({} of it visible; {:.1}% of compressed bytes)",
         a.efficiency() * 100.0,
         human_bytes(t.visible),
         a.compressed_efficiency() * 100.0
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "Savings     {} possible (~{} compressed): {} hidden + {} avoidable",
         human_bytes(a.potential_savings()),
         human_bytes(a.potential_savings_compressed()),
         human_bytes(t.hidden()),
         human_bytes(a.avoidable_bytes()),
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         out,
         "Hidden      {} ({}): {} same content rewritten, {} replaced, {} removed",
         human_bytes(t.hidden()),
@@ -52,52 +51,52 @@ pub fn render(a: &Analysis) -> String {
         human_bytes(t.overwritten_same),
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed),
-    );
+    )?;
     if let Some(ctx) = &a.dockerfile {
-        let _ = writeln!(out, "Dockerfile  {}", dockerfile_summary(ctx));
+        writeln!(out, "Dockerfile  {}", dockerfile_summary(ctx))?;
     }
     let secrets = a.secrets().count();
     if secrets > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "Secrets     {secrets} found (redacted below); a deleted secret is still in the image"
-        );
+        )?;
     }
 
     if !a.findings.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
+        writeln!(out)?;
+        writeln!(
             out,
             "Top findings ({} of {})",
             a.findings.len().min(TOP_FINDINGS),
             a.findings.len()
-        );
+        )?;
         for f in a.findings.iter().take(TOP_FINDINGS) {
             let at = match &f.source {
                 Some(src) => format!("layer {:<2} {src}", f.layer),
                 None => format!("layer {:<2}", f.layer),
             };
-            let _ = writeln!(
+            writeln!(
                 out,
                 "  {:<6} {:>9}  {at}  {}",
                 severity_label(f.severity),
                 finding_size(f),
                 one_line(&f.title, 90)
-            );
+            )?;
             if let Some(d) = &f.detail {
-                let _ = writeln!(out, "{:30}{}", "", one_line(d, 90));
+                writeln!(out, "{:30}{}", "", one_line(d, 90))?;
             }
         }
     }
 
     if !a.suggestions.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(
+        writeln!(out)?;
+        writeln!(
             out,
             "Top suggestions ({} of {})",
             a.suggestions.len().min(TOP_SUGGESTIONS),
             a.suggestions.len()
-        );
+        )?;
         for (n, s) in a.suggestions.iter().take(TOP_SUGGESTIONS).enumerate() {
             let saves = if s.saves_bytes > 0 {
                 format!(
@@ -108,24 +107,24 @@ pub fn render(a: &Analysis) -> String {
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "  {}. {}{saves}", n + 1, s.title);
+            writeln!(out, "  {}. {}{saves}", n + 1, s.title)?;
             let at = match &s.source {
                 Some(src) => format!("layer {} ({src})", s.layer),
                 None => format!("layer {}", s.layer),
             };
-            let _ = writeln!(out, "     {at}: {}", one_line(&s.instruction, 100));
+            writeln!(out, "     {at}: {}", one_line(&s.instruction, 100))?;
             for line in s.snippet.lines() {
-                let _ = writeln!(out, "     | {line}");
+                writeln!(out, "     | {line}")?;
             }
         }
     }
 
-    let _ = writeln!(out);
-    let _ = writeln!(
+    writeln!(out)?;
+    writeln!(
         out,
         "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  Step",
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
-    );
+    )?;
     for (i, l) in a.layers.iter().enumerate() {
         let mut step = if l.step.instruction.is_empty() {
             "(no history)".to_string()
@@ -139,24 +138,25 @@ pub fn render(a: &Analysis) -> String {
                 (None, None) => step,
             };
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
             i,
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
             human_bytes(l.bytes.hidden()),
-            human_bytes(a.layer_avoidable(i)),
+            human_bytes(l.avoidable),
             l.entries,
             step
-        );
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// `Dockerfile (stage final): 5 layers from its lines, 1 from the base image, 0 unmapped`.
 pub fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
     use crate::dockerfile::map::LayerSource;
+    use std::fmt::Write as _;
     let m = &ctx.mapping;
     let count = |f: fn(&LayerSource) -> bool| m.layers.iter().filter(|l| f(l)).count();
     let mapped = count(|l| matches!(l, LayerSource::Instruction { .. }));

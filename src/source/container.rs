@@ -54,9 +54,9 @@ impl DirContainer {
     fn member(&self, name: &str) -> Result<PathBuf, SourceError> {
         // Names come from manifests: keep them inside the directory.
         if name.starts_with('/') || name.split('/').any(|c| c == "..") {
-            return Err(SourceError::Other(format!(
-                "refusing blob path `{name}` outside the image directory"
-            )));
+            return Err(SourceError::UnsafeMemberPath {
+                name: name.to_string(),
+            });
         }
         Ok(self.root.join(name))
     }

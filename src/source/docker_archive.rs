@@ -81,9 +81,7 @@ fn choose<'a>(entries: &'a [Entry], r: &ImageRef) -> Result<&'a Entry, SourceErr
                 })
         }
         None => match entries {
-            [] => Err(SourceError::Other(
-                "`manifest.json` lists no images".to_string(),
-            )),
+            [] => Err(SourceError::EmptyManifestList),
             [one] => Ok(one),
             _ => Err(SourceError::AmbiguousRef(listing())),
         },

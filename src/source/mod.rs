@@ -443,8 +443,18 @@ pub enum SourceError {
     Registry(Box<RegistryError>),
     #[error(transparent)]
     Daemon(Box<DaemonError>),
-    #[error("{0}")]
-    Other(String),
+    #[error("refusing blob path `{name}` outside the image directory")]
+    UnsafeMemberPath { name: String },
+    #[error("`manifest.json` lists no images")]
+    EmptyManifestList,
+    #[error("the image index lists no images")]
+    EmptyIndex,
+    #[error("image indexes nest too deeply")]
+    IndexTooDeep { depth: u8 },
+    #[error("cannot reach registry `{registry}`")]
+    RegistryUnreachable { registry: String },
+    #[error("a registry layer has no digest")]
+    LayerWithoutDigest { locator: String },
     #[error("{message}")]
     Wrapped {
         message: String,
@@ -482,6 +492,13 @@ impl SourceError {
             }
             SourceError::Registry(e) => e.hint(),
             SourceError::Daemon(e) => e.hint(),
+            SourceError::UnsafeMemberPath { .. } => Some(
+                "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
+            SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
+                "the image was saved without any image in it; save or copy it again".to_string(),
+            ),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
                  `docker-archive:PATH`, `docker://NAME[:TAG]`, `podman:NAME`"

@@ -121,9 +121,7 @@ fn select<C: Container>(
 ) -> Result<Descriptor, SourceError> {
     let all: Vec<&Descriptor> = index.manifests().iter().collect();
     if all.is_empty() {
-        return Err(SourceError::Other(
-            "the image index lists no images".to_string(),
-        ));
+        return Err(SourceError::EmptyIndex);
     }
     let mut names: Vec<String> = all
         .iter()
@@ -176,9 +174,7 @@ fn resolve_nested<C: Container>(
         return Ok(d.clone());
     }
     if depth > 4 {
-        return Err(SourceError::Other(
-            "image indexes nest too deeply".to_string(),
-        ));
+        return Err(SourceError::IndexTooDeep { depth });
     }
     let bytes = read_blob(c, "image index", d, MAX_MANIFEST_BYTES)?;
     let nested: ImageIndex = parse_json("image index", &bytes)?;

@@ -1,6 +1,7 @@
 //! TUI state and input handling: which pane has focus, the selected layer, tree mode,
 //! filters, cursor and scroll positions, the help overlay. Only [`App::handle`] (and the
-//! tree installer) mutate it; drawing (`ui.rs`) reads it. Nothing here touches a terminal,
+//! tree installer) mutate it; drawing (`ui.rs`, which owns `App::draw`) reads it, and pane
+//! geometry comes from `layout.rs`. Nothing here touches a terminal,
 //! so key handling is tested on the state alone.
 
 use std::sync::Arc;
@@ -11,8 +12,8 @@ use ratatui::crossterm::event::{
 use ratatui::layout::{Position, Rect};
 use regex::Regex;
 
+use super::layout::{areas, Areas};
 use super::tree::{Change, FileTree, SortOrder, TreeMode, ViewOptions};
-use super::ui::{areas, Areas};
 use crate::analysis::{Analysis, Category};
 
 /// The panes, in Tab order.
@@ -114,31 +115,10 @@ pub struct App {
     jump_pending: bool,
     /// The filter text changed and the rows have not been recomputed yet.
     filter_dirty: bool,
-    /// Waste per layer: hidden bytes plus avoidable findings.
-    pub layer_waste: Vec<u64>,
-    /// (category, bytes, findings) over all findings.
-    pub by_category: Vec<(Category, u64, usize)>,
 }
 
 impl App {
     pub fn new(analysis: Arc<Analysis>, size: Rect) -> App {
-        let mut layer_waste: Vec<u64> = analysis.layers.iter().map(|l| l.bytes.hidden()).collect();
-        let mut by_category: Vec<(Category, u64, usize)> = Vec::new();
-        for f in &analysis.findings {
-            if f.category.is_avoidable() {
-                if let Some(w) = layer_waste.get_mut(f.layer) {
-                    *w += f.bytes;
-                }
-            }
-            match by_category.iter_mut().find(|c| c.0 == f.category) {
-                Some(c) => {
-                    c.1 += f.bytes;
-                    c.2 += 1;
-                }
-                None => by_category.push((f.category, f.bytes, 1)),
-            }
-        }
-        by_category.sort_by_key(|c| c.0);
         let mut items: Vec<Item> = (0..analysis.suggestions.len())
             .map(Item::Suggestion)
             .collect();
@@ -180,14 +160,7 @@ impl App {
             evidence_pos: 0,
             jump_pending: false,
             filter_dirty: false,
-            layer_waste,
-            by_category,
         }
-    }
-
-    /// Draws the screen (reads the state only).
-    pub fn draw(&self, f: &mut ratatui::Frame) {
-        super::ui::draw(self, f);
     }
 
     pub fn areas(&self) -> Areas {

@@ -3,10 +3,12 @@
 //! alternate screen, mouse capture, and restoring all of it on quit, on error and on panic)
 //! and the event loop; the analysis runs on a background thread that reports per-layer
 //! progress, and file trees are built on a worker thread, so input never waits on
-//! computation. State and key handling live in [`app`], drawing in [`ui`], and the file-tree
+//! computation. State and key handling live in [`app`], pane geometry in [`layout`], drawing
+//! (including `App::draw`) in [`ui`], and the file-tree
 //! model, which does not depend on the terminal library, in [`tree`].
 
 pub mod app;
+pub mod layout;
 pub mod tree;
 pub mod ui;
 

@@ -1,9 +1,9 @@
 //! Drawing: turns the TUI state into widgets. Every function here reads state (`&App`,
-//! `&Loading`) and never changes it; the pane geometry ([`areas`]) is a pure function of
-//! the terminal size so that mouse handling agrees with what is drawn. Only the tree rows
+//! `&Loading`) and never changes it; pane geometry comes from `layout.rs`, which the state
+//! also reads for mouse handling, so clicks agree with what is drawn. Only the tree rows
 //! inside the visible window are formatted, whatever the size of the layer.
 
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Gauge, Paragraph, Wrap};
@@ -11,57 +11,9 @@ use ratatui::Frame;
 
 use super::app::{App, Item, Loading, Pane, KEYS};
 use super::tree::{permissions, printable, Change, Mark, SortOrder, TreeMode};
+use crate::analysis::one_line;
 use crate::analysis::{Category, Severity};
-use crate::report::{human_bytes, percent, text::one_line};
-
-/// Where each pane sits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub layers: Rect,
-    pub tree: Rect,
-    pub details: Rect,
-    pub findings: Rect,
-    pub status: Rect,
-}
-
-/// Pane geometry for a terminal size. Wide terminals get dive's layout (layers, details and
-/// findings stacked on the left, the tree on the right); below 110 columns the layers span
-/// the top and the tree gets the larger share of the rest.
-pub fn areas(size: Rect, layers: usize) -> Areas {
-    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(size);
-    let layers_h = u16::try_from(layers + 3).unwrap_or(u16::MAX);
-    if size.width >= 110 {
-        let [left, tree] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(main);
-        let lh = layers_h.min(left.height * 2 / 5).max(4);
-        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(left);
-        let [details, findings] =
-            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(rest);
-        Areas {
-            layers: l,
-            tree,
-            details,
-            findings,
-            status,
-        }
-    } else {
-        let lh = layers_h.min(main.height / 3).max(4);
-        let [l, rest] = Layout::vertical([Constraint::Length(lh), Constraint::Min(0)]).areas(main);
-        let [tree, side] =
-            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)])
-                .areas(rest);
-        let [details, findings] =
-            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
-        Areas {
-            layers: l,
-            tree,
-            details,
-            findings,
-            status,
-        }
-    }
-}
+use crate::units::{human_bytes, percent};
 
 const ADDED: Color = Color::Green;
 const MODIFIED: Color = Color::Yellow;
@@ -121,6 +73,13 @@ pub fn strip_colors(buf: &mut ratatui::buffer::Buffer) {
     }
 }
 
+impl App {
+    /// Draws the screen (reads the state only).
+    pub fn draw(&self, f: &mut Frame) {
+        draw(self, f);
+    }
+}
+
 /// Draws the whole screen.
 pub fn draw(app: &App, f: &mut Frame) {
     let a = app.areas();
@@ -164,7 +123,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         } else {
             printable(&one_line(&l.step.instruction, 400)).into_owned()
         };
-        let waste = app.layer_waste.get(i).copied().unwrap_or(0);
+        let waste = l.waste();
         let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
         let marker = if i == app.layer {
             '▶'
@@ -473,15 +432,19 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
         "Savings",
         format!("{} possible", human_bytes(an.potential_savings())),
     ));
-    if !app.by_category.is_empty() {
+    if !app.analysis.categories.is_empty() {
         out.push(Span::styled("Waste by category", Style::new().fg(ACCENT)).into());
-        for (c, bytes, n) in &app.by_category {
-            let v = if *c == Category::Secret {
+        for c in &app.analysis.categories {
+            let n = c.finding_count;
+            let v = if c.category == Category::Secret {
                 format!("{n} found")
             } else {
-                format!("{:>8}  in {n} finding(s)", human_bytes(*bytes))
+                format!("{:>8}  in {n} finding(s)", human_bytes(c.bytes))
             };
-            out.push(Line::raw(format!("  {:<26}{v}", category_label(*c))));
+            out.push(Line::raw(format!(
+                "  {:<26}{v}",
+                category_label(c.category)
+            )));
         }
     }
     out

@@ -1,39 +1,23 @@
 //! Renders a [`Diff`] for people (text for the terminal, markdown for a pull-request comment)
-//! and for machines (JSON with its own `schema_version`).
+//! and for machines (JSON with its own `schema_version`). Beside the model, as `check` and
+//! `trend` keep their renderers beside theirs.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write};
 
-use super::human_bytes;
-use super::text::one_line;
-use crate::diff::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
+use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
+use crate::analysis::one_line;
+use crate::report::{Format, RenderError};
+use crate::units::{human_bytes, signed_bytes};
 
-/// Output formats of `layersift diff`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DiffFormat {
-    /// Tables for the terminal.
-    Text,
-    /// Every number, for machines.
-    Json,
-    /// GitHub-flavoured markdown, for a pull-request comment.
-    Markdown,
-}
-
-pub fn render(d: &Diff, format: DiffFormat) -> String {
+/// Renders a diff in the given format.
+pub fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
+    let mut out = String::new();
     match format {
-        DiffFormat::Text => text(d),
-        DiffFormat::Json => super::json::to_json(d),
-        DiffFormat::Markdown => markdown(d),
+        Format::Text => text(d, &mut out)?,
+        Format::Json => out = crate::report::json::to_json(d)?,
+        Format::Markdown => markdown(d, &mut out)?,
     }
-}
-
-/// `+1.2 MB`, `-300 kB`, `0 B`.
-pub fn signed(delta: i64) -> String {
-    let abs = delta.unsigned_abs();
-    match delta.signum() {
-        0 => "0 B".to_string(),
-        -1 => format!("-{}", human_bytes(abs)),
-        _ => format!("+{}", human_bytes(abs)),
-    }
+    Ok(out)
 }
 
 /// `+2`, `-1`, `0`.
@@ -48,8 +32,8 @@ fn count_change(d: i64) -> String {
 /// `+1.2 MB (+3.4%)`, percent left out when the old value is 0.
 fn change(d: &Delta) -> String {
     match d.percent() {
-        Some(p) if d.delta != 0 => format!("{} ({p:+.1}%)", signed(d.delta)),
-        _ => signed(d.delta),
+        Some(p) if d.delta != 0 => format!("{} ({p:+.1}%)", signed_bytes(d.delta)),
+        _ => signed_bytes(d.delta),
     }
 }
 
@@ -92,7 +76,7 @@ fn file_change(c: &FileChange) -> String {
     if c.bytes.delta == 0 {
         format!("= {}", human_bytes(c.bytes.new))
     } else {
-        signed(c.bytes.delta)
+        signed_bytes(c.bytes.delta)
     }
 }
 
@@ -119,97 +103,96 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     ]
 }
 
-fn text(d: &Diff) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
+fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
+    writeln!(
         o,
         "Old  {}  ({} layers, {} files)",
         d.old.reference, d.old.layer_count, d.old.file_count
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "New  {}  ({} layers, {} files)",
         d.new.reference, d.new.layer_count, d.new.file_count
-    );
-    let _ = writeln!(o);
-    let _ = writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new");
+    )?;
+    writeln!(o)?;
+    writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new")?;
     for (name, v) in total_rows(d) {
-        let _ = writeln!(
+        writeln!(
             o,
             "{name:<12}  {:>9}  {:>9}  {}",
             human_bytes(v.old),
             human_bytes(v.new),
             change(v)
-        );
+        )?;
     }
     let t = &d.totals;
-    let _ = writeln!(
+    writeln!(
         o,
         "{:<12}  {:>9.3}  {:>9.3}  {:+.3}",
         "efficiency",
         t.efficiency_old,
         t.efficiency_new,
         t.efficiency_new - t.efficiency_old
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "{:<12}  {:>9}  {:>9}  {}",
         "secrets",
         t.secret_count.old,
         t.secret_count.new,
         count_change(t.secret_count.delta)
-    );
+    )?;
 
-    let _ = writeln!(o, "\nLayers ({})", layer_counts(d));
-    let _ = writeln!(
+    writeln!(o, "\nLayers ({})", layer_counts(d))?;
+    writeln!(
         o,
         "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  step",
         "", "old", "new", "content", "change", "blob", "change"
-    );
+    )?;
     for l in &d.layers {
-        let _ = writeln!(
+        writeln!(
             o,
             "  {:<7}  {:>3}  {:>3}  {:>9}  {:>10}  {:>9}  {:>10}  {}",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
             human_bytes(side_value(l, &l.content_bytes)),
-            signed(l.content_bytes.delta),
+            signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
-            signed(l.compressed_bytes.delta),
+            signed_bytes(l.compressed_bytes.delta),
             step(l, 80)
-        );
+        )?;
     }
 
     if !d.directories.is_empty() {
-        let _ = writeln!(o, "\nDirectories that changed most");
+        writeln!(o, "\nDirectories that changed most")?;
         for dir in &d.directories {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "  {:>10}  {}  ({} → {})",
-                signed(dir.bytes.delta),
+                signed_bytes(dir.bytes.delta),
                 dir.path,
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new)
-            );
+            )?;
         }
     }
 
     let f = &d.files;
-    let _ = writeln!(
+    writeln!(
         o,
         "\nFiles: {} added ({}), {} removed ({}), {} grown ({}), {} shrunk ({}), {} changed at the same size ({})",
         f.added_count,
-        signed(i64::try_from(f.added_bytes).unwrap_or(i64::MAX)),
+        signed_bytes(i64::try_from(f.added_bytes).unwrap_or(i64::MAX)),
         f.removed_count,
-        signed(-i64::try_from(f.removed_bytes).unwrap_or(i64::MAX)),
+        signed_bytes(-i64::try_from(f.removed_bytes).unwrap_or(i64::MAX)),
         f.grown_count,
-        signed(i64::try_from(f.grown_bytes).unwrap_or(i64::MAX)),
+        signed_bytes(i64::try_from(f.grown_bytes).unwrap_or(i64::MAX)),
         f.shrunk_count,
-        signed(-i64::try_from(f.shrunk_bytes).unwrap_or(i64::MAX)),
+        signed_bytes(-i64::try_from(f.shrunk_bytes).unwrap_or(i64::MAX)),
         f.changed_count,
         human_bytes(f.changed_bytes),
-    );
+    )?;
     let lists: [(&str, &Vec<FileChange>); 5] = [
         ("added", &f.added),
         ("removed", &f.removed),
@@ -219,7 +202,7 @@ fn text(d: &Diff) -> String {
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path);
+            writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path)?;
         }
     }
 
@@ -229,16 +212,16 @@ fn text(d: &Diff) -> String {
         .filter(|c| c.bytes.old != 0 || c.bytes.new != 0)
         .collect();
     if !cats.is_empty() {
-        let _ = writeln!(o, "\nWaste by category");
+        writeln!(o, "\nWaste by category")?;
         for c in cats {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "  {:<20}  {:>9}  {:>9}  {}",
                 category(c.category),
                 human_bytes(c.bytes.old),
                 human_bytes(c.bytes.new),
-                signed(c.bytes.delta)
-            );
+                signed_bytes(c.bytes.delta)
+            )?;
         }
     }
     for (title, list) in [
@@ -248,12 +231,12 @@ fn text(d: &Diff) -> String {
         if list.is_empty() {
             continue;
         }
-        let _ = writeln!(o, "\n{title}");
+        writeln!(o, "\n{title}")?;
         for f in list {
-            let _ = writeln!(o, "  {}", finding_line(f));
+            writeln!(o, "  {}", finding_line(f))?;
         }
     }
-    o
+    Ok(())
 }
 
 fn category(c: crate::analysis::Category) -> String {
@@ -295,100 +278,99 @@ fn plain(s: &str) -> String {
         .replace('|', "\\|")
 }
 
-fn markdown(d: &Diff) -> String {
-    let mut o = String::new();
+fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
-    let _ = writeln!(
+    writeln!(
         o,
         "### layersift: content {}, compressed {}\n",
         change(&t.content_bytes),
         change(&t.compressed_bytes)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "`{}` → `{}`\n",
         cell(&d.old.reference),
         cell(&d.new.reference)
-    );
-    let _ = writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|");
+    )?;
+    writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|")?;
     for (name, v) in total_rows(d) {
-        let _ = writeln!(
+        writeln!(
             o,
             "| {name} | {} | {} | {} |",
             human_bytes(v.old),
             human_bytes(v.new),
             change(v)
-        );
+        )?;
     }
-    let _ = writeln!(
+    writeln!(
         o,
         "| efficiency | {:.3} | {:.3} | {:+.3} |",
         t.efficiency_old,
         t.efficiency_new,
         t.efficiency_new - t.efficiency_old
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "| secrets | {} | {} | {} |",
         t.secret_count.old,
         t.secret_count.new,
         count_change(t.secret_count.delta)
-    );
+    )?;
 
-    let _ = writeln!(
+    writeln!(
         o,
         "\n<details><summary>Layers: {}</summary>\n",
         layer_counts(d)
-    );
-    let _ = writeln!(
+    )?;
+    writeln!(
         o,
         "| | old | new | content | change | blob | change | step |\n|---|---:|---:|---:|---:|---:|---:|---|"
-    );
+    )?;
     for l in &d.layers {
-        let _ = writeln!(
+        writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
             human_bytes(side_value(l, &l.content_bytes)),
-            signed(l.content_bytes.delta),
+            signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
-            signed(l.compressed_bytes.delta),
+            signed_bytes(l.compressed_bytes.delta),
             cell(&step(l, 80))
-        );
+        )?;
     }
-    let _ = writeln!(o, "\n</details>");
+    writeln!(o, "\n</details>")?;
 
     if !d.directories.is_empty() {
-        let _ = writeln!(
+        writeln!(
             o,
             "\n<details><summary>Directories that changed most</summary>\n"
-        );
-        let _ = writeln!(
+        )?;
+        writeln!(
             o,
             "| directory | old | new | change |\n|---|---:|---:|---:|"
-        );
+        )?;
         for dir in &d.directories {
-            let _ = writeln!(
+            writeln!(
                 o,
                 "| `{}` | {} | {} | {} |",
                 cell(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new),
-                signed(dir.bytes.delta)
-            );
+                signed_bytes(dir.bytes.delta)
+            )?;
         }
-        let _ = writeln!(o, "\n</details>");
+        writeln!(o, "\n</details>")?;
     }
 
     let f = &d.files;
-    let _ = writeln!(
+    writeln!(
         o,
         "\n<details><summary>Files: {} added, {} removed, {} grown, {} shrunk, {} changed</summary>\n",
         f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
-    );
-    let _ = writeln!(o, "| | file | change |\n|---|---|---:|");
+    )?;
+    writeln!(o, "| | file | change |\n|---|---|---:|")?;
     let lists: [(&str, &Vec<FileChange>); 5] = [
         ("added", &f.added),
         ("removed", &f.removed),
@@ -398,10 +380,10 @@ fn markdown(d: &Diff) -> String {
     ];
     for (what, list) in lists {
         for c in list {
-            let _ = writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c));
+            writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c))?;
         }
     }
-    let _ = writeln!(o, "\n</details>");
+    writeln!(o, "\n</details>")?;
 
     for (title, list) in [
         ("New findings", &d.new_findings),
@@ -410,12 +392,12 @@ fn markdown(d: &Diff) -> String {
         if list.is_empty() {
             continue;
         }
-        let _ = writeln!(o, "\n**{title}**\n");
+        writeln!(o, "\n**{title}**\n")?;
         for f in list {
-            let _ = writeln!(o, "- {}", plain(&finding_line(f)));
+            writeln!(o, "- {}", plain(&finding_line(f)))?;
         }
     }
-    o
+    Ok(())
 }
 
 #[cfg(test)]
@@ -426,8 +408,8 @@ mod tests {
     fn markdown_escapes() {
         assert_eq!(cell("a|b`c"), "a\\|b'c");
         assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
-        assert_eq!(signed(0), "0 B");
-        assert_eq!(signed(-1500), "-1.5 kB");
+        assert_eq!(signed_bytes(0), "0 B");
+        assert_eq!(signed_bytes(-1500), "-1.5 kB");
         assert_eq!(count_change(2), "+2");
     }
 }

@@ -4,7 +4,9 @@
 //! layers aligned by diff_id (shared, changed, added, removed, with their build steps), the
 //! directories that grew or shrank most, the files added, removed, grown, shrunk or changed
 //! at the same size, and the findings that are new or gone. Rendering lives in
-//! [`crate::report::diff`].
+//! [`render`].
+
+pub mod render;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -63,7 +65,7 @@ impl Delta {
         Delta {
             old,
             new,
-            delta: signed(new) - signed(old),
+            delta: crate::units::delta(old, new),
         }
     }
 
@@ -71,10 +73,6 @@ impl Delta {
     pub fn percent(&self) -> Option<f64> {
         (self.old > 0).then(|| self.delta as f64 * 100.0 / self.old as f64)
     }
-}
-
-fn signed(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 /// Whole-image numbers.

@@ -1,0 +1,185 @@
+//! Pulling from a registry: images analyse like their OCI layout, multi-arch indexes honour
+//! `--platform`, HTTPS by default and plain HTTP on request, and many layers prefetch
+//! without stalling.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use layersift_fixture::{noise, Format, ImageBuilder};
+use serde_json::Value;
+
+use super::harness::*;
+
+#[test]
+fn registry_images_analyse_like_their_oci_layout() {
+    let Some(corpus) = crate::util::corpus() else {
+        return;
+    };
+    let Some((reg, home)) = registry(false) else {
+        return;
+    };
+    let layout = corpus.join("oci");
+    for name in ["edge", "apt-waste"] {
+        reg.push(
+            &format!("oci:{}:{name}", layout.display()),
+            &format!("{name}:1"),
+            false,
+        );
+        let local = report(
+            home.path(),
+            &format!("oci:{}:{name}", layout.display()),
+            &[],
+        );
+        let remote = report(
+            home.path(),
+            &format!("docker://{}/{name}:1", reg.host()),
+            &["--no-cache"],
+        );
+        assert_eq!(
+            remote, local,
+            "{name} differs between registry and OCI layout"
+        );
+    }
+    // A bare NAME:TAG is a registry reference, reported in normalised form.
+    assert_eq!(
+        reference_of(home.path(), &format!("{}/edge:1", reg.host())),
+        format!("docker://{}/edge:1", reg.host())
+    );
+    // Pinning by digest reads the same image.
+    let digest = report(home.path(), &format!("oci:{}:edge", layout.display()), &[])["image"]
+        ["manifest_digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let by_digest = report(
+        home.path(),
+        &format!("docker://{}/edge@{digest}", reg.host()),
+        &["--no-cache"],
+    );
+    assert_eq!(by_digest["image"]["manifest_digest"], digest.as_str());
+}
+
+#[test]
+fn multi_arch_index_honours_platform() {
+    let Some(corpus) = crate::util::corpus() else {
+        return;
+    };
+    let Some((reg, home)) = registry(false) else {
+        return;
+    };
+    let layout = format!(
+        "oci:{}:edge-multiarch",
+        corpus.join("edge-multiarch").display()
+    );
+    reg.push(&layout, "multi:1", true);
+    let remote = format!("docker://{}/multi:1", reg.host());
+    for (platform, layers) in [("linux/arm64/v8", 5), ("linux/amd64", 6)] {
+        let r = report(
+            home.path(),
+            &remote,
+            &["--platform", platform, "--no-cache"],
+        );
+        assert_eq!(r["layers"].as_array().unwrap().len(), layers, "{platform}");
+        let local = report(home.path(), &layout, &["--platform", platform]);
+        assert_eq!(r, local, "{platform}");
+    }
+    let mut cmd = layersift(home.path());
+    cmd.args([
+        "analyze",
+        "--no-cache",
+        "--platform",
+        "linux/s390x",
+        &remote,
+    ]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("no image for platform `linux/s390x`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("linux/arm64/v8"), "{}", r.stderr);
+}
+
+#[test]
+fn https_by_default_and_plain_http_with_tls_verify_false() {
+    if !tools_present() {
+        return;
+    }
+    // Any loopback address but `127.0.0.1` and `localhost` counts as a remote host.
+    let reg = Registry::start_on("127.0.0.2", false);
+    let home = tempfile::tempdir().unwrap();
+    let (a, _, _) = fixture_pair(home.path());
+    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
+    let image = format!("docker://{}/a:1", reg.host());
+
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &image]);
+    let r = run(cmd);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("https://127.0.0.2:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("pass `--tls-verify=false`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        reg.log().lines().all(|l| !l.contains("\"GET /v2/a/")),
+        "nothing was fetched over plain HTTP"
+    );
+
+    let insecure = report(home.path(), &image, &["--no-cache", "--tls-verify=false"]);
+    assert_eq!(
+        insecure,
+        report(home.path(), &format!("oci:{}:latest", a.display()), &[])
+    );
+}
+
+#[test]
+fn many_layers_prefetch_without_stalling() {
+    let Some((reg, home)) = registry(false) else {
+        return;
+    };
+    // Twelve layers of 2 MB that gzip cannot shrink: more than run ahead of decode, and
+    // each more than a download buffers before it waits for its reader.
+    let mut b = ImageBuilder::new();
+    for i in 0..12u64 {
+        let noise = noise(2 << 20, i + 1);
+        b = b.layer(&format!("COPY part{i} /"), move |l| {
+            l.file(format!("part{i}"), noise)
+        });
+    }
+    let dir = home.path().join("many");
+    b.build().unwrap().write(Format::OciLayout, &dir).unwrap();
+    reg.push(&format!("oci:{}:latest", dir.display()), "many:1", false);
+    let expected = report(home.path(), &format!("oci:{}:latest", dir.display()), &[]);
+
+    // Two decode threads start at different points of the layer list, so decode asks for
+    // layers whose downloads were not yet let run ahead; they must start at once.
+    let mut cmd = layersift(home.path());
+    cmd.env("RAYON_NUM_THREADS", "2")
+        .args(["analyze", "-f", "json", "--no-cache"])
+        .arg(format!("docker://{}/many:1", reg.host()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(out) = rx.recv_timeout(Duration::from_secs(120)) else {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
+        panic!("analysis stalled");
+    };
+    let out = out.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let img = v["image"].as_object_mut().unwrap();
+    img.remove("reference");
+    img.remove("transport");
+    assert_eq!(v, expected);
+    assert_eq!(reg.blob_gets().len(), 13, "config and each layer once");
+}
