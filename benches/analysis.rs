@@ -7,7 +7,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use layersift::decode::{decode_image, NoProgress};
+use layersift::decode::NoProgress;
+use layersift::layers::decode_image;
 use layersift::source::{self, Image, ImageRef, OpenOptions};
 use layersift::Analysis;
 use layersift_fixture::{Format, ImageBuilder};

@@ -1,7 +1,8 @@
 //! The process: runs the command the user asked for, owns stdout/stderr and exit codes.
 //!
 //! Exit codes are a contract: 0 success (or all check rules passed), 1 a check rule failed,
-//! 2 an error (bad input, bad image, bad config).
+//! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
+//! while loading).
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -21,17 +22,19 @@ use crate::report::{self, saved, Format};
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
+/// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Some(Command::Analyze(args)) => analyze(&args, &cli.source),
-        Some(Command::Explore(args)) => explore(&args.image, &cli.source, &args.dockerfile),
-        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &cli.source),
-        Some(Command::Check(args)) => check(&args, &cli.source),
-        Some(Command::Diff(args)) => diff(&args, &cli.source),
+        Some(Command::Analyze(args)) => analyze(&args, &args.source),
+        Some(Command::Explore(args)) => explore(&args.image, &args.source, &args.dockerfile),
+        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &args.source),
+        Some(Command::Check(args)) => check(&args, &args.source),
+        Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
-        Some(Command::Cache(args)) => cache(&args, &cli.source),
+        Some(Command::Cache(args)) => cache(&args),
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => {
                 explore(&image, &cli.source, &DockerfileArgs::default())
@@ -39,10 +42,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
-                    format: Format::Text,
+                    format: Some(Format::Text),
                     output: None,
                     history: None,
                     dockerfile: DockerfileArgs::default(),
+                    limit: None,
+                    all: false,
+                    source: cli.source.clone(),
                 };
                 analyze(&args, &cli.source)
             }
@@ -54,7 +60,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let df = read_dockerfile(&args.dockerfile)?;
     let analysis = load_with(&args.image, source, df.as_ref())?;
-    let out = report::render(&analysis, args.format)?;
+    let out = match args.format() {
+        Format::Text => {
+            // Fit a terminal's width; a file or a pipe gets whole lines.
+            let width = (args.output.is_none() && std::io::stdout().is_terminal())
+                .then(|| crossterm::terminal::size().ok())
+                .flatten()
+                .map(|(w, _)| usize::from(w));
+            let mut out = String::new();
+            report::text::write_with(
+                &analysis,
+                report::text::TextOptions {
+                    width,
+                    limit: args.limit(),
+                },
+                &mut out,
+            )
+            .map_err(report::RenderError::from)?;
+            out
+        }
+        f => report::render(&analysis, f)?,
+    };
     emit(&out, args.output.as_deref())?;
     if let Some(h) = &args.history {
         let record =
@@ -65,13 +91,19 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
 }
 
 /// `layersift cache [info|prune]`.
-fn cache(args: &CacheArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    use crate::source::cache::{Cache, DEFAULT_MAX_BYTES};
+fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
+    use crate::cache::{Cache, DEFAULT_MAX_BYTES};
     use crate::units::human_bytes;
-    let Some(dir) = source.open_options().cache_dir else {
+    let opts = args.cache();
+    let Some(dir) = opts.dir() else {
         anyhow::bail!("no cache directory: `--no-cache` was given, or neither `--cache-dir`, XDG_CACHE_HOME nor HOME is set");
     };
-    let limit = source.cache_max_size.unwrap_or(DEFAULT_MAX_BYTES);
+    // Pruning to a limit the user mistyped would delete the wrong amount: an error here.
+    let limit = match (&args.action, opts.max_size()) {
+        (Some(CacheAction::Prune { .. }), Err(e)) => anyhow::bail!(e),
+        (_, limit) => limit.unwrap_or_else(|_| opts.max_size_or_warn()),
+    }
+    .unwrap_or(DEFAULT_MAX_BYTES);
     if !dir.join("v1").is_dir() {
         emit(&format!("cache   {} (empty)\n", dir.display()), None)?;
         return Ok(ExitCode::from(EXIT_OK));
@@ -162,10 +194,8 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let failed = result.failed();
     let _ = writeln!(
         std::io::stderr(),
-        "{}: {} of {} rules failed (rules from {})",
-        if failed == 0 { "passed" } else { "failed" },
-        failed,
-        result.rules.len(),
+        "{} (rules from {})",
+        result.summary(),
         cfg.origin
     );
     Ok(ExitCode::from(if failed == 0 {
@@ -212,14 +242,18 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let (old, new) = load_pair(&args.old, &args.new, source)?;
     let d = crate::diff::compare(&old, &new, args.limit);
     emit(
-        &crate::diff::render::render(&d, args.format)?,
+        &crate::diff::render::render(&d, args.format())?,
         args.output.as_deref(),
     )?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
-    let records = crate::trend::read(&args.file)?;
+    let history = crate::trend::read_lenient(&args.file)?;
+    if let Some(w) = history.warning(&args.file) {
+        let _ = writeln!(std::io::stderr(), "{w}");
+    }
+    let records = &history.records;
     if records.is_empty() {
         let _ = writeln!(
             std::io::stderr(),
@@ -227,10 +261,28 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     }
-    emit(&crate::trend::render_table(&records), None)?;
+    // The chart first: an unwritable path fails before anything is printed.
     if let Some(svg) = &args.svg {
-        crate::trend::render_svg(&records, svg)?;
+        let groups = crate::trend::series(records);
+        let last = records
+            .last()
+            .map(|r| crate::trend::series_key(&r.reference));
+        let chart: Vec<_> = groups
+            .iter()
+            .find(|(k, _)| Some(k) == last.as_ref())
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if groups.len() > 1 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the chart shows `{}`, the image recorded last; the file holds {} images",
+                last.unwrap_or_default(),
+                groups.len()
+            );
+        }
+        crate::trend::render_svg(&chart, svg)?;
     }
+    emit(&crate::trend::render_tables(records), None)?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -247,8 +299,10 @@ fn explore(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
         );
     }
-    crate::tui::run(image, source, df)?;
-    Ok(ExitCode::from(EXIT_OK))
+    Ok(ExitCode::from(match crate::tui::run(image, source, df)? {
+        crate::tui::Ended::Quit => EXIT_OK,
+        crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
+    }))
 }
 
 /// Reads `--dockerfile` (with `--target` and `--build-arg`): the file and the stage built.
@@ -400,7 +454,7 @@ impl StderrProgress {
         );
         for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
             let pct = if *t == 0 { 100 } else { r * 100 / t };
-            line.push_str(&format!(" · #{} {pct}%", i + 1));
+            line.push_str(&format!(" · layer {i} {pct}%"));
         }
         let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
     }

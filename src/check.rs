@@ -1,6 +1,6 @@
 //! The CI gate: evaluates the rules of a [`CheckConfig`] against a report's numbers (and,
 //! for growth limits, against a baseline report) and renders one line per rule,
-//! `PASS  min-efficiency  0.973 >= 0.950`. Rules read only [`Report`] values, so they are
+//! `PASS  min-efficiency  97.3% >= 95.0%`. Rules read only [`Report`] values, so they are
 //! tested without images; `app` turns a failed rule into exit code 1.
 
 use crate::config::{CheckConfig, Growth};
@@ -37,9 +37,15 @@ pub struct RuleResult {
     pub value: Option<f64>,
     /// The threshold in the same unit (for growth rules: the allowed change in bytes).
     pub threshold: Option<f64>,
-    /// `0.973 >= 0.950`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
+    /// `97.3% >= 95.0%`, `12.0 MB (12000000 B) > 10.0 MB (10000000 B)`, …
     pub detail: String,
+    /// What made a rule fail, one line each (for `no-secrets`: each secret, redacted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
+
+/// Evidence lines listed under a failing rule; the rest are counted.
+pub const MAX_EVIDENCE: usize = 20;
 
 /// Output formats of `layersift check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,8 +104,35 @@ impl CheckResult {
                 r.rule,
                 r.detail
             ));
+            for e in r.evidence.iter().take(MAX_EVIDENCE) {
+                out.push_str(&format!("      - {e}\n"));
+            }
+            if r.evidence.len() > MAX_EVIDENCE {
+                out.push_str(&format!(
+                    "      … and {} more (all in `--format json`)\n",
+                    r.evidence.len() - MAX_EVIDENCE
+                ));
+            }
         }
         out
+    }
+
+    /// The closing line: `passed: all 3 rules passed`, `failed: 1 of 3 rules failed`.
+    pub fn summary(&self) -> String {
+        let n = self.rules.len();
+        let failed = self.failed();
+        if failed == 0 {
+            format!(
+                "passed: {} {} passed",
+                if n == 1 { "the" } else { "all" },
+                crate::units::plural(n, "rule", "rules")
+            )
+        } else {
+            format!(
+                "failed: {failed} of {} failed",
+                crate::units::plural(n, "rule", "rules")
+            )
+        }
     }
 }
 
@@ -116,6 +149,7 @@ fn at_most(rule: &'static str, value: u64, max: u64) -> RuleResult {
             if pass { "<=" } else { ">" },
             exact_bytes(max)
         ),
+        evidence: Vec::new(),
     }
 }
 
@@ -126,8 +160,19 @@ fn ratio_at_most(rule: &'static str, value: f64, max: f64) -> RuleResult {
         outcome: if pass { Outcome::Pass } else { Outcome::Fail },
         value: Some(value),
         threshold: Some(max),
-        detail: format!("{value:.3} {} {max:.3}", if pass { "<=" } else { ">" }),
+        detail: format!(
+            "{} {} {}",
+            pct(value),
+            if pass { "<=" } else { ">" },
+            pct(max)
+        ),
+        evidence: Vec::new(),
     }
+}
+
+/// A ratio as people read it: `0.8941` → `89.4%`.
+fn pct(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
 }
 
 fn growth_rule(
@@ -144,6 +189,7 @@ fn growth_rule(
             value: None,
             threshold: None,
             detail: format!("no baseline to compare with (limit {limit}; pass --baseline)"),
+            evidence: Vec::new(),
         });
     };
     let delta = i128::from(new) - i128::from(old);
@@ -171,6 +217,7 @@ fn growth_rule(
             signed_exact_bytes(delta),
             if pass { "<=" } else { ">" }
         ),
+        evidence: Vec::new(),
     })
 }
 
@@ -187,10 +234,12 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
             value: Some(s.efficiency),
             threshold: Some(min),
             detail: format!(
-                "{:.3} {} {min:.3}",
-                s.efficiency,
-                if pass { ">=" } else { "<" }
+                "{} {} {}",
+                pct(s.efficiency),
+                if pass { ">=" } else { "<" },
+                pct(min)
             ),
+            evidence: Vec::new(),
         });
     }
     if let Some(max) = cfg.max_hidden_bytes {
@@ -220,7 +269,17 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
             outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
             value: Some(n as f64),
             threshold: Some(0.0),
-            detail: format!("{n} {} found", if n == 1 { "secret" } else { "secrets" }),
+            detail: format!("{} found", crate::units::plural(n, "secret", "secrets")),
+            // Each secret under the rule: what, where, which layer, redacted.
+            evidence: report
+                .findings
+                .iter()
+                .filter(|f| f.category == crate::analysis::Category::Secret)
+                .map(|f| match &f.detail {
+                    Some(d) => format!("{} ({}: {d})", f.title, where_shipped(f)),
+                    None => format!("{} ({})", f.title, where_shipped(f)),
+                })
+                .collect(),
         });
     }
     let g = &cfg.growth;
@@ -243,6 +302,11 @@ pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -
         s.potential_savings_bytes,
     ));
     CheckResult { rules }
+}
+
+/// `layer 3` or `image config`, for a finding.
+fn where_shipped(f: &crate::analysis::Finding) -> String {
+    f.place()
 }
 
 #[cfg(test)]

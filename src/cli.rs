@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory as _, Parser, Subcommand};
 
+use crate::cache::Cache;
 use crate::config::Growth;
 use crate::report::Format;
-use crate::source::cache::Cache;
 use crate::source::{Credentials, OpenOptions, Platform};
 
 /// Find the bytes a container image ships for nothing, the build step that put them there,
@@ -32,6 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse an image and print a report.
+    #[command(visible_alias = "analyse")]
     Analyze(AnalyzeArgs),
     /// Explore an image in the terminal UI (layers, file trees, waste, suggestions).
     Explore(ExploreArgs),
@@ -44,7 +45,8 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show a size history written by `--history`: a table with a chart, or an SVG.
     Trend(TrendArgs),
-    /// Show what the cache of registry, podman and docker layers holds, or trim it.
+    /// Show what the layer cache holds (decoded layers of every image, registry blobs), or
+    /// trim it.
     Cache(CacheArgs),
     /// Turn the mechanical suggestions into a patch of the Dockerfile (and `.dockerignore`):
     /// a unified diff for `git apply` or `patch -p1`, one hunk per suggestion.
@@ -94,12 +96,42 @@ pub struct FixArgs {
     /// Keep package caches in `RUN --mount=type=cache` mounts instead of disabling them.
     #[arg(long)]
     pub cache_mounts: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct CacheArgs {
     #[command(subcommand)]
     pub action: Option<CacheAction>,
+
+    #[command(flatten)]
+    cache_opts: CacheCmdOpts,
+}
+
+/// [`CacheOpts`] for `layersift cache`, where they may also follow `prune`.
+#[derive(Debug, Clone, Default, Args)]
+struct CacheCmdOpts {
+    /// The cache directory (default: `$XDG_CACHE_HOME/layersift`).
+    #[arg(long, global = true, value_name = "DIR", env = "LAYERSIFT_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+
+    /// Largest size the cache may keep, e.g. `20GB` (default 10 GB; env:
+    /// LAYERSIFT_CACHE_MAX_SIZE).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::config::parse_size)]
+    cache_max_size: Option<u64>,
+}
+
+impl CacheArgs {
+    /// The cache options given.
+    pub fn cache(&self) -> CacheOpts {
+        CacheOpts {
+            cache_dir: self.cache_opts.cache_dir.clone(),
+            no_cache: false,
+            cache_max_size: self.cache_opts.cache_max_size,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -125,24 +157,26 @@ pub struct ExploreArgs {
 
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
-/// How to reach and pick the image.
+/// How to reach and pick the image. Only commands that open images take these.
 #[derive(Debug, Clone, Default, Args)]
 pub struct SourceArgs {
     /// Platform to pick from a multi-arch image, as os/arch[/variant] (default: the host's).
-    #[arg(long, global = true, value_parser = parse_platform)]
+    #[arg(long, value_parser = parse_platform)]
     pub platform: Option<Platform>,
 
     /// Registry credentials as USER:PASSWORD; overrides `auth.json` and `~/.docker/config.json`.
-    #[arg(long, global = true, value_name = "USER:PASSWORD", value_parser = Credentials::parse)]
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_creds)]
     pub creds: Option<Credentials>,
 
     /// Require HTTPS with valid certificates for registries (default true; always plain HTTP
     /// for localhost). `--tls-verify=false` allows invalid certificates and plain HTTP.
     #[arg(
         long,
-        global = true,
         value_name = "BOOL",
         num_args = 0..=1,
         require_equals = true,
@@ -150,25 +184,66 @@ pub struct SourceArgs {
     )]
     pub tls_verify: Option<bool>,
 
-    /// Cache directory for blobs and decoded layers of registry, podman and docker images
-    /// (default: `$XDG_CACHE_HOME/layersift`).
-    #[arg(long, global = true, value_name = "DIR", env = "LAYERSIFT_CACHE_DIR")]
+    #[command(flatten)]
+    pub cache: CacheOpts,
+}
+
+/// Where the layer cache lives and how large it may grow.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CacheOpts {
+    /// Cache directory for decoded layers of every image and for registry blobs (default:
+    /// `$XDG_CACHE_HOME/layersift`).
+    #[arg(long, value_name = "DIR", env = "LAYERSIFT_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 
     /// Neither read nor write the cache (wins over `--cache-dir`).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub no_cache: bool,
 
-    /// Largest size the cache may keep after a run, e.g. `20GB`, `500MiB` (default 10GiB);
-    /// least recently used entries go first.
-    #[arg(
-        long,
-        global = true,
-        value_name = "SIZE",
-        env = "LAYERSIFT_CACHE_MAX_SIZE",
-        value_parser = crate::config::parse_size
-    )]
+    /// Largest size the cache may keep after a run, e.g. `20GB`, `500MiB` (default 10 GB;
+    /// env: LAYERSIFT_CACHE_MAX_SIZE); least recently used entries go first.
+    #[arg(long, value_name = "SIZE", value_parser = crate::config::parse_size)]
     pub cache_max_size: Option<u64>,
+}
+
+/// The environment variable that sets `--cache-max-size`.
+pub const CACHE_MAX_SIZE_ENV: &str = "LAYERSIFT_CACHE_MAX_SIZE";
+
+impl CacheOpts {
+    /// The cache directory, unless `--no-cache`.
+    pub fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(Cache::default_dir)
+        }
+    }
+
+    /// `--cache-max-size`, else `$LAYERSIFT_CACHE_MAX_SIZE`; an error names the variable
+    /// when its value is not a size.
+    pub fn max_size(&self) -> Result<Option<u64>, String> {
+        if let Some(n) = self.cache_max_size {
+            return Ok(Some(n));
+        }
+        match std::env::var_os(CACHE_MAX_SIZE_ENV) {
+            None => Ok(None),
+            Some(v) => {
+                let v = v.to_string_lossy();
+                crate::config::parse_size(&v)
+                    .map(Some)
+                    .map_err(|e| format!("{CACHE_MAX_SIZE_ENV}: {e}"))
+            }
+        }
+    }
+
+    /// [`Self::max_size`], where a bad environment value is a warning on stderr: the cache
+    /// limit only trims the cache afterwards, so it must not stop an analysis.
+    pub fn max_size_or_warn(&self) -> Option<u64> {
+        self.max_size().unwrap_or_else(|e| {
+            eprintln!("warning: {e}; using the default limit");
+            None
+        })
+    }
 }
 
 impl SourceArgs {
@@ -177,13 +252,20 @@ impl SourceArgs {
             platform: self.platform.clone(),
             creds: self.creds.clone(),
             tls_verify: self.tls_verify,
-            cache_dir: if self.no_cache {
-                None
-            } else {
-                self.cache_dir.clone().or_else(Cache::default_dir)
-            },
-            cache_max_bytes: self.cache_max_size,
+            cache_dir: self.cache.dir(),
+            cache_max_bytes: self.cache.max_size_or_warn(),
         }
+    }
+}
+
+fn parse_creds(s: &str) -> Result<Credentials, String> {
+    match s.split_once(':') {
+        Some((user, _)) if !user.is_empty() => Credentials::parse(s),
+        Some(_) => Err("the user name is empty; expected USER:PASSWORD".to_string()),
+        None => Err(format!(
+            "no `:` in `{}`; expected USER:PASSWORD (a password may contain `:`)",
+            crate::excerpt::text(s, 20)
+        )),
     }
 }
 
@@ -198,9 +280,9 @@ pub struct AnalyzeArgs {
     /// The image to analyse.
     pub image: String,
 
-    /// Output format.
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (default: from the `-o` file's extension, else text).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
 
     /// Write the report to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -213,6 +295,36 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
+
+    /// How many findings and suggestions the text report lists (default: 8 findings, 3
+    /// suggestions).
+    #[arg(long, value_name = "N", conflicts_with = "all")]
+    pub limit: Option<usize>,
+
+    /// List every finding and suggestion in the text report.
+    #[arg(long)]
+    pub all: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl AnalyzeArgs {
+    /// `--limit N`, or everything with `--all`.
+    pub fn limit(&self) -> Option<usize> {
+        if self.all {
+            Some(usize::MAX)
+        } else {
+            self.limit
+        }
+    }
+
+    /// `--format`, else the one the `-o` file's extension names, else text.
+    pub fn format(&self) -> Format {
+        self.format
+            .or_else(|| self.output.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Text)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +368,9 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -266,9 +381,10 @@ pub struct DiffArgs {
     /// The new side: an image reference or a saved JSON report.
     pub new: String,
 
-    /// Output format (`markdown` is meant for a pull-request comment).
-    #[arg(long, short = 'f', value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format (`markdown` is meant for a pull-request comment; default: from the
+    /// `-o` file's extension, else text).
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
 
     /// Write the diff to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -277,6 +393,50 @@ pub struct DiffArgs {
     /// How many directories, and files of each kind, to list.
     #[arg(long, value_name = "N", default_value_t = crate::diff::DEFAULT_LIMIT)]
     pub limit: usize,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+impl DiffArgs {
+    /// `--format`, else the one the `-o` file's extension names, else text.
+    pub fn format(&self) -> Format {
+        self.format
+            .or_else(|| self.output.as_deref().and_then(Format::from_path))
+            .unwrap_or(Format::Text)
+    }
+}
+
+/// Parses the command line. A first word that is no command and no existing path, but one
+/// edit away from a command, is an error that names the command rather than an image to
+/// pull from a registry.
+pub fn parse() -> Cli {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(e) = mistyped_command(&args) {
+        e.exit();
+    }
+    Cli::parse_from(args)
+}
+
+fn mistyped_command(args: &[std::ffi::OsString]) -> Option<clap::Error> {
+    let word = args.get(1)?.to_str()?;
+    if word.starts_with('-') || std::path::Path::new(word).exists() {
+        return None;
+    }
+    let mut cmd = Cli::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .flat_map(|c| std::iter::once(c.get_name()).chain(c.get_all_aliases()))
+        .map(str::to_string)
+        .collect();
+    let near = crate::typo::nearest(word, names.iter().map(String::as_str))?;
+    Some(cmd.error(
+        clap::error::ErrorKind::InvalidSubcommand,
+        format!(
+            "`{word}` is not a command; did you mean `{near}`?\n\n\
+             For an image named `{word}` in a registry, write `docker://{word}`"
+        ),
+    ))
 }
 
 #[derive(Debug, Args)]

@@ -261,11 +261,15 @@ impl CheckConfig {
         if let Some(p) = explicit {
             return Self::load(p);
         }
-        for name in ["layersift.toml", ".dive-ci"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Self::load(&p);
-            }
+        let toml = dir.join("layersift.toml");
+        let dive = dir.join(".dive-ci");
+        // A `layersift.toml` with no `[check]` table (it may hold other settings) has no
+        // rules to offer: a `.dive-ci` beside it is used rather than silently hidden.
+        if toml.is_file() && (!dive.is_file() || has_check_table(&toml)) {
+            return Self::load(&toml);
+        }
+        if dive.is_file() {
+            return Self::load(&dive);
         }
         Ok(CheckConfig::default())
     }
@@ -286,6 +290,15 @@ impl CheckConfig {
             parse_toml(&text, path)
         }
     }
+}
+
+/// True when a TOML file has a `[check]` table (or cannot be read as TOML: loading it then
+/// reports the error).
+fn has_check_table(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_none_or(|t| t.contains_key("check"))
 }
 
 /// Parses a `layersift.toml`.

@@ -2,27 +2,33 @@
 //! them there, and how to stop shipping them.
 //!
 //! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
-//! [`decode`] (stream, verify, index each layer in parallel) → [`index`] (per-layer entry
+//! [`layers`] (the layer stage: each blob from the [`cache`] when it holds it, else through
+//! [`decode`], which streams, verifies and indexes each layer in parallel) → [`index`] (per-layer entry
 //! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
 //! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
 //! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
 
 pub mod analysis;
 pub mod app;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod diff;
+pub mod digest;
 pub mod dockerfile;
 pub mod error;
+pub mod excerpt;
 pub mod index;
+pub mod layers;
 pub mod merge;
 pub mod report;
 pub mod secrets;
 pub mod source;
 pub mod trend;
 pub mod tui;
+pub mod typo;
 pub mod units;
 
 pub use analysis::Analysis;
@@ -53,7 +59,7 @@ pub fn analyze_reference_with(
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
     let image = source::open(&r, opts).map_err(wrap)?;
-    let decoded = decode::decode_image(&image, progress)?;
+    let decoded = layers::decode_image(&image, progress)?;
     Ok(Analysis::with_dockerfile(&image, decoded, dockerfile))
 }
 
@@ -118,7 +124,7 @@ pub fn analyze_references(
         .map(|(n, (image, mine))| {
             let mut only = image.clone();
             only.layers = mine.iter().map(|&li| image.layers[li].clone()).collect();
-            decode::decode_image(&only, progress).map_err(|mut e| {
+            layers::decode_image(&only, progress).map_err(|mut e| {
                 e.index = mine.get(e.index).copied().unwrap_or(e.index);
                 (n, Error::Layer(e))
             })

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = layersift::cli::Cli::parse();
+    let cli = layersift::cli::parse();
     layersift::app::run(cli).unwrap_or_else(|e| {
         layersift::app::print_error(&e);
         ExitCode::from(layersift::app::EXIT_ERROR)

@@ -118,23 +118,136 @@ pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
     f.write_all(line.as_bytes()).map_err(err)
 }
 
-/// Reads every record, in file order; blank lines are skipped.
+/// Reads every record, in file order; blank lines and lines that are not records are
+/// skipped (see [`read_lenient`] for which).
 pub fn read(path: &Path) -> Result<Vec<Record>, TrendError> {
+    read_lenient(path).map(|h| h.records)
+}
+
+/// A history file as read: the good records, and the lines that were not records.
+#[derive(Debug)]
+pub struct History {
+    pub records: Vec<Record>,
+    /// (1-based line number, why) of each line that was skipped.
+    pub skipped: Vec<(usize, serde_json::Error)>,
+}
+
+impl History {
+    /// `warning: skipped 2 lines …` for stderr, when lines were skipped.
+    pub fn warning(&self, path: &Path) -> Option<String> {
+        let (first, _) = self.skipped.first()?;
+        let lines: Vec<String> = self
+            .skipped
+            .iter()
+            .take(5)
+            .map(|(l, _)| l.to_string())
+            .collect();
+        Some(format!(
+            "warning: skipped {} of `{}` that {} not a layersift history record (line {}{}; first: line {first})",
+            crate::units::plural(self.skipped.len(), "line", "lines"),
+            path.display(),
+            if self.skipped.len() == 1 { "is" } else { "are" },
+            lines.join(", "),
+            if self.skipped.len() > 5 { ", …" } else { "" },
+        ))
+    }
+}
+
+/// Reads a history file, skipping (and counting) lines that are not records, so one bad
+/// line (a truncated write, a merge conflict) does not lose the whole series. A file
+/// where no line is a record is an error in [`read`].
+pub fn read_lenient(path: &Path) -> Result<History, TrendError> {
     let text = std::fs::read_to_string(path).map_err(|source| TrendError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|source| TrendError::Parse {
+    let mut h = History {
+        records: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for (i, l) in text.lines().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(l) {
+            Ok(r) => h.records.push(r),
+            Err(e) => h.skipped.push((i + 1, e)),
+        }
+    }
+    if h.records.is_empty() {
+        if let Some((line, _)) = h.skipped.first() {
+            let line = *line;
+            let source = h.skipped.swap_remove(0).1;
+            return Err(TrendError::Parse {
                 path: path.to_path_buf(),
-                line: i + 1,
+                line,
                 source,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(h)
+}
+
+/// The image a record's series belongs to: the reference without its tag or digest for
+/// registry and local-store images (`docker://reg/app:1.2` → `docker://reg/app`), the
+/// reference itself for files and layouts (their path stays the same from build to build).
+pub fn series_key(reference: &str) -> String {
+    let strip = |name: &str| -> String {
+        let name = name.split('@').next().unwrap_or(name);
+        match name.rfind(':') {
+            Some(i) if !name[i..].contains('/') => name[..i].to_string(),
+            _ => name.to_string(),
+        }
+    };
+    for prefix in ["docker://", "podman:", "docker-daemon:"] {
+        if let Some(rest) = reference.strip_prefix(prefix) {
+            return format!("{prefix}{}", strip(rest));
+        }
+    }
+    if reference.starts_with("oci:")
+        || reference.starts_with("oci-archive:")
+        || reference.starts_with("docker-archive:")
+        || reference.starts_with('/')
+        || reference.starts_with('.')
+    {
+        return reference.to_string();
+    }
+    strip(reference)
+}
+
+/// Records grouped by [`series_key`], each group in file order, groups in order of their
+/// first record.
+pub fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
+    let mut out: Vec<(String, Vec<Record>)> = Vec::new();
+    for r in records {
+        let key = series_key(&r.reference);
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(r.clone()),
+            None => out.push((key, vec![r.clone()])),
+        }
+    }
+    out
+}
+
+/// One table per image (see [`series`]), each headed by the image's name when the file
+/// holds more than one.
+pub fn render_tables(records: &[Record]) -> String {
+    let groups = series(records);
+    if groups.len() <= 1 {
+        return render_table(records);
+    }
+    let mut out = String::new();
+    for (n, (key, recs)) in groups.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "== {key} ({})\n",
+            crate::units::plural(recs.len(), "record", "records")
+        ));
+        out.push_str(&render_table(recs));
+    }
+    out
 }
 
 /// Width of the terminal bar chart, in cells.
@@ -165,7 +278,7 @@ pub fn render_table(records: &[Record]) -> String {
         .unwrap_or(0)
         .min(40);
     let mut out = format!(
-        "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>5}  content\n",
+        "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>6}  content\n",
         "#", "time", "reference", "content", "change", "compressed", "waste", "eff."
     );
     let mut prev: Option<u64> = None;
@@ -189,7 +302,7 @@ pub fn render_table(records: &[Record]) -> String {
             r.reference.clone()
         };
         out.push_str(&format!(
-            "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>5.3}  {}\n",
+            "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>6}  {}\n",
             i + 1,
             r.time,
             reference,
@@ -197,7 +310,7 @@ pub fn render_table(records: &[Record]) -> String {
             change,
             human_bytes(r.compressed_bytes),
             human_bytes(r.waste_bytes),
-            r.efficiency,
+            format!("{:.1}%", r.efficiency * 100.0),
             bar(r.content_bytes, max)
         ));
         prev = Some(r.content_bytes);
@@ -205,8 +318,8 @@ pub fn render_table(records: &[Record]) -> String {
     if let (Some(first), Some(last)) = (records.first(), records.last()) {
         if records.len() > 1 {
             out.push_str(&format!(
-                "\n{} records: content {} → {} ({}), compressed {} → {} ({})\n",
-                records.len(),
+                "\n{}: content {} → {} ({}), compressed {} → {} ({})\n",
+                crate::units::plural(records.len(), "record", "records"),
                 human_bytes(first.content_bytes),
                 human_bytes(last.content_bytes),
                 signed_bytes(delta(first.content_bytes, last.content_bytes)),

@@ -31,6 +31,26 @@ pub fn exact_bytes(n: u64) -> String {
     }
 }
 
+/// `1 rule`, `3 rules`: a count with the word that agrees with it.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A ratio as people read it: `0.8941` → `89.4%` (the JSON keeps the ratio).
+pub fn ratio_percent(ratio: f64) -> String {
+    format!("{:.1}%", ratio * 100.0)
+}
+
+/// A change of a ratio in percentage points: `-13.7 pp`, `0` for no change.
+pub fn ratio_change(old: f64, new: f64) -> String {
+    let d = (new - old) * 100.0;
+    if d.abs() < 0.05 {
+        "0".to_string()
+    } else {
+        format!("{d:+.1} pp")
+    }
+}
+
 /// A percentage with one decimal.
 pub fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {

@@ -44,7 +44,7 @@ fn truncated_gzip() {
     let n = img.layers[0].blob.len() / 2;
     img.layers[0].blob.truncate(n);
     let dir = TempDir::new().unwrap();
-    let err = fails(&layout(&img, &dir), "cannot decode layer 1");
+    let err = fails(&layout(&img, &dir), "cannot decode layer 0");
     assert!(err.contains("gzip stream is corrupt or truncated"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
@@ -55,7 +55,7 @@ fn truncated_zstd() {
     let n = img.layers[0].blob.len() - 8;
     img.layers[0].blob.truncate(n);
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "cannot decode layer 1");
+    fails(&layout(&img, &dir), "cannot decode layer 0");
 }
 
 #[test]

@@ -67,7 +67,7 @@ fn min_efficiency_pass_and_fail() {
     assert_eq!(code, 0);
     assert_eq!(
         out,
-        "PASS  min-efficiency  0.286 >= 0.280\nPASS  no-secrets      0 secrets found\n"
+        "PASS  min-efficiency  28.6% >= 28.0%\nPASS  no-secrets      0 secrets found\n"
     );
 
     let (dir, r) = with_config("[check]\nmin_efficiency = 0.29\n");
@@ -75,7 +75,7 @@ fn min_efficiency_pass_and_fail() {
     assert_eq!(code, 1);
     assert_eq!(
         out,
-        "FAIL  min-efficiency  0.286 < 0.290\nPASS  no-secrets      0 secrets found\n"
+        "FAIL  min-efficiency  28.6% < 29.0%\nPASS  no-secrets      0 secrets found\n"
     );
 }
 
@@ -150,9 +150,9 @@ fn dive_ci_is_read_as_is() {
     assert_eq!(code, 1);
     assert_eq!(
         out,
-        "FAIL  min-efficiency    0.286 < 0.950\n\
+        "FAIL  min-efficiency    28.6% < 95.0%\n\
          PASS  max-hidden-bytes  10.0 kB (10000 B) <= 20.0 MB (20000000 B)\n\
-         FAIL  max-hidden-ratio  0.714 > 0.200\n\
+         FAIL  max-hidden-ratio  71.4% > 20.0%\n\
          PASS  no-secrets        0 secrets found\n"
     );
     assert!(err.contains("2 of 4 rules failed"), "{err}");
@@ -194,8 +194,8 @@ fn explicit_config_file() {
     // Dive's default for the key left out applies (highestUserWastedPercent 0.1).
     assert_eq!(
         out,
-        "PASS  min-efficiency    0.286 >= 0.200\n\
-         FAIL  max-hidden-ratio  0.714 > 0.100\n\
+        "PASS  min-efficiency    28.6% >= 20.0%\n\
+         FAIL  max-hidden-ratio  71.4% > 10.0%\n\
          PASS  no-secrets        0 secrets found\n"
     );
 }
@@ -489,9 +489,9 @@ fn corpus_apt_waste_under_a_dive_ci() {
     // rewritten by layer 2: 127 421 674 of 344 808 736 content bytes are hidden.
     assert_eq!(
         out,
-        "FAIL  min-efficiency    0.630 < 0.950\n\
+        "FAIL  min-efficiency    63.0% < 95.0%\n\
          FAIL  max-hidden-bytes  127 MB (127421674 B) > 20.0 MB (20000000 B)\n\
-         FAIL  max-hidden-ratio  0.370 > 0.200\n\
+         FAIL  max-hidden-ratio  37.0% > 20.0%\n\
          PASS  no-secrets        0 secrets found\n"
     );
 }

@@ -53,7 +53,7 @@ fn podman_image_analyses_like_its_archive_and_is_cached() {
         return;
     };
     if Command::new("podman").arg("--version").output().is_err() {
-        eprintln!("skipping: `podman` not found (apt-get install podman)");
+        crate::util::skip("`podman` not found (apt-get install podman)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -75,10 +75,10 @@ fn podman_image_analyses_like_its_archive_and_is_cached() {
     };
     let info = podman(&["info"]);
     if !info.status.success() {
-        eprintln!(
-            "skipping: podman cannot run here: {}",
+        crate::util::skip(&format!(
+            "podman cannot run here: {}",
             String::from_utf8_lossy(&info.stderr).trim()
-        );
+        ));
         return;
     }
     let load = podman(&[
@@ -278,14 +278,14 @@ impl Drop for Dockerd {
 #[test]
 fn docker_daemon_reads_a_real_dockerd_like_the_archive_it_was_loaded_from() {
     if Command::new("docker").arg("--version").output().is_err() {
-        eprintln!("skipping: `docker` not found (apt-get install docker.io)");
+        crate::util::skip("`docker` not found (apt-get install docker.io)");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let engine = match Dockerd::start(dir.path()) {
         Ok(d) => d,
         Err(why) => {
-            eprintln!("skipping: no dockerd here: {why}");
+            crate::util::skip(&format!("no dockerd here: {why}"));
             return;
         }
     };

@@ -5,10 +5,12 @@ mod util;
 
 mod analysis;
 mod bad_input;
+mod cache;
 mod check;
 mod corpus;
 mod diff;
 mod dockerfile;
+mod firsthour;
 mod foundation;
 mod podman;
 mod registry;

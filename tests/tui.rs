@@ -460,17 +460,15 @@ fn big_layer_renders_only_what_is_on_screen() {
 
 #[test]
 fn tmux_end_to_end_on_corpus_image() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if !corpus.join("oci").exists() {
-        eprintln!("skipping: corpus not found");
+    let Some(corpus) = crate::util::corpus() else {
         return;
-    }
+    };
     if std::process::Command::new("tmux")
         .arg("-V")
         .output()
         .map_or(true, |o| !o.status.success())
     {
-        eprintln!("skipping: tmux not installed");
+        crate::util::skip("tmux not installed (apt-get install tmux)");
         return;
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));

@@ -7,14 +7,44 @@ use layersift::source::OpenOptions;
 use layersift::Analysis;
 use layersift_fixture::{BuiltImage, Format};
 
-/// `../shared/corpus`, or `None` (with a note) when this checkout has no corpus beside it.
+/// Where the real-image corpus is: `$LAYERSIFT_CORPUS`, else `../shared/corpus`.
+pub fn corpus_dir() -> PathBuf {
+    std::env::var_os("LAYERSIFT_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+}
+
+/// The corpus, or `None` (with a note, counted in the run's skip summary) when absent.
 pub fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let p = corpus_dir();
     if p.join("oci/index.json").is_file() {
         Some(p)
     } else {
-        eprintln!("skipping: corpus not found at {}", p.display());
+        skip(&format!(
+            "corpus not found at {} (set LAYERSIFT_CORPUS=DIR)",
+            p.display()
+        ));
         None
+    }
+}
+
+/// Notes that a test is skipped and why: on stderr (shown with `--nocapture`), and in a
+/// log that the `zz_skipped` test binary, which cargo runs after this one, sums up in one
+/// line outside the capture. The log is named by the parent process (the `cargo test` that
+/// runs both binaries), so one run never counts another's skips.
+pub fn skip(why: &str) {
+    use std::io::Write as _;
+    eprintln!("skipping: {why}");
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "skipped-{}.log",
+        std::os::unix::process::parent_id()
+    ));
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = writeln!(f, "{}", why.replace('\n', " "));
     }
 }
 
@@ -31,7 +61,12 @@ pub fn layersift_command() -> std::process::Command {
             cmd.env_remove(key);
         }
     }
-    for key in ["DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "LAYERSIFT_CACHE_DIR"] {
+    for key in [
+        "DOCKER_CONFIG",
+        "REGISTRY_AUTH_FILE",
+        "LAYERSIFT_CACHE_DIR",
+        "LAYERSIFT_CACHE_MAX_SIZE",
+    ] {
         cmd.env_remove(key);
     }
     cmd

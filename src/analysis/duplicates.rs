@@ -72,17 +72,21 @@ pub fn findings(
         if files.bytes() >= OWN_FINDING_BYTES {
             let bytes = files.bytes();
             let (n, paths) = files.evidence(MAX_EVIDENCE);
+            // Name the duplicate itself, not only the copy that is kept.
+            let first = paths.first().cloned().unwrap_or_default();
+            let title = if n == 1 {
+                format!("`{first}` is a byte-identical copy of `{kept}`")
+            } else {
+                format!("{n} byte-identical copies of `{kept}`, the largest `{first}`")
+            };
             findings.push(make(
                 layers,
                 li,
                 bytes,
                 n,
                 paths,
-                format!(
-                    "{n} extra cop{} of `{kept}` (byte-identical)",
-                    if n == 1 { "y" } else { "ies" }
-                ),
-                Some(format!("kept copy: `{kept}`")),
+                title,
+                Some(format!("kept copy: `{kept}`; extra: `{first}`")),
             ));
         } else {
             let p = pooled.entry(li).or_insert_with(|| (FileSet::new(), 0));

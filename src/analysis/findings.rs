@@ -68,9 +68,13 @@ pub struct Finding {
     pub rule: String,
     /// One line for people.
     pub title: String,
-    /// The layer that shipped the bytes (0-based). For secrets in `ENV` or in the history,
-    /// the last layer built before that instruction.
+    /// The layer that shipped the bytes (0-based). For secrets in the history, the last
+    /// layer built before that instruction; for secrets in `ENV` (see `in_config`), the same,
+    /// though no layer holds them.
     pub layer: usize,
+    /// True for a secret in the image config (`ENV`): no layer shipped it, the config did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_config: bool,
     /// That layer's build step in Dockerfile form (secrets redacted).
     pub instruction: String,
     /// The later layer that hid them, for hidden categories.
@@ -160,6 +164,15 @@ pub struct Suggestion {
 }
 
 impl Finding {
+    /// Where the finding was shipped, for people: `layer 3`, or `image config`.
+    pub fn place(&self) -> String {
+        if self.in_config {
+            "image config".to_string()
+        } else {
+            format!("layer {}", self.layer)
+        }
+    }
+
     /// A finding about `bytes` content bytes shipped by layer `layer`, with that layer's
     /// instruction and compressed estimate filled in; evidence and details start empty.
     pub fn shipped_by(
@@ -178,6 +191,7 @@ impl Finding {
             rule,
             title,
             layer,
+            in_config: false,
             instruction: info.map(|l| l.step.instruction.clone()).unwrap_or_default(),
             hidden_by: None,
             bytes,

@@ -5,6 +5,7 @@
 pub mod avoidable;
 pub mod duplicates;
 pub mod findings;
+mod gzip_sample;
 pub mod hidden;
 pub mod history;
 pub mod rules;
@@ -61,13 +62,19 @@ pub struct LayerInfo {
     pub avoidable: u64,
     /// Findings attributed to this layer.
     pub finding_count: usize,
+    /// For a layer stored uncompressed: gzip's output / input size on a sample of its
+    /// blob (what a registry would store), when the blob could be sampled.
+    pub gzip_sample_ratio: Option<f64>,
 }
 
 impl LayerInfo {
-    /// Compressed bytes per content byte, for estimating compressed savings.
+    /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
+    /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
     pub fn compression_ratio(&self) -> f64 {
         if self.bytes.content == 0 {
             1.0
+        } else if self.compression == Compression::None {
+            self.gzip_sample_ratio.unwrap_or(1.0)
         } else {
             self.compressed_size as f64 / self.uncompressed_size.max(1) as f64
         }
@@ -164,10 +171,12 @@ impl Analysis {
                 bytes: ByteSplit::default(),
                 avoidable: 0,
                 finding_count: 0,
+                gzip_sample_ratio: None,
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
         }
+        gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
         let mut totals = ByteSplit::default();
@@ -298,6 +307,16 @@ impl Analysis {
         } else {
             1.0 - (self.hidden_compressed().min(total) as f64 / total as f64)
         }
+    }
+
+    /// False when a layer with waste is stored uncompressed and no gzip sample of it could
+    /// be taken: a compressed estimate would then only repeat the content bytes.
+    pub fn compressed_estimate_available(&self) -> bool {
+        self.layers.iter().all(|l| {
+            l.compression != Compression::None
+                || l.gzip_sample_ratio.is_some()
+                || l.bytes.content == 0
+        })
     }
 
     /// Findings that are secrets.

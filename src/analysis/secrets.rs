@@ -87,14 +87,15 @@ pub fn findings(
             if !seen.insert(hit.fingerprint) {
                 continue;
             }
-            // The layer built before the ENV instruction that set it, if the history says.
-            let layer = history
-                .iter()
-                .position(|h| {
-                    h.created_by()
-                        .as_deref()
-                        .is_some_and(|c| c.contains("ENV") && c.contains(&format!("{name}=")))
-                })
+            // ENV makes no layer: the config carries it. `layer` still says where in the
+            // build it was set (the layer built before the ENV instruction, if the history
+            // says), for the ordering of findings.
+            let set_at = history.iter().position(|h| {
+                h.created_by()
+                    .as_deref()
+                    .is_some_and(|c| c.contains("ENV") && c.contains(&format!("{name}=")))
+            });
+            let layer = set_at
                 .and_then(|p| after_layer.get(p).copied())
                 .unwrap_or(last);
             let rule = &RULES[hit.rule];
@@ -104,6 +105,8 @@ pub fn findings(
             );
             out.push(Finding {
                 detail: Some(format!("ENV {name}: {}", hit.redacted)),
+                in_config: true,
+                instruction: format!("ENV {name}=…"),
                 ..secret(rule, title, layer)
             });
         }

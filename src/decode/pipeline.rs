@@ -8,19 +8,9 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use sha2::{Digest as _, Sha256};
 
-use super::types::{Compression, DecodeError, DecodedLayer, Progress};
+use super::types::{BlobReadFailed, Compression, DecodeError, DecodedLayer, Progress, StageError};
 use super::walk::index_tar;
-use crate::source::hex;
-
-/// Marks errors raised by the decompressor so they can be told apart from tar errors.
-#[derive(Debug)]
-pub(super) struct StageError(pub(super) &'static str, pub(super) io::Error);
-impl std::fmt::Display for StageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.0, self.1)
-    }
-}
-impl std::error::Error for StageError {}
+use crate::digest::hex;
 
 enum Decompressor<R: BufRead> {
     Gzip(Box<flate2::bufread::MultiGzDecoder<R>>),
@@ -129,16 +119,6 @@ fn fill_chunk(r: &mut impl Read, chunk: &mut Vec<u8>) -> io::Result<()> {
     chunk.truncate(filled);
     Ok(())
 }
-
-/// Stands in, downstream, for a blob read error that the reading stage reports itself.
-#[derive(Debug)]
-struct BlobReadFailed;
-impl std::fmt::Display for BlobReadFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("reading the blob failed")
-    }
-}
-impl std::error::Error for BlobReadFailed {}
 
 /// The first stage: reads the blob, hashes it, reports progress, and sends it on in chunks.
 /// When the next stage stops early (corrupt data, a bad tar entry), it goes on hashing to
@@ -387,7 +367,7 @@ mod tests {
         h.set_cksum();
         tar.append_data(&mut h, "etc/motd", &b"hello"[..]).unwrap();
         let tar = tar.into_inner().unwrap();
-        let digest = crate::source::sha256_digest(&tar);
+        let digest = crate::digest::sha256_digest(&tar);
         let d = decode_layer(&tar[..], Some(&digest), Some(&digest), None).unwrap();
         assert_eq!(
             (d.compression, d.digest.as_str()),

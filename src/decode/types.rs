@@ -5,7 +5,6 @@ use std::io;
 
 use crate::index::{LayerIndex, PathProblem};
 use crate::secrets::SecretHit;
-use crate::source::SourceError;
 
 /// How a blob is compressed, as its first bytes say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,8 +48,9 @@ pub struct DecodedLayer {
 /// Why a layer could not be decoded.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
+    /// The source could not open the blob (its error, whatever the transport).
     #[error("cannot open the layer blob")]
-    Open(#[source] SourceError),
+    Open(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("reading the layer blob failed")]
     Read(#[source] io::Error),
     #[error("the {0} stream is corrupt or truncated")]
@@ -71,7 +71,7 @@ pub enum DecodeError {
 
 /// A decode error together with the layer it happened in.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot decode layer {} (`{}`)", .index + 1, .name)]
+#[error("cannot decode layer {} (`{}`)", .index, .name)]
 pub struct LayerError {
     pub index: usize,
     pub name: String,
@@ -84,11 +84,33 @@ pub trait Progress: Sync {
     fn layer_started(&self, _layer: usize, _total: u64) {}
     fn advanced(&self, _layer: usize, _bytes_read: u64) {}
     fn layer_done(&self, _layer: usize) {}
+    /// The layer came from the cache: its blob was only hashed, not decoded.
+    fn layer_cached(&self, _layer: usize) {}
 }
 
 /// Progress that reports nothing.
 pub struct NoProgress;
 impl Progress for NoProgress {}
+
+/// Marks errors raised by the decompressor so they can be told apart from tar errors.
+#[derive(Debug)]
+pub(super) struct StageError(pub(super) &'static str, pub(super) io::Error);
+impl std::fmt::Display for StageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.0, self.1)
+    }
+}
+impl std::error::Error for StageError {}
+
+/// Stands in, downstream, for a blob read error that the reading stage reports itself.
+#[derive(Debug)]
+pub(super) struct BlobReadFailed;
+impl std::fmt::Display for BlobReadFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reading the blob failed")
+    }
+}
+impl std::error::Error for BlobReadFailed {}
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,10 @@ use std::io::{self, Read};
 use sha2::{Digest as _, Sha256};
 use xxhash_rust::xxh3::Xxh3;
 
-use super::pipeline::StageError;
-use super::types::DecodeError;
+use super::types::{BlobReadFailed, DecodeError, StageError};
+use crate::digest::hex;
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry};
 use crate::secrets::{self, SecretHit};
-use crate::source::{hex, SourceError};
 
 /// What the tar walk produced: the index, the secrets seen, the diff_id and the tar size.
 pub(super) type Indexed = (LayerIndex, Vec<SecretHit>, String, u64);
@@ -61,8 +60,9 @@ pub(super) fn classify(e: io::Error) -> DecodeError {
     let kind = e.kind();
     match e.into_inner() {
         Some(inner) => match inner.downcast::<StageError>() {
-            // The source failed (a download), not the decompressor reading from it.
-            Ok(stage) if stage.1.get_ref().is_some_and(|e| e.is::<SourceError>()) => {
+            // The blob could not be read (a download failed), not the decompressor reading
+            // from it: the reading stage reports the cause.
+            Ok(stage) if stage.1.get_ref().is_some_and(|e| e.is::<BlobReadFailed>()) => {
                 DecodeError::Read(stage.1)
             }
             Ok(stage) => DecodeError::Decompress(stage.0, stage.1),
@@ -279,7 +279,7 @@ mod tests {
             ("x/.wh..wh.plnk", b""),
         ]);
         let (index, _, diff_id, size) = index_tar(&tar[..], true).unwrap();
-        assert_eq!(diff_id, crate::source::sha256_digest(&tar));
+        assert_eq!(diff_id, crate::digest::sha256_digest(&tar));
         assert_eq!(size, tar.len() as u64);
         assert_eq!(index.len(), 3, "aufs bookkeeping is dropped");
         assert_eq!(index.path(0), b"usr/bin/tool");

@@ -171,6 +171,9 @@ pub struct FindingRef {
     pub title: String,
     pub bytes: u64,
     pub layer: usize,
+    /// A secret in the image config (`ENV`), which no layer shipped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_config: bool,
     pub instruction: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -534,11 +537,15 @@ fn finding_changes(a: &Report, b: &Report) -> Vec<FindingRef> {
             title: f.title.clone(),
             bytes: f.bytes,
             layer: f.layer,
-            instruction: a
-                .layers
-                .get(f.layer)
-                .map(|l| l.instruction.clone())
-                .unwrap_or_default(),
+            in_config: f.in_config,
+            instruction: if f.in_config {
+                f.instruction.clone()
+            } else {
+                a.layers
+                    .get(f.layer)
+                    .map(|l| l.instruction.clone())
+                    .unwrap_or_default()
+            },
             path: f.paths.first().cloned(),
         })
         .collect();

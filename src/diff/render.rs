@@ -7,7 +7,7 @@ use std::fmt::{self, Write};
 use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
 use crate::report::{Format, RenderError};
-use crate::units::{human_bytes, signed_bytes};
+use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
 /// Renders a diff in the given format.
 pub fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
@@ -103,18 +103,48 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     ]
 }
 
+/// True when nothing differs: the same layers, sizes, files and findings.
+pub fn is_identical(d: &Diff) -> bool {
+    let f = &d.files;
+    d.layers.iter().all(|l| l.status == LayerStatus::Shared)
+        && total_rows(d).iter().all(|(_, v)| v.delta == 0)
+        && d.totals.secret_count.delta == 0
+        && f.added_count + f.removed_count + f.grown_count + f.shrunk_count + f.changed_count == 0
+        && d.new_findings.is_empty()
+        && d.gone_findings.is_empty()
+}
+
+/// `3 layers, 120 files`.
+fn side_counts(layers: usize, files: usize) -> String {
+    format!(
+        "{}, {}",
+        plural(layers, "layer", "layers"),
+        plural(files, "file", "files")
+    )
+}
+
 fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     writeln!(
         o,
-        "Old  {}  ({} layers, {} files)",
-        d.old.reference, d.old.layer_count, d.old.file_count
+        "Old  {}  ({})",
+        d.old.reference,
+        side_counts(d.old.layer_count, d.old.file_count)
     )?;
     writeln!(
         o,
-        "New  {}  ({} layers, {} files)",
-        d.new.reference, d.new.layer_count, d.new.file_count
+        "New  {}  ({})",
+        d.new.reference,
+        side_counts(d.new.layer_count, d.new.file_count)
     )?;
     writeln!(o)?;
+    if is_identical(d) {
+        return writeln!(
+            o,
+            "identical: the same {} ({} of content), the same files and findings",
+            plural(d.new.layer_count, "layer", "layers"),
+            human_bytes(d.totals.content_bytes.new)
+        );
+    }
     writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new")?;
     for (name, v) in total_rows(d) {
         writeln!(
@@ -128,11 +158,11 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
     writeln!(
         o,
-        "{:<12}  {:>9.3}  {:>9.3}  {:+.3}",
+        "{:<12}  {:>9}  {:>9}  {}",
         "efficiency",
-        t.efficiency_old,
-        t.efficiency_new,
-        t.efficiency_new - t.efficiency_old
+        ratio_percent(t.efficiency_old),
+        ratio_percent(t.efficiency_new),
+        ratio_change(t.efficiency_old, t.efficiency_new)
     )?;
     writeln!(
         o,
@@ -254,13 +284,22 @@ fn severity(s: crate::analysis::Severity) -> String {
 }
 
 fn finding_line(f: &FindingRef) -> String {
+    // A secret has no size: it is a risk, not waste.
+    let size = if f.category == crate::analysis::Category::Secret {
+        String::new()
+    } else {
+        format!(" {}", human_bytes(f.bytes))
+    };
+    let place = if f.in_config {
+        "in the image config".to_string()
+    } else {
+        format!("shipped by layer {}", f.layer)
+    };
     format!(
-        "[{}] {} {}: {}; shipped by layer {} ({})",
+        "[{}] {}{size}: {}; {place} ({})",
         severity(f.severity),
         f.rule,
-        human_bytes(f.bytes),
         f.title,
-        f.layer,
         one_line(&f.instruction, 50)
     )
 }
@@ -292,6 +331,14 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         cell(&d.old.reference),
         cell(&d.new.reference)
     )?;
+    if is_identical(d) {
+        return writeln!(
+            o,
+            "The images are identical: the same {} ({} of content), files and findings.",
+            plural(d.new.layer_count, "layer", "layers"),
+            human_bytes(d.totals.content_bytes.new)
+        );
+    }
     writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|")?;
     for (name, v) in total_rows(d) {
         writeln!(
@@ -304,10 +351,10 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     }
     writeln!(
         o,
-        "| efficiency | {:.3} | {:.3} | {:+.3} |",
-        t.efficiency_old,
-        t.efficiency_new,
-        t.efficiency_new - t.efficiency_old
+        "| efficiency | {} | {} | {} |",
+        ratio_percent(t.efficiency_old),
+        ratio_percent(t.efficiency_new),
+        ratio_change(t.efficiency_old, t.efficiency_new)
     )?;
     writeln!(
         o,

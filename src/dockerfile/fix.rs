@@ -157,15 +157,6 @@ fn parts(cmd: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether any layer-making instruction of the stage lies strictly between two lines.
-fn layers_between(ctx: &Context, a: &Instr, b: &Instr) -> bool {
-    ctx.dockerfile.stages.iter().any(|s| {
-        s.instructions
-            .iter()
-            .any(|i| i.makes_layer() && i.line > a.end_line && i.end_line < b.line)
-    })
-}
-
 fn delete(ins: &Instr) -> LineEdit {
     LineEdit {
         from: ins.line,
@@ -250,19 +241,37 @@ fn edits_for(
             Ok(vec![replace(ins, head, &s.snippet)])
         }
         "merge-runs" => {
-            let made = instr(ctx, s.layer)?;
-            let by_layer = *s.layers.last().unwrap_or(&s.layer);
-            let by = instr(ctx, by_layer)?;
-            shell_run(made)?;
-            shell_run(by)?;
-            if layers_between(ctx, made, by) {
+            // One RUN for all the layers (several when merges were combined): the first
+            // becomes the merged RUN, the others go.
+            let runs: Vec<&Instr> = s
+                .layers
+                .iter()
+                .map(|&l| instr(ctx, l))
+                .collect::<Result<_, _>>()?;
+            for r in &runs {
+                shell_run(r)?;
+            }
+            let (Some(first), Some(last)) = (runs.first(), runs.last()) else {
+                return Err("no layers".into());
+            };
+            let others = ctx.dockerfile.stages.iter().any(|st| {
+                st.instructions.iter().any(|i| {
+                    i.makes_layer()
+                        && i.line > first.end_line
+                        && i.end_line < last.line
+                        && !runs.iter().any(|r| r.line == i.line)
+                })
+            });
+            if others {
                 return Err(format!(
                     "other instructions run between {} and {}; moving the later RUN could change what they see",
-                    ctx.dockerfile.cite(made.line),
-                    ctx.dockerfile.cite(by.line)
+                    ctx.dockerfile.cite(first.line),
+                    ctx.dockerfile.cite(last.line)
                 ));
             }
-            Ok(vec![replace(made, head, &s.snippet), delete(by)])
+            let mut edits = vec![replace(first, head, &s.snippet)];
+            edits.extend(runs[1..].iter().map(|r| delete(r)));
+            Ok(edits)
         }
         "set-modes-in-creating-step" => chmod_to_copy(ctx, s, head),
         "secret-mount" => secret_to_mount(a, ctx, s, head),

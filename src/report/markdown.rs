@@ -4,8 +4,8 @@
 
 use std::fmt::{self, Write};
 
-use super::text::{finding_size, one_line, severity_label};
-use crate::units::{human_bytes, percent};
+use super::text::{finding_size, one_line, severity_label, suggestion_place};
+use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
@@ -40,22 +40,29 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     writeln!(out, "|---|---|")?;
     writeln!(
         out,
-        "| Size | {} content in {} layers, {} compressed |",
+        "| Size | {} of file content in {}; {} compressed (what a pull downloads) |",
         human_bytes(t.content),
-        a.layers.len(),
+        plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
     writeln!(
         out,
-        "| Efficiency | **{:.1}%** ({:.1}% of compressed bytes) |",
+        "| Efficiency | **{:.1}%** of the content is visible in the final filesystem; {} is hidden by later layers |",
         a.efficiency() * 100.0,
-        a.compressed_efficiency() * 100.0
+        human_bytes(t.hidden())
     )?;
+    let compressed = if a.compressed_estimate_available() {
+        format!(
+            "; ~{} compressed",
+            human_bytes(a.potential_savings_compressed())
+        )
+    } else {
+        "; no compressed estimate (layers stored uncompressed)".to_string()
+    };
     writeln!(
         out,
-        "| Potential savings | **{}** (~{} compressed) |",
+        "| Potential savings | **{}**: hidden + avoidable (visible, but caches, temp files, duplicates){compressed} |",
         human_bytes(a.potential_savings()),
-        human_bytes(a.potential_savings_compressed())
     )?;
     writeln!(
         out,
@@ -93,15 +100,16 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
             if let Some(d) = &f.detail {
                 write!(what, "<br>{}", code(d))?;
             }
-            let layer = match &f.source {
-                Some(src) => format!("{} ({})", f.layer, code(src)),
-                None => f.layer.to_string(),
-            };
             writeln!(
                 out,
-                "| {} | {} | {layer} | {} | `{}` |",
+                "| {} | {} | {} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
+                match (&f.source, f.in_config) {
+                    (_, true) => "config".to_string(),
+                    (Some(src), false) => format!("{} ({})", f.layer, code(src)),
+                    (None, false) => f.layer.to_string(),
+                },
                 what,
                 f.rule
             )?;
@@ -126,26 +134,26 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         writeln!(out, "### Suggestions")?;
         for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
             writeln!(out)?;
-            let saves = if s.saves_bytes > 0 {
-                format!(
+            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+                (0, _) => String::new(),
+                (b, true) => format!(
                     " — saves {} (~{} compressed)",
-                    human_bytes(s.saves_bytes),
+                    human_bytes(b),
                     human_bytes(s.saves_compressed_bytes)
-                )
-            } else {
-                String::new()
+                ),
+                (b, false) => format!(" — saves {}", human_bytes(b)),
             };
             writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
             writeln!(out)?;
+            let place = suggestion_place(a, s);
+            let mut chars = place.chars();
+            let place: String = chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default();
             match &s.source {
-                Some(src) => writeln!(
-                    out,
-                    "Layer {} ({}): {}",
-                    s.layer,
-                    code(src),
-                    code(&s.instruction)
-                )?,
-                None => writeln!(out, "Layer {}: {}", s.layer, code(&s.instruction))?,
+                Some(src) => writeln!(out, "{place} ({}): {}", code(src), code(&s.instruction))?,
+                None => writeln!(out, "{place}: {}", code(&s.instruction))?,
             }
             writeln!(out)?;
             writeln!(out, "```dockerfile")?;
@@ -155,8 +163,8 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 writeln!(out)?;
                 writeln!(
                     out,
-                    "<details><summary>Evidence ({} paths)</summary>\n",
-                    s.evidence.len()
+                    "<details><summary>Evidence ({})</summary>\n",
+                    plural(s.evidence.len(), "path", "paths")
                 )?;
                 for p in &s.evidence {
                     writeln!(out, "- {}", code(p))?;

@@ -20,6 +20,23 @@ pub enum Format {
     Markdown,
 }
 
+impl Format {
+    /// The format a file name's extension asks for (`.json`, `.md`), if it names one.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        match extension(path)?.as_str() {
+            "json" => Some(Format::Json),
+            "md" | "markdown" => Some(Format::Markdown),
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A file name's extension, lower-cased.
+pub(crate) fn extension(path: &std::path::Path) -> Option<String> {
+    Some(path.extension()?.to_str()?.to_ascii_lowercase())
+}
+
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {

@@ -5,7 +5,7 @@
 use std::fmt::{self, Write};
 
 use crate::analysis::{Category, Finding, Severity};
-use crate::units::{human_bytes, percent};
+use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the summary.
@@ -13,9 +13,32 @@ pub const TOP_FINDINGS: usize = 8;
 /// Suggestions listed in the summary, with their snippets.
 pub const TOP_SUGGESTIONS: usize = 3;
 
-/// Writes the text report.
+/// How the text report is laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Cut long lines to fit this many columns (a terminal's width); `None` never cuts
+    /// (a file, a pipe).
+    pub width: Option<usize>,
+    /// How many findings and suggestions to list; `None`: the top [`TOP_FINDINGS`] and
+    /// [`TOP_SUGGESTIONS`].
+    pub limit: Option<usize>,
+}
+
+/// Writes the text report with no line cut and the default number of findings.
 pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+    write_with(a, TextOptions::default(), out)
+}
+
+/// Writes the text report.
+pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
+    // A field that starts at column `indent` keeps to the width, if there is one.
+    let fit = |s: &str, indent: usize| match opts.width {
+        Some(w) => one_line(s, w.saturating_sub(indent).max(20)),
+        None => one_line(s, usize::MAX),
+    };
+    let top_findings = opts.limit.unwrap_or(TOP_FINDINGS);
+    let top_suggestions = opts.limit.unwrap_or(TOP_SUGGESTIONS);
     writeln!(out, "Image       {}", a.image.reference)?;
     if let Some(d) = &a.image.manifest_digest {
         writeln!(out, "Digest      {d}")?;
@@ -23,29 +46,36 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     writeln!(out, "Platform    {}", a.image.platform)?;
     writeln!(
         out,
-        "Size        {} content in {} layers, {} compressed",
+        "Size        {} of file content in {}; {} compressed (what a pull downloads)",
         human_bytes(t.content),
-        a.layers.len(),
+        plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
     writeln!(
         out,
-        "Efficiency  {:.1}% ({} of it visible; {:.1}% of compressed bytes)",
+        "Efficiency  {:.1}% of the content is visible in the final image ({}); {} is hidden by later layers",
         a.efficiency() * 100.0,
         human_bytes(t.visible),
-        a.compressed_efficiency() * 100.0
+        human_bytes(t.hidden()),
     )?;
+    let compressed = if a.compressed_estimate_available() {
+        format!(
+            "~{} compressed",
+            human_bytes(a.potential_savings_compressed())
+        )
+    } else {
+        "no compressed estimate: layers stored uncompressed".to_string()
+    };
     writeln!(
         out,
-        "Savings     {} possible (~{} compressed): {} hidden + {} avoidable",
+        "Savings     {} could go ({compressed}): {} hidden + {} avoidable (visible caches, temp files, duplicates)",
         human_bytes(a.potential_savings()),
-        human_bytes(a.potential_savings_compressed()),
         human_bytes(t.hidden()),
         human_bytes(a.avoidable_bytes()),
     )?;
     writeln!(
         out,
-        "Hidden      {} ({}): {} same content rewritten, {} replaced, {} removed",
+        "Hidden      {} ({} of the content): {} same content rewritten, {} replaced, {} removed",
         human_bytes(t.hidden()),
         percent(t.hidden(), t.content),
         human_bytes(t.overwritten_same),
@@ -59,7 +89,8 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     if secrets > 0 {
         writeln!(
             out,
-            "Secrets     {secrets} found (redacted below); a deleted secret is still in the image"
+            "Secrets     {} found (redacted below); a deleted secret is still in the image",
+            plural(secrets, "secret", "secrets")
         )?;
     }
 
@@ -68,24 +99,32 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         writeln!(
             out,
             "Top findings ({} of {})",
-            a.findings.len().min(TOP_FINDINGS),
+            a.findings.len().min(top_findings),
             a.findings.len()
         )?;
-        for f in a.findings.iter().take(TOP_FINDINGS) {
-            let at = match &f.source {
-                Some(src) => format!("layer {:<2} {src}", f.layer),
-                None => format!("layer {:<2}", f.layer),
-            };
+        for f in a.findings.iter().take(top_findings) {
             writeln!(
                 out,
-                "  {:<6} {:>9}  {at}  {}",
+                "  {:<6} {:>9}  {:<8}  {}",
                 severity_label(f.severity),
                 finding_size(f),
-                one_line(&f.title, 90)
+                match (&f.source, f.in_config) {
+                    (_, true) => "config".to_string(),
+                    (Some(src), false) => format!("{} {src}", f.place()),
+                    (None, false) => f.place(),
+                },
+                fit(&f.title, 30)
             )?;
             if let Some(d) = &f.detail {
-                writeln!(out, "{:30}{}", "", one_line(d, 90))?;
+                writeln!(out, "{:30}{}", "", fit(d, 30))?;
             }
+        }
+        if a.findings.len() > top_findings {
+            writeln!(
+                out,
+                "  … {} more: `--limit N` or `--all` lists them",
+                a.findings.len() - top_findings
+            )?;
         }
     }
 
@@ -94,28 +133,39 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         writeln!(
             out,
             "Top suggestions ({} of {})",
-            a.suggestions.len().min(TOP_SUGGESTIONS),
+            a.suggestions.len().min(top_suggestions),
             a.suggestions.len()
         )?;
-        for (n, s) in a.suggestions.iter().take(TOP_SUGGESTIONS).enumerate() {
-            let saves = if s.saves_bytes > 0 {
-                format!(
+        for (n, s) in a.suggestions.iter().take(top_suggestions).enumerate() {
+            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+                (0, _) => String::new(),
+                (b, true) => format!(
                     " (saves {}, ~{} compressed)",
-                    human_bytes(s.saves_bytes),
+                    human_bytes(b),
                     human_bytes(s.saves_compressed_bytes)
-                )
-            } else {
-                String::new()
+                ),
+                (b, false) => format!(" (saves {})", human_bytes(b)),
             };
             writeln!(out, "  {}. {}{saves}", n + 1, s.title)?;
-            let at = match &s.source {
-                Some(src) => format!("layer {} ({src})", s.layer),
-                None => format!("layer {}", s.layer),
-            };
-            writeln!(out, "     {at}: {}", one_line(&s.instruction, 100))?;
+            writeln!(
+                out,
+                "     {}: {}",
+                match &s.source {
+                    Some(src) => format!("{} ({src})", suggestion_place(a, s)),
+                    None => suggestion_place(a, s),
+                },
+                fit(&s.instruction, 14)
+            )?;
             for line in s.snippet.lines() {
                 writeln!(out, "     | {line}")?;
             }
+        }
+        if a.suggestions.len() > top_suggestions {
+            writeln!(
+                out,
+                "  … {} more: `--limit N` or `--all` lists them",
+                a.suggestions.len() - top_suggestions
+            )?;
         }
     }
 
@@ -129,7 +179,7 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         let mut step = if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
-            one_line(&l.step.instruction, 100)
+            fit(&l.step.instruction, 62)
         };
         if let Some(ctx) = &a.dockerfile {
             step = match (&l.step.source, ctx.mapping.unmapped_reason(i)) {
@@ -177,6 +227,19 @@ pub fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
         let _ = write!(s, "; no layer for line {}", lines.join(", "));
     }
     s
+}
+
+/// `layer 3`, or `image config` for a suggestion about `ENV` alone.
+pub fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String {
+    let in_config = !s.findings.is_empty()
+        && s.findings
+            .iter()
+            .all(|&i| a.findings.get(i).is_some_and(|f| f.in_config));
+    if in_config {
+        "image config".to_string()
+    } else {
+        format!("layer {}", s.layer)
+    }
 }
 
 /// `HIGH`, `MEDIUM`, … for the summary.

@@ -91,6 +91,8 @@ impl Container for DirContainer {
 pub struct TarContainer {
     path: PathBuf,
     members: HashMap<String, (u64, u64)>,
+    /// The archive ends without its end-of-archive marker: it was cut short.
+    truncated: bool,
 }
 
 impl TarContainer {
@@ -99,14 +101,24 @@ impl TarContainer {
             std::io::ErrorKind::NotFound => SourceError::NotFound(path.to_path_buf()),
             _ => SourceError::io(path, e),
         })?;
-        let not_tar = |e: std::io::Error| SourceError::Wrapped {
-            message: format!("`{}` is not a readable tar archive", path.display()),
-            source: Box::new(e),
+        let len = file.metadata().map_err(|e| SourceError::io(path, e))?.len();
+        // The tar crate's errors quote header bytes; what the file holds is said instead
+        // (an unreadable first header: no tar at all; a later one: a damaged archive).
+        let bad = |read_any: bool| {
+            if read_any {
+                SourceError::Truncated(path.to_path_buf())
+            } else {
+                SourceError::UnknownFormat(path.to_path_buf())
+            }
         };
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut members = HashMap::new();
-        for entry in archive.entries_with_seek().map_err(not_tar)? {
-            let entry = entry.map_err(not_tar)?;
+        // Where the last member's data (padded to 512-byte blocks) ends.
+        let mut end = 0u64;
+        for entry in archive.entries_with_seek().map_err(|_| bad(false))? {
+            let entry = entry.map_err(|_| bad(end > 0))?;
+            let data_end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
+            end = end.max(data_end);
             let kind = entry.header().entry_type();
             if !(kind.is_file() || kind.is_contiguous()) {
                 continue;
@@ -116,12 +128,24 @@ impl TarContainer {
             members.insert(name, (entry.raw_file_position(), entry.size()));
         }
         if members.is_empty() {
-            return Err(SourceError::UnknownFormat(path.to_path_buf()));
+            return Err(bad(false));
+        }
+        // A member whose data runs past the end of the file was cut short.
+        if len < end {
+            return Err(bad(true));
         }
         Ok(TarContainer {
             path: path.to_path_buf(),
             members,
+            // Every tar writer ends with two zero blocks; without them the archive was
+            // cut at a member boundary.
+            truncated: len < end + 1024,
         })
+    }
+
+    /// True when the archive ends without its end-of-archive marker (it was cut short).
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 }
 

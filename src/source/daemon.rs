@@ -1,8 +1,9 @@
 //! Local container engines (`podman:NAME`, `docker-daemon:NAME`): streams the image out of
 //! `podman image save` / `docker save` into a private temporary file, then reads that
 //! docker archive in place like `docker-archive:`. The file is deleted when the image is
-//! dropped. Decoded layers are cached by digest when a cache is given, so a second analysis
-//! skips decoding (the save itself still runs: it is how the engine hands images out).
+//! dropped. Like every source's, its layers pass through the layer cache, so a second
+//! analysis skips decoding (the save itself still runs: it is how the engine hands images
+//! out).
 
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -10,10 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use super::cache::Cache;
-use super::{docker_archive, BlobStore, Image, ImageRef, LayerBlob, OpenOptions, SourceError};
+use super::{docker_archive, BlobStore, Image, ImageRef, LayerBlob, SourceError};
 use super::{TarContainer, Transport};
-use crate::decode::DecodedLayer;
 
 /// Why an engine could not hand over an image.
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +156,7 @@ fn save(program: &'static str, name: &str, dest: &Path) -> Result<(), DaemonErro
 }
 
 /// Opens an image held by podman or the docker daemon.
-pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+pub(crate) fn open(r: &ImageRef) -> Result<Image, SourceError> {
     let program = match r.transport {
         Transport::Podman => "podman",
         _ => "docker",
@@ -178,34 +177,19 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
     image.transport = r.transport;
     image.store = Arc::new(SavedStore {
         inner: image.store,
-        cache: opts.open_cache()?,
         _dir: dir,
     });
     Ok(image)
 }
 
-/// The saved archive's blobs, plus the decoded-layer cache.
+/// The saved archive's blobs; the archive goes when the store does.
 struct SavedStore {
     inner: Arc<dyn BlobStore>,
-    cache: Option<Cache>,
     _dir: TempDir,
 }
 
 impl BlobStore for SavedStore {
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError> {
         self.inner.open(layer)
-    }
-
-    /// Saved layers are plain tars, so a layer without a blob digest is found under its
-    /// diff_id (the digest of an uncompressed blob is its diff_id).
-    fn cached(&self, layer: &LayerBlob) -> Option<DecodedLayer> {
-        let key = layer.digest.as_deref().or(layer.diff_id.as_deref())?;
-        self.cache.as_ref()?.get_layer(key)
-    }
-
-    fn remember(&self, _layer: &LayerBlob, decoded: &DecodedLayer) {
-        if let Some(c) = &self.cache {
-            c.put_layer(decoded);
-        }
     }
 }

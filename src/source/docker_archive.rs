@@ -139,5 +139,6 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
         config,
         layers,
         store: Arc::new(Members(c)),
+        cache: None,
     })
 }

@@ -4,10 +4,11 @@
 //! Transport names follow skopeo (`docker-archive:`, `oci-archive:`, `oci:`, `docker://`,
 //! `podman:`, `docker-daemon:`); an existing path with no transport is sniffed. Every source
 //! yields an [`Image`] whose layers are in manifest order and whose blobs are opened on demand
-//! through a [`BlobStore`], so nothing is read twice or held whole in memory.
+//! through a [`BlobStore`], so nothing is read twice or held whole in memory. [`open`] hands
+//! every image, whatever its transport, the layer cache the options ask for; the layer
+//! stage (`layers`) uses it. Sources know nothing of decode.
 
 pub mod auth;
-pub mod cache;
 mod container;
 pub mod daemon;
 mod docker_archive;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use oci_spec::image::ImageConfiguration;
 
-use crate::decode::DecodedLayer;
+use crate::cache::Cache;
 
 pub use auth::Credentials;
 pub use container::{Container, DirContainer, TarContainer};
@@ -135,6 +136,11 @@ impl ImageRef {
             }
         }
         let path = Path::new(s);
+        if !path.exists() {
+            if let Some(e) = mistyped_transport(s) {
+                return Err(e);
+            }
+        }
         if path.exists() {
             return Ok(ImageRef {
                 transport: sniff(path)?,
@@ -174,6 +180,39 @@ fn split_path_ref(rest: &str) -> (String, Option<String>) {
     }
 }
 
+/// Transport names as written before the `:`.
+const TRANSPORTS: [&str; 6] = [
+    "docker-archive",
+    "oci-archive",
+    "oci",
+    "docker",
+    "podman",
+    "docker-daemon",
+];
+
+/// `oic:DIR`, `docker-archve:PATH`: a word before `:` one or two edits from a transport
+/// name. (`docker` alone counts only before `://`: `docker:TAG` is a registry image.)
+fn mistyped_transport(s: &str) -> Option<SourceError> {
+    let (word, rest) = s.split_once(':')?;
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return None;
+    }
+    let scheme = rest.starts_with("//");
+    let names = TRANSPORTS
+        .iter()
+        .copied()
+        .filter(|&t| scheme || t != "docker");
+    let near = crate::typo::nearest(&word.to_ascii_lowercase(), names)?;
+    Some(SourceError::UnknownTransport {
+        given: word.to_string(),
+        suggestion: if near == "docker" {
+            "docker://".to_string()
+        } else {
+            format!("{near}:")
+        },
+    })
+}
+
 fn looks_like_path(s: &str) -> bool {
     s.starts_with('/')
         || s.starts_with("./")
@@ -198,8 +237,59 @@ fn sniff(path: &Path) -> Result<Transport, SourceError> {
         Ok(Transport::DockerArchive)
     } else if c.has("index.json") {
         Ok(Transport::OciArchive)
+    } else if c.truncated() {
+        Err(SourceError::Truncated(path.to_path_buf()))
     } else {
         Err(SourceError::UnknownFormat(path.to_path_buf()))
+    }
+}
+
+/// What a path holds, for errors that say a transport does not fit it: `Some(transport)`
+/// for an image of another kind, `None` when it is no image layout or archive.
+fn actual_transport(path: &Path) -> Option<Transport> {
+    if path.is_dir() {
+        if path.join("index.json").is_file() {
+            return Some(Transport::Oci);
+        }
+        return path
+            .join("manifest.json")
+            .is_file()
+            .then_some(Transport::DockerArchive);
+    }
+    let c = TarContainer::open(path).ok()?;
+    if c.has("index.json") {
+        Some(Transport::OciArchive)
+    } else {
+        c.has("manifest.json").then_some(Transport::DockerArchive)
+    }
+}
+
+/// An error for a transport that does not fit what the path holds, if it does not.
+fn check_transport(r: &ImageRef) -> Result<(), SourceError> {
+    let path = Path::new(&r.location);
+    if !path.exists() {
+        return Err(SourceError::NotFound(path.to_path_buf()));
+    }
+    let wanted = match r.transport {
+        Transport::Oci | Transport::OciArchive => "index.json",
+        _ => "manifest.json",
+    };
+    let fits = if path.is_dir() {
+        r.transport != Transport::OciArchive && path.join(wanted).is_file()
+    } else {
+        let tar = TarContainer::open(path)?;
+        if !tar.has(wanted) && tar.truncated() {
+            return Err(SourceError::Truncated(path.to_path_buf()));
+        }
+        r.transport != Transport::Oci && tar.has(wanted)
+    };
+    match actual_transport(path) {
+        Some(actual) if !fits && actual != r.transport => Err(SourceError::WrongTransport {
+            path: path.to_path_buf(),
+            given: r.transport,
+            actual,
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -212,21 +302,22 @@ pub struct OpenOptions {
     pub creds: Option<Credentials>,
     /// `--tls-verify`: `Some(false)` allows registries without valid TLS (and plain HTTP).
     pub tls_verify: Option<bool>,
-    /// Where blobs and decoded layers of remote images are cached; `None` disables it.
+    /// Where registry blobs and decoded layers (of every transport) are cached; `None`
+    /// disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
-    /// [`cache::DEFAULT_MAX_BYTES`].
+    /// [`crate::cache::DEFAULT_MAX_BYTES`].
     pub cache_max_bytes: Option<u64>,
 }
 
 impl OpenOptions {
-    /// Opens the cache these options ask for, if any.
-    pub(crate) fn open_cache(&self) -> Result<Option<cache::Cache>, SourceError> {
-        let limit = self.cache_max_bytes.unwrap_or(cache::DEFAULT_MAX_BYTES);
-        self.cache_dir
-            .as_deref()
-            .map(|dir| cache::Cache::open(dir, Some(limit)))
-            .transpose()
+    /// Opens the cache these options ask for, if any. A cache directory that cannot be
+    /// used is a warning, never an error: the analysis goes on without it.
+    pub(crate) fn open_cache(&self) -> Option<Cache> {
+        let limit = self
+            .cache_max_bytes
+            .unwrap_or(crate::cache::DEFAULT_MAX_BYTES);
+        Cache::open_or_warn(self.cache_dir.as_deref()?, Some(limit))
     }
 }
 
@@ -246,16 +337,18 @@ pub struct LayerBlob {
 
 /// Opens layer blobs as streams. Implementations must be usable from several threads.
 pub trait BlobStore: Send + Sync {
+    /// The blob of `layer`, from its first byte: in place for local archives and layouts,
+    /// from the cache or the network for a registry.
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError>;
 
-    /// A layer this store decoded and verified before (an on-disk cache), so decode can
-    /// skip downloading it. Checked against the layer's digests by the caller.
-    fn cached(&self, _layer: &LayerBlob) -> Option<DecodedLayer> {
-        None
+    /// True when blobs are fetched by digest from a store that serves content by digest and
+    /// checks it on arrival (a registry): a cached decode of that digest is then served
+    /// without reading the blob again, which would mean downloading it. Local files can
+    /// change under the same name, so by default a blob is read and hashed before its cached
+    /// decode is served.
+    fn fetched_by_digest(&self) -> bool {
+        false
     }
-
-    /// Offers a layer that was just decoded and verified, for the store to cache.
-    fn remember(&self, _layer: &LayerBlob, _decoded: &DecodedLayer) {}
 }
 
 /// A resolved image: what to decode and where its build steps are described.
@@ -270,9 +363,22 @@ pub struct Image {
     pub platform: Platform,
     pub layers: Vec<LayerBlob>,
     pub store: Arc<dyn BlobStore>,
+    /// The layer cache, unless `--no-cache` (or no cache directory could be used).
+    pub cache: Option<Cache>,
 }
 
 impl Image {
+    /// The blob of layer `n` (manifest order) as a stream, whatever the transport: local
+    /// archives and layouts are read in place; registry blobs come from the cache, and are
+    /// fetched (and cached) when missing; podman and docker images from their saved archive.
+    pub fn open_blob(&self, n: usize) -> Result<Box<dyn Read + Send + '_>, SourceError> {
+        let layer = self.layers.get(n).ok_or(SourceError::NoSuchLayer {
+            index: n,
+            layers: self.layers.len(),
+        })?;
+        self.store.open(layer)
+    }
+
     /// The order to fetch and decode layers in: largest blob first (ties in manifest order),
     /// so the longest piece of work starts first.
     pub fn decode_order(&self) -> Vec<usize> {
@@ -298,8 +404,31 @@ impl std::fmt::Debug for Image {
     }
 }
 
-/// Resolves a reference to an image.
+/// Resolves a reference to an image, with the layer cache `opts` ask for.
 pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+    let cache = opts.open_cache();
+    let mut image = open_any(r, opts, cache.clone())?;
+    // A single-platform image has no other platform to pick: asking for one is an error,
+    // as it is for an index that lacks it.
+    if let Some(wanted) = &opts.platform {
+        if !image.platform.os.is_empty() && !wanted.accepts(&image.platform) {
+            return Err(SourceError::PlatformMismatch {
+                wanted: wanted.to_string(),
+                actual: image.platform.to_string(),
+            });
+        }
+    }
+    image.cache = cache;
+    Ok(image)
+}
+
+fn open_any(r: &ImageRef, opts: &OpenOptions, cache: Option<Cache>) -> Result<Image, SourceError> {
+    if matches!(
+        r.transport,
+        Transport::Oci | Transport::OciArchive | Transport::DockerArchive
+    ) {
+        check_transport(r)?;
+    }
     match r.transport {
         Transport::Oci => {
             let dir = DirContainer::open(Path::new(&r.location))?;
@@ -317,42 +446,18 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
                 docker_archive::open(Arc::new(TarContainer::open(p)?), r)
             }
         }
-        Transport::Docker => registry::open(r, opts),
-        Transport::Podman | Transport::DockerDaemon => daemon::open(r, opts),
+        Transport::Docker => registry::open(r, opts, cache),
+        Transport::Podman | Transport::DockerDaemon => daemon::open(r),
     }
 }
 
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
 pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
-    let hex = digest
-        .strip_prefix("sha256:")
-        .ok_or_else(|| SourceError::BadDigest(digest.to_string()))?;
-    if hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    {
-        Ok(hex)
-    } else {
-        Err(SourceError::BadDigest(digest.to_string()))
-    }
+    crate::digest::sha256_hex(digest).ok_or_else(|| SourceError::BadDigest(digest.to_string()))
 }
 
-/// `sha256:<hex>` of some bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
+pub use crate::digest::sha256_digest;
 
 /// Verifies a small document (manifest, index, config) against its descriptor digest.
 pub(crate) fn verify_doc(
@@ -387,8 +492,20 @@ pub enum SourceError {
     BadReference(String),
     #[error("`{}` does not exist", .0.display())]
     NotFound(PathBuf),
-    #[error("`{}` is neither an OCI layout, an OCI archive nor a docker archive", .0.display())]
+    #[error("`{}` is neither an OCI layout, an OCI archive nor a docker archive{}", .0.display(), describe_content(.0))]
     UnknownFormat(PathBuf),
+    #[error("`{}` is corrupt or truncated: the tar archive ends before its end-of-archive marker", .0.display())]
+    Truncated(PathBuf),
+    #[error("`{}` is {}, not {}", path.display(), actual.what(), given.what())]
+    WrongTransport {
+        path: PathBuf,
+        given: Transport,
+        actual: Transport,
+    },
+    #[error("unknown transport `{given}:`; did you mean `{suggestion}`?")]
+    UnknownTransport { given: String, suggestion: String },
+    #[error("the image is for `{actual}` only, not `{wanted}` (it is not a multi-platform index)")]
+    PlatformMismatch { wanted: String, actual: String },
     #[error("cannot read `{}`", path.display())]
     Io {
         path: PathBuf,
@@ -437,6 +554,8 @@ pub enum SourceError {
     BadPlatform(String),
     #[error("the image has no layers")]
     NoLayers,
+    #[error("the image has no layer {} (it has {layers})", .index + 1)]
+    NoSuchLayer { index: usize, layers: usize },
     #[error("the `{0}` transport is not available in this build")]
     UnsupportedTransport(&'static str),
     #[error(transparent)]
@@ -463,6 +582,50 @@ pub enum SourceError {
     },
 }
 
+impl Transport {
+    /// What a user calls a thing this transport reads, with its article.
+    pub fn what(self) -> &'static str {
+        match self {
+            Transport::DockerArchive => "a docker archive",
+            Transport::OciArchive => "an OCI archive",
+            Transport::Oci => "an OCI layout directory",
+            Transport::Docker => "a registry image",
+            Transport::Podman => "a podman image",
+            Transport::DockerDaemon => "a docker daemon image",
+        }
+    }
+}
+
+/// `: it is …, starting with `…`` for a file that is no image, so the user sees what was
+/// read, escaped and cut short.
+fn describe_content(path: &Path) -> String {
+    use std::io::Read as _;
+    if path.is_dir() {
+        return ": the directory has neither `index.json` nor `manifest.json`".to_string();
+    }
+    let mut head = [0u8; 512];
+    let Ok(n) = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)) else {
+        return String::new();
+    };
+    let head = &head[..n];
+    let kind = match head {
+        [] => return ": it is empty".to_string(),
+        [0x1f, 0x8b, ..] => "gzip-compressed data",
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => "zstd-compressed data",
+        [b'B', b'Z', b'h', ..] => "bzip2-compressed data",
+        [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => "xz-compressed data",
+        _ if head.len() > 262 && &head[257..262] == b"ustar" => "a tar archive with no image in it",
+        _ if head.starts_with(b"Image       ") => "a layersift text report",
+        _ if std::str::from_utf8(head).is_ok() => "text",
+        _ => "binary data",
+    };
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    format!(
+        ": it holds {kind}, starting `{}`",
+        crate::excerpt::bytes(first_line, 24)
+    )
+}
+
 fn list_or_none(v: &[String]) -> String {
     if v.is_empty() {
         "(none)".to_string()
@@ -482,10 +645,30 @@ impl SourceError {
     /// A next step for the user, where one is obvious.
     pub fn hint(&self) -> Option<String> {
         match self {
-            SourceError::RefNotFound { available, .. } | SourceError::AmbiguousRef(available)
-                if !available.is_empty() =>
-            {
+            SourceError::RefNotFound { wanted, available } if !available.is_empty() => {
+                match crate::typo::nearest(wanted, available.iter().map(String::as_str)) {
+                    Some(near) => Some(format!("did you mean `{near}`?")),
+                    None => Some(format!(
+                        "replace `:{wanted}` with the name of one of the images listed above"
+                    )),
+                }
+            }
+            SourceError::AmbiguousRef(available) if !available.is_empty() => {
                 Some(format!("append `:{}` to the reference", available[0]))
+            }
+            SourceError::WrongTransport { path, actual, .. } => Some(format!(
+                "use `{}:{}`, or give the path alone: its kind is recognised",
+                actual.prefix(),
+                path.display()
+            )),
+            SourceError::UnknownTransport { given, .. } => Some(format!(
+                "for a registry image named `{given}`, write `docker://{given}:…`"
+            )),
+            SourceError::PlatformMismatch { actual, .. } => {
+                Some(format!("drop `--platform`, or pass `--platform {actual}`"))
+            }
+            SourceError::Truncated(_) => {
+                Some("write or download the archive again; it was cut short".to_string())
             }
             SourceError::PlatformNotFound { available, .. } if !available.is_empty() => {
                 Some(format!("pass `--platform {}`", available[0]))

@@ -210,6 +210,7 @@ pub(crate) fn open<C: Container + 'static>(
         config,
         layers,
         store: Arc::new(BlobsIn(c)),
+        cache: None,
     })
 }
 

@@ -43,12 +43,21 @@ use crate::Analysis;
 /// How long the loop waits for input before looking at its channels again.
 const TICK: Duration = Duration::from_millis(30);
 
+/// How the UI ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// Ctrl+C before the analysis was done: the shell's interrupt (exit code 130).
+    Interrupted,
+}
+
 /// Opens the TUI on an image and runs it until the user quits.
 pub fn run(
     image: &str,
     source: &SourceArgs,
     dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Ended> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
     let opts = source.open_options();
@@ -63,10 +72,12 @@ pub fn run(
         .context("cannot start the analysis thread")?;
 
     let mut guard = TerminalGuard::enter()?;
-    let Some(analysis) = loading(&mut guard.terminal, image, &rx)? else {
-        return Ok(());
+    let analysis = match loading(&mut guard.terminal, image, &rx)? {
+        Ok(a) => a,
+        Err(ended) => return Ok(ended),
     };
-    explore(&mut guard.terminal, Arc::new(analysis))
+    explore(&mut guard.terminal, Arc::new(analysis))?;
+    Ok(Ended::Quit)
 }
 
 enum Loaded {
@@ -96,29 +107,33 @@ impl Progress for ChannelProgress {
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
 
-fn is_quit(ev: &event::Event) -> bool {
+/// `q` quits; Ctrl+C interrupts (in raw mode it arrives as a key, not as SIGINT).
+fn is_quit(ev: &event::Event) -> Option<Ended> {
     use ratatui::crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers};
     match ev {
         Event::Key(k) if k.kind != KeyEventKind::Release => {
-            k.code == KeyCode::Char('q')
-                || (k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL))
+            if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+                Some(Ended::Interrupted)
+            } else {
+                (k.code == KeyCode::Char('q')).then_some(Ended::Quit)
+            }
         }
-        _ => false,
+        _ => None,
     }
 }
 
-/// Draws decode progress until the analysis is done; `None` if the user quit.
+/// Draws decode progress until the analysis is done; `Err(how)` if the user quit first.
 fn loading(
     term: &mut Term,
     image: &str,
     rx: &Receiver<Loaded>,
-) -> anyhow::Result<Option<Analysis>> {
+) -> anyhow::Result<Result<Analysis, Ended>> {
     let mut state = Loading::new(image);
     loop {
         loop {
             match rx.try_recv() {
                 Ok(Loaded::Progress(m)) => state.update(m),
-                Ok(Loaded::Done(r)) => return Ok(Some((*r)?)),
+                Ok(Loaded::Done(r)) => return Ok(Ok((*r)?)),
                 Err(mpsc::TryRecvError::Empty) => break,
                 Err(mpsc::TryRecvError::Disconnected) => {
                     anyhow::bail!("the analysis thread stopped without a result")
@@ -130,8 +145,10 @@ fn loading(
             ui::draw_loading(&state, f);
             ui::honour_no_color(f);
         })?;
-        if event::poll(TICK)? && is_quit(&event::read()?) {
-            return Ok(None);
+        if event::poll(TICK)? {
+            if let Some(ended) = is_quit(&event::read()?) {
+                return Ok(Err(ended));
+            }
         }
     }
 }

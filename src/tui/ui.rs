@@ -56,6 +56,25 @@ fn fit(s: &str, w: usize) -> String {
     }
 }
 
+/// Cuts a string to `w` characters by replacing its middle with `…`, keeping more of the
+/// end than of the start (where names differ: `deb.debian.org_…_main_Packages`).
+pub fn middle_ellipsis(s: &str, w: usize) -> String {
+    let n = s.chars().count();
+    if n <= w {
+        return s.to_string();
+    }
+    if w <= 1 {
+        return "…".chars().take(w).collect();
+    }
+    let keep = w - 1;
+    let head = keep * 2 / 5;
+    let tail = keep - head;
+    let mut out: String = s.chars().take(head).collect();
+    out.push('…');
+    out.extend(s.chars().skip(n - tail));
+    out
+}
+
 /// With `NO_COLOR` set (to anything but the empty string), drops every colour from the
 /// frame and keeps bold, reverse and underline, so selection and emphasis stay visible.
 pub fn honour_no_color(f: &mut Frame) {
@@ -137,11 +156,7 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
             i,
             human_bytes(l.bytes.content),
             human_bytes(l.compressed_size),
-            if waste == 0 {
-                "-".to_string()
-            } else {
-                human_bytes(waste)
-            },
+            human_bytes(waste),
         );
         let mut style = Style::new();
         if waste > 0 && waste * 10 >= l.bytes.content.max(1) {
@@ -262,10 +277,13 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
             ));
         }
         spans.push(Span::raw(format!("{:>8} ", human_bytes(n.size))));
-        spans.push(Span::styled(
-            t.guides_with(id, w < 60),
-            Style::new().fg(Color::DarkGray),
-        ));
+        let guides = t.guides_with(id, w < 60);
+        let used: usize = spans
+            .iter()
+            .map(|s| s.content.chars().count())
+            .sum::<usize>()
+            + guides.chars().count();
+        spans.push(Span::styled(guides, Style::new().fg(Color::DarkGray)));
         let mut name_style = change_style(n.change);
         if n.mark != Mark::None {
             name_style = name_style.add_modifier(Modifier::UNDERLINED);
@@ -278,7 +296,11 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
             name.push_str(" → ");
             name.push_str(&n.link);
         }
-        spans.push(Span::styled(name, name_style));
+        // Cut in the middle: the end of a name (`…_Packages`, `.so.6`) tells rows apart.
+        spans.push(Span::styled(
+            middle_ellipsis(&name, w.saturating_sub(used)),
+            name_style,
+        ));
         let mut line = Line::from(spans);
         if pos == app.tree_cursor {
             line = line.style(selected(Style::new(), app.focus == Pane::Tree));
@@ -313,7 +335,7 @@ fn draw_details(app: &App, f: &mut Frame, r: Rect) {
     let lines = if app.focus == Pane::Findings {
         item_details(app)
     } else {
-        layer_and_image_details(app)
+        layer_and_image_details(app, usize::from(r.width.saturating_sub(2)))
     };
     let b = block(
         if app.focus == Pane::Findings {
@@ -332,7 +354,7 @@ fn draw_details(app: &App, f: &mut Frame, r: Rect) {
     );
 }
 
-fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
+fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
     let an = &app.analysis;
     let mut out = Vec::new();
     if app.focus == Pane::Tree {
@@ -367,13 +389,13 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
     if let Some(l) = an.layers.get(app.layer) {
         out.push(Line::styled(
             format!(
-                "Layer {} of {} · {} · {} compressed ({}) · {} entries",
+                "Layer {} of {} · {} · {} compressed ({}) · {}",
                 app.layer,
                 an.layers.len(),
                 human_bytes(l.bytes.content),
                 human_bytes(l.compressed_size),
                 format!("{:?}", l.compression).to_lowercase(),
-                l.entries
+                crate::units::plural(l.entries, "entry", "entries")
             ),
             Style::new().add_modifier(Modifier::BOLD),
         ));
@@ -393,7 +415,12 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
                 human_bytes(l.bytes.removed)
             ),
         ));
-        out.push(kv("Digest", l.digest.clone()));
+        // Never wrapped (a wrapped digest leaves a stray character on the next line): cut
+        // in the middle to fit the pane, both ends kept for recognising it.
+        out.push(kv(
+            "Digest",
+            middle_ellipsis(&l.digest, width.saturating_sub(12).max(20)),
+        ));
         out.push(Line::raw(""));
     }
     let t = &an.totals;
@@ -439,7 +466,11 @@ fn layer_and_image_details(app: &App) -> Vec<Line<'static>> {
             let v = if c.category == Category::Secret {
                 format!("{n} found")
             } else {
-                format!("{:>8}  in {n} finding(s)", human_bytes(c.bytes))
+                format!(
+                    "{:>8}  in {}",
+                    human_bytes(c.bytes),
+                    crate::units::plural(n, "finding", "findings")
+                )
             };
             out.push(Line::raw(format!(
                 "  {:<26}{v}",
@@ -504,10 +535,10 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             out.push(kv(
                 "Bytes",
                 format!(
-                    "{} ({} compressed), {} path(s)",
+                    "{} ({} compressed), {}",
                     human_bytes(fd.bytes),
                     human_bytes(fd.compressed_bytes),
-                    fd.path_count
+                    crate::units::plural(fd.path_count, "path", "paths")
                 ),
             ));
             let step = an
@@ -752,5 +783,22 @@ pub fn draw_loading(l: &Loading, f: &mut Frame) {
             Rect::new(inner.x, y, inner.width, 1),
         );
         y += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn middle_ellipsis_keeps_both_ends() {
+        use super::middle_ellipsis;
+        assert_eq!(middle_ellipsis("short", 10), "short");
+        let name = "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages";
+        let cut = middle_ellipsis(name, 30);
+        assert_eq!(cut.chars().count(), 30);
+        assert!(
+            cut.starts_with("deb.debian.") && cut.ends_with("amd64_Packages"),
+            "{cut}"
+        );
+        assert_eq!(middle_ellipsis("abcdef", 1), "…");
     }
 }

@@ -200,7 +200,7 @@ fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.is_empty());
     assert!(
-        r.stderr.starts_with("error: cannot decode layer 1"),
+        r.stderr.starts_with("error: cannot decode layer 0"),
         "{}",
         r.stderr
     );

@@ -28,9 +28,9 @@ pub(super) fn have(program: &str) -> bool {
 pub(super) fn tools_present() -> bool {
     for p in ["docker-registry", "skopeo", "htpasswd"] {
         if !have(p) {
-            eprintln!(
-                "skipping: `{p}` not found (apt-get install docker-registry skopeo apache2-utils)"
-            );
+            crate::util::skip(&format!(
+                "`{p}` not found (apt-get install docker-registry skopeo apache2-utils)"
+            ));
             return false;
         }
     }

@@ -13,6 +13,7 @@
 
 mod apt;
 mod caches;
+mod combine;
 mod duplicates;
 mod optional;
 mod removed;
@@ -139,7 +140,7 @@ pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion
     duplicates::duplicates(&mut b);
     optional::optional(&mut b, Category::Docs);
     optional::optional(&mut b, Category::Toolchain);
-    let mut out = b.out;
+    let mut out = combine::combine(b.out, layers);
     out.sort_by(|a, b| {
         let sa = a.rule.starts_with("secret");
         let sb = b.rule.starts_with("secret");

@@ -50,6 +50,11 @@ pub(super) fn parts(cmd: &str) -> Vec<String> {
 /// `RUN a \ && b \ && c` laid out one part per line (each command split on `&&`).
 pub(super) fn run_snippet(commands: &[String]) -> String {
     let all: Vec<String> = commands.iter().flat_map(|c| parts(c)).collect();
+    run_lines(&all)
+}
+
+/// `RUN a \ && b \ && c`, one part per line.
+pub(super) fn run_lines(all: &[String]) -> String {
     let mut s = String::from("RUN ");
     for (i, p) in all.iter().enumerate() {
         if i > 0 {

@@ -47,6 +47,7 @@ use super::{
     parse_json, verify_doc, Image, ImageRef, OpenOptions, SourceError, MAX_CONFIG_BYTES,
     MAX_MANIFEST_BYTES,
 };
+use crate::cache::Cache;
 use download::Remote;
 pub use error::RegistryError;
 use error::{Context, MANIFEST};
@@ -162,8 +163,12 @@ async fn fetch_small(
     Ok(buf)
 }
 
-/// Opens an image in a registry.
-pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
+/// Opens an image in a registry; `cache` keeps its config and blobs.
+pub(crate) fn open(
+    r: &ImageRef,
+    opts: &OpenOptions,
+    cache: Option<Cache>,
+) -> Result<Image, SourceError> {
     let reference = parse_reference(&r.location)
         .ok_or_else(|| SourceError::BadReference(r.location.clone()))?;
     let registry = reference.registry().to_string();
@@ -191,7 +196,6 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
         creds,
         kind,
     };
-    let cache = opts.open_cache()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("layersift-net")
@@ -294,13 +298,13 @@ pub(crate) fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceErro
                     scheme,
                 },
                 cache,
-                staging: Arc::default(),
                 prefetched: Mutex::default(),
             };
             store.prefetch(&layers);
             Arc::new(store)
         },
         layers,
+        cache: None,
     })
 }
 

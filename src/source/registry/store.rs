@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::Runtime;
 use tokio::sync::{Notify, Semaphore};
 
-use super::super::cache::{Cache, Staging, Tee};
 use super::super::{BlobStore, LayerBlob, SourceError};
 use super::download::{blob_channel, download, ChannelReader, ChunkReceiver, ChunkSender, Remote};
-use crate::decode::DecodedLayer;
+use crate::cache::{Cache, Tee};
 
 /// Downloads allowed to run ahead of decode.
 const PREFETCH: usize = 4;
@@ -30,8 +29,6 @@ pub(super) struct RegistryStore {
     pub(super) rt: Runtime,
     pub(super) remote: Remote,
     pub(super) cache: Option<Cache>,
-    /// Downloaded blobs waiting for decode to verify them before they enter the cache.
-    pub(super) staging: Arc<Staging>,
     /// Downloads started ahead of decode, by digest.
     pub(super) prefetched: Mutex<HashMap<String, Prefetch>>,
 }
@@ -54,10 +51,10 @@ impl RegistryStore {
             let Some(digest) = layer.digest.clone() else {
                 continue;
             };
-            let cached = self.cache.as_ref().is_some_and(|c| {
-                c.layer_path(&digest).is_some_and(|p| p.exists())
-                    || c.blob_path(&digest).is_some_and(|p| p.exists())
-            });
+            let cached = self
+                .cache
+                .as_ref()
+                .is_some_and(|c| c.has_layer(&digest) || c.has_blob(&digest));
             if cached || map.contains_key(&digest) {
                 continue;
             }
@@ -120,23 +117,13 @@ impl BlobStore for RegistryStore {
             }
         };
         let reader = ChannelReader::new(rx, task);
+        // The copy enters the cache once the whole blob went through and hashed to its
+        // digest, whoever reads it (the layer stage, or content access).
         let pending = self.cache.as_ref().and_then(|c| c.blob_writer(&digest));
-        Ok(Box::new(Tee::new(reader, pending, self.staging.clone())))
+        Ok(Box::new(Tee::new(reader, pending)))
     }
 
-    fn cached(&self, layer: &LayerBlob) -> Option<DecodedLayer> {
-        self.cache.as_ref()?.get_layer(layer.digest.as_deref()?)
-    }
-
-    /// Decode verified the blob's digest: its downloaded copy may enter the cache.
-    fn remember(&self, layer: &LayerBlob, decoded: &DecodedLayer) {
-        if let Some(c) = &self.cache {
-            if layer.digest.as_deref() == Some(decoded.digest.as_str()) {
-                if let Some(staged) = self.staging.take(&decoded.digest) {
-                    staged.commit();
-                }
-            }
-            c.put_layer(decoded);
-        }
+    fn fetched_by_digest(&self) -> bool {
+        true
     }
 }

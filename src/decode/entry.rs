@@ -1,0 +1,188 @@
+//! The cached form of a [`DecodedLayer`]: everything decode gathers about a layer (sizes,
+//! digests, compression, the secrets found in its files, its [`LayerIndex`]) as bytes, under
+//! a fingerprint of the format and of the rules that made them. Decode alone writes and
+//! reads this form; the cache stores it as opaque bytes.
+//!
+//! New rules or a new format give a new fingerprint, so entries made before are misses and
+//! are rebuilt. Anything added to [`DecodedLayer`] must be written here and must feed
+//! [`fingerprint`] with whatever decides its contents (the package parsers, for instance).
+
+use crate::index::LayerIndex;
+use crate::secrets::{rules_fingerprint, SecretHit};
+
+use super::types::{Compression, DecodedLayer};
+
+const MAGIC: &[u8; 8] = b"LSLAYER3";
+/// Bump whenever decode's output for the same blob changes (what is indexed, how contents
+/// are hashed, this encoding): older entries then become misses.
+const FORMAT: u64 = 3;
+
+/// The fingerprint of everything that decides an entry's contents besides the blob: this
+/// format and the secret rule table.
+pub fn fingerprint() -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&FORMAT.to_le_bytes());
+    h.update(&rules_fingerprint().to_le_bytes());
+    h.digest()
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn take_u64(b: &[u8]) -> Option<(u64, &[u8])> {
+    let (v, rest) = b.split_at_checked(8)?;
+    Some((u64::from_le_bytes(v.try_into().ok()?), rest))
+}
+
+fn take_str(b: &[u8]) -> Option<(String, &[u8])> {
+    let (len, rest) = b.split_at_checked(4)?;
+    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+    let (s, rest) = rest.split_at_checked(len)?;
+    Some((String::from_utf8(s.to_vec()).ok()?, rest))
+}
+
+impl DecodedLayer {
+    /// This layer in its cached form.
+    pub fn to_entry(&self) -> Vec<u8> {
+        let index = self.index.to_bytes();
+        let mut out = Vec::with_capacity(index.len() + 200);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&fingerprint().to_le_bytes());
+        out.push(match self.compression {
+            Compression::Gzip => 1,
+            Compression::Zstd => 2,
+            Compression::None => 0,
+        });
+        out.extend_from_slice(&self.compressed_size.to_le_bytes());
+        out.extend_from_slice(&self.uncompressed_size.to_le_bytes());
+        put_str(&mut out, &self.digest);
+        put_str(&mut out, &self.diff_id);
+        out.extend_from_slice(&(self.secrets.len() as u32).to_le_bytes());
+        for hit in &self.secrets {
+            out.extend_from_slice(&(hit.entry as u64).to_le_bytes());
+            out.extend_from_slice(&(hit.rule as u64).to_le_bytes());
+            out.extend_from_slice(&(hit.line as u64).to_le_bytes());
+            put_str(&mut out, &hit.redacted);
+        }
+        out.extend_from_slice(&index);
+        out
+    }
+
+    /// A layer back from its cached form; `None` when the entry was made under another
+    /// fingerprint or does not parse (then it is rebuilt).
+    pub fn from_entry(bytes: &[u8]) -> Option<DecodedLayer> {
+        let rest = bytes.strip_prefix(MAGIC)?;
+        let (made_under, rest) = take_u64(rest)?;
+        if made_under != fingerprint() {
+            return None;
+        }
+        let (&c, rest) = rest.split_first()?;
+        let compression = match c {
+            0 => Compression::None,
+            1 => Compression::Gzip,
+            2 => Compression::Zstd,
+            _ => return None,
+        };
+        let (compressed_size, rest) = take_u64(rest)?;
+        let (uncompressed_size, rest) = take_u64(rest)?;
+        let (digest, rest) = take_str(rest)?;
+        let (diff_id, rest) = take_str(rest)?;
+        let (count, mut rest) = rest.split_at_checked(4)?;
+        let count = u32::from_le_bytes(count.try_into().ok()?);
+        let mut secrets = Vec::new();
+        for _ in 0..count {
+            let (entry, r) = take_u64(rest)?;
+            let (rule, r) = take_u64(r)?;
+            let (line, r) = take_u64(r)?;
+            let (redacted, r) = take_str(r)?;
+            rest = r;
+            secrets.push(SecretHit {
+                entry: usize::try_from(entry).ok()?,
+                rule: usize::try_from(rule).ok()?,
+                line: usize::try_from(line).ok()?,
+                redacted,
+            });
+        }
+        let index = LayerIndex::from_bytes(rest).ok()?;
+        if secrets.iter().any(|h| h.entry >= index.len()) {
+            return None;
+        }
+        Some(DecodedLayer {
+            index,
+            compression,
+            compressed_size,
+            uncompressed_size,
+            digest,
+            diff_id,
+            secrets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{EntryKind, NewEntry};
+
+    fn layer() -> DecodedLayer {
+        let mut index = LayerIndex::new();
+        index.push(NewEntry {
+            path: b"etc/hosts",
+            link: b"",
+            kind: EntryKind::File,
+            size: 12,
+            hash: 99,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 1,
+        });
+        DecodedLayer {
+            index,
+            compression: Compression::Gzip,
+            compressed_size: 100,
+            uncompressed_size: 2048,
+            digest: format!("sha256:{}", "a".repeat(64)),
+            diff_id: format!("sha256:{}", "b".repeat(64)),
+            secrets: vec![SecretHit {
+                entry: 0,
+                rule: 3,
+                line: 2,
+                redacted: "token=[REDACTED]".to_string(),
+            }],
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_other_fingerprints_or_damage_are_misses() {
+        let d = layer();
+        let bytes = d.to_entry();
+        let back = DecodedLayer::from_entry(&bytes).unwrap();
+        assert_eq!(back.index.entries, d.index.entries);
+        assert_eq!(back.index.path(0), b"etc/hosts");
+        assert_eq!(
+            (
+                back.compression,
+                back.compressed_size,
+                back.uncompressed_size
+            ),
+            (Compression::Gzip, 100, 2048)
+        );
+        assert_eq!((&back.digest, &back.diff_id), (&d.digest, &d.diff_id));
+        assert_eq!(back.secrets, d.secrets);
+
+        // Made under other rules (the fingerprint follows the magic): a miss.
+        let mut other = bytes.clone();
+        other[8] ^= 1;
+        assert!(DecodedLayer::from_entry(&other).is_none());
+        // Cut short, or an index that does not parse: a miss, never a panic.
+        for n in [0, 9, 20, bytes.len() - 1] {
+            assert!(DecodedLayer::from_entry(&bytes[..n]).is_none(), "{n}");
+        }
+        let mut garbage = bytes[..bytes.len() - d.index.to_bytes().len()].to_vec();
+        garbage.extend_from_slice(&[0xff; 64]);
+        assert!(DecodedLayer::from_entry(&garbage).is_none());
+    }
+}

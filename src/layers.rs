@@ -1,0 +1,346 @@
+//! The layer stage, between [`crate::source`] and [`crate::decode`]: takes every layer blob
+//! an image lists, whatever transport holds it, and turns it into a [`DecodedLayer`], from
+//! the layer cache when it holds this very blob, else by decoding it (and caching the
+//! result). Layers run in parallel, largest first.
+//!
+//! A cached layer is keyed by its blob digest, or, for a classic docker-archive layer that
+//! has none, by its diff_id (the digest of its tar, which such a plain blob is). It is
+//! served only after the blob as read now hashed to the digest the entry was made from: one
+//! sha256 pass over the compressed bytes instead of inflating and hashing the tar, and a
+//! changed archive at the same path is never served a stale index. The one exception is a
+//! registry, whose blobs are fetched by digest and checked on arrival: re-reading one would
+//! mean downloading it, so its digest from the verified manifest is the key.
+//!
+//! Sources know nothing of decode and decode nothing of sources: this stage alone sees both.
+
+use std::io::{self, Read};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::cache::Cache;
+use crate::decode::{decode_layer, DecodeError, DecodedLayer, LayerError, Progress};
+use crate::digest::finish;
+use crate::source::{Image, LayerBlob};
+
+/// Decodes every layer of an image in parallel, through the layer cache the image was
+/// opened with (none with `--no-cache`); the results are in manifest order.
+///
+/// Layers are taken largest first by a few workers, each taking the next layer as soon as
+/// its last one is done, so the largest layer (the longest chain of work) never starts last.
+/// Each layer runs its own short pipeline of threads, so more layers run at once than there
+/// are cores: the spare threads fill the gaps a pipeline leaves and balance the end of the
+/// run.
+pub fn decode_image(
+    image: &Image,
+    progress: &dyn Progress,
+) -> Result<Vec<DecodedLayer>, LayerError> {
+    let order = image.decode_order();
+    let slots: Vec<Mutex<Option<Result<DecodedLayer, DecodeError>>>> =
+        image.layers.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = decode_workers().min(order.len());
+    let work = || {
+        while !failed.load(Ordering::Relaxed) {
+            let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            let layer = &image.layers[i];
+            progress.layer_started(i, layer.size);
+            let r = layer_of(image, layer, progress, i);
+            progress.layer_done(i);
+            failed.fetch_or(r.is_err(), Ordering::Relaxed);
+            if let Ok(mut slot) = slots[i].lock() {
+                *slot = Some(r);
+            }
+        }
+    };
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| work());
+        }
+    });
+    // The first failing layer in manifest order is the one reported.
+    let mut decoded = Vec::with_capacity(slots.len());
+    for (i, slot) in slots.into_iter().enumerate() {
+        let layer = &image.layers[i];
+        let r = slot.into_inner().ok().flatten();
+        match r {
+            Some(Ok(d)) => decoded.push(d),
+            Some(Err(source)) => {
+                return Err(LayerError {
+                    index: i,
+                    name: layer_name(layer),
+                    source,
+                })
+            }
+            // Not decoded because another layer failed first.
+            None => continue,
+        }
+    }
+    Ok(decoded)
+}
+
+/// How many layers decode at once: twice the worker threads (see [`decode_image`]);
+/// `LAYERSIFT_DECODE_JOBS` overrides it.
+fn decode_workers() -> usize {
+    std::env::var("LAYERSIFT_DECODE_JOBS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| 2 * rayon::current_num_threads())
+}
+
+/// The key a layer is cached under: its blob digest, else its diff_id.
+fn cache_key(layer: &LayerBlob) -> Option<&str> {
+    layer.digest.as_deref().or(layer.diff_id.as_deref())
+}
+
+/// One layer: from the cache when it holds this very blob, else decoded (and cached).
+fn layer_of(
+    image: &Image,
+    layer: &LayerBlob,
+    progress: &dyn Progress,
+    i: usize,
+) -> Result<DecodedLayer, DecodeError> {
+    let cached = match (&image.cache, cache_key(layer)) {
+        (Some(cache), Some(key)) => Some((cache, key)),
+        _ => None,
+    };
+    if let Some((cache, key)) = cached {
+        if let Some(d) = from_cache(image, layer, cache, key, progress, i)? {
+            progress.layer_cached(i);
+            return Ok(d);
+        }
+    }
+    let open = |e| DecodeError::Open(Box::new(e));
+    let blob = image.store.open(layer).map_err(open)?;
+    let d = decode_layer(
+        blob,
+        layer.digest.as_deref(),
+        layer.diff_id.as_deref(),
+        Some((progress, i)),
+    )?;
+    if layer.digest.is_some() && layer.size != d.compressed_size {
+        return Err(DecodeError::SizeMismatch {
+            expected: layer.size,
+            actual: d.compressed_size,
+        });
+    }
+    if let Some((cache, key)) = cached {
+        cache.put_layer(key, &d.to_entry());
+    }
+    Ok(d)
+}
+
+/// The cached decode of `layer`, once the blob as read now hashed to the digest it was made
+/// from; `None` on a miss, a stale or unreadable entry (deleted, to be rebuilt), or a blob
+/// that changed since.
+fn from_cache(
+    image: &Image,
+    layer: &LayerBlob,
+    cache: &Cache,
+    key: &str,
+    progress: &dyn Progress,
+    i: usize,
+) -> Result<Option<DecodedLayer>, DecodeError> {
+    let Some(bytes) = cache.get_layer(key) else {
+        return Ok(None);
+    };
+    let Some(d) = DecodedLayer::from_entry(&bytes).filter(|d| is_same_layer(layer, d)) else {
+        cache.remove_layer(key);
+        return Ok(None);
+    };
+    drop(bytes);
+    if image.store.fetched_by_digest() {
+        progress.advanced(i, d.compressed_size);
+        return Ok(Some(d));
+    }
+    let blob = image
+        .store
+        .open(layer)
+        .map_err(|e| DecodeError::Open(Box::new(e)))?;
+    let (digest, size) = hash_blob(blob, progress, i).map_err(DecodeError::Read)?;
+    Ok((digest == d.digest && size == d.compressed_size).then_some(d))
+}
+
+/// sha256 and size of a blob, reporting progress as it goes.
+fn hash_blob(mut blob: impl Read, progress: &dyn Progress, i: usize) -> io::Result<(String, u64)> {
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut count, mut reported) = (0u64, 0u64);
+    loop {
+        let n = match blob.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sha.update(&buf[..n]);
+        count += n as u64;
+        if count - reported >= 4 << 20 {
+            reported = count;
+            progress.advanced(i, count);
+        }
+    }
+    progress.advanced(i, count);
+    Ok((finish(sha), count))
+}
+
+/// True when a cached decode is of this very layer: every digest and size the manifest
+/// and config give must match what was measured when it was decoded.
+fn is_same_layer(layer: &LayerBlob, d: &DecodedLayer) -> bool {
+    layer.digest.as_ref().is_none_or(|x| *x == d.digest)
+        && layer.diff_id.as_ref().is_none_or(|x| *x == d.diff_id)
+        && (layer.digest.is_none() || layer.size == d.compressed_size)
+        && (layer.digest.is_some() || layer.diff_id.is_some())
+}
+
+fn layer_name(layer: &LayerBlob) -> String {
+    layer
+        .digest
+        .clone()
+        .or_else(|| layer.diff_id.clone())
+        .unwrap_or_else(|| layer.locator.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::NoProgress;
+    use layersift_fixture::{noise, Format, ImageBuilder};
+
+    fn open(img: &layersift_fixture::BuiltImage, path: &std::path::Path) -> Image {
+        img.write(Format::OciLayout, path).unwrap();
+        let r = crate::source::ImageRef::parse(&format!("oci:{}", path.display())).unwrap();
+        crate::source::open(&r, &Default::default()).unwrap()
+    }
+
+    /// Layers are decoded largest first, but come back in manifest order, and a failure
+    /// names the failing layer by its manifest position.
+    #[test]
+    fn results_keep_manifest_order_whatever_the_decode_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = ImageBuilder::new();
+        for (i, n) in [10usize, 300_000, 1, 90_000].into_iter().enumerate() {
+            b = b.layer(&format!("RUN make {i}"), |l| {
+                l.file(format!("f{i}"), noise(n, i as u64 + 7))
+            });
+        }
+        let img = b.build().unwrap();
+        let image = open(&img, &dir.path().join("img"));
+        assert_eq!(image.decode_order(), vec![1, 3, 0, 2]);
+        let decoded = decode_image(&image, &NoProgress).unwrap();
+        for (d, l) in decoded.iter().zip(&image.layers) {
+            assert_eq!(Some(&d.digest), l.digest.as_ref());
+            assert_eq!(d.compressed_size, l.size);
+        }
+        assert_eq!(decoded.len(), 4);
+
+        // Damage the third layer (the smallest, decoded last): it is the one reported.
+        let mut bad = img.clone();
+        let n = bad.layers[2].blob.len() / 2;
+        bad.layers[2].blob.truncate(n);
+        let image = open(&bad, &dir.path().join("bad"));
+        let err = decode_image(&image, &NoProgress).unwrap_err();
+        assert_eq!(err.index, 2, "{err}");
+    }
+
+    /// Counts layers served from the cache and layers decoded.
+    #[derive(Default)]
+    struct Count {
+        cached: AtomicUsize,
+        done: AtomicUsize,
+    }
+
+    impl Progress for Count {
+        fn layer_done(&self, _: usize) {
+            self.done.fetch_add(1, Ordering::Relaxed);
+        }
+        fn layer_cached(&self, _: usize) {
+            self.cached.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    impl Count {
+        /// (served from the cache, decoded).
+        fn seen(&self) -> (usize, usize) {
+            let cached = self.cached.load(Ordering::Relaxed);
+            (cached, self.done.load(Ordering::Relaxed) - cached)
+        }
+    }
+
+    fn cached_opts(dir: &std::path::Path) -> crate::source::OpenOptions {
+        crate::source::OpenOptions {
+            cache_dir: Some(dir.to_path_buf()),
+            ..Default::default()
+        }
+    }
+
+    /// A plain-tar layer without a blob digest (a classic docker archive) is cached under
+    /// its diff_id, and served only after its tar hashed to it again.
+    #[test]
+    fn classic_docker_archive_layers_are_keyed_by_diff_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = ImageBuilder::new()
+            .compression(layersift_fixture::Compression::None)
+            .layer("ADD a /", |l| l.file("a", noise(5000, 1)))
+            .layer("ADD b /", |l| l.file("b", noise(7000, 2)))
+            .build()
+            .unwrap();
+        let path = dir.path().join("image.tar");
+        img.write(Format::DockerArchive, &path).unwrap();
+        let r =
+            crate::source::ImageRef::parse(&format!("docker-archive:{}", path.display())).unwrap();
+        let opts = cached_opts(&dir.path().join("cache"));
+        let image = crate::source::open(&r, &opts).unwrap();
+        assert!(image.layers.iter().all(|l| l.digest.is_none()));
+        let count = Count::default();
+        let cold = decode_image(&image, &count).unwrap();
+        assert_eq!(count.seen(), (0, 2));
+        let cache = image.cache.as_ref().unwrap();
+        for l in &image.layers {
+            assert!(cache.has_layer(l.diff_id.as_deref().unwrap()));
+        }
+        let count = Count::default();
+        let warm = decode_image(&image, &count).unwrap();
+        assert_eq!(count.seen(), (2, 0));
+        for (c, w) in cold.iter().zip(&warm) {
+            assert_eq!(c.index.entries, w.index.entries);
+            assert_eq!((&c.digest, &c.diff_id), (&w.digest, &w.diff_id));
+        }
+    }
+
+    /// An entry that reads back wrong (a stale format, or an index that does not parse,
+    /// under a checksum that matches) is dropped and rebuilt by decoding the blob again.
+    #[test]
+    fn an_unreadable_entry_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = ImageBuilder::new()
+            .layer("ADD a /", |l| l.file("a", noise(5000, 3)))
+            .build()
+            .unwrap();
+        let opts = cached_opts(&dir.path().join("cache"));
+        let path = dir.path().join("i.tar");
+        img.write(Format::OciArchive, &path).unwrap();
+        let r = crate::source::ImageRef::parse(&format!("oci-archive:{}", path.display())).unwrap();
+        let image = crate::source::open(&r, &opts).unwrap();
+        decode_image(&image, &NoProgress).unwrap();
+        let cache = image.cache.as_ref().unwrap();
+        let key = image.layers[0].digest.clone().unwrap();
+        let mut entry = cache.get_layer(&key).unwrap();
+        let n = entry.len();
+        entry[n - 10..].fill(0xee);
+        cache.put_layer(&key, &entry);
+        assert!(cache.get_layer(&key).is_some(), "its checksum matches");
+
+        let count = Count::default();
+        decode_image(&image, &count).unwrap();
+        assert_eq!(count.seen(), (0, 1), "decoded again");
+        let count = Count::default();
+        decode_image(&image, &count).unwrap();
+        assert_eq!(count.seen(), (1, 0), "and cached whole");
+    }
+}
