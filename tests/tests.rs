@@ -13,6 +13,7 @@ mod dockerfile;
 mod firsthour;
 mod foundation;
 mod podman;
+mod rebuild;
 mod registry;
 mod sample;
 mod trend;
