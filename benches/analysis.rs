@@ -7,10 +7,8 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use layersift::decode::NoProgress;
-use layersift::layers::decode_image;
-use layersift::source::{self, Image, ImageRef, OpenOptions};
 use layersift::Analysis;
+use layersift::{decode_image, Image, ImageRef, NoProgress, OpenOptions};
 use layersift_fixture::{Format, ImageBuilder};
 
 /// A generated image: a base of many small files, a cache-filling step, a removal and a
@@ -42,7 +40,7 @@ fn generated(dir: &Path) -> Image {
     img.write(Format::OciLayout, &layout)
         .expect("fixture writes");
     let r = ImageRef::parse(&format!("oci:{}", layout.display())).expect("ref");
-    source::open(&r, &OpenOptions::default()).expect("fixture opens")
+    layersift::open(&r, &OpenOptions::default()).expect("fixture opens")
 }
 
 fn analysis(c: &mut Criterion) {
@@ -50,7 +48,7 @@ fn analysis(c: &mut Criterion) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/oci");
     let (name, image) = if corpus.join("index.json").is_file() {
         let r = ImageRef::parse(&format!("oci:{}:pip-waste", corpus.display())).expect("ref");
-        let image = source::open(&r, &OpenOptions::default()).expect("pip-waste opens");
+        let image = layersift::open(&r, &OpenOptions::default()).expect("pip-waste opens");
         ("corpus pip-waste", image)
     } else {
         eprintln!("corpus not found: benchmarking a generated image");

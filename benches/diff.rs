@@ -7,10 +7,10 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layersift::decode::NoProgress;
-use layersift::diff::compare;
-use layersift::report::json::{to_json, Report};
-use layersift::source::OpenOptions;
+use layersift::compare;
+use layersift::json::{to_json, Report};
+use layersift::NoProgress;
+use layersift::OpenOptions;
 
 fn report_of(reference: &str) -> Report {
     let a = layersift::analyze_reference(reference, &OpenOptions::default(), &NoProgress)

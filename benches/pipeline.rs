@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use layersift::decode::decode_layer;
-use layersift::index::LayerIndex;
-use layersift::merge::merge;
-use layersift::source::{self, ImageRef, OpenOptions};
+use layersift::decode_layer;
+use layersift::merge;
+use layersift::LayerIndex;
+use layersift::{ImageRef, OpenOptions};
 use layersift_fixture::{Compression, ImageBuilder};
 
 /// A layer of `n` small files spread over directories, like a package install.
@@ -46,7 +46,7 @@ fn decode(c: &mut Criterion) {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/oci");
     if corpus.join("index.json").is_file() {
         let r = ImageRef::parse(&format!("oci:{}:base", corpus.display())).expect("ref");
-        let image = source::open(&r, &OpenOptions::default()).expect("base opens");
+        let image = layersift::open(&r, &OpenOptions::default()).expect("base opens");
         let layer = &image.layers[0];
         g.throughput(Throughput::Bytes(layer.size));
         g.bench_function("corpus base layer (gzip, 42 MB)", |b| {

@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layersift::tui::tree::{FileTree, TreeMode, ViewOptions};
-use layersift::tui::App;
+use layersift::App;
+use layersift::{FileTree, TreeMode, ViewOptions};
 use layersift_fixture::{Compression, Format, ImageBuilder};
 use ratatui::backend::TestBackend;
 use ratatui::layout::Rect;
@@ -36,8 +36,7 @@ fn analysis() -> layersift::Analysis {
     let dir = tempfile::tempdir().expect("temp dir");
     img.write(Format::OciLayout, dir.path()).expect("writes");
     let r = format!("oci:{}", dir.path().display());
-    layersift::analyze_reference(&r, &Default::default(), &layersift::decode::NoProgress)
-        .expect("analyses")
+    layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).expect("analyses")
 }
 
 fn tree(c: &mut Criterion) {

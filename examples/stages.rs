@@ -41,8 +41,7 @@ fn main() -> std::io::Result<()> {
     println!("sha256 of blob:      {:?}", t.elapsed());
 
     let t = Instant::now();
-    let d = layersift::decode::decode_layer(&blob[..], None, None, None)
-        .map_err(std::io::Error::other)?;
+    let d = layersift::decode_layer(&blob[..], None, None, None).map_err(std::io::Error::other)?;
     println!(
         "full decode_layer:   {:?} ({} entries)",
         t.elapsed(),

@@ -33,8 +33,11 @@ def module_of(path, src):
 
 
 def strip_tests(text):
+    """The code of a file without its unit-test module and without comments (a doc link
+    is no import)."""
     m = re.search(r"^#\[cfg\(test\)\]\s*\nmod \w+\s*\{", text, re.M)
-    return text[: m.start()] if m else text
+    text = text[: m.start()] if m else text
+    return re.sub(r"^\s*//.*$", "", text, flags=re.M)
 
 
 def refs(text, here, modules):

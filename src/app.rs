@@ -23,7 +23,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_RULE_FAILED: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 /// Ctrl+C in the terminal UI before the analysis finished (128 + SIGINT, as shells use).
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -140,7 +140,7 @@ fn cache(args: &CacheArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// One side of a diff or check: a saved report as it is, or an image analysed into one.
-pub fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
+pub(crate) fn load_report(arg: &str, source: &SourceArgs) -> anyhow::Result<report::json::Report> {
     if saved::is_report_file(arg) {
         Ok(saved::read_report(arg)?)
     } else {
@@ -318,12 +318,12 @@ pub fn read_dockerfile(
 }
 
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
-pub fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+pub(crate) fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
     load_with(image, source, None)
 }
 
 /// [`load`] with the Dockerfile the image was built from.
-pub fn load_with(
+pub(crate) fn load_with(
     image: &str,
     source: &SourceArgs,
     dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
@@ -351,11 +351,18 @@ pub fn load_with(
             );
         }
     }
+    for (i, l) in a.layers.iter().enumerate().filter(|(_, l)| l.is_foreign()) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: layer {i} (`{}`) is a foreign layer, not part of the image: skipped, its files are not counted",
+            crate::sanitize::for_terminal(&l.digest)
+        );
+    }
     Ok(a)
 }
 
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
-pub fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
     match path {
         Some(p) => {
             std::fs::write(p, data).with_context(|| format!("cannot write `{}`", p.display()))
@@ -375,7 +382,9 @@ pub fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
 /// Prints an error as `error: …`, its causes, and a hint where one is known.
 pub fn print_error(e: &anyhow::Error) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "error: {e}");
+    // Messages quote names an image or a file controls: shown escaped, secrets redacted.
+    let safe = |m: String| crate::sanitize::for_terminal_lines(&m).into_owned();
+    let _ = writeln!(err, "error: {}", safe(e.to_string()));
     let mut hint = None;
     for cause in e.chain() {
         if let Some(le) = cause.downcast_ref::<crate::Error>() {
@@ -398,10 +407,10 @@ pub fn print_error(e: &anyhow::Error) {
         }
     }
     for cause in e.chain().skip(1) {
-        let _ = writeln!(err, "  Caused by: {cause}");
+        let _ = writeln!(err, "  Caused by: {}", safe(cause.to_string()));
     }
     if let Some(h) = hint {
-        let _ = writeln!(err, "hint: {h}");
+        let _ = writeln!(err, "hint: {}", safe(h));
     }
 }
 

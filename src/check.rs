@@ -45,7 +45,7 @@ pub struct RuleResult {
 }
 
 /// Evidence lines listed under a failing rule; the rest are counted.
-pub const MAX_EVIDENCE: usize = 20;
+pub(crate) const MAX_EVIDENCE: usize = 20;
 
 /// Output formats of `layersift check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -102,10 +102,10 @@ impl CheckResult {
                 "{}  {:<width$}  {}\n",
                 r.outcome.label(),
                 r.rule,
-                r.detail
+                crate::sanitize::for_terminal(&r.detail)
             ));
             for e in r.evidence.iter().take(MAX_EVIDENCE) {
-                out.push_str(&format!("      - {e}\n"));
+                out.push_str(&format!("      - {}\n", crate::sanitize::for_terminal(e)));
             }
             if r.evidence.len() > MAX_EVIDENCE {
                 out.push_str(&format!(

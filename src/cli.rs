@@ -207,7 +207,7 @@ pub struct CacheOpts {
 }
 
 /// The environment variable that sets `--cache-max-size`.
-pub const CACHE_MAX_SIZE_ENV: &str = "LAYERSIFT_CACHE_MAX_SIZE";
+pub(crate) const CACHE_MAX_SIZE_ENV: &str = "LAYERSIFT_CACHE_MAX_SIZE";
 
 impl CacheOpts {
     /// The cache directory, unless `--no-cache`.

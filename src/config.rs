@@ -102,7 +102,7 @@ impl std::fmt::Display for Growth {
 /// Parses a size: plain bytes (`2048`), decimal units (`10kB`, `10MB`, `1.5GB`, also `10M`)
 /// or binary units (`10KiB`, `10MiB`, `1GiB`), case-insensitive, optional space before the
 /// unit. Fractions round to the nearest byte.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))

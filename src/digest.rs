@@ -5,7 +5,7 @@
 use sha2::Digest as _;
 
 /// Lower-case hex of some bytes.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -20,13 +20,13 @@ pub fn sha256_digest(bytes: &[u8]) -> String {
 }
 
 /// `sha256:<hex>` of a finished hasher.
-pub fn finish(sha: sha2::Sha256) -> String {
+pub(crate) fn finish(sha: sha2::Sha256) -> String {
     format!("sha256:{}", hex(&sha.finalize()))
 }
 
 /// The hex part of a sha256 digest, when the digest is exactly `sha256:` and 64 lower-case
 /// hex digits, so it can never name a path outside a blob directory.
-pub fn sha256_hex(digest: &str) -> Option<&str> {
+pub(crate) fn sha256_hex(digest: &str) -> Option<&str> {
     let hex = digest.strip_prefix("sha256:")?;
     (hex.len() == 64
         && hex

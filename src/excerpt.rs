@@ -1,40 +1,40 @@
 //! Short, escaped excerpts of what the tool read (a file's first bytes, an argument), for
-//! error messages: never more than a few dozen characters, never a control character or
-//! invalid UTF-8 written raw to the terminal.
+//! error messages: never more than a few dozen characters, secrets redacted and control
+//! characters escaped by [`crate::sanitize`], invalid UTF-8 shown as `\xNN`.
 
 use std::fmt::Write as _;
 
-/// At most `max` characters of `s`, control characters escaped (`\n`, `\u{1b}`), and `…`
-/// when it was cut.
-pub fn text(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == max {
-            out.push('…');
-            break;
-        }
-        if c.is_control() || c == '`' {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
+/// `s` made safe for one terminal line (see [`crate::sanitize::for_terminal`]), backticks
+/// turned into `'` so the excerpt can sit between backticks.
+fn safe(s: &str) -> String {
+    crate::sanitize::for_terminal(s).replace('`', "'")
+}
+
+/// At most `max` characters of `s` (secrets redacted first), escaped, and `…` when it was
+/// cut.
+pub(crate) fn text(s: &str, max: usize) -> String {
+    let s = crate::sanitize::redact(s);
+    let cut: String = s.chars().take(max).collect();
+    let mut out = safe(&cut);
+    if cut.len() < s.len() {
+        out.push('…');
     }
     out
 }
 
-/// At most `max` characters of `bytes` read as UTF-8 where they are, each other byte as
-/// `\xNN`, escaped as [`text`] escapes.
-pub fn bytes(bytes: &[u8], max: usize) -> String {
+/// At most `max` characters of `bytes`: UTF-8 where they are (escaped as [`text`] escapes),
+/// each other byte as `\xNN`, and `…` when cut.
+pub(crate) fn bytes(bytes: &[u8], max: usize) -> String {
     let mut out = String::new();
     let mut shown = 0;
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if shown == max {
-                out.push('…');
-                return out;
-            }
-            out.push_str(&text(c.encode_utf8(&mut [0; 4]), 1));
-            shown += 1;
+        let valid = chunk.valid();
+        let take: String = valid.chars().take(max - shown).collect();
+        shown += take.chars().count();
+        out.push_str(&safe(&take));
+        if take.len() < valid.len() {
+            out.push('…');
+            return out;
         }
         for b in chunk.invalid() {
             if shown == max {
@@ -57,8 +57,10 @@ mod tests {
         assert_eq!(super::text("a\nb\x1b[2J", 10), "a\\nb\\u{1b}[2J");
         assert_eq!(
             super::bytes(b"\x1f\x8b\x08\0ok", 10),
-            "\\u{1f}\\x8b\\u{8}\\0ok"
+            "\\u{1f}\\x8b\\u{8}\\u{0}ok"
         );
         assert_eq!(super::bytes(&[0xff; 100], 2), "\\xff\\xff…");
+        assert_eq!(super::bytes(b"abcdef", 3), "abc…");
+        assert_eq!(super::text("a `b`", 9), "a 'b'");
     }
 }

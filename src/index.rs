@@ -239,7 +239,7 @@ pub enum PathProblem {
 }
 
 /// The parent directory of a normalised path (`""` for top-level names).
-pub fn parent(path: &[u8]) -> &[u8] {
+pub(crate) fn parent(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b == b'/') {
         Some(i) => &path[..i],
         None => b"",
@@ -247,7 +247,7 @@ pub fn parent(path: &[u8]) -> &[u8] {
 }
 
 /// The last component of a normalised path.
-pub fn file_name(path: &[u8]) -> &[u8] {
+pub(crate) fn file_name(path: &[u8]) -> &[u8] {
     match path.iter().rposition(|&b| b == b'/') {
         Some(i) => &path[i + 1..],
         None => path,

@@ -105,6 +105,24 @@ fn layer_of(
     progress: &dyn Progress,
     i: usize,
 ) -> Result<DecodedLayer, DecodeError> {
+    if layer
+        .media_type
+        .as_deref()
+        .is_some_and(crate::source::is_foreign_layer_media_type)
+    {
+        // A foreign layer's blob is not part of the image (it is fetched from elsewhere,
+        // if at all): skipped, as an empty layer; reports say so.
+        return Ok(DecodedLayer {
+            index: crate::index::LayerIndex::new(),
+            compression: crate::decode::Compression::None,
+            compressed_size: layer.size,
+            uncompressed_size: 0,
+            digest: layer.digest.clone().unwrap_or_default(),
+            diff_id: layer.diff_id.clone().unwrap_or_default(),
+            secrets: Vec::new(),
+            packages: Default::default(),
+        });
+    }
     let cached = match (&image.cache, cache_key(layer)) {
         (Some(cache), Some(key)) => Some((cache, key)),
         _ => None,

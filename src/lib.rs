@@ -1,40 +1,86 @@
 //! layersift: finds the bytes a container image ships for nothing, says which build step put
 //! them there, and how to stop shipping them.
 //!
-//! Data flows one way: [`source`] (resolve a reference to ordered layer blobs) →
-//! [`layers`] (the layer stage: each blob from the [`cache`] when it holds it, else through
-//! [`decode`], which streams, verifies and indexes each layer in parallel) → [`index`] (per-layer entry
-//! lists) → [`merge`] (whiteouts, visibility) → [`analysis`] (findings) → [`report`]
-//! (text, JSON) and the terminal UI. [`check`] (rules from [`config`]), [`diff`] and
-//! [`trend`] read reports. [`cli`] and [`app`] sit on top and own the process.
+//! Data flows one way: `source` (resolve a reference to ordered layer blobs) → `layers`
+//! (each blob from the `cache` when it holds it, else through `decode`, which streams,
+//! verifies and indexes each layer in parallel) → `index` (per-layer entry lists) →
+//! `merge` (whiteouts, visibility) → `analysis` (findings) → `report` (text, JSON,
+//! markdown) and the terminal UI. `check` (rules from `config`), `diff` and `trend` read
+//! reports. `cli` and `app` sit on top and own the process. The modules are private; this
+//! page lists what the binary, the tests, the benchmarks and the examples use.
 
-pub mod analysis;
-pub mod app;
-pub mod cache;
-pub mod check;
-pub mod cli;
-pub mod config;
-pub mod decode;
-pub mod diff;
-pub mod digest;
-pub mod dockerfile;
-pub mod error;
-pub mod excerpt;
-pub mod index;
-pub mod layers;
-pub mod merge;
-pub mod report;
-pub mod secrets;
-pub mod source;
-pub mod trend;
-pub mod tui;
-pub mod typo;
-pub mod units;
+mod analysis;
+mod app;
+mod cache;
+mod check;
+mod cli;
+mod config;
+mod decode;
+mod diff;
+mod digest;
+mod dockerfile;
+mod error;
+mod excerpt;
+mod index;
+mod layers;
+mod merge;
+mod packages;
+mod report;
+mod sanitize;
+mod secrets;
+mod source;
+mod stream;
+mod trend;
+mod tui;
+mod typo;
+mod units;
 
-pub use analysis::Analysis;
+// The binary: parse, run, report an error, choose the exit code.
+pub use app::{print_error, run, EXIT_ERROR, EXIT_OK, EXIT_RULE_FAILED};
+pub use cli::{parse as parse_args, Cli};
+
+// The pipeline, for tests, benches and examples: source → decode → index → merge → analysis.
+pub use analysis::packages::{analyze as analyze_packages, Package};
+// `--dockerfile` and `fix`: the parsed file, the layer map, the patch plan.
+pub use analysis::{
+    Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
+};
+pub use decode::{decode_layer, Compression, DecodedLayer, NoProgress, Progress};
+pub use dockerfile::fix::{plan as fix_plan, Options as FixOptions, Plan as FixPlan};
+pub use dockerfile::map::{LayerSource, Mapping};
+pub use dockerfile::{Context as DockerfileContext, Dockerfile, DockerfileError};
 pub use error::Error;
+pub use index::{display_path, EntryKind, LayerIndex};
+pub use layers::decode_image;
+pub use merge::{merge, ByteSplit, Fate, Merged};
+pub use packages::Ecosystem;
+pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
-use source::{ImageRef, OpenOptions};
+// What reads reports: the JSON wire types, the gate, size diffs and history.
+pub use cache::Cache;
+pub use check::{evaluate, CheckResult, Outcome, RuleResult};
+pub use config::{CheckConfig, Growth};
+pub use diff::{compare, Diff, LayerStatus};
+pub use report::json;
+pub use report::{render as render_report, Format as ReportFormat, RenderError};
+pub use trend::{read as read_trend, Record, SERIES};
+
+// Entry points of the fuzz targets (`fuzz/`, its own workspace) and their seed writer.
+pub use config::{parse_dive_ci, parse_toml};
+pub use diff::render::render as render_diff;
+pub use digest::sha256_digest;
+pub use index::normalize_path;
+pub use report::saved::parse_report;
+pub use sanitize::for_terminal_lines;
+pub use source::registry::parse_reference;
+pub use source::{digest_hex, open_in, Container, MemContainer};
+pub use trend::{parse_history, render_table as render_trend};
+
+// The terminal UI, for its tests and benchmark.
+pub use tui::{
+    draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
+    ViewOptions, KEYS,
+};
 
 /// Resolves, decodes and analyses one image.
 pub fn analyze_reference(
@@ -58,9 +104,54 @@ pub fn analyze_reference_with(
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    let image = source::open(&r, opts).map_err(wrap)?;
-    let decoded = layers::decode_image(&image, progress)?;
-    Ok(Analysis::with_dockerfile(&image, decoded, dockerfile))
+    open_image(&r, opts)
+        .map_err(wrap)?
+        .analyze_with(progress, dockerfile)
+}
+
+/// An image opened for analysis: through its source, or read in one pass with its layers
+/// decoded on the way (a compressed archive, [`stream`]).
+pub enum Opened {
+    Source(source::Image),
+    Streamed(stream::Streamed),
+}
+
+impl Opened {
+    /// Decodes the layers (or checks the ones decoded in the pass) and analyses the image.
+    pub fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
+        self.analyze_with(progress, None)
+    }
+
+    /// [`Opened::analyze`] with the Dockerfile the image was built from and the stage built.
+    pub fn analyze_with(
+        self,
+        progress: &dyn decode::Progress,
+        dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
+    ) -> Result<Analysis, Error> {
+        match self {
+            Opened::Source(image) => {
+                let decoded = layers::decode_image(&image, progress)?;
+                Ok(Analysis::with_dockerfile(&image, decoded, dockerfile))
+            }
+            Opened::Streamed(s) => {
+                let decoded = s.layers()?;
+                Ok(Analysis::with_dockerfile(&s.image, decoded, dockerfile))
+            }
+        }
+    }
+}
+
+/// Resolves a reference to an image: through its source, or for a compressed archive
+/// (`docker save | gzip`) by reading it once, in order.
+pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<Opened, source::SourceError> {
+    let archive = matches!(
+        r.transport,
+        source::Transport::DockerArchive | source::Transport::OciArchive
+    );
+    match source::compressed_archive(std::path::Path::new(&r.location)) {
+        Some(kind) if archive => Ok(Opened::Streamed(stream::open(r, opts, kind)?)),
+        _ => Ok(Opened::Source(source::open(r, opts)?)),
+    }
 }
 
 /// Resolves, decodes and analyses several images at once, decoding a layer blob that several
@@ -74,7 +165,7 @@ pub fn analyze_references(
     use rayon::prelude::*;
     use std::collections::HashMap;
 
-    let images = references
+    let opened = references
         .iter()
         .enumerate()
         .map(|(n, reference)| {
@@ -88,9 +179,24 @@ pub fn analyze_references(
                 )
             };
             let r = ImageRef::parse(reference).map_err(wrap)?;
-            source::open(&r, opts).map_err(wrap)
+            open_image(&r, opts).map_err(wrap)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A compressed archive's layers were decoded in its one pass: nothing left to share.
+    if opened.iter().any(|o| matches!(o, Opened::Streamed(_))) {
+        return opened
+            .into_iter()
+            .enumerate()
+            .map(|(n, o)| o.analyze(progress).map_err(|e| (n, e)))
+            .collect();
+    }
+    let images: Vec<source::Image> = opened
+        .into_iter()
+        .filter_map(|o| match o {
+            Opened::Source(image) => Some(image),
+            Opened::Streamed(_) => None,
+        })
+        .collect();
 
     // Each distinct blob is decoded by the first image that has it: `owner[n][layer]` is
     // (image, position in that image's own list of blobs to decode).

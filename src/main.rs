@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = layersift::cli::parse();
-    layersift::app::run(cli).unwrap_or_else(|e| {
-        layersift::app::print_error(&e);
-        ExitCode::from(layersift::app::EXIT_ERROR)
+    let cli = layersift::parse_args();
+    layersift::run(cli).unwrap_or_else(|e| {
+        layersift::print_error(&e);
+        ExitCode::from(layersift::EXIT_ERROR)
     })
 }

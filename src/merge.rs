@@ -309,7 +309,7 @@ impl ByteSplit {
 }
 
 /// Splits each layer's content bytes by fate.
-pub fn byte_splits(layers: &[&LayerIndex], merged: &Merged) -> Vec<ByteSplit> {
+pub(crate) fn byte_splits(layers: &[&LayerIndex], merged: &Merged) -> Vec<ByteSplit> {
     layers
         .iter()
         .enumerate()

@@ -17,13 +17,13 @@ use regex::bytes::{Regex, RegexSet};
 
 /// Files up to this size are scanned for secrets (larger files are rarely hand-written
 /// credentials, and scanning them would slow decoding).
-pub const MAX_SCAN_BYTES: u64 = 256 * 1024;
+pub(crate) const MAX_SCAN_BYTES: u64 = 256 * 1024;
 
 /// Matches kept per file: enough evidence, bounded output.
 const MAX_HITS_PER_FILE: usize = 4;
 
 /// One rule of the table.
-pub struct SecretRule {
+pub(crate) struct SecretRule {
     /// Stable id, used as `secret.<id>` in findings.
     pub id: &'static str,
     /// What the match is, for people.
@@ -47,7 +47,7 @@ const fn rule(id: &'static str, what: &'static str, pattern: &'static str) -> Se
 
 /// The rule table. Extend it here; unit tests below check every rule compiles and matches
 /// its example.
-pub const RULES: &[SecretRule] = &[
+pub(crate) const RULES: &[SecretRule] = &[
     rule(
         "private-key",
         "private key",
@@ -148,7 +148,7 @@ pub const RULES: &[SecretRule] = &[
 
 /// A fingerprint of the rule table and scan limits: [`SecretHit`]s stored (in the layer
 /// cache) under another fingerprint were found by other rules and must be found again.
-pub fn rules_fingerprint() -> u64 {
+pub(crate) fn rules_fingerprint() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     for r in RULES {
         for part in [r.id, r.what, r.pattern] {
@@ -181,7 +181,7 @@ pub struct SecretHit {
 
 /// A secret found in a piece of text (an ENV value, a history command).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextHit {
+pub(crate) struct TextHit {
     pub rule: usize,
     pub redacted: String,
     /// The secret's fingerprint (xxh3), to tell repeated sightings of one secret apart from
@@ -190,7 +190,7 @@ pub struct TextHit {
 }
 
 /// Compiled rules.
-pub struct Scanner {
+pub(crate) struct Scanner {
     /// Rules that apply to any file, as one alternation: every alternative starts with a
     /// literal, so the regex engine skips most text with a SIMD prefilter. Almost all files
     /// stop here.
@@ -198,12 +198,15 @@ pub struct Scanner {
     /// The same rules as a set, to learn which matched.
     anywhere: RegexSet,
     anywhere_ids: Vec<usize>,
+    /// Every rule that applies to text (not bound to a file name), as one set: the quick
+    /// "nothing to redact" answer for the many short strings outputs pass through.
+    text: RegexSet,
     compiled: Vec<Regex>,
 }
 
 /// The shared scanner, compiled once. `None` only if a rule fails to compile, which the
 /// unit tests rule out.
-pub fn scanner() -> Option<&'static Scanner> {
+pub(crate) fn scanner() -> Option<&'static Scanner> {
     static SCANNER: OnceLock<Option<Scanner>> = OnceLock::new();
     SCANNER.get_or_init(|| Scanner::new().ok()).as_ref()
 }
@@ -220,7 +223,7 @@ fn name_matches(name: &[u8], pattern: &str) -> bool {
 }
 
 /// Does the content look like text (no NUL in its first KiB)?
-pub fn looks_like_text(data: &[u8]) -> bool {
+pub(crate) fn looks_like_text(data: &[u8]) -> bool {
     !data[..data.len().min(1024)].contains(&0)
 }
 
@@ -247,16 +250,29 @@ impl Scanner {
                 .collect::<Vec<_>>()
                 .join("|"),
         ))?;
+        let text = RegexSet::new(
+            RULES
+                .iter()
+                .filter(|r| r.files.is_empty())
+                .map(|r| ascii(r.pattern)),
+        )?;
         Ok(Scanner {
             gate,
             anywhere,
             anywhere_ids,
+            text,
             compiled,
         })
     }
 
     /// Scans one file's content; `entry` is its index in the layer.
-    pub fn scan_file(&self, entry: usize, path: &[u8], data: &[u8], out: &mut Vec<SecretHit>) {
+    pub(crate) fn scan_file(
+        &self,
+        entry: usize,
+        path: &[u8],
+        data: &[u8],
+        out: &mut Vec<SecretHit>,
+    ) {
         if !looks_like_text(data) {
             return;
         }
@@ -302,7 +318,7 @@ impl Scanner {
 
     /// Scans a piece of text (ENV value, history command) with every rule that applies to
     /// text: the general ones and the `NAME=value` one.
-    pub fn scan_text(&self, text: &str) -> Vec<TextHit> {
+    pub(crate) fn scan_text(&self, text: &str) -> Vec<TextHit> {
         let data = text.as_bytes();
         let mut hits = Vec::new();
         let mut seen: Vec<(usize, usize)> = Vec::new();
@@ -328,9 +344,14 @@ impl Scanner {
         hits
     }
 
+    /// Could [`Scanner::redact_text`] change `text`? False for almost every path and command.
+    pub(crate) fn may_contain_secret(&self, text: &str) -> bool {
+        self.text.is_match(text.as_bytes())
+    }
+
     /// `text` with every secret part replaced by `[REDACTED]`. Where two rules overlap, the
     /// earlier (more specific) rule's span wins, as in [`Scanner::scan_text`].
-    pub fn redact_text(&self, text: &str) -> String {
+    pub(crate) fn redact_text(&self, text: &str) -> String {
         let data = text.as_bytes();
         let mut spans: Vec<(usize, usize)> = Vec::new();
         let mut matched: Vec<(usize, usize)> = Vec::new();
@@ -338,17 +359,16 @@ impl Scanner {
             if !r.files.is_empty() {
                 continue;
             }
+            let mut found = Vec::new();
             for caps in self.compiled[i].captures_iter(data) {
                 let Some(m) = caps.get(0) else { continue };
-                if matched.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
-                    continue;
-                }
-                matched.push((m.start(), m.end()));
+                found.push((m.start(), m.end()));
+                // Where an earlier rule matched, its redaction stands; the rest of this
+                // secret (say a token run on into another one) is redacted too.
                 let (s, e) = secret_span(&caps);
-                if s < e {
-                    spans.push((s, e));
-                }
+                spans.extend(subtract((s, e), &matched));
             }
+            matched.extend(found);
         }
         if spans.is_empty() {
             return text.to_string();
@@ -370,6 +390,25 @@ impl Scanner {
     }
 }
 
+/// The parts of `span` outside every range of `taken`.
+fn subtract(span: (usize, usize), taken: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let mut parts = vec![span];
+    for &(ts, te) in taken {
+        parts = parts
+            .into_iter()
+            .flat_map(|(s, e)| {
+                if te <= s || e <= ts {
+                    vec![(s, e)]
+                } else {
+                    vec![(s, ts.max(s)), (te.min(e), e)]
+                }
+            })
+            .filter(|(s, e)| s < e)
+            .collect();
+    }
+    parts
+}
+
 /// Where the secret is in a match: group 2, else what follows group 1, else all of it.
 fn secret_span(caps: &regex::bytes::Captures<'_>) -> (usize, usize) {
     let (start, end) = caps.get(0).map_or((0, 0), |m| (m.start(), m.end()));
@@ -381,7 +420,7 @@ fn secret_span(caps: &regex::bytes::Captures<'_>) -> (usize, usize) {
 }
 
 /// What replaces a secret in every output.
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// The match's harmless prefix (group 1) followed by `[REDACTED]`.
 fn redact_caps(caps: &regex::bytes::Captures<'_>) -> String {
@@ -392,7 +431,7 @@ fn redact_caps(caps: &regex::bytes::Captures<'_>) -> String {
 }
 
 /// Redacts `text` with the shared scanner (unchanged if the scanner is unavailable).
-pub fn redact(text: &str) -> String {
+pub(crate) fn redact(text: &str) -> String {
     match scanner() {
         Some(s) => s.redact_text(text),
         None => text.to_string(),

@@ -103,12 +103,13 @@ impl Record {
 }
 
 /// Appends one record as one line (the file is created if missing).
-pub fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
+pub(crate) fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
     let err = |source| TrendError::Append {
         path: path.to_path_buf(),
         source,
     };
-    let mut line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let line = serde_json::to_string(record).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut line = crate::sanitize::redact(&line).into_owned();
     line.push('\n');
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -134,7 +135,7 @@ pub struct History {
 
 impl History {
     /// `warning: skipped 2 lines …` for stderr, when lines were skipped.
-    pub fn warning(&self, path: &Path) -> Option<String> {
+    pub(crate) fn warning(&self, path: &Path) -> Option<String> {
         let (first, _) = self.skipped.first()?;
         let lines: Vec<String> = self
             .skipped
@@ -156,11 +157,16 @@ impl History {
 /// Reads a history file, skipping (and counting) lines that are not records, so one bad
 /// line (a truncated write, a merge conflict) does not lose the whole series. A file
 /// where no line is a record is an error in [`read`].
-pub fn read_lenient(path: &Path) -> Result<History, TrendError> {
+pub(crate) fn read_lenient(path: &Path) -> Result<History, TrendError> {
     let text = std::fs::read_to_string(path).map_err(|source| TrendError::Read {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_history(&text, path)
+}
+
+/// Parses a history file's text as [`read_lenient`] does; `path` is for messages.
+pub fn parse_history(text: &str, path: &Path) -> Result<History, TrendError> {
     let mut h = History {
         records: Vec::new(),
         skipped: Vec::new(),
@@ -191,7 +197,7 @@ pub fn read_lenient(path: &Path) -> Result<History, TrendError> {
 /// The image a record's series belongs to: the reference without its tag or digest for
 /// registry and local-store images (`docker://reg/app:1.2` → `docker://reg/app`), the
 /// reference itself for files and layouts (their path stays the same from build to build).
-pub fn series_key(reference: &str) -> String {
+pub(crate) fn series_key(reference: &str) -> String {
     let strip = |name: &str| -> String {
         let name = name.split('@').next().unwrap_or(name);
         match name.rfind(':') {
@@ -217,7 +223,7 @@ pub fn series_key(reference: &str) -> String {
 
 /// Records grouped by [`series_key`], each group in file order, groups in order of their
 /// first record.
-pub fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
+pub(crate) fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
     let mut out: Vec<(String, Vec<Record>)> = Vec::new();
     for r in records {
         let key = series_key(&r.reference);
@@ -231,7 +237,7 @@ pub fn series(records: &[Record]) -> Vec<(String, Vec<Record>)> {
 
 /// One table per image (see [`series`]), each headed by the image's name when the file
 /// holds more than one.
-pub fn render_tables(records: &[Record]) -> String {
+pub(crate) fn render_tables(records: &[Record]) -> String {
     let groups = series(records);
     if groups.len() <= 1 {
         return render_table(records);
@@ -242,7 +248,8 @@ pub fn render_tables(records: &[Record]) -> String {
             out.push('\n');
         }
         out.push_str(&format!(
-            "== {key} ({})\n",
+            "== {} ({})\n",
+            crate::sanitize::for_terminal(key),
             crate::units::plural(recs.len(), "record", "records")
         ));
         out.push_str(&render_table(recs));
@@ -269,10 +276,13 @@ fn bar(value: u64, max: u64) -> String {
 
 /// The series as a table, one row per record, with a bar of content size.
 pub fn render_table(records: &[Record]) -> String {
+    use crate::sanitize::for_terminal;
     let max = records.iter().map(|r| r.content_bytes).max().unwrap_or(0);
-    let refw = records
+    // The file is anyone's to write: references and times are shown escaped.
+    let references: Vec<_> = records.iter().map(|r| for_terminal(&r.reference)).collect();
+    let refw = references
         .iter()
-        .map(|r| r.reference.chars().count())
+        .map(|r| r.chars().count())
         .chain(["reference".len()])
         .max()
         .unwrap_or(0)
@@ -287,9 +297,8 @@ pub fn render_table(records: &[Record]) -> String {
             None => String::new(),
             Some(p) => signed_bytes(delta(p, r.content_bytes)),
         };
-        let reference: String = if r.reference.chars().count() > refw {
-            let tail: String = r
-                .reference
+        let reference: String = if references[i].chars().count() > refw {
+            let tail: String = references[i]
                 .chars()
                 .rev()
                 .take(refw.saturating_sub(1))
@@ -299,12 +308,12 @@ pub fn render_table(records: &[Record]) -> String {
                 .collect();
             format!("…{tail}")
         } else {
-            r.reference.clone()
+            references[i].to_string()
         };
         out.push_str(&format!(
             "{:>3}  {:<20}  {:<refw$}  {:>9}  {:>9}  {:>10}  {:>9}  {:>6}  {}\n",
             i + 1,
-            r.time,
+            for_terminal(&r.time),
             reference,
             human_bytes(r.content_bytes),
             change,
@@ -336,7 +345,7 @@ pub fn render_table(records: &[Record]) -> String {
 pub const SERIES: [&str; 3] = ["content", "compressed", "waste"];
 
 /// Draws content, compressed and waste sizes (MB) per record as an SVG line chart.
-pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
+pub(crate) fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
     use plotters::prelude::*;
 
     let err = |e: &dyn std::fmt::Display| TrendError::Draw {
@@ -421,7 +430,7 @@ pub fn render_svg(records: &[Record], path: &Path) -> Result<(), TrendError> {
 }
 
 /// The current time as RFC 3339 UTC (`2026-11-23T07:47:50Z`).
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -429,7 +438,7 @@ pub fn now_rfc3339() -> String {
 }
 
 /// Seconds since the Unix epoch as RFC 3339 UTC.
-pub fn rfc3339_utc(secs: u64) -> String {
+pub(crate) fn rfc3339_utc(secs: u64) -> String {
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (proleptic Gregorian, eras of 400 years).

@@ -4,7 +4,10 @@
 /// The candidate closest to `word` by edit distance (a swap of two neighbours counts as one
 /// edit), if it is close enough to be a typo: one edit for names of up to four characters,
 /// two for longer ones. An exact match is not a typo and gives `None`.
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn nearest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = if word.chars().count() <= 4 { 1 } else { 2 };
     candidates
         .into_iter()

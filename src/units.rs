@@ -3,7 +3,7 @@
 //! TUI) formats numbers through here, so one number reads the same everywhere.
 
 /// Sizes for people: decimal units as `du --si` and dive print them (`1.2 MB`).
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
     if n < 1000 {
         return format!("{n} B");
@@ -23,7 +23,7 @@ pub fn human_bytes(n: u64) -> String {
 
 /// A byte count for rule lines: exact below 1000 B, else human with the exact count
 /// (`12.3 MB (12345678 B)`).
-pub fn exact_bytes(n: u64) -> String {
+pub(crate) fn exact_bytes(n: u64) -> String {
     if n < 1000 {
         format!("{n} B")
     } else {
@@ -32,17 +32,17 @@ pub fn exact_bytes(n: u64) -> String {
 }
 
 /// `1 rule`, `3 rules`: a count with the word that agrees with it.
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A ratio as people read it: `0.8941` → `89.4%` (the JSON keeps the ratio).
-pub fn ratio_percent(ratio: f64) -> String {
+pub(crate) fn ratio_percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
 }
 
 /// A change of a ratio in percentage points: `-13.7 pp`, `0` for no change.
-pub fn ratio_change(old: f64, new: f64) -> String {
+pub(crate) fn ratio_change(old: f64, new: f64) -> String {
     let d = (new - old) * 100.0;
     if d.abs() < 0.05 {
         "0".to_string()
@@ -52,7 +52,7 @@ pub fn ratio_change(old: f64, new: f64) -> String {
 }
 
 /// A percentage with one decimal.
-pub fn percent(part: u64, whole: u64) -> String {
+pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         "0.0%".to_string()
     } else {
@@ -61,7 +61,7 @@ pub fn percent(part: u64, whole: u64) -> String {
 }
 
 /// `+1.2 MB`, `-300 kB`, `0 B`.
-pub fn signed_bytes(delta: i64) -> String {
+pub(crate) fn signed_bytes(delta: i64) -> String {
     let abs = delta.unsigned_abs();
     match delta.signum() {
         0 => "0 B".to_string(),
@@ -72,7 +72,7 @@ pub fn signed_bytes(delta: i64) -> String {
 
 /// [`signed_bytes`] with the exact count beside it from 1000 B on: `-5 B`,
 /// `+2.0 MB (+2000000 B)`.
-pub fn signed_exact_bytes(delta: i64) -> String {
+pub(crate) fn signed_exact_bytes(delta: i64) -> String {
     let abs = delta.unsigned_abs();
     if abs < 1000 {
         signed_bytes(delta)
@@ -83,7 +83,7 @@ pub fn signed_exact_bytes(delta: i64) -> String {
 }
 
 /// The difference `new - old` of two byte counts, saturated to `i64`.
-pub fn delta(old: u64, new: u64) -> i64 {
+pub(crate) fn delta(old: u64, new: u64) -> i64 {
     let d = i128::from(new) - i128::from(old);
     i64::try_from(d).unwrap_or(if d < 0 { i64::MIN } else { i64::MAX })
 }

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use layersift::analysis::{Category, Finding, Severity, Suggestion};
 use layersift::Analysis;
+use layersift::{Category, Finding, Severity, Suggestion};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{analyze, assert_accounting, bin, corpus, write};
@@ -553,9 +553,9 @@ fn reports_validate_against_the_schema() {
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{r}: {errors:#?}");
-        assert_eq!(json["schema_version"], 1);
+        assert_eq!(json["schema_version"], 2);
         // The wire form reads back.
-        let _: layersift::report::json::Report = serde_json::from_value(json).unwrap();
+        let _: layersift::json::Report = serde_json::from_value(json).unwrap();
     }
 }
 

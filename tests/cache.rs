@@ -6,10 +6,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use layersift::cache::Cache;
-use layersift::decode::Progress;
-use layersift::report;
-use layersift::source::OpenOptions;
+use layersift::{render_report, Cache, OpenOptions, Progress, ReportFormat};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
@@ -43,8 +40,8 @@ fn run(reference: &str, cache: Option<&Path>) -> (String, String, (usize, usize)
     let cached = count.cached.load(Ordering::Relaxed);
     let decoded = count.done.load(Ordering::Relaxed) - cached;
     (
-        report::render(&a, report::Format::Json).unwrap(),
-        report::render(&a, report::Format::Text).unwrap(),
+        render_report(&a, ReportFormat::Json).unwrap(),
+        render_report(&a, ReportFormat::Text).unwrap(),
         (cached, decoded),
     )
 }

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use layersift::check::{evaluate, Outcome};
-use layersift::config::{CheckConfig, Growth};
-use layersift::report::json::Report;
+use layersift::json::Report;
+use layersift::{evaluate, Outcome};
+use layersift::{CheckConfig, Growth};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{analyze, bin, write};

@@ -1,7 +1,7 @@
 //! The real corpus: every image in every format decodes, the byte accounting adds up, and the
 //! formats of `edge` agree to the byte. Skips with a note when `../shared/corpus` is absent.
 
-use layersift::source::{OpenOptions, Platform};
+use layersift::{OpenOptions, Platform};
 
 use crate::util::{analyze, analyze_with, assert_accounting, corpus};
 
@@ -54,7 +54,7 @@ fn edge_is_the_same_in_every_format() {
     assert!(zstd
         .layers
         .iter()
-        .all(|l| l.compression == layersift::decode::Compression::Zstd));
+        .all(|l| l.compression == layersift::Compression::Zstd));
 }
 
 #[test]

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use layersift::diff::{Diff, LayerStatus};
-use layersift::report::json::Report;
+use layersift::json::Report;
+use layersift::{Diff, LayerStatus};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
 use crate::util::{bin, corpus, write};
@@ -281,7 +281,7 @@ fn corpus_base_to_apt_waste() {
     let Some(c) = corpus() else { return };
     let base = corpus_report(&c, "base");
     let apt = corpus_report(&c, "apt-waste");
-    let d = layersift::diff::compare(&base, &apt, 20);
+    let d = layersift::compare(&base, &apt, 20);
     let statuses: Vec<LayerStatus> = d.layers.iter().map(|l| l.status).collect();
     assert_eq!(
         statuses,
@@ -325,7 +325,7 @@ fn corpus_apt_waste_to_pip_waste_share_layers() {
     let Some(c) = corpus() else { return };
     let apt = corpus_report(&c, "apt-waste");
     let pip = corpus_report(&c, "pip-waste");
-    let d = layersift::diff::compare(&apt, &pip, 20);
+    let d = layersift::compare(&apt, &pip, 20);
     let shared: Vec<&str> = d
         .layers
         .iter()
@@ -353,7 +353,7 @@ fn corpus_apt_waste_to_pip_waste_share_layers() {
     // The same diff through the binary, old side from a saved report.
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("apt.json");
-    std::fs::write(&saved, layersift::report::json::to_json(&apt).unwrap()).unwrap();
+    std::fs::write(&saved, layersift::json::to_json(&apt).unwrap()).unwrap();
     let pip_ref = format!("oci:{}:pip-waste", c.join("oci").display());
     let apt_ref = format!("oci:{}:apt-waste", c.join("oci").display());
     assert_eq!(
@@ -367,8 +367,8 @@ fn shared_layers_decode_once_with_the_same_result() {
     let p = pair();
     let both = layersift::analyze_references(
         &[&p.old, &p.new],
-        &layersift::source::OpenOptions::default(),
-        &layersift::decode::NoProgress,
+        &layersift::OpenOptions::default(),
+        &layersift::NoProgress,
     )
     .unwrap();
     assert_eq!(both.len(), 2);

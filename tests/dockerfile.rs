@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use layersift::dockerfile::map::LayerSource;
-use layersift::dockerfile::Dockerfile;
-use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift::Dockerfile;
+use layersift::LayerSource;
+use layersift::OpenOptions;
 use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{bin, corpus, write};
@@ -17,7 +17,7 @@ fn analyze_with_dockerfile(reference: &str, df: &Dockerfile, target: Option<&str
     layersift::analyze_reference_with(
         reference,
         &OpenOptions::default(),
-        &layersift::decode::NoProgress,
+        &layersift::NoProgress,
         Some((df, stage)),
     )
     .unwrap()

@@ -74,7 +74,7 @@ fn the_output_file_extension_picks_the_format() {
     }
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).unwrap()).expect("r.json is JSON");
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     let md_text = std::fs::read_to_string(&md).unwrap();
     assert!(
         md_text.starts_with('#') || md_text.contains("| "),
@@ -746,4 +746,65 @@ fn ctrl_c_while_loading_exits_130_in_a_real_terminal() {
     tmux(&["send-keys", "-t", &session, "C-c"]);
     let s = wait_for("EXIT=");
     assert!(s.contains("EXIT=130"), "{s}");
+}
+
+/// Everything of a JSON report but where the image came from.
+fn report_body(path: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v["image"]["reference"] = serde_json::Value::Null;
+    v["image"]["transport"] = serde_json::Value::Null;
+    v
+}
+
+#[test]
+fn gzip_and_zstd_compressed_archives_read_in_one_pass_like_the_plain_ones() {
+    use std::io::Write as _;
+    let dir = TempDir::new().unwrap();
+    let img = leaky();
+    for (format, name) in [
+        (Format::DockerArchive, "docker.tar"),
+        (Format::DockerArchiveOci, "docker25.tar"),
+        (Format::OciArchive, "oci.tar"),
+    ] {
+        let plain = dir.path().join(name);
+        img.write(format, &plain).unwrap();
+        let bytes = std::fs::read(&plain).unwrap();
+        let gz = dir.path().join(format!("{name}.gz"));
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&bytes).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        let zst = dir.path().join(format!("{name}.zst"));
+        std::fs::write(&zst, zstd::encode_all(bytes.as_slice(), 3).unwrap()).unwrap();
+
+        let want = dir.path().join(format!("{name}.json"));
+        let (code, _, err) = run(&[
+            "analyze",
+            plain.to_str().unwrap(),
+            "-o",
+            want.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        for packed in [&gz, &zst] {
+            let got = dir.path().join("got.json");
+            let (code, _, err) = run(&[
+                "analyze",
+                packed.to_str().unwrap(),
+                "-o",
+                got.to_str().unwrap(),
+            ]);
+            assert_eq!(code, 0, "{}: {err}", packed.display());
+            assert_eq!(
+                report_body(&got),
+                report_body(&want),
+                "{}",
+                packed.display()
+            );
+        }
+        // A cut stream is called what it is.
+        let cut = dir.path().join(format!("cut-{name}.gz"));
+        let whole = std::fs::read(&gz).unwrap();
+        std::fs::write(&cut, &whole[..whole.len() * 2 / 3]).unwrap();
+        let err = error(&["analyze", cut.to_str().unwrap()]);
+        assert!(err.contains("is corrupt or truncated"), "{err}");
+    }
 }

@@ -1,9 +1,9 @@
 //! The first half of the pipeline on images built for each rule: transports, compressions,
 //! tar features, whiteout rules, platform and ref selection.
 
-use layersift::index::EntryKind;
-use layersift::merge::Fate;
-use layersift::source::{OpenOptions, Platform};
+use layersift::EntryKind;
+use layersift::Fate;
+use layersift::{OpenOptions, Platform};
 use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder, LongNames};
 use tempfile::TempDir;
 
@@ -202,10 +202,7 @@ fn long_and_non_utf8_names_survive_losslessly() {
         a.indexes[1].path(0),
         format!("pax/{}", "p".repeat(150)).as_bytes()
     );
-    assert_eq!(
-        layersift::index::display_path(b"data/caf\xe9"),
-        "data/caf\\xe9"
-    );
+    assert_eq!(layersift::display_path(b"data/caf\xe9"), "data/caf\\xe9");
 }
 
 #[test]
@@ -261,14 +258,8 @@ fn media_type_lies_and_magic_bytes_win() {
         .unwrap();
     let dir = TempDir::new().unwrap();
     let a = analyze(&write(&img, Format::OciLayout, dir.path())).unwrap();
-    assert_eq!(
-        a.layers[0].compression,
-        layersift::decode::Compression::Zstd
-    );
-    assert_eq!(
-        a.layers[1].compression,
-        layersift::decode::Compression::None
-    );
+    assert_eq!(a.layers[0].compression, layersift::Compression::Zstd);
+    assert_eq!(a.layers[1].compression, layersift::Compression::None);
     assert_eq!(a.totals.content, 30);
 }
 
@@ -395,7 +386,7 @@ fn json_report_totals_add_up() {
         .success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let s = &v["summary"];
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(s["content_bytes"], 5045);
     assert_eq!(s["visible_bytes"], 1135);
     assert_eq!(s["hidden_bytes"], 3910);

@@ -366,6 +366,58 @@ fn docker_daemon_reads_a_real_dockerd_like_the_archive_it_was_loaded_from() {
         "whiteout and opaque directory"
     );
 
+    // Two identical layers (two `WORKDIR`s on an existing directory): `docker save` stores
+    // the second `layer.tar` as a symlink to the first, which is followed.
+    let repeated = ImageBuilder::new()
+        .name("layersift-test/repeated")
+        .ref_name("v1")
+        .layer("COPY app /app", |l| {
+            l.dir("app").file("app/bin", vec![7u8; 3000])
+        })
+        .layer("WORKDIR /app", |l| l.dir("app"))
+        .layer("WORKDIR /app", |l| l.dir("app"))
+        .build()
+        .unwrap();
+    let archive = dir.path().join("repeated.docker.tar");
+    repeated.write(Format::DockerArchive, &archive).unwrap();
+    assert!(engine
+        .docker(&["load", "-i", archive.to_str().unwrap()])
+        .status
+        .success());
+    let saved = dir.path().join("saved.tar");
+    let save = engine.docker(&[
+        "save",
+        "-o",
+        saved.to_str().unwrap(),
+        "layersift-test/repeated:v1",
+    ]);
+    assert!(
+        save.status.success(),
+        "{}",
+        String::from_utf8_lossy(&save.stderr)
+    );
+    let mut links = Vec::new();
+    let mut tar = tar::Archive::new(std::fs::File::open(&saved).unwrap());
+    for e in tar.entries().unwrap() {
+        let e = e.unwrap();
+        if e.header().entry_type().is_symlink() {
+            links.push(String::from_utf8_lossy(&e.path_bytes()).into_owned());
+        }
+    }
+    let out = analyze("docker-daemon:layersift-test/repeated:v1");
+    let v = succeeded(&out);
+    assert_eq!(
+        v["summary"]["layer_count"], 3,
+        "symlinked members: {links:?}"
+    );
+    assert_eq!(v["summary"]["content_bytes"], 3000);
+    let out = analyze(&format!("docker-archive:{}", saved.display()));
+    assert_eq!(succeeded(&out)["summary"]["layer_count"], 3);
+    assert!(
+        links.iter().any(|l| l.ends_with("layer.tar")),
+        "this dockerd saved the repeated layer without a symlink, so the case is not exercised"
+    );
+
     let missing = analyze("docker-daemon:layersift-test/daemon:v2");
     assert_eq!(missing.status.code(), Some(2));
     let err = String::from_utf8_lossy(&missing.stderr);

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use layersift::dockerfile::fix::{plan, Options};
-use layersift::dockerfile::Dockerfile;
-use layersift::report::json::visible_files;
-use layersift::source::OpenOptions;
+use layersift::json::visible_files;
 use layersift::Analysis;
+use layersift::Dockerfile;
+use layersift::OpenOptions;
+use layersift::{fix_plan as plan, FixOptions as Options};
 use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::bin;
@@ -146,7 +146,7 @@ fn analyze(reference: &str, df: Option<&Dockerfile>) -> Analysis {
     layersift::analyze_reference_with(
         reference,
         &OpenOptions::default(),
-        &layersift::decode::NoProgress,
+        &layersift::NoProgress,
         df.map(|d| (d, d.stages.len() - 1)),
     )
     .unwrap()

@@ -10,7 +10,7 @@ use layersift_fixture::{BuiltImage, Compression, Format, ImageBuilder};
 /// later layer, a `.deb` cache left behind, a pip cache, a `chmod -R` layer rewriting
 /// identical files, three copies of one asset, a private key copied in and deleted, and a
 /// token in `ENV`.
-pub fn sample_image() -> BuiltImage {
+pub(crate) fn sample_image() -> BuiltImage {
     let lists = |n: usize| -> Vec<u8> {
         (0..n)
             .map(|i| b"Package: libexample\nVersion: 1.0\n"[i % 33])

@@ -1,8 +1,8 @@
 //! `--history` and `layersift trend`: records appended by analyze and check and read back,
 //! the terminal table, and the SVG chart holding the series.
 
-use layersift::report::json::Report;
-use layersift::trend::{read, Record};
+use layersift::json::Report;
+use layersift::{read_trend, Record};
 use layersift_fixture::{Format, ImageBuilder};
 
 use crate::util::{bin, write};
@@ -48,7 +48,7 @@ fn history_is_appended_and_read_back() {
 
     let text = std::fs::read_to_string(&history).unwrap();
     assert_eq!(text.lines().count(), 3);
-    let records = read(&history).unwrap();
+    let records = read_trend(&history).unwrap();
     assert_eq!(records.len(), 3);
     for (rec, rep) in records.iter().zip([&reports[0], &reports[1], &reports[1]]) {
         let want = Record::at(rep, rec.time.clone());
@@ -122,7 +122,7 @@ fn trend_svg_holds_the_series() {
         .success();
     let s = std::fs::read_to_string(&svg).unwrap();
     assert!(s.starts_with("<svg"), "{}", &s[..80.min(s.len())]);
-    for name in layersift::trend::SERIES {
+    for name in layersift::SERIES {
         assert!(s.contains(&format!("\n{name}\n")), "legend names {name}");
     }
     assert!(s.contains("registry.example/app:main"));

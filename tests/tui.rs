@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use layersift::analysis::{Analysis, Category, Suggestion};
-use layersift::tui::{App, Loading, Pane, ProgressMsg, TreeMode};
+use layersift::{Analysis, Category, Suggestion};
+use layersift::{App, Loading, Pane, ProgressMsg, TreeMode};
 use layersift_fixture::{Format, ImageBuilder};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
@@ -66,8 +66,7 @@ fn image() -> Analysis {
     img.write(Format::OciLayout, dir.path()).unwrap();
     let r = format!("oci:{}", dir.path().display());
     let mut a =
-        layersift::analyze_reference(&r, &Default::default(), &layersift::decode::NoProgress)
-            .unwrap();
+        layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).unwrap();
     a.image.reference = "oci:fixture".to_string();
     a
 }
@@ -251,7 +250,7 @@ fn help_lists_every_key() {
     press(&mut a, KeyCode::Char('?'));
     assert!(a.help);
     let t = text(&a);
-    for (_, keys, _) in layersift::tui::app::KEYS {
+    for (_, keys, _) in layersift::KEYS {
         assert!(t.contains(keys), "help misses {keys}");
     }
     insta::assert_snapshot!("help", t);
@@ -294,7 +293,7 @@ fn loading_screen_shows_per_layer_progress() {
     });
     l.update(ProgressMsg::Done { layer: 1 });
     let mut t = Terminal::new(TestBackend::new(80, 8)).unwrap();
-    t.draw(|f| layersift::tui::ui::draw_loading(&l, f)).unwrap();
+    t.draw(|f| layersift::draw_loading(&l, f)).unwrap();
     insta::assert_snapshot!("loading", t.backend());
 }
 
@@ -318,8 +317,7 @@ fn image_without_layers_is_explorable() {
     let img = ImageBuilder::new().build().unwrap();
     img.write(Format::OciLayout, dir.path()).unwrap();
     let r = format!("oci:{}", dir.path().display());
-    let an = layersift::analyze_reference(&r, &Default::default(), &layersift::decode::NoProgress)
-        .unwrap();
+    let an = layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).unwrap();
     let mut a = app(an, 100, 30);
     for code in [
         KeyCode::Down,
@@ -381,12 +379,12 @@ fn ctrl_a_means_aggregated_in_layers_and_added_in_tree() {
     press(&mut a, KeyCode::Tab);
     ctrl(&mut a, 'a');
     assert_eq!(a.mode, TreeMode::Aggregated);
-    assert!(!a.view.shows(layersift::tui::tree::Change::Added));
+    assert!(!a.view.shows(layersift::Change::Added));
     // Terminals send Ctrl+M as Enter: plain letters do the same in the tree.
     press(&mut a, KeyCode::Char('m'));
-    assert!(!a.view.shows(layersift::tui::tree::Change::Modified));
+    assert!(!a.view.shows(layersift::Change::Modified));
     press(&mut a, KeyCode::Char('a'));
-    assert!(a.view.shows(layersift::tui::tree::Change::Added));
+    assert!(a.view.shows(layersift::Change::Added));
 }
 
 #[test]
@@ -438,8 +436,7 @@ fn big_layer_renders_only_what_is_on_screen() {
         .unwrap();
     img.write(Format::OciLayout, dir.path()).unwrap();
     let r = format!("oci:{}", dir.path().display());
-    let an = layersift::analyze_reference(&r, &Default::default(), &layersift::decode::NoProgress)
-        .unwrap();
+    let an = layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).unwrap();
     let mut a = app(an, 100, 30);
     press(&mut a, KeyCode::Tab);
     assert_eq!(a.tree.as_ref().unwrap().rows().len(), 60_300);
@@ -561,7 +558,7 @@ fn no_color_keeps_emphasis_and_drops_colours() {
     let mut t = Terminal::new(TestBackend::new(120, 40)).unwrap();
     t.draw(|f| {
         app.draw(f);
-        layersift::tui::ui::strip_colors(f.buffer_mut());
+        layersift::strip_colors(f.buffer_mut());
     })
     .unwrap();
     let buf = t.backend().buffer();

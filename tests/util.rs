@@ -3,19 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-use layersift::source::OpenOptions;
 use layersift::Analysis;
+use layersift::OpenOptions;
 use layersift_fixture::{BuiltImage, Format};
 
 /// Where the real-image corpus is: `$LAYERSIFT_CORPUS`, else `../shared/corpus`.
-pub fn corpus_dir() -> PathBuf {
+pub(crate) fn corpus_dir() -> PathBuf {
     std::env::var_os("LAYERSIFT_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
 }
 
 /// The corpus, or `None` (with a note, counted in the run's skip summary) when absent.
-pub fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let p = corpus_dir();
     if p.join("oci/index.json").is_file() {
         Some(p)
@@ -32,7 +32,7 @@ pub fn corpus() -> Option<PathBuf> {
 /// log that the `zz_skipped` test binary, which cargo runs after this one, sums up in one
 /// line outside the capture. The log is named by the parent process (the `cargo test` that
 /// runs both binaries), so one run never counts another's skips.
-pub fn skip(why: &str) {
+pub(crate) fn skip(why: &str) {
     use std::io::Write as _;
     eprintln!("skipping: {why}");
     let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
@@ -52,7 +52,7 @@ pub fn skip(why: &str) {
 /// `NO_COLOR` set and none of the machine's `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_*`
 /// or `LAYERSIFT_CACHE_DIR`, so a developer's credentials, runtime directories or cache
 /// never change a result. A test sets what it needs on the returned command.
-pub fn layersift_command() -> std::process::Command {
+pub(crate) fn layersift_command() -> std::process::Command {
     use assert_cmd::cargo::CommandCargoExt as _;
     let mut cmd = std::process::Command::cargo_bin("layersift").unwrap();
     cmd.env("NO_COLOR", "1");
@@ -73,19 +73,19 @@ pub fn layersift_command() -> std::process::Command {
 }
 
 /// [`layersift_command`] with `HOME` at `home`, so credential and cache lookups start there.
-pub fn layersift_at(home: &Path) -> std::process::Command {
+pub(crate) fn layersift_at(home: &Path) -> std::process::Command {
     let mut cmd = layersift_command();
     cmd.env("HOME", home);
     cmd
 }
 
 /// [`layersift_command`] with assert_cmd's assertions.
-pub fn bin() -> assert_cmd::Command {
+pub(crate) fn bin() -> assert_cmd::Command {
     assert_cmd::Command::from_std(layersift_command())
 }
 
 /// Writes `img` in `format` under `dir` and returns the reference to analyse it.
-pub fn write(img: &BuiltImage, format: Format, dir: &Path) -> String {
+pub(crate) fn write(img: &BuiltImage, format: Format, dir: &Path) -> String {
     let (path, prefix) = match format {
         Format::OciLayout => (dir.join("layout"), "oci"),
         Format::OciArchive => (dir.join("image.oci.tar"), "oci-archive"),
@@ -97,20 +97,19 @@ pub fn write(img: &BuiltImage, format: Format, dir: &Path) -> String {
     format!("{prefix}:{}", path.display())
 }
 
-pub fn analyze(reference: &str) -> Result<Analysis, layersift::Error> {
-    layersift::analyze_reference(
-        reference,
-        &OpenOptions::default(),
-        &layersift::decode::NoProgress,
-    )
+pub(crate) fn analyze(reference: &str) -> Result<Analysis, layersift::Error> {
+    layersift::analyze_reference(reference, &OpenOptions::default(), &layersift::NoProgress)
 }
 
-pub fn analyze_with(reference: &str, opts: &OpenOptions) -> Result<Analysis, layersift::Error> {
-    layersift::analyze_reference(reference, opts, &layersift::decode::NoProgress)
+pub(crate) fn analyze_with(
+    reference: &str,
+    opts: &OpenOptions,
+) -> Result<Analysis, layersift::Error> {
+    layersift::analyze_reference(reference, opts, &layersift::NoProgress)
 }
 
 /// Asserts the image-wide accounting adds up: every byte counted once.
-pub fn assert_accounting(a: &Analysis) {
+pub(crate) fn assert_accounting(a: &Analysis) {
     let t = &a.totals;
     assert_eq!(
         t.visible + t.hidden(),

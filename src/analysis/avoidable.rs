@@ -13,7 +13,7 @@ use crate::index::{display_path, EntryKind, LayerIndex};
 use crate::merge::{Fate, Merged};
 
 /// Visible regular files with content, as (layer, entry) pairs.
-pub fn visible_files<'a>(
+pub(crate) fn visible_files<'a>(
     indexes: &'a [LayerIndex],
     merged: &'a Merged,
 ) -> impl Iterator<Item = (usize, usize)> + 'a {
@@ -32,7 +32,7 @@ pub fn visible_files<'a>(
 
 /// Findings for visible files claimed by a path rule. Returns them and the (layer, entry)
 /// pairs they claimed, so duplicate detection can leave those alone.
-pub fn findings(
+pub(crate) fn findings(
     indexes: &[LayerIndex],
     merged: &Merged,
     layers: &[LayerInfo],
@@ -94,7 +94,7 @@ pub fn findings(
 }
 
 /// The rule-id prefix of a category.
-pub fn prefix(c: Category) -> &'static str {
+pub(crate) fn prefix(c: Category) -> &'static str {
     match c {
         Category::PackageCache => "cache",
         Category::TempLog => "temp",

@@ -15,10 +15,10 @@ use crate::merge::Merged;
 
 /// Duplicate groups whose extra copies in one layer reach this many bytes get a finding of
 /// their own; smaller ones are pooled into one finding per layer.
-pub const OWN_FINDING_BYTES: u64 = 64 * 1024;
+pub(crate) const OWN_FINDING_BYTES: u64 = 64 * 1024;
 
 /// Duplicate findings over visible files not in `claimed`.
-pub fn findings(
+pub(crate) fn findings(
     indexes: &[LayerIndex],
     merged: &Merged,
     layers: &[LayerInfo],

@@ -115,20 +115,20 @@ pub(crate) struct FileSet {
 }
 
 impl FileSet {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         FileSet { files: Vec::new() }
     }
 
-    pub fn push(&mut self, size: u64, path: String) {
+    pub(crate) fn push(&mut self, size: u64, path: String) {
         self.files.push((size, path));
     }
 
-    pub fn bytes(&self) -> u64 {
+    pub(crate) fn bytes(&self) -> u64 {
         self.files.iter().map(|f| f.0).sum()
     }
 
     /// The evidence: largest first, then by path, at most `max`.
-    pub fn evidence(mut self, max: usize) -> (usize, Vec<String>) {
+    pub(crate) fn evidence(mut self, max: usize) -> (usize, Vec<String>) {
         self.files
             .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
         let n = self.files.len();

@@ -14,7 +14,7 @@ use crate::decode::Compression;
 use crate::source::{Image, Transport};
 
 /// Bytes of each blob compressed for the estimate.
-pub const SAMPLE_BYTES: u64 = 2 << 20;
+pub(crate) const SAMPLE_BYTES: u64 = 2 << 20;
 
 /// Fills [`LayerInfo::gzip_sample_ratio`] for every uncompressed layer of a local image.
 pub(crate) fn sample_plain_layers(image: &Image, layers: &mut [LayerInfo]) {
@@ -33,7 +33,12 @@ pub(crate) fn sample_plain_layers(image: &Image, layers: &mut [LayerInfo]) {
         .zip(&image.layers)
         .map(|(l, blob)| {
             (l.compression == Compression::None && l.uncompressed_size > 0)
-                .then(|| gzip_ratio(image, blob))
+                .then(|| {
+                    image
+                        .store
+                        .gzip_sample_ratio(blob)
+                        .or_else(|| gzip_ratio(image, blob))
+                })
                 .flatten()
         })
         .collect();
@@ -53,11 +58,16 @@ fn gzip_ratio(image: &Image, blob: &crate::source::LayerBlob) -> Option<f64> {
         .take(SAMPLE_BYTES)
         .read_to_end(&mut sample)
         .ok()?;
+    ratio_of(&sample)
+}
+
+/// gzip's output / input on `sample` (the first [`SAMPLE_BYTES`] of a blob).
+pub(crate) fn ratio_of(sample: &[u8]) -> Option<f64> {
     if sample.is_empty() {
         return None;
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    gz.write_all(&sample).ok()?;
+    gz.write_all(sample).ok()?;
     let out = gz.finish().ok()?;
     Some(out.len() as f64 / sample.len() as f64)
 }

@@ -9,10 +9,14 @@ use crate::index::{display_path, EntryKind, LayerIndex};
 use crate::merge::{Fate, Merged};
 
 /// How many evidence paths a finding keeps.
-pub const MAX_EVIDENCE: usize = 25;
+pub(crate) const MAX_EVIDENCE: usize = 25;
 
 /// Groups every hidden regular file into findings.
-pub fn findings(indexes: &[LayerIndex], merged: &Merged, layers: &[LayerInfo]) -> Vec<Finding> {
+pub(crate) fn findings(
+    indexes: &[LayerIndex],
+    merged: &Merged,
+    layers: &[LayerInfo],
+) -> Vec<Finding> {
     // (layer, category, hidden_by) -> (bytes, [(size, entry)])
     type Group = (u64, Vec<(u64, usize)>);
     let mut groups: BTreeMap<(usize, Category, u32), Group> = BTreeMap::new();

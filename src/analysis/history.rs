@@ -38,7 +38,7 @@ impl Step {
 }
 
 /// One step per layer, in layer order. Layers the history does not cover get an empty step.
-pub fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Vec<Step> {
+pub(crate) fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Vec<Step> {
     let mut steps: Vec<Step> = config
         .history()
         .as_deref()
@@ -68,7 +68,7 @@ pub fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Vec<Step>
 /// - buildkit: `RUN /bin/sh -c apt-get update # buildkit`, `COPY . /app # buildkit`;
 /// - buildah: `/bin/sh -c apt-get update`, `/bin/sh -c #(nop) COPY dir:… in /app/ `;
 /// - kaniko: `RUN apt-get update`, `COPY app/ /app/`.
-pub fn normalize_command(created_by: &str) -> String {
+pub(crate) fn normalize_command(created_by: &str) -> String {
     placeholder_sources(&dockerfile_form(created_by))
 }
 

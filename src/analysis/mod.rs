@@ -2,15 +2,17 @@
 //! image config into one [`Analysis`]: image facts, per-layer sizes and build steps, and the
 //! byte accounting (visible, overwritten, removed), each byte counted once.
 
-pub mod avoidable;
-pub mod duplicates;
-pub mod findings;
-mod gzip_sample;
-pub mod hidden;
-pub mod history;
-pub mod rules;
-pub mod secrets;
-pub mod suggest;
+pub(crate) mod avoidable;
+pub(crate) mod duplicates;
+pub(crate) mod findings;
+pub(crate) mod gzip_sample;
+pub(crate) mod hidden;
+pub(crate) mod history;
+pub(crate) mod package_findings;
+pub(crate) mod packages;
+pub(crate) mod rules;
+pub(crate) mod secrets;
+pub(crate) mod suggest;
 
 use oci_spec::image::ImageConfiguration;
 
@@ -24,7 +26,9 @@ pub use history::Step;
 
 /// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
 /// quote a build step).
-pub fn one_line(s: &str, max: usize) -> String {
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    // Secrets are redacted before cutting: a cut secret no longer matches its rule.
+    let s = crate::sanitize::redact(s);
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() <= max {
         flat
@@ -68,6 +72,14 @@ pub struct LayerInfo {
 }
 
 impl LayerInfo {
+    /// A foreign (non-distributable) layer: its blob is not in the image, so it was skipped
+    /// and its files are not counted.
+    pub fn is_foreign(&self) -> bool {
+        self.media_type
+            .as_deref()
+            .is_some_and(crate::source::is_foreign_layer_media_type)
+    }
+
     /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
     /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
     pub fn compression_ratio(&self) -> f64 {
@@ -134,6 +146,8 @@ pub struct Analysis {
     pub suggestions: Vec<Suggestion>,
     /// With `--dockerfile`: the file, the built stage and which line made each layer.
     pub dockerfile: Option<crate::dockerfile::Context>,
+    /// Installed packages and which visible file each owns.
+    pub packages: packages::Packages,
 }
 
 impl Analysis {
@@ -157,6 +171,7 @@ impl Analysis {
             dockerfile.map(|(df, stage)| crate::dockerfile::Context::new(df, stage, &mut steps));
         let mut indexes = Vec::with_capacity(decoded.len());
         let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
+        let mut package_dbs = Vec::with_capacity(decoded.len());
         let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
         for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
             layers.push(LayerInfo {
@@ -175,6 +190,7 @@ impl Analysis {
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
+            package_dbs.push(d.packages);
         }
         gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
@@ -188,6 +204,10 @@ impl Analysis {
         let (avoidable, claimed) = avoidable::findings(&indexes, &merged, &layers);
         findings.extend(avoidable);
         findings.extend(duplicates::findings(&indexes, &merged, &layers, &claimed));
+        let packages = packages::analyze(&indexes, &merged, &package_dbs);
+        findings.extend(package_findings::findings(
+            &packages, &indexes, &layers, &claimed,
+        ));
         findings.extend(secrets::findings(
             &secret_hits,
             &indexes,
@@ -211,7 +231,7 @@ impl Analysis {
             }
         }
         let categories = category_totals(&findings);
-        let mut suggestions = suggest::suggestions(&findings, &layers);
+        let mut suggestions = suggest::suggestions(&findings, &layers, &packages);
         if context.is_some() {
             let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
             for f in &mut findings {
@@ -226,6 +246,7 @@ impl Analysis {
             findings,
             suggestions,
             dockerfile: context,
+            packages,
             image: ImageInfo {
                 reference: image.reference.clone(),
                 transport: image.transport,

@@ -13,7 +13,7 @@ use super::findings::Category;
 
 /// The fix a rule's findings call for; the suggestion engine turns each into a rewrite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Fix {
+pub(crate) enum Fix {
     /// apt lists, binary caches and `.deb` archives: one RUN that updates, installs with
     /// `--no-install-recommends` and cleans.
     Apt,
@@ -42,7 +42,7 @@ pub enum Fix {
 }
 
 /// One line of the table.
-pub struct PathRule {
+pub(crate) struct PathRule {
     /// Stable id; findings use `<category>.<id>`, e.g. `cache.apt-lists`.
     pub id: &'static str,
     pub category: Category,
@@ -72,7 +72,7 @@ const fn r(
 use Category::{Docs, PackageCache as Cache, TempLog, Toolchain};
 
 /// The table. Order matters: the first rule whose glob matches a path claims it.
-pub static PATH_RULES: &[PathRule] = &[
+pub(crate) static PATH_RULES: &[PathRule] = &[
     // Package managers: system.
     r(
         "apt-lists",
@@ -380,18 +380,18 @@ fn compiled() -> Option<&'static Compiled> {
 }
 
 /// The first rule that claims `path` (a normalised layer path), if any.
-pub fn classify(path: &[u8]) -> Option<&'static PathRule> {
+pub(crate) fn classify(path: &[u8]) -> Option<&'static PathRule> {
     rule_index(path).map(|i| &PATH_RULES[i])
 }
 
 /// Position in [`PATH_RULES`] of the first rule that claims `path`.
-pub fn rule_index(path: &[u8]) -> Option<usize> {
+pub(crate) fn rule_index(path: &[u8]) -> Option<usize> {
     let c = compiled()?;
     c.set.matches(path).into_iter().map(|k| c.rule_of[k]).min()
 }
 
 /// License texts: legally required per package, never waste (not even as duplicates).
-pub fn is_license(path: &[u8]) -> bool {
+pub(crate) fn is_license(path: &[u8]) -> bool {
     let name = crate::index::file_name(path);
     (path.starts_with(b"usr/share/doc/") && name == b"copyright")
         || [&b"LICENSE"[..], b"LICENCE", b"COPYING", b"NOTICE"]

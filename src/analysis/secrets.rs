@@ -4,11 +4,11 @@
 
 #[cfg(test)]
 use crate::secrets::is_env_file;
-pub use crate::secrets::*;
+pub(crate) use crate::secrets::*;
 
 /// Secret findings: files of any layer (hidden or not), `ENV` values and history commands.
 /// `hits[l]` are the file hits decode found in layer `l`.
-pub fn findings(
+pub(crate) fn findings(
     hits: &[Vec<SecretHit>],
     indexes: &[crate::index::LayerIndex],
     merged: &crate::merge::Merged,
@@ -138,7 +138,7 @@ pub fn findings(
 
 /// A copy of `config` with every secret in `Env` and in the history's commands redacted, so
 /// nothing downstream (reports, the terminal UI) can print one.
-pub fn redact_config(
+pub(crate) fn redact_config(
     config: &oci_spec::image::ImageConfiguration,
 ) -> oci_spec::image::ImageConfiguration {
     let mut c = config.clone();

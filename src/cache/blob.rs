@@ -94,13 +94,13 @@ impl Drop for PendingBlob {
 
 /// A reader that copies what passes through into a [`PendingBlob`], which enters the cache
 /// at the end of the stream if it hashed to its digest.
-pub struct Tee<R> {
+pub(crate) struct Tee<R> {
     inner: R,
     pending: Option<PendingBlob>,
 }
 
 impl<R> Tee<R> {
-    pub fn new(inner: R, pending: Option<PendingBlob>) -> Self {
+    pub(crate) fn new(inner: R, pending: Option<PendingBlob>) -> Self {
         Tee { inner, pending }
     }
 }

@@ -37,13 +37,13 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::digest::{sha256_digest, sha256_hex};
 
-pub use blob::{PendingBlob, Tee};
+pub(crate) use blob::Tee;
 
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TMP: Duration = Duration::from_secs(24 * 3600);
 
 /// The cache's default size limit: 10 GB (decimal, as every size layersift prints).
-pub const DEFAULT_MAX_BYTES: u64 = 10_000_000_000;
+pub(crate) const DEFAULT_MAX_BYTES: u64 = 10_000_000_000;
 
 /// Why the cache could not be used. Never fatal: printed as a warning by [`Cache::warn`].
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! The cached form of a [`DecodedLayer`]: everything decode gathers about a layer (sizes,
-//! digests, compression, the secrets found in its files, its [`LayerIndex`]) as bytes, under
+//! digests, compression, the secrets and package metadata found in its files, its
+//! [`LayerIndex`]) as bytes, under
 //! a fingerprint of the format and of the rules that made them. Decode alone writes and
 //! reads this form; the cache stores it as opaque bytes.
 //!
@@ -8,6 +9,7 @@
 //! [`fingerprint`] with whatever decides its contents (the package parsers, for instance).
 
 use crate::index::LayerIndex;
+use crate::packages::LayerPackages;
 use crate::secrets::{rules_fingerprint, SecretHit};
 
 use super::types::{Compression, DecodedLayer};
@@ -18,11 +20,12 @@ const MAGIC: &[u8; 8] = b"LSLAYER3";
 const FORMAT: u64 = 3;
 
 /// The fingerprint of everything that decides an entry's contents besides the blob: this
-/// format and the secret rule table.
-pub fn fingerprint() -> u64 {
+/// format, the secret rule table and the package parsers.
+pub(super) fn fingerprint() -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&FORMAT.to_le_bytes());
     h.update(&rules_fingerprint().to_le_bytes());
+    h.update(&crate::packages::fingerprint().to_le_bytes());
     h.digest()
 }
 
@@ -66,6 +69,10 @@ impl DecodedLayer {
             out.extend_from_slice(&(hit.line as u64).to_le_bytes());
             put_str(&mut out, &hit.redacted);
         }
+        // Package metadata (JSON: nested lists of names and paths, small next to the index).
+        let packages = serde_json::to_vec(&self.packages).unwrap_or_default();
+        out.extend_from_slice(&(packages.len() as u64).to_le_bytes());
+        out.extend_from_slice(&packages);
         out.extend_from_slice(&index);
         out
     }
@@ -105,8 +112,13 @@ impl DecodedLayer {
                 redacted,
             });
         }
+        let (len, rest) = take_u64(rest)?;
+        let (packages, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+        let packages: LayerPackages = serde_json::from_slice(packages).ok()?;
         let index = LayerIndex::from_bytes(rest).ok()?;
-        if secrets.iter().any(|h| h.entry >= index.len()) {
+        if secrets.iter().any(|h| h.entry >= index.len())
+            || packages.files.iter().any(|f| f.entry >= index.len())
+        {
             return None;
         }
         Some(DecodedLayer {
@@ -117,6 +129,7 @@ impl DecodedLayer {
             digest,
             diff_id,
             secrets,
+            packages,
         })
     }
 }
@@ -152,6 +165,16 @@ mod tests {
                 line: 2,
                 redacted: "token=[REDACTED]".to_string(),
             }],
+            packages: LayerPackages {
+                files: vec![crate::packages::DbFile {
+                    entry: 0,
+                    content: crate::packages::DbContent::DpkgFiles {
+                        package: "netbase".into(),
+                        paths: vec!["/etc/hosts".into()],
+                    },
+                    skipped: 0,
+                }],
+            },
         }
     }
 
@@ -172,6 +195,7 @@ mod tests {
         );
         assert_eq!((&back.digest, &back.diff_id), (&d.digest, &d.diff_id));
         assert_eq!(back.secrets, d.secrets);
+        assert_eq!(back.packages, d.packages);
 
         // Made under other rules (the fingerprint follows the magic): a miss.
         let mut other = bytes.clone();

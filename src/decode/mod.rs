@@ -16,6 +16,6 @@ mod pipeline;
 mod types;
 mod walk;
 
-pub use entry::fingerprint;
 pub use pipeline::decode_layer;
-pub use types::{Compression, DecodeError, DecodedLayer, LayerError, NoProgress, Progress};
+pub use types::{Compression, DecodedLayer, NoProgress, Progress};
+pub(crate) use types::{DecodeError, LayerError};

@@ -317,7 +317,7 @@ pub fn decode_layer(
         }
     }
     // A tar or decompression error seen while indexing says more than the inflating side's.
-    let (mut index, secret_hits, mut diff_id, uncompressed_size) = indexed?;
+    let (mut index, secret_hits, packages, mut diff_id, uncompressed_size) = indexed?;
     if let Some(e) = inflate_error {
         return Err(e);
     }
@@ -351,6 +351,7 @@ pub fn decode_layer(
         digest,
         diff_id,
         secrets: secret_hits,
+        packages,
     })
 }
 

@@ -4,6 +4,7 @@
 use std::io;
 
 use crate::index::{LayerIndex, PathProblem};
+use crate::packages::LayerPackages;
 use crate::secrets::SecretHit;
 
 /// How a blob is compressed, as its first bytes say.
@@ -21,6 +22,9 @@ impl Compression {
         match head {
             [0x1f, 0x8b, ..] => Ok(Compression::Gzip),
             [0x28, 0xb5, 0x2f, 0xfd, ..] => Ok(Compression::Zstd),
+            // A zstd skippable frame (magic 0x184D2A50..=0x184D2A5F, little-endian): zstd
+            // streams may begin with one (the decoder skips them wherever they are).
+            [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..] => Ok(Compression::Zstd),
             [b'B', b'Z', b'h', ..] => Err(DecodeError::UnsupportedCompression("bzip2")),
             [0xfd, b'7', b'z', b'X', b'Z', 0, ..] => Err(DecodeError::UnsupportedCompression("xz")),
             _ => Ok(Compression::None),
@@ -43,6 +47,8 @@ pub struct DecodedLayer {
     pub diff_id: String,
     /// Secrets found in this layer's small text files (redacted), by entry index.
     pub secrets: Vec<SecretHit>,
+    /// Package metadata read from this layer's files (dpkg, apk, rpm, Python, npm, Go).
+    pub packages: LayerPackages,
 }
 
 /// Why a layer could not be decoded.

@@ -1,6 +1,7 @@
 //! The tar walk: reads an uncompressed layer stream entry by entry into a [`LayerIndex`]
 //! (normalised paths, whiteouts, link targets), hashing file contents (xxh3-128) and the
-//! whole stream (sha256, its diff_id), and handing small text files to the secret scanner.
+//! whole stream (sha256, its diff_id), handing small text files to the secret scanner and
+//! package metadata (and ELF binaries, for Go build info) to the package capture.
 
 use std::io::{self, Read};
 
@@ -10,10 +11,12 @@ use xxhash_rust::xxh3::Xxh3;
 use super::types::{BlobReadFailed, DecodeError, StageError};
 use crate::digest::hex;
 use crate::index::{normalize_path, EntryKind, LayerIndex, NewEntry};
+use crate::packages::{Capture, LayerPackages};
 use crate::secrets::{self, SecretHit};
 
-/// What the tar walk produced: the index, the secrets seen, the diff_id and the tar size.
-pub(super) type Indexed = (LayerIndex, Vec<SecretHit>, String, u64);
+/// What the tar walk produced: the index, the secrets seen, the package metadata, the
+/// diff_id and the tar size.
+pub(super) type Indexed = (LayerIndex, Vec<SecretHit>, LayerPackages, String, u64);
 
 /// Counts and sha256-hashes the tar stream as the walk reads it (its diff_id).
 struct Hashing<R> {
@@ -77,7 +80,8 @@ pub(super) fn classify(e: io::Error) -> DecodeError {
 
 /// Walks an uncompressed tar stream into an index, hashing the whole stream (the diff_id)
 /// when asked to.
-/// Returns the index, the secrets found in its small text files, the digest and the size.
+/// Returns the index, the secrets found in its small text files, the package metadata, the
+/// digest and the size.
 pub(super) fn index_tar(stream: impl Read, hash: bool) -> Result<Indexed, DecodeError> {
     let hashing = Hashing::new(stream, hash);
     let mut archive = tar::Archive::new(hashing);
@@ -88,15 +92,16 @@ pub(super) fn index_tar(stream: impl Read, hash: bool) -> Result<Indexed, Decode
         content: Vec::new(),
         hits: Vec::new(),
     };
+    let mut capture = Capture::default();
     for entry in archive.entries().map_err(classify)? {
         let mut entry = entry.map_err(classify)?;
-        index_entry(&mut index, &mut entry, &mut buf, &mut scan)?;
+        index_entry(&mut index, &mut entry, &mut buf, &mut scan, &mut capture)?;
     }
     // Hash the rest of the stream (end-of-archive padding).
     let mut rest = archive.into_inner();
     io::copy(&mut rest, &mut io::sink()).map_err(classify)?;
     let (diff_id, size) = rest.into_parts();
-    Ok((index, scan.hits, diff_id, size))
+    Ok((index, scan.hits, capture.found, diff_id, size))
 }
 
 /// The secret-scan hook of the tar walk: small files' content is collected while it is
@@ -136,6 +141,7 @@ fn index_entry<R: Read>(
     entry: &mut tar::Entry<'_, R>,
     buf: &mut [u8],
     scan: &mut SecretScan,
+    capture: &mut Capture,
 ) -> Result<(), DecodeError> {
     let header = entry.header();
     let Some(mut kind) = entry_kind(header.entry_type()) else {
@@ -195,6 +201,7 @@ fn index_entry<R: Read>(
     if kind == EntryKind::File {
         let mut collect = scan.wants(header.size().unwrap_or(u64::MAX));
         scan.content.clear();
+        capture.start(&path, header.size().unwrap_or(u64::MAX));
         let mut hasher = Xxh3::new();
         loop {
             let n = entry.read(buf).map_err(classify)?;
@@ -202,6 +209,7 @@ fn index_entry<R: Read>(
                 break;
             }
             hasher.update(&buf[..n]);
+            capture.feed(&buf[..n]);
             if collect {
                 if scan.content.is_empty() && !secrets::looks_like_text(&buf[..n]) {
                     collect = false; // binary: keep hashing, stop collecting
@@ -234,11 +242,15 @@ fn index_entry<R: Read>(
         link.clear();
         size = 0;
         hash = 0;
+        capture.abandon();
     }
     if scanned && kind == EntryKind::File {
         if let Some(scanner) = scan.scanner {
             scanner.scan_file(index.len(), &target, &scan.content, &mut scan.hits);
         }
+    }
+    if kind == EntryKind::File {
+        capture.finish(index.len(), &target);
     }
     index.push(NewEntry {
         path: &target,
@@ -278,7 +290,7 @@ mod tests {
             ("tmp/.wh..wh..opq", b""),
             ("x/.wh..wh.plnk", b""),
         ]);
-        let (index, _, diff_id, size) = index_tar(&tar[..], true).unwrap();
+        let (index, _, _, diff_id, size) = index_tar(&tar[..], true).unwrap();
         assert_eq!(diff_id, crate::digest::sha256_digest(&tar));
         assert_eq!(size, tar.len() as u64);
         assert_eq!(index.len(), 3, "aufs bookkeeping is dropped");

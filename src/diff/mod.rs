@@ -6,7 +6,9 @@
 //! at the same size, and the findings that are new or gone. Rendering lives in
 //! [`render`].
 
-pub mod render;
+pub(crate) mod render;
+
+pub(crate) mod packages;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -16,10 +18,10 @@ use crate::analysis::{Category, Severity};
 use crate::report::json::{FileRow, Report};
 
 /// Version of the diff JSON's shape and meaning.
-pub const DIFF_SCHEMA_VERSION: u32 = 1;
+pub(crate) const DIFF_SCHEMA_VERSION: u32 = 1;
 
 /// How many directories and files of each kind the diff lists (totals cover all of them).
-pub const DEFAULT_LIMIT: usize = 20;
+pub(crate) const DEFAULT_LIMIT: usize = 20;
 
 /// The comparison of two images, OLD → NEW.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -41,6 +43,10 @@ pub struct Diff {
     pub new_findings: Vec<FindingRef>,
     /// Findings of OLD that NEW no longer has.
     pub gone_findings: Vec<FindingRef>,
+    /// Packages added, removed, upgraded, grown and shrunk (empty when neither report has
+    /// packages).
+    #[serde(default)]
+    pub packages: packages::PackageDiff,
 }
 
 /// One side of the comparison.
@@ -204,6 +210,7 @@ pub fn compare(old: &Report, new: &Report, limit: usize) -> Diff {
         waste_by_category: categories(old, new),
         new_findings: finding_changes(new, old),
         gone_findings: finding_changes(old, new),
+        packages: packages::compare(&old.packages, &new.packages),
     }
 }
 

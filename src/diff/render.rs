@@ -7,6 +7,7 @@ use std::fmt::{self, Write};
 use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
 use crate::report::{Format, RenderError};
+use crate::sanitize::{self, for_terminal};
 use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
 /// Renders a diff in the given format.
@@ -104,7 +105,7 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
 }
 
 /// True when nothing differs: the same layers, sizes, files and findings.
-pub fn is_identical(d: &Diff) -> bool {
+pub(crate) fn is_identical(d: &Diff) -> bool {
     let f = &d.files;
     d.layers.iter().all(|l| l.status == LayerStatus::Shared)
         && total_rows(d).iter().all(|(_, v)| v.delta == 0)
@@ -127,13 +128,13 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     writeln!(
         o,
         "Old  {}  ({})",
-        d.old.reference,
+        for_terminal(&d.old.reference),
         side_counts(d.old.layer_count, d.old.file_count)
     )?;
     writeln!(
         o,
         "New  {}  ({})",
-        d.new.reference,
+        for_terminal(&d.new.reference),
         side_counts(d.new.layer_count, d.new.file_count)
     )?;
     writeln!(o)?;
@@ -190,7 +191,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            step(l, 80)
+            for_terminal(&step(l, 80))
         )?;
     }
 
@@ -201,10 +202,18 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
                 o,
                 "  {:>10}  {}  ({} → {})",
                 signed_bytes(dir.bytes.delta),
-                dir.path,
+                for_terminal(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new)
             )?;
+        }
+    }
+
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        writeln!(o, "\nPackages: {}", package_counts(d))?;
+        for line in &packages {
+            writeln!(o, "  {}", for_terminal(line))?;
         }
     }
 
@@ -232,7 +241,12 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "  {what:<7}  {:>10}  {}", file_change(c), c.path)?;
+            writeln!(
+                o,
+                "  {what:<7}  {:>10}  {}",
+                file_change(c),
+                for_terminal(&c.path)
+            )?;
         }
     }
 
@@ -263,10 +277,69 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n{title}")?;
         for f in list {
-            writeln!(o, "  {}", finding_line(f))?;
+            writeln!(o, "  {}", for_terminal(&finding_line(f)))?;
         }
     }
     Ok(())
+}
+
+/// Package lines listed per kind of change (the counts cover all of them).
+const MAX_PACKAGE_LINES: usize = 15;
+
+fn package_counts(d: &Diff) -> String {
+    let p = &d.packages;
+    let sum = |l: &[crate::diff::packages::PackageChange]| l.iter().map(|c| c.bytes.delta).sum();
+    format!(
+        "{} added ({}), {} removed ({}), {} upgraded ({}), {} grown, {} shrunk",
+        p.added.len(),
+        signed_bytes(sum(&p.added)),
+        p.removed.len(),
+        signed_bytes(sum(&p.removed)),
+        p.upgraded.len(),
+        signed_bytes(sum(&p.upgraded)),
+        p.grown.len(),
+        p.shrunk.len()
+    )
+}
+
+/// `+gcc-12 12.2.0-14 (dpkg) +125 MB in layer 2, pulled in by build-essential`, one per
+/// changed package, largest first within each kind. Names come from the image: callers
+/// pass each line through [`sanitize`] for their output.
+fn package_lines(d: &Diff) -> Vec<String> {
+    let clean = |s: &str| one_line(s, 60);
+    let p = &d.packages;
+    let mut out = Vec::new();
+    let kinds: [(&str, &Vec<crate::diff::packages::PackageChange>); 5] = [
+        ("+", &p.added),
+        ("-", &p.removed),
+        ("^", &p.upgraded),
+        (">", &p.grown),
+        ("<", &p.shrunk),
+    ];
+    for (mark, list) in kinds {
+        for c in list.iter().take(MAX_PACKAGE_LINES) {
+            let version = match (&c.old_version, &c.new_version) {
+                (Some(o), Some(n)) if o != n => format!("{} → {}", clean(o), clean(n)),
+                (_, Some(v)) | (Some(v), None) => clean(v),
+                (None, None) => String::new(),
+            };
+            let mut line = format!(
+                "{mark}{} {version} ({}) {} in layer {}",
+                clean(&c.name),
+                c.ecosystem.as_str(),
+                signed_bytes(c.bytes.delta),
+                c.layer
+            );
+            if let Some(by) = &c.pulled_in_by {
+                let _ = write!(line, ", pulled in by {}", clean(by));
+            }
+            out.push(line);
+        }
+        if list.len() > MAX_PACKAGE_LINES {
+            out.push(format!("{mark}… {} more", list.len() - MAX_PACKAGE_LINES));
+        }
+    }
+    out
 }
 
 fn category(c: crate::analysis::Category) -> String {
@@ -304,19 +377,6 @@ fn finding_line(f: &FindingRef) -> String {
     )
 }
 
-/// Escapes text for a code span in a markdown table cell.
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('`', "'")
-}
-
-/// Escapes plain markdown text: no HTML, no table breaks.
-fn plain(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
-}
-
 fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
     writeln!(
@@ -327,9 +387,9 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     )?;
     writeln!(
         o,
-        "`{}` → `{}`\n",
-        cell(&d.old.reference),
-        cell(&d.new.reference)
+        "{} → {}\n",
+        sanitize::markdown_code(&d.old.reference),
+        sanitize::markdown_code(&d.new.reference)
     )?;
     if is_identical(d) {
         return writeln!(
@@ -376,7 +436,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     for l in &d.layers {
         writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} | {} | `{}` |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
             status_word(l.status),
             index(l.old_index),
             index(l.new_index),
@@ -384,7 +444,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
             signed_bytes(l.content_bytes.delta),
             human_bytes(side_value(l, &l.compressed_bytes)),
             signed_bytes(l.compressed_bytes.delta),
-            cell(&step(l, 80))
+            sanitize::markdown_cell_code(&step(l, 80))
         )?;
     }
     writeln!(o, "\n</details>")?;
@@ -401,12 +461,25 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         for dir in &d.directories {
             writeln!(
                 o,
-                "| `{}` | {} | {} | {} |",
-                cell(&dir.path),
+                "| {} | {} | {} | {} |",
+                sanitize::markdown_cell_code(&dir.path),
                 human_bytes(dir.bytes.old),
                 human_bytes(dir.bytes.new),
                 signed_bytes(dir.bytes.delta)
             )?;
+        }
+        writeln!(o, "\n</details>")?;
+    }
+
+    let packages = package_lines(d);
+    if !packages.is_empty() {
+        writeln!(
+            o,
+            "\n<details><summary>Packages: {}</summary>\n",
+            package_counts(d)
+        )?;
+        for line in &packages {
+            writeln!(o, "- {}", sanitize::markdown_text(line))?;
         }
         writeln!(o, "\n</details>")?;
     }
@@ -427,7 +500,12 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     ];
     for (what, list) in lists {
         for c in list {
-            writeln!(o, "| {what} | `{}` | {} |", cell(&c.path), file_change(c))?;
+            writeln!(
+                o,
+                "| {what} | {} | {} |",
+                sanitize::markdown_cell_code(&c.path),
+                file_change(c)
+            )?;
         }
     }
     writeln!(o, "\n</details>")?;
@@ -441,7 +519,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         }
         writeln!(o, "\n**{title}**\n")?;
         for f in list {
-            writeln!(o, "- {}", plain(&finding_line(f)))?;
+            writeln!(o, "- {}", sanitize::markdown_text(&finding_line(f)))?;
         }
     }
     Ok(())
@@ -452,9 +530,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn markdown_escapes() {
-        assert_eq!(cell("a|b`c"), "a\\|b'c");
-        assert_eq!(plain("<b>x|y & z</b>"), "&lt;b&gt;x\\|y &amp; z&lt;/b&gt;");
+    fn signed_sizes_and_counts() {
         assert_eq!(signed_bytes(0), "0 B");
         assert_eq!(signed_bytes(-1500), "-1.5 kB");
         assert_eq!(count_change(2), "+2");

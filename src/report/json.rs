@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Analysis, Category, ImageInfo, Severity};
 
 /// Version of the report's shape and meaning.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -24,6 +24,30 @@ pub struct Report {
     /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
     #[serde(default)]
     pub files: Vec<FileRow>,
+    /// Installed packages (dpkg, apk, rpm, pip, npm, go), largest first, with the bytes of
+    /// the visible files each owns. Reports older than schema 2 have none.
+    #[serde(default)]
+    pub packages: Vec<crate::analysis::packages::Package>,
+    /// What the package managers own and do not own, and what could not be read.
+    #[serde(default)]
+    pub package_summary: PackageSummary,
+}
+
+/// Package ownership over the whole image.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PackageSummary {
+    pub package_count: usize,
+    /// Visible bytes some package owns (the sum of `packages[].bytes`).
+    pub owned_bytes: u64,
+    /// Visible bytes no package owns: `owned_bytes + unowned_bytes = summary.visible_bytes`.
+    pub unowned_bytes: u64,
+    pub unowned_files: usize,
+    /// Unowned bytes per top-level directory, largest first.
+    pub unowned_by_dir: Vec<crate::analysis::packages::DirBytes>,
+    /// Package databases with entries that could not be read (skipped, counted).
+    pub skipped: Vec<crate::analysis::packages::Skipped>,
+    /// Databases found but not read (rpm's Berkeley DB form), and similar notes.
+    pub notes: Vec<String>,
 }
 
 /// One visible regular file: `[path, content bytes, 0-based layer that put it there,
@@ -189,6 +213,9 @@ pub struct Layer {
     /// With `--dockerfile`: why no line of the Dockerfile accounts for this layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmapped: Option<String>,
+    /// How this layer changed the installed packages.
+    #[serde(default)]
+    pub packages: crate::analysis::packages::LayerChanges,
 }
 
 impl Report {
@@ -227,6 +254,16 @@ impl Report {
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
             files: visible_files(a),
+            packages: a.packages.packages.clone(),
+            package_summary: PackageSummary {
+                package_count: a.packages.packages.len(),
+                owned_bytes: a.packages.owned_bytes,
+                unowned_bytes: a.packages.unowned_bytes,
+                unowned_files: a.packages.unowned_files,
+                unowned_by_dir: a.packages.unowned_by_dir.clone(),
+                skipped: a.packages.skipped.clone(),
+                notes: a.packages.notes.clone(),
+            },
             layers: a
                 .layers
                 .iter()
@@ -255,6 +292,12 @@ impl Report {
                         .as_ref()
                         .and_then(|c| c.mapping.unmapped_reason(index))
                         .map(str::to_string),
+                    packages: a
+                        .packages
+                        .layer_changes
+                        .get(index)
+                        .cloned()
+                        .unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -292,7 +335,10 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 }
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
-/// rows) is written on one line, so a report with thousands of files stays small.
+/// rows) is written on one line, so a report with thousands of files stays small. Every
+/// string passes through [`crate::sanitize::json_string`] on its way out (secret rules, and
+/// `\uXXXX` for what would act on a terminal), so a secret in a file name, a label or a
+/// reference never reaches a JSON output.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
     let mut out = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut out, RowsFormatter::default());
@@ -311,6 +357,8 @@ struct RowsFormatter {
     /// Depth inside a one-line array (0 when not in one).
     compact: usize,
     has_value: bool,
+    /// The string being written, unescaped, held until its end to be redacted whole.
+    string: Option<String>,
 }
 
 impl RowsFormatter {
@@ -398,6 +446,46 @@ impl serde_json::ser::Formatter for RowsFormatter {
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
         self.has_value = true;
         Ok(())
+    }
+    fn begin_string<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.string = Some(String::new());
+        Ok(())
+    }
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        _w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if let Some(s) = &mut self.string {
+            s.push_str(fragment);
+        }
+        Ok(())
+    }
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        _w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape as E;
+        let c = match escape {
+            E::Quote => '"',
+            E::ReverseSolidus => '\\',
+            E::Solidus => '/',
+            E::Backspace => '\u{8}',
+            E::FormFeed => '\u{c}',
+            E::LineFeed => '\n',
+            E::CarriageReturn => '\r',
+            E::Tab => '\t',
+            E::AsciiControl(b) => char::from(b),
+        };
+        if let Some(s) = &mut self.string {
+            s.push(c);
+        }
+        Ok(())
+    }
+    fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        let s = self.string.take().unwrap_or_default();
+        w.write_all(crate::sanitize::json_string(&s).as_bytes())
     }
 }
 

@@ -5,36 +5,34 @@
 use std::fmt::{self, Write};
 
 use super::text::{finding_size, one_line, severity_label, suggestion_place};
+use crate::sanitize;
 use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
-pub const MAX_FINDINGS: usize = 20;
+pub(crate) const MAX_FINDINGS: usize = 20;
 /// Suggestions shown with snippets.
-pub const MAX_SUGGESTIONS: usize = 10;
+pub(crate) const MAX_SUGGESTIONS: usize = 10;
 
-/// Escapes text for a table cell (pipes, newlines) and inline HTML.
+/// Text for a table cell, on one line, with no markup but its own code spans.
 fn cell(s: &str) -> String {
-    one_line(s, 160)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    sanitize::markdown_cell(&one_line(s, 160))
 }
 
-/// Inline code that survives backticks inside.
+/// Inline code (safe in a table cell) that survives backticks and pipes inside.
 fn code(s: &str) -> String {
-    let s = one_line(s, 120).replace('|', "\\|");
-    if s.contains('`') {
-        format!("`` {s} ``")
-    } else {
-        format!("`{s}`")
-    }
+    sanitize::markdown_cell_code(&one_line(s, 120))
+}
+
+/// Inline code outside a table.
+fn inline_code(s: &str) -> String {
+    sanitize::markdown_code(&one_line(s, 120))
 }
 
 /// Writes the markdown report.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    writeln!(out, "## layersift: {}", code(&a.image.reference))?;
+    writeln!(out, "## layersift: {}", inline_code(&a.image.reference))?;
     writeln!(out)?;
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
@@ -143,7 +141,12 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 ),
                 (b, false) => format!(" — saves {}", human_bytes(b)),
             };
-            writeln!(out, "**{}. {}**{saves}", n + 1, cell(&s.title))?;
+            writeln!(
+                out,
+                "**{}. {}**{saves}",
+                n + 1,
+                sanitize::markdown_text(&one_line(&s.title, 160))
+            )?;
             writeln!(out)?;
             let place = suggestion_place(a, s);
             let mut chars = place.chars();
@@ -152,13 +155,20 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 .map(|c| c.to_uppercase().chain(chars).collect())
                 .unwrap_or_default();
             match &s.source {
-                Some(src) => writeln!(out, "{place} ({}): {}", code(src), code(&s.instruction))?,
-                None => writeln!(out, "{place}: {}", code(&s.instruction))?,
+                Some(src) => writeln!(
+                    out,
+                    "{place} ({}): {}",
+                    inline_code(src),
+                    inline_code(&s.instruction)
+                )?,
+                None => writeln!(out, "{place}: {}", inline_code(&s.instruction))?,
             }
             writeln!(out)?;
-            writeln!(out, "```dockerfile")?;
-            writeln!(out, "{}", s.snippet.replace("```", "'''"))?;
-            writeln!(out, "```")?;
+            writeln!(
+                out,
+                "{}",
+                sanitize::markdown_fence(&s.snippet, "dockerfile")
+            )?;
             if !s.evidence.is_empty() {
                 writeln!(out)?;
                 writeln!(
@@ -167,11 +177,17 @@ pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                     plural(s.evidence.len(), "path", "paths")
                 )?;
                 for p in &s.evidence {
-                    writeln!(out, "- {}", code(p))?;
+                    writeln!(out, "- {}", inline_code(p))?;
                 }
                 writeln!(out, "\n</details>")?;
             }
         }
+    }
+
+    let packages = super::packages::markdown(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
     }
 
     writeln!(out)?;

@@ -4,10 +4,11 @@
 //! [`crate::units`].
 
 pub mod json;
-pub mod markdown;
-pub mod text;
+pub(crate) mod markdown;
+pub(crate) mod packages;
+pub(crate) mod text;
 
-pub mod saved;
+pub(crate) mod saved;
 
 /// Output formats of `layersift analyze` and `layersift diff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

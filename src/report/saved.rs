@@ -26,7 +26,7 @@ pub enum ReportFileError {
 }
 
 impl ReportFileError {
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         Some(match self {
             ReportFileError::Read { .. } => "check the path".to_string(),
             ReportFileError::Parse { .. } => {
@@ -40,7 +40,7 @@ impl ReportFileError {
 }
 
 /// True when `arg` names a file that holds JSON (a saved report) rather than an image.
-pub fn is_report_file(arg: &str) -> bool {
+pub(crate) fn is_report_file(arg: &str) -> bool {
     use std::io::Read as _;
     let path = std::path::Path::new(arg);
     if !path.is_file() {
@@ -57,13 +57,18 @@ pub fn is_report_file(arg: &str) -> bool {
 }
 
 /// Reads a saved JSON report.
-pub fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
+pub(crate) fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ReportFileError::Read {
         path: path.to_string(),
         source,
     })?;
+    parse_report(&text, path)
+}
+
+/// Parses a saved report's text; `path` is for messages.
+pub fn parse_report(text: &str, path: &str) -> Result<super::json::Report, ReportFileError> {
     // Check the version before the shape, so a newer report says so.
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
         if let Some(found) = v.get("schema_version").and_then(|n| n.as_u64()) {
             let found = u32::try_from(found).unwrap_or(u32::MAX);
             if found > super::json::SCHEMA_VERSION {
@@ -75,7 +80,7 @@ pub fn read_report(path: &str) -> Result<super::json::Report, ReportFileError> {
             }
         }
     }
-    serde_json::from_str(&text).map_err(|source| ReportFileError::Parse {
+    serde_json::from_str(text).map_err(|source| ReportFileError::Parse {
         path: path.to_string(),
         source,
     })

@@ -5,17 +5,18 @@
 use std::fmt::{self, Write};
 
 use crate::analysis::{Category, Finding, Severity};
+use crate::sanitize::for_terminal;
 use crate::units::{human_bytes, percent, plural};
 use crate::Analysis;
 
 /// Findings listed in the summary.
-pub const TOP_FINDINGS: usize = 8;
+pub(crate) const TOP_FINDINGS: usize = 8;
 /// Suggestions listed in the summary, with their snippets.
-pub const TOP_SUGGESTIONS: usize = 3;
+pub(crate) const TOP_SUGGESTIONS: usize = 3;
 
 /// How the text report is laid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Cut long lines to fit this many columns (a terminal's width); `None` never cuts
     /// (a file, a pipe).
     pub width: Option<usize>,
@@ -25,25 +26,33 @@ pub struct TextOptions {
 }
 
 /// Writes the text report with no line cut and the default number of findings.
-pub fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
     write_with(a, TextOptions::default(), out)
 }
 
 /// Writes the text report.
-pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
+pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt::Result {
     let t = &a.totals;
-    // A field that starts at column `indent` keeps to the width, if there is one.
-    let fit = |s: &str, indent: usize| match opts.width {
-        Some(w) => one_line(s, w.saturating_sub(indent).max(20)),
-        None => one_line(s, usize::MAX),
+    // A field that starts at column `indent` keeps to the width, if there is one; what an
+    // image controls is shown escaped, secrets redacted.
+    let fit = |s: &str, indent: usize| {
+        let line = match opts.width {
+            Some(w) => one_line(s, w.saturating_sub(indent).max(20)),
+            None => one_line(s, usize::MAX),
+        };
+        for_terminal(&line).into_owned()
     };
     let top_findings = opts.limit.unwrap_or(TOP_FINDINGS);
     let top_suggestions = opts.limit.unwrap_or(TOP_SUGGESTIONS);
-    writeln!(out, "Image       {}", a.image.reference)?;
+    writeln!(out, "Image       {}", for_terminal(&a.image.reference))?;
     if let Some(d) = &a.image.manifest_digest {
-        writeln!(out, "Digest      {d}")?;
+        writeln!(out, "Digest      {}", for_terminal(d))?;
     }
-    writeln!(out, "Platform    {}", a.image.platform)?;
+    writeln!(
+        out,
+        "Platform    {}",
+        for_terminal(&a.image.platform.to_string())
+    )?;
     writeln!(
         out,
         "Size        {} of file content in {}; {} compressed (what a pull downloads)",
@@ -146,7 +155,7 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
                 ),
                 (b, false) => format!(" (saves {})", human_bytes(b)),
             };
-            writeln!(out, "  {}. {}{saves}", n + 1, s.title)?;
+            writeln!(out, "  {}. {}{saves}", n + 1, for_terminal(&s.title))?;
             writeln!(
                 out,
                 "     {}: {}",
@@ -157,7 +166,7 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
                 fit(&s.instruction, 14)
             )?;
             for line in s.snippet.lines() {
-                writeln!(out, "     | {line}")?;
+                writeln!(out, "     | {}", for_terminal(line))?;
             }
         }
         if a.suggestions.len() > top_suggestions {
@@ -169,6 +178,12 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
         }
     }
 
+    let packages = super::packages::text(a);
+    if !packages.is_empty() {
+        writeln!(out)?;
+        out.write_str(&packages)?;
+    }
+
     writeln!(out)?;
     writeln!(
         out,
@@ -176,7 +191,9 @@ pub fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) -> fmt:
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     )?;
     for (i, l) in a.layers.iter().enumerate() {
-        let mut step = if l.step.instruction.is_empty() {
+        let mut step = if l.is_foreign() {
+            "(foreign layer: not in the image, skipped)".to_string()
+        } else if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
             fit(&l.step.instruction, 62)
@@ -230,7 +247,7 @@ pub fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
 }
 
 /// `layer 3`, or `image config` for a suggestion about `ENV` alone.
-pub fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String {
+pub(crate) fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String {
     let in_config = !s.findings.is_empty()
         && s.findings
             .iter()
@@ -243,7 +260,7 @@ pub fn suggestion_place(a: &Analysis, s: &crate::analysis::Suggestion) -> String
 }
 
 /// `HIGH`, `MEDIUM`, … for the summary.
-pub fn severity_label(s: Severity) -> &'static str {
+pub(crate) fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::High => "HIGH",
         Severity::Medium => "MEDIUM",
@@ -253,7 +270,7 @@ pub fn severity_label(s: Severity) -> &'static str {
 }
 
 /// A finding's size for people: its bytes, or `secret` for secrets.
-pub fn finding_size(f: &Finding) -> String {
+pub(crate) fn finding_size(f: &Finding) -> String {
     if f.category == Category::Secret {
         "secret".to_string()
     } else {
@@ -261,4 +278,4 @@ pub fn finding_size(f: &Finding) -> String {
     }
 }
 
-pub use crate::analysis::one_line;
+pub(crate) use crate::analysis::one_line;

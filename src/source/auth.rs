@@ -54,15 +54,16 @@ impl Credentials {
 /// An identity (refresh) token: traded at the registry's token service for an access token.
 /// Its text is reachable only through [`IdentityToken::expose`].
 #[derive(Clone, PartialEq, Eq)]
-pub struct IdentityToken(String);
+pub(crate) struct IdentityToken(String);
 
 impl IdentityToken {
-    pub fn new(token: String) -> IdentityToken {
+    #[cfg(test)]
+    pub(crate) fn new(token: String) -> IdentityToken {
         IdentityToken(token)
     }
 
     /// The token itself, for the token request and nothing else.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -76,14 +77,14 @@ impl std::fmt::Debug for IdentityToken {
 /// Credentials for a registry: HTTP basic (or a token exchange with them), or an identity
 /// token. Debug output hides the password and the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Secret {
+pub(crate) enum Secret {
     Basic(Credentials),
     IdentityToken(IdentityToken),
 }
 
 impl Secret {
     /// How messages call it: "the credentials" or "the identity token".
-    pub fn kind(&self) -> CredsKind {
+    pub(crate) fn kind(&self) -> CredsKind {
         match self {
             Secret::Basic(_) => CredsKind::Basic,
             Secret::IdentityToken(_) => CredsKind::IdentityToken,
@@ -187,7 +188,7 @@ struct HelperReply {
 
 /// The environment lookups depend on, so tests can pass their own.
 #[derive(Debug, Clone, Default)]
-pub struct AuthEnv {
+pub(crate) struct AuthEnv {
     pub registry_auth_file: Option<PathBuf>,
     pub xdg_runtime_dir: Option<PathBuf>,
     pub xdg_config_home: Option<PathBuf>,
@@ -196,7 +197,7 @@ pub struct AuthEnv {
 }
 
 impl AuthEnv {
-    pub fn from_process() -> AuthEnv {
+    pub(crate) fn from_process() -> AuthEnv {
         let var = |k: &str| {
             std::env::var_os(k)
                 .filter(|v| !v.is_empty())
@@ -407,7 +408,7 @@ fn lookup_in_file(
 
 /// Finds credentials for `registry` (as a reference names it, e.g. `docker.io`,
 /// `127.0.0.1:5000`) and `repository`; `None` means anonymous access.
-pub fn lookup(
+pub(crate) fn lookup(
     registry: &str,
     repository: &str,
     explicit: Option<&Credentials>,

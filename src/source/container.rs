@@ -1,6 +1,9 @@
 //! Named-file access to where an image is stored: a directory, or a tar archive read in
 //! place (its member offsets are indexed once; members are then read with their own file
 //! handle, so several layers can stream from one archive in parallel without extracting).
+//! Links between members (`docker save` stores a repeated layer as
+//! `e2/layer.tar -> ../e1/layer.tar`) are followed, only to other members and only
+//! [`MAX_LINK_DEPTH`] deep; a directory's symlinks may not lead outside it.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -16,6 +19,11 @@ pub trait Container: Send + Sync {
     fn has(&self, name: &str) -> bool;
     /// Opens a member as a stream with its size.
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError>;
+
+    /// A member's size.
+    fn size(&self, name: &str) -> Result<u64, SourceError> {
+        Ok(self.open(name)?.1)
+    }
 
     /// Reads a small member whole, refusing anything over `limit` bytes.
     fn read_small(
@@ -37,12 +45,12 @@ pub trait Container: Send + Sync {
 }
 
 /// A directory (an OCI layout, or an unpacked docker archive).
-pub struct DirContainer {
+pub(crate) struct DirContainer {
     root: PathBuf,
 }
 
 impl DirContainer {
-    pub fn open(root: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(root: &Path) -> Result<Self, SourceError> {
         if !root.exists() {
             return Err(SourceError::NotFound(root.to_path_buf()));
         }
@@ -79,6 +87,17 @@ impl Container for DirContainer {
             },
             _ => SourceError::io(&path, e),
         })?;
+        // A symlink inside the directory may lead to another member, never out of it.
+        let inside = match (path.canonicalize(), self.root.canonicalize()) {
+            (Ok(real), Ok(root)) => real.starts_with(root),
+            _ => false,
+        };
+        if !inside {
+            return Err(SourceError::LinkOutside {
+                name: name.to_string(),
+                archive: false,
+            });
+        }
         let size = file
             .metadata()
             .map_err(|e| SourceError::io(&path, e))?
@@ -87,16 +106,80 @@ impl Container for DirContainer {
     }
 }
 
+/// Named files held in memory: an image's files handed over whole (fuzzing, tests).
+pub struct MemContainer {
+    files: HashMap<String, Vec<u8>>,
+}
+
+impl MemContainer {
+    pub fn new(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
+        MemContainer {
+            files: files.into_iter().collect(),
+        }
+    }
+}
+
+impl Container for MemContainer {
+    fn describe(&self) -> &Path {
+        Path::new("(memory)")
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.files.contains_key(name)
+    }
+
+    fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError> {
+        let data = self.files.get(name).ok_or_else(|| SourceError::Missing {
+            name: name.to_string(),
+        })?;
+        Ok((Box::new(data.as_slice()), data.len() as u64))
+    }
+}
+
+/// Links followed from one member name before giving up (a loop, or a hostile chain).
+pub(super) const MAX_LINK_DEPTH: usize = 8;
+
 /// A tar archive (OCI archive or docker archive), read in place.
-pub struct TarContainer {
+pub(crate) struct TarContainer {
     path: PathBuf,
     members: HashMap<String, (u64, u64)>,
+    /// Symbolic and hard links between members: name → the member name it points to
+    /// (`None` when it points outside the archive).
+    links: HashMap<String, Option<String>>,
     /// The archive ends without its end-of-archive marker: it was cut short.
     truncated: bool,
 }
 
+/// `a/./b/../c` → `a/c`; `None` if `..` climbs above the archive root.
+fn normalize_member(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in path.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+/// Where a link member points, as a member name: a symlink's target is relative to the
+/// link's directory (an absolute one leaves the archive); a hard link's names a member.
+fn link_target(name: &str, target: &str, symlink: bool) -> Option<String> {
+    if !symlink {
+        return normalize_member(target);
+    }
+    if target.starts_with('/') {
+        return None;
+    }
+    let dir = name.rsplit_once('/').map_or("", |(d, _)| d);
+    normalize_member(&format!("{dir}/{target}"))
+}
+
 impl TarContainer {
-    pub fn open(path: &Path) -> Result<Self, SourceError> {
+    pub(crate) fn open(path: &Path) -> Result<Self, SourceError> {
         let file = File::open(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => SourceError::NotFound(path.to_path_buf()),
             _ => SourceError::io(path, e),
@@ -113,6 +196,7 @@ impl TarContainer {
         };
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut members = HashMap::new();
+        let mut links = HashMap::new();
         // Where the last member's data (padded to 512-byte blocks) ends.
         let mut end = 0u64;
         for entry in archive.entries_with_seek().map_err(|_| bad(false))? {
@@ -120,11 +204,19 @@ impl TarContainer {
             let data_end = entry.raw_file_position() + entry.size().div_ceil(512) * 512;
             end = end.max(data_end);
             let kind = entry.header().entry_type();
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let name = name.trim_start_matches("./").to_string();
+            if kind.is_symlink() || kind.is_hard_link() {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                links.insert(name.clone(), link_target(&name, &target, kind.is_symlink()));
+                continue;
+            }
             if !(kind.is_file() || kind.is_contiguous()) {
                 continue;
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let name = name.trim_start_matches("./").to_string();
             members.insert(name, (entry.raw_file_position(), entry.size()));
         }
         if members.is_empty() {
@@ -137,15 +229,40 @@ impl TarContainer {
         Ok(TarContainer {
             path: path.to_path_buf(),
             members,
-            // Every tar writer ends with two zero blocks; without them the archive was
-            // cut at a member boundary.
+            links,
             truncated: len < end + 1024,
         })
     }
 
     /// True when the archive ends without its end-of-archive marker (it was cut short).
-    pub fn truncated(&self) -> bool {
+    pub(crate) fn truncated(&self) -> bool {
         self.truncated
+    }
+
+    /// The offset and size of the member `name` names, following links between members.
+    fn member(&self, name: &str) -> Result<(u64, u64), SourceError> {
+        let missing = || SourceError::Missing {
+            name: name.to_string(),
+        };
+        let mut at = name.trim_start_matches("./").to_string();
+        for _ in 0..=MAX_LINK_DEPTH {
+            if let Some(&m) = self.members.get(&at) {
+                return Ok(m);
+            }
+            match self.links.get(&at) {
+                Some(Some(next)) => at = next.clone(),
+                Some(None) => {
+                    return Err(SourceError::LinkOutside {
+                        name: name.to_string(),
+                        archive: true,
+                    })
+                }
+                None => return Err(missing()),
+            }
+        }
+        Err(SourceError::LinkTooDeep {
+            name: name.to_string(),
+        })
     }
 }
 
@@ -155,16 +272,11 @@ impl Container for TarContainer {
     }
 
     fn has(&self, name: &str) -> bool {
-        self.members.contains_key(name.trim_start_matches("./"))
+        self.member(name).is_ok()
     }
 
     fn open(&self, name: &str) -> Result<(Box<dyn Read + Send + '_>, u64), SourceError> {
-        let &(offset, size) = self
-            .members
-            .get(name.trim_start_matches("./"))
-            .ok_or_else(|| SourceError::Missing {
-                name: name.to_string(),
-            })?;
+        let (offset, size) = self.member(name)?;
         let mut file = File::open(&self.path).map_err(|e| SourceError::io(&self.path, e))?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| SourceError::io(&self.path, e))?;

@@ -10,8 +10,8 @@ use oci_spec::image::ImageConfiguration;
 
 use super::oci::config_platform;
 use super::{
-    digest_hex, parse_json, sha256_digest, BlobStore, Container, Image, ImageRef, LayerBlob,
-    SourceError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
+    digest_hex, parse_json, sha256_digest, verify_doc, BlobStore, Container, Image, ImageRef,
+    LayerBlob, SourceError, MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES,
 };
 
 #[derive(serde::Deserialize)]
@@ -37,6 +37,17 @@ impl<C: Container> BlobStore for Members<C> {
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn std::io::Read + Send + '_>, SourceError> {
         Ok(self.0.open(&layer.locator)?.0)
     }
+}
+
+/// The digest a member's name gives it: `<64 hex>.json` (classic `docker save`) or
+/// `blobs/sha256/<64 hex>` (Docker 25+); none for any other name.
+fn named_digest(name: &str) -> Option<String> {
+    let hex = match name.strip_prefix("blobs/sha256/") {
+        Some(h) => h,
+        None => name.rsplit('/').next()?.strip_suffix(".json")?,
+    };
+    let is_hex = hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    is_hex.then(|| format!("sha256:{hex}"))
 }
 
 fn tags(e: &Entry) -> Vec<String> {
@@ -97,8 +108,15 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
     let entries: Vec<Entry> = parse_json("docker archive manifest", &bytes)?;
     let entry = choose(&entries, r)?;
     let config_bytes = c.read_small("config", &entry.config, MAX_CONFIG_BYTES)?;
-    // Classic archives name the config `<sha256>.json`, Docker 25+ `blobs/sha256/<sha256>`.
-    let config_digest = sha256_digest(&config_bytes);
+    // Classic archives name the config `<sha256>.json`, Docker 25+ `blobs/sha256/<sha256>`:
+    // where the name is a digest, the bytes must match it.
+    let config_digest = match named_digest(&entry.config) {
+        Some(d) => {
+            verify_doc("config", &config_bytes, &d)?;
+            d
+        }
+        None => sha256_digest(&config_bytes),
+    };
     let config: ImageConfiguration = parse_json("config", &config_bytes)?;
     let diff_ids = config.rootfs().diff_ids();
     if entry.layers.len() != diff_ids.len() {
@@ -121,7 +139,7 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
                 .and_then(|s| s.get(d))
                 .and_then(|s| s.media_type.clone())
         });
-        let (_, size) = c.open(path)?;
+        let size = c.size(path)?;
         layers.push(LayerBlob {
             digest,
             diff_id: Some(diff_id.clone()),

@@ -8,13 +8,13 @@
 //! every image, whatever its transport, the layer cache the options ask for; the layer
 //! stage (`layers`) uses it. Sources know nothing of decode.
 
-pub mod auth;
+pub(crate) mod auth;
 mod container;
-pub mod daemon;
+pub(crate) mod daemon;
 mod docker_archive;
 mod oci;
-pub mod platform;
-pub mod registry;
+pub(crate) mod platform;
+pub(crate) mod registry;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,16 +24,18 @@ use oci_spec::image::ImageConfiguration;
 
 use crate::cache::Cache;
 
-pub use auth::Credentials;
-pub use container::{Container, DirContainer, TarContainer};
-pub use daemon::DaemonError;
+pub(crate) use auth::Credentials;
+pub use container::{Container, MemContainer};
+pub(crate) use container::{DirContainer, TarContainer};
+pub(crate) use daemon::DaemonError;
+pub(crate) use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
-pub use registry::RegistryError;
+pub(crate) use registry::RegistryError;
 
 /// Largest manifest or index document accepted (the distribution spec's limit).
-pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
+pub(crate) const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 /// Largest image config accepted.
-pub const MAX_CONFIG_BYTES: u64 = 32 << 20;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 32 << 20;
 
 /// How an image is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -232,6 +234,10 @@ fn sniff(path: &Path) -> Result<Transport, SourceError> {
         }
         return Err(SourceError::UnknownFormat(path.to_path_buf()));
     }
+    // A compressed archive is read in one pass, which finds out which kind it is.
+    if compressed_archive(path).is_some() {
+        return Ok(Transport::DockerArchive);
+    }
     let c = TarContainer::open(path)?;
     if c.has("manifest.json") {
         Ok(Transport::DockerArchive)
@@ -293,6 +299,55 @@ fn check_transport(r: &ImageRef) -> Result<(), SourceError> {
     }
 }
 
+/// `Some("gzip")` or `Some("zstd")` when `path` is a file compressed as a whole (a
+/// `docker save … | gzip` archive): it cannot be read in place.
+pub(crate) fn compressed_archive(path: &Path) -> Option<&'static str> {
+    use std::io::Read as _;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .ok()?;
+    match &head[..n] {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x28, 0xb5, 0x2f, 0xfd] => Some("zstd"),
+        _ => None,
+    }
+}
+
+/// Opens the image `r` names from a container already in hand: a docker archive when it has
+/// `manifest.json` (and `r` does not ask for an OCI transport while `index.json` is there
+/// too), else an OCI layout.
+pub(crate) fn open_container<C: Container + 'static>(
+    c: Arc<C>,
+    r: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Image, SourceError> {
+    let oci_asked = matches!(r.transport, Transport::Oci | Transport::OciArchive);
+    let docker = c.has("manifest.json") && !(oci_asked && c.has("index.json"));
+    let image = if docker {
+        if oci_asked {
+            return Err(SourceError::WrongTransport {
+                path: PathBuf::from(&r.location),
+                given: r.transport,
+                actual: Transport::DockerArchive,
+            });
+        }
+        docker_archive::open(c, r)?
+    } else if c.has("index.json") {
+        let r = ImageRef {
+            transport: Transport::OciArchive,
+            ..r.clone()
+        };
+        oci::open(c, &r, opts)?
+    } else {
+        return Err(SourceError::UnknownFormat(PathBuf::from(&r.location)));
+    };
+    check_platform(image, opts)
+}
+
 /// Options that shape how a reference resolves to one image.
 #[derive(Debug, Clone, Default)]
 pub struct OpenOptions {
@@ -348,6 +403,13 @@ pub trait BlobStore: Send + Sync {
     /// decode is served.
     fn fetched_by_digest(&self) -> bool {
         false
+    }
+
+    /// gzip's output / input on a sample of an uncompressed layer's blob, when the store
+    /// took one while the blob passed (a compressed archive read in one pass) and the blob
+    /// cannot be opened again to take it.
+    fn gzip_sample_ratio(&self, _layer: &LayerBlob) -> Option<f64> {
+        None
     }
 }
 
@@ -407,9 +469,14 @@ impl std::fmt::Debug for Image {
 /// Resolves a reference to an image, with the layer cache `opts` ask for.
 pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
     let cache = opts.open_cache();
-    let mut image = open_any(r, opts, cache.clone())?;
-    // A single-platform image has no other platform to pick: asking for one is an error,
-    // as it is for an index that lacks it.
+    let mut image = check_platform(open_any(r, opts, cache.clone())?, opts)?;
+    image.cache = cache;
+    Ok(image)
+}
+
+/// A single-platform image has no other platform to pick: asking for one is an error, as it
+/// is for an index that lacks it.
+fn check_platform(image: Image, opts: &OpenOptions) -> Result<Image, SourceError> {
     if let Some(wanted) = &opts.platform {
         if !image.platform.os.is_empty() && !wanted.accepts(&image.platform) {
             return Err(SourceError::PlatformMismatch {
@@ -418,11 +485,16 @@ pub fn open(r: &ImageRef, opts: &OpenOptions) -> Result<Image, SourceError> {
             });
         }
     }
-    image.cache = cache;
     Ok(image)
 }
 
 fn open_any(r: &ImageRef, opts: &OpenOptions, cache: Option<Cache>) -> Result<Image, SourceError> {
+    if let Some(kind) = compressed_archive(Path::new(&r.location)) {
+        return Err(SourceError::Compressed {
+            path: PathBuf::from(&r.location),
+            kind,
+        });
+    }
     if matches!(
         r.transport,
         Transport::Oci | Transport::OciArchive | Transport::DockerArchive
@@ -451,13 +523,29 @@ fn open_any(r: &ImageRef, opts: &OpenOptions, cache: Option<Cache>) -> Result<Im
     }
 }
 
+/// Opens the image `r` names inside files that `c` holds: an OCI layout for the `oci` and
+/// `oci-archive` transports, a docker archive for `docker-archive` (`r.location` is only
+/// used in messages). The manifest, index and config parsers behind [`open`], reachable
+/// without a file system (the fuzz targets use it).
+pub fn open_in<C: Container + 'static>(
+    c: Arc<C>,
+    r: &ImageRef,
+    opts: &OpenOptions,
+) -> Result<Image, SourceError> {
+    match r.transport {
+        Transport::Oci | Transport::OciArchive => oci::open(c, r, opts),
+        Transport::DockerArchive => docker_archive::open(c, r),
+        t => Err(SourceError::UnsupportedTransport(t.prefix())),
+    }
+}
+
 /// Checks a digest string and returns its hex part. Only sha256 is accepted, and only
 /// lower-case hex, so a digest can never name a path outside a blob directory.
 pub fn digest_hex(digest: &str) -> Result<&str, SourceError> {
     crate::digest::sha256_hex(digest).ok_or_else(|| SourceError::BadDigest(digest.to_string()))
 }
 
-pub use crate::digest::sha256_digest;
+pub(crate) use crate::digest::sha256_digest;
 
 /// Verifies a small document (manifest, index, config) against its descriptor digest.
 pub(crate) fn verify_doc(
@@ -496,6 +584,17 @@ pub enum SourceError {
     UnknownFormat(PathBuf),
     #[error("`{}` is corrupt or truncated: the tar archive ends before its end-of-archive marker", .0.display())]
     Truncated(PathBuf),
+    #[error("`{}` is a {kind}-compressed archive, which cannot be read in place", path.display())]
+    Compressed { path: PathBuf, kind: &'static str },
+    #[error("`{}` is corrupt or truncated: its {kind} stream or the tar inside breaks off", path.display())]
+    CompressedCorrupt {
+        path: PathBuf,
+        kind: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("layer `{member}` was read in the one pass over a compressed archive and cannot be opened again{}", why.as_deref().map(|w| format!(": {w}")).unwrap_or_default())]
+    Streamed { member: String, why: Option<String> },
     #[error("`{}` is {}, not {}", path.display(), actual.what(), given.what())]
     WrongTransport {
         path: PathBuf,
@@ -564,6 +663,13 @@ pub enum SourceError {
     Daemon(Box<DaemonError>),
     #[error("refusing blob path `{name}` outside the image directory")]
     UnsafeMemberPath { name: String },
+    #[error("`{name}` links outside the {}", if *.archive { "archive" } else { "image directory" })]
+    LinkOutside { name: String, archive: bool },
+    #[error(
+        "`{name}` is a chain of more than {} links (or a loop)",
+        container::MAX_LINK_DEPTH
+    )]
+    LinkTooDeep { name: String },
     #[error("`manifest.json` lists no images")]
     EmptyManifestList,
     #[error("the image index lists no images")]
@@ -667,9 +773,12 @@ impl SourceError {
             SourceError::PlatformMismatch { actual, .. } => {
                 Some(format!("drop `--platform`, or pass `--platform {actual}`"))
             }
-            SourceError::Truncated(_) => {
+            SourceError::Truncated(_) | SourceError::CompressedCorrupt { .. } => {
                 Some("write or download the archive again; it was cut short".to_string())
             }
+            SourceError::Compressed { kind, .. } => Some(format!(
+                "analyse it as it is (layersift reads {kind} archives in one pass), or decompress it first"
+            )),
             SourceError::PlatformNotFound { available, .. } if !available.is_empty() => {
                 Some(format!("pass `--platform {}`", available[0]))
             }
@@ -677,6 +786,16 @@ impl SourceError {
             SourceError::Daemon(e) => e.hint(),
             SourceError::UnsafeMemberPath { .. } => Some(
                 "the image names a file outside itself; it may be crafted to escape, so it is not read"
+                    .to_string(),
+            ),
+            SourceError::UnsupportedMediaType(_) => Some(
+                "layersift reads container images (OCI or Docker schema 2 manifests, tar, \
+                 gzip or zstd layers); this is another kind of artifact or an encrypted image"
+                    .to_string(),
+            ),
+            SourceError::LinkOutside { .. } | SourceError::LinkTooDeep { .. } => Some(
+                "an archive member links where no member is; the archive may be crafted, so it \
+                 is not read"
                     .to_string(),
             ),
             SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(

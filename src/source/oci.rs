@@ -26,10 +26,35 @@ const CONFIG_TYPES: [&str; 2] = [
     "application/vnd.docker.container.image.v1+json",
 ];
 
-/// True for media types of image layers, whatever their compression.
+/// Layer media types layersift decodes (the blob's compression is sniffed, not trusted).
+const LAYER_TYPES: [&str; 6] = [
+    "application/vnd.oci.image.layer.v1.tar",
+    "application/vnd.oci.image.layer.v1.tar+gzip",
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar",
+    "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd",
+];
+
+/// Foreign (non-distributable) layers: their blobs live elsewhere (Windows base layers), so
+/// they are skipped and reported, never fetched.
+const FOREIGN_LAYER_TYPES: [&str; 5] = [
+    "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+    "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar",
+    "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+];
+
+/// True for media types of image layers layersift reads or skips (foreign layers);
+/// anything else (an encrypted layer, an artifact's blob) is refused.
 pub(crate) fn is_layer_media_type(t: &str) -> bool {
-    t.starts_with("application/vnd.oci.image.layer.")
-        || t.starts_with("application/vnd.docker.image.rootfs.")
+    LAYER_TYPES.contains(&t) || is_foreign_layer_media_type(t)
+}
+
+/// True for a foreign (non-distributable) layer's media type.
+pub(crate) fn is_foreign_layer_media_type(t: &str) -> bool {
+    FOREIGN_LAYER_TYPES.contains(&t)
 }
 
 struct BlobsIn<C: Container>(Arc<C>);
@@ -220,6 +245,13 @@ pub(crate) fn parse_manifest_and_config(
     fetch_config: impl FnOnce(&Descriptor) -> Result<Vec<u8>, SourceError>,
 ) -> Result<(ImageManifest, ImageConfiguration), SourceError> {
     let manifest: ImageManifest = parse_json("manifest", manifest_bytes)?;
+    // The document's own type, where it gives one, must be an image manifest's too (an
+    // index entry can claim one type and point at another document).
+    if let Some(mt) = manifest.media_type() {
+        if !MANIFEST_TYPES.contains(&mt.as_ref()) {
+            return Err(SourceError::UnsupportedMediaType(mt.to_string()));
+        }
+    }
     let cmt = manifest.config().media_type().to_string();
     if !CONFIG_TYPES.contains(&cmt.as_str()) {
         return Err(SourceError::UnsupportedMediaType(cmt));

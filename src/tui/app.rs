@@ -65,6 +65,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ),
     ("any", "Ctrl+O", "sort the tree by name / by size"),
     ("any", "w", "show only wasted entries (W) and secrets (!)"),
+    (
+        "tree",
+        "p",
+        "show only the files of the selected file's package (again: all)",
+    ),
     ("tree", "Space Enter", "collapse / expand the directory"),
     ("tree", "Ctrl+Space", "collapse / expand all directories"),
     ("tree", "← h  → l", "collapse or go to parent / expand"),
@@ -115,6 +120,8 @@ pub struct App {
     jump_pending: bool,
     /// The filter text changed and the rows have not been recomputed yet.
     filter_dirty: bool,
+    /// Owning package of each owned visible file by path, built when first needed.
+    package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
 }
 
 impl App {
@@ -160,6 +167,7 @@ impl App {
             evidence_pos: 0,
             jump_pending: false,
             filter_dirty: false,
+            package_owners: std::cell::OnceCell::new(),
         }
     }
 
@@ -230,6 +238,38 @@ impl App {
             self.jump_pending = false;
             self.show_evidence();
         }
+    }
+
+    /// The package that owns the file at `path` (visible in the final image), if any.
+    pub fn package_of(&self, path: &str) -> Option<&crate::analysis::packages::Package> {
+        let owners = self.package_owners.get_or_init(|| {
+            self.analysis
+                .packages
+                .owners_by_path(&self.analysis.indexes)
+        });
+        let id = *owners.get(path)?;
+        self.analysis.packages.packages.get(id as usize)
+    }
+
+    /// Shows only the files of the selected file's package, or everything again.
+    fn toggle_package_filter(&mut self) {
+        if self.view.package.take().is_none() {
+            let Some(path) = self.selected_path() else {
+                return;
+            };
+            let Some(name) = self.package_of(&path).map(|p| p.name.clone()) else {
+                return;
+            };
+            let owners = self.package_owners.get().cloned().unwrap_or_default();
+            let id = owners.get(&path).copied();
+            let paths: std::collections::HashSet<String> = owners
+                .into_iter()
+                .filter(|(_, o)| Some(*o) == id)
+                .map(|(p, _)| p)
+                .collect();
+            self.view.package = Some((name, std::sync::Arc::new(paths)));
+        }
+        self.reapply(|_| {});
     }
 
     pub fn selected_node(&self) -> Option<u32> {
@@ -346,6 +386,9 @@ impl App {
                 self.collapse_all = !self.collapse_all;
                 let c = self.collapse_all;
                 self.reapply(|t| t.set_all_collapsed(c));
+            }
+            (KeyCode::Char('p'), false) if self.focus == Pane::Tree => {
+                self.toggle_package_filter();
             }
             (KeyCode::Char('w'), _) => {
                 self.view.waste_only = !self.view.waste_only;

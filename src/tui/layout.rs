@@ -17,7 +17,7 @@ pub struct Areas {
 /// Pane geometry for a terminal size. Wide terminals get dive's layout (layers, details and
 /// findings stacked on the left, the tree on the right); below 110 columns the layers span
 /// the top and the tree gets the larger share of the rest.
-pub fn areas(size: Rect, layers: usize) -> Areas {
+pub(crate) fn areas(size: Rect, layers: usize) -> Areas {
     let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(size);
     let layers_h = u16::try_from(layers + 3).unwrap_or(u16::MAX);
     if size.width >= 110 {

@@ -7,10 +7,10 @@
 //! (including `App::draw`) in [`ui`], and the file-tree
 //! model, which does not depend on the terminal library, in [`tree`].
 
-pub mod app;
-pub mod layout;
-pub mod tree;
-pub mod ui;
+pub(crate) mod app;
+pub(crate) mod layout;
+pub(crate) mod tree;
+pub(crate) mod ui;
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,8 +33,9 @@ use ratatui::crossterm::terminal::{
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
-pub use app::{App, Loading, Pane, ProgressMsg};
-pub use tree::{FileTree, TreeMode};
+pub use app::{App, Loading, Pane, ProgressMsg, KEYS};
+pub use tree::{Change, FileTree, TreeMode, ViewOptions};
+pub use ui::{draw_loading, strip_colors};
 
 use crate::cli::SourceArgs;
 use crate::decode::Progress;
@@ -45,7 +46,7 @@ const TICK: Duration = Duration::from_millis(30);
 
 /// How the UI ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     /// The user quit.
     Quit,
     /// Ctrl+C before the analysis was done: the shell's interrupt (exit code 130).
@@ -53,7 +54,7 @@ pub enum Ended {
 }
 
 /// Opens the TUI on an image and runs it until the user quits.
-pub fn run(
+pub(crate) fn run(
     image: &str,
     source: &SourceArgs,
     dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,

@@ -21,7 +21,7 @@ const REMOVED: Color = Color::Red;
 const WASTE: Color = Color::Magenta;
 const ACCENT: Color = Color::Cyan;
 
-pub fn change_style(c: Change) -> Style {
+pub(crate) fn change_style(c: Change) -> Style {
     match c {
         Change::Added => Style::new().fg(ADDED),
         Change::Modified => Style::new().fg(MODIFIED),
@@ -58,7 +58,7 @@ fn fit(s: &str, w: usize) -> String {
 
 /// Cuts a string to `w` characters by replacing its middle with `…`, keeping more of the
 /// end than of the start (where names differ: `deb.debian.org_…_main_Packages`).
-pub fn middle_ellipsis(s: &str, w: usize) -> String {
+pub(crate) fn middle_ellipsis(s: &str, w: usize) -> String {
     let n = s.chars().count();
     if n <= w {
         return s.to_string();
@@ -77,7 +77,7 @@ pub fn middle_ellipsis(s: &str, w: usize) -> String {
 
 /// With `NO_COLOR` set (to anything but the empty string), drops every colour from the
 /// frame and keeps bold, reverse and underline, so selection and emphasis stay visible.
-pub fn honour_no_color(f: &mut Frame) {
+pub(crate) fn honour_no_color(f: &mut Frame) {
     static NO_COLOR: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     if *NO_COLOR.get_or_init(|| std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())) {
         strip_colors(f.buffer_mut());
@@ -100,7 +100,7 @@ impl App {
 }
 
 /// Draws the whole screen.
-pub fn draw(app: &App, f: &mut Frame) {
+pub(crate) fn draw(app: &App, f: &mut Frame) {
     let a = app.areas();
     draw_layers(app, f, a.layers);
     draw_tree(app, f, a.tree);
@@ -193,6 +193,9 @@ fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
     }
     if app.view.waste_only {
         title.push_str("· waste only ");
+    }
+    if let Some((name, _)) = &app.view.package {
+        title.push_str(&format!("· package {} ", printable(name)));
     }
     if app.sort == SortOrder::Size {
         title.push_str("· by size ");
@@ -383,6 +386,24 @@ fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
                 facts.push_str(&format!(", {} wasted", human_bytes(n.waste)));
             }
             out.push(Line::raw(facts));
+            if n.kind == Some(crate::index::EntryKind::File) && n.change != Change::Removed {
+                let owner = match app.package_of(&t.path(id)) {
+                    Some(p) => format!(
+                        "{} {} ({}, {} in {} files, installed in layer {})",
+                        printable(&p.name),
+                        printable(&p.version),
+                        p.ecosystem.as_str(),
+                        human_bytes(p.bytes),
+                        p.files,
+                        p.layer
+                    ),
+                    None if app.analysis.packages.packages.is_empty() => {
+                        "none (no package database in the image)".to_string()
+                    }
+                    None => "none (no package manager owns it)".to_string(),
+                };
+                out.push(kv("Package", owner));
+            }
             out.push(Line::raw(""));
         }
     }

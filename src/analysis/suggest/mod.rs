@@ -16,6 +16,7 @@ mod caches;
 mod combine;
 mod duplicates;
 mod optional;
+mod packages;
 mod removed;
 mod same_content;
 mod secrets;
@@ -124,7 +125,11 @@ impl<'a> Builder<'a> {
 }
 
 /// Builds the suggestions for an analysis' findings.
-pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion> {
+pub(crate) fn suggestions(
+    findings: &[Finding],
+    layers: &[LayerInfo],
+    packages: &super::packages::Packages,
+) -> Vec<Suggestion> {
     let mut b = Builder {
         findings,
         layers,
@@ -138,6 +143,7 @@ pub fn suggestions(findings: &[Finding], layers: &[LayerInfo]) -> Vec<Suggestion
     removed::merge_runs(&mut b);
     temp::temp(&mut b);
     duplicates::duplicates(&mut b);
+    packages::packages(&mut b, packages);
     optional::optional(&mut b, Category::Docs);
     optional::optional(&mut b, Category::Toolchain);
     let mut out = combine::combine(b.out, layers);

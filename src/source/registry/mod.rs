@@ -49,9 +49,9 @@ use super::{
 };
 use crate::cache::Cache;
 use download::Remote;
-pub use error::RegistryError;
+pub(crate) use error::RegistryError;
 use error::{Context, MANIFEST};
-use reference::parse_reference;
+pub use reference::parse_reference;
 use retry::with_retries;
 use store::RegistryStore;
 use token::{token_client, IdentityLogin, Login};

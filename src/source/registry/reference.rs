@@ -10,7 +10,7 @@ use oci_client::Reference;
 /// sixth of analysing a 40 MB image from a local registry; this one checks the grammar of
 /// the distribution spec with an ASCII regex (its `\w` is ASCII anyway) that compiles in
 /// well under a millisecond. A unit test holds the two parsers to the same answers.
-pub(super) fn parse_reference(s: &str) -> Option<Reference> {
+pub fn parse_reference(s: &str) -> Option<Reference> {
     static GRAMMAR: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
     let grammar = GRAMMAR.get_or_init(|| {
         let label = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";

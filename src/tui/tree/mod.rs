@@ -12,7 +12,7 @@
 mod build;
 mod view;
 
-pub use view::{permissions, printable};
+pub(crate) use view::{permissions, printable};
 
 use regex::Regex;
 
@@ -126,6 +126,8 @@ pub struct ViewOptions {
     pub waste_only: bool,
     /// Matched against the full path, with a leading `/`.
     pub regex: Option<Regex>,
+    /// Only the files of one package: its name (for the title) and its files' paths.
+    pub package: Option<(String, std::sync::Arc<std::collections::HashSet<String>>)>,
 }
 
 impl ViewOptions {

@@ -183,13 +183,33 @@ impl FileTree {
                 m
             }
         };
+        // Package: a node is in it if its path is one of the package's files.
+        let in_package: Option<Vec<bool>> = opts.package.as_ref().map(|(_, paths)| {
+            let mut m = vec![false; n];
+            let mut path = String::new();
+            let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
+            while let Some((id, len)) = stack.pop() {
+                path.truncate(len);
+                if id != 0 {
+                    path.push('/');
+                    path.push_str(&self.nodes[id as usize].name);
+                    m[id as usize] = paths.contains(&path);
+                }
+                let here = path.len();
+                for &c in self.nodes[id as usize].children.iter().rev() {
+                    stack.push((c, here));
+                }
+            }
+            m
+        });
         let mut visible = vec![false; n];
         // Children always have larger ids than their parents: a reverse sweep is post-order.
         for id in (1..n).rev() {
             let node = &self.nodes[id];
             let own = matched[id]
                 && opts.shows(node.change)
-                && (!opts.waste_only || node.mark != Mark::None);
+                && (!opts.waste_only || node.mark != Mark::None)
+                && in_package.as_ref().is_none_or(|m| m[id]);
             if own || visible[id] {
                 visible[id] = true;
                 visible[node.parent as usize] = true;
@@ -230,23 +250,12 @@ impl FileTree {
 /// Text from an image (names, commands) made safe for a terminal: control characters
 /// (newlines, escape sequences a hostile layer could carry) are shown escaped, as `\n` or
 /// `\u{1b}`, never sent to the terminal.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
+pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::sanitize::for_terminal(s)
 }
 
 /// `ls -l` style permissions (`drwxr-xr-x`).
-pub fn permissions(kind: Option<EntryKind>, mode: u32) -> String {
+pub(crate) fn permissions(kind: Option<EntryKind>, mode: u32) -> String {
     let mut s = String::with_capacity(10);
     s.push(kind.map_or('d', EntryKind::symbol));
     for shift in [6u32, 3, 0] {
