@@ -4,6 +4,8 @@
 //! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
 //! while loading).
 
+mod content;
+
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -29,15 +31,38 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &args.source),
-        Some(Command::Explore(args)) => explore(&args.image, &args.source, &args.dockerfile),
+        Some(Command::Explore(args)) => explore(
+            &args.image,
+            args.base.as_deref(),
+            &args.source,
+            &args.dockerfile,
+        ),
         Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &args.source),
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
+        Some(Command::Cat(args)) => content::cat(&args, &args.source),
+        Some(Command::Extract(args)) => content::extract(&args, &args.source),
         Some(Command::Cache(args)) => cache(&args),
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory as _;
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "layersift", &mut buf);
+            emit(&String::from_utf8_lossy(&buf), None)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory as _;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .context("cannot render the man page")?;
+            emit(&String::from_utf8_lossy(&buf), None)?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => {
-                explore(&image, &cli.source, &DockerfileArgs::default())
+                explore(&image, None, &cli.source, &DockerfileArgs::default())
             }
             Some(image) => {
                 let args = AnalyzeArgs {
@@ -49,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     limit: None,
                     all: false,
                     source: cli.source.clone(),
+                    base: None,
+                    max_chars: report::fit::DEFAULT_MAX_CHARS,
                 };
                 analyze(&args, &cli.source)
             }
@@ -59,7 +86,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let df = read_dockerfile(&args.dockerfile)?;
-    let analysis = load_with(&args.image, source, df.as_ref())?;
+    let mut analysis = load_with(&args.image, source, df.as_ref())?;
+    if let Some(b) = &args.base {
+        analysis.base = Some(resolve_base(b, &layer_ids(&analysis), source)?);
+    }
     let out = match args.format() {
         Format::Text => {
             // Fit a terminal's width; a file or a pipe gets whole lines.
@@ -78,6 +108,15 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
             )
             .map_err(report::RenderError::from)?;
             out
+        }
+        Format::Markdown => report::markdown::render_fit(&analysis, args.max_chars)
+            .map_err(report::RenderError::from)?,
+        Format::Github => {
+            step_summary(
+                &report::markdown::render_fit(&analysis, args.max_chars)
+                    .map_err(report::RenderError::from)?,
+            )?;
+            report::render(&analysis, Format::Github)?
         }
         f => report::render(&analysis, f)?,
     };
@@ -157,7 +196,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
     g.max_waste = args.max_waste_growth.or(g.max_waste);
     let df = read_dockerfile(&args.dockerfile)?;
-    let (baseline, current) = match &args.baseline {
+    let (baseline, mut current, inventory) = match &args.baseline {
         _ if df.is_some() => {
             if saved::is_report_file(&args.image) {
                 anyhow::bail!(
@@ -165,32 +204,56 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
                     args.image
                 );
             }
-            let current =
-                report::json::Report::from_analysis(&load_with(&args.image, source, df.as_ref())?);
+            let (r, inv) = load_checked(&args.image, source, df.as_ref())?;
             let baseline = match &args.baseline {
                 Some(b) => Some(load_report(b, source)?),
                 None => None,
             };
-            (baseline, current)
+            (baseline, r, inv)
         }
-        Some(b) => {
-            let (b, c) = load_pair(b, &args.image, source)?;
-            (Some(b), c)
+        Some(b) => load_pair(b, &args.image, source, true)?,
+        None => {
+            let (r, inv) = load_checked(&args.image, source, None)?;
+            (None, r, inv)
         }
-        None => (None, load_report(&args.image, source)?),
     };
+    if let Some(b) = &args.base {
+        let ids: Vec<String> = current.layers.iter().map(|l| l.diff_id.clone()).collect();
+        let base = resolve_base(b, &ids, source)?;
+        current.base = Some(crate::base::BaseSplit::new(&base, &current.layers));
+    }
+    if cfg.scope == crate::config::Scope::Own && current.base.is_none() {
+        return Err(crate::config::ConfigError::Value {
+            path: std::path::PathBuf::from(cfg.origin.name()),
+            key: "scope".to_string(),
+            value: "own".to_string(),
+            message: "the image has no known base: pass `--base IMAGE|REPORT`, or check a \
+                      report made with `analyze --base`"
+                .to_string(),
+        }
+        .into());
+    }
+    let inventory = inventory.unwrap_or_else(|| crate::policy::Inventory::from_report(&current));
     if let Some(p) = &args.save_report {
         emit(&report::json::to_json(&current)?, Some(p))?;
     }
     if let Some(h) = &args.history {
         crate::trend::append(h, &crate::trend::Record::from_report(&current))?;
     }
-    let result = crate::check::evaluate(&cfg, &current, baseline.as_ref());
+    let result = crate::check::evaluate_with(&cfg, &current, baseline.as_ref(), &inventory);
+    use crate::check::CheckFormat;
     let out = match args.format {
-        crate::check::CheckFormat::Text => result.render(),
-        crate::check::CheckFormat::Json => result.to_json(&cfg.origin.name())?,
+        CheckFormat::Text => result.render(),
+        CheckFormat::Json => result.to_json(&cfg.origin.name())?,
+        CheckFormat::Junit => report::junit::render(&current.image.reference, &result),
+        CheckFormat::Sarif => report::sarif::render(&current, Some(&result))?,
+        CheckFormat::Gitlab => report::gitlab::render(&current, Some(&result))?,
+        CheckFormat::Github => {
+            step_summary(&report::github::check_summary(&current, &result))?;
+            report::github::check(&result)
+        }
     };
-    emit(&out, None)?;
+    emit(&out, args.output.as_deref())?;
     let failed = result.failed();
     let _ = writeln!(
         std::io::stderr(),
@@ -205,15 +268,39 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }))
 }
 
-/// Loads a baseline (OLD) and a current (NEW) side: saved reports are read as they are; when
-/// both are images, their shared layers are decoded once and all layers in parallel.
-fn load_pair(
-    old: &str,
-    new: &str,
+/// The image (or saved report) `check` gates, with every path of every layer when it is an
+/// image (a saved report lists only visible files; the rules then use those).
+fn load_checked(
+    arg: &str,
     source: &SourceArgs,
-) -> anyhow::Result<(report::json::Report, report::json::Report)> {
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
+) -> anyhow::Result<(report::json::Report, Option<crate::policy::Inventory>)> {
+    if saved::is_report_file(arg) {
+        Ok((saved::read_report(arg)?, None))
+    } else {
+        let a = load_with(arg, source, dockerfile)?;
+        let inv = crate::policy::Inventory::from_analysis(&a);
+        Ok((report::json::Report::from_analysis(&a), Some(inv)))
+    }
+}
+
+/// Loads a baseline (OLD) and a current (NEW) side: saved reports are read as they are; when
+/// both are images, their shared layers are decoded once and all layers in parallel. With
+/// `inventory`, also every path of NEW's layers when NEW is an image.
+type Pair = (
+    Option<report::json::Report>,
+    report::json::Report,
+    Option<crate::policy::Inventory>,
+);
+
+fn load_pair(old: &str, new: &str, source: &SourceArgs, inventory: bool) -> anyhow::Result<Pair> {
     if saved::is_report_file(old) || saved::is_report_file(new) {
-        return Ok((load_report(old, source)?, load_report(new, source)?));
+        let (n, inv) = if inventory {
+            load_checked(new, source, None)?
+        } else {
+            (load_report(new, source)?, None)
+        };
+        return Ok((Some(load_report(old, source)?), n, inv));
     }
     let opts = source.open_options();
     let progress = StderrProgress::new();
@@ -230,21 +317,39 @@ fn load_pair(
             anyhow::Error::new(e).context(format!("cannot analyse `{which}`"))
         }
     })?;
-    let n = both.pop().map(|a| report::json::Report::from_analysis(&a));
+    let n = both.pop();
     let o = both.pop().map(|a| report::json::Report::from_analysis(&a));
     match (o, n) {
-        (Some(o), Some(n)) => Ok((o, n)),
+        (Some(o), Some(n)) => {
+            let inv = inventory.then(|| crate::policy::Inventory::from_analysis(&n));
+            Ok((Some(o), report::json::Report::from_analysis(&n), inv))
+        }
         _ => anyhow::bail!("internal: two images asked, fewer analysed"),
     }
 }
 
 fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let (old, new) = load_pair(&args.old, &args.new, source)?;
+    if args.file.is_some() {
+        return content::diff_file(args, source);
+    }
+    let Some(new) = &args.new else {
+        anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
+    };
+    let (old, new, _) = load_pair(&args.old, new, source, false)?;
+    let Some(old) = old else {
+        anyhow::bail!("internal: the old side of a diff was not loaded");
+    };
     let d = crate::diff::compare(&old, &new, args.limit);
-    emit(
-        &crate::diff::render::render(&d, args.format())?,
-        args.output.as_deref(),
-    )?;
+    let format = args.format();
+    let mut out = crate::diff::render::render(&old, &new, &d, format)?;
+    if format == Format::Markdown {
+        out = report::fit::cut(
+            &out,
+            args.max_chars,
+            "`layersift diff OLD NEW --format json`",
+        );
+    }
+    emit(&out, args.output.as_deref())?;
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -282,13 +387,24 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         }
         crate::trend::render_svg(&chart, svg)?;
     }
-    emit(&crate::trend::render_tables(records), None)?;
+    match args.format {
+        crate::cli::TrendFormat::Text => emit(
+            &crate::trend::render_tables(records),
+            args.output.as_deref(),
+        )?,
+        crate::cli::TrendFormat::Html => {
+            let mut page = String::new();
+            crate::trend::html::write(records, &mut page)?;
+            emit(&page, args.output.as_deref())?
+        }
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 
 /// Opens the terminal UI; it needs a terminal on stdout.
 fn explore(
     image: &str,
+    base: Option<&str>,
     source: &crate::cli::SourceArgs,
     dockerfile: &DockerfileArgs,
 ) -> anyhow::Result<ExitCode> {
@@ -299,14 +415,77 @@ fn explore(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
         );
     }
-    Ok(ExitCode::from(match crate::tui::run(image, source, df)? {
-        crate::tui::Ended::Quit => EXIT_OK,
-        crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
-    }))
+    let base = match base {
+        Some(b) => Some((b.to_string(), base_diff_ids(b, source)?)),
+        None => None,
+    };
+    Ok(ExitCode::from(
+        match crate::tui::run(image, base, source, df)? {
+            crate::tui::Ended::Quit => EXIT_OK,
+            crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
+        },
+    ))
+}
+
+/// The diff_ids of an analysed image's layers, bottom first.
+pub(crate) fn layer_ids(a: &crate::Analysis) -> Vec<String> {
+    a.layers.iter().map(|l| l.diff_id.clone()).collect()
+}
+
+/// The layer diff_ids of a base: a saved report's, or an image's from its config (nothing
+/// is decoded).
+pub(crate) fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<Vec<String>> {
+    if saved::is_report_file(base) {
+        let r = saved::read_report(base)?;
+        return Ok(r.layers.into_iter().map(|l| l.diff_id).collect());
+    }
+    let wrap = |source| crate::Error::Source {
+        reference: base.to_string(),
+        source,
+    };
+    let r = crate::source::ImageRef::parse(base).map_err(wrap)?;
+    let image = crate::source::open(&r, &source.open_options()).map_err(wrap)?;
+    Ok(image
+        .layers
+        .into_iter()
+        .map(|l| l.diff_id.unwrap_or_default())
+        .collect())
+}
+
+/// Matches a base (`--base`) against an image's layer diff_ids.
+pub(crate) fn resolve_base(
+    base: &str,
+    image_ids: &[String],
+    source: &SourceArgs,
+) -> anyhow::Result<crate::base::Base> {
+    let ids = base_diff_ids(base, source)?;
+    let n = crate::base::match_prefix(base, &ids, image_ids)?;
+    Ok(crate::base::Base {
+        reference: base.to_string(),
+        layer_count: n,
+    })
+}
+
+/// Resolves and analyses an image, keeping its blob store for content access, with
+/// progress on stderr when it is a terminal.
+pub(crate) fn load_image(
+    image: &str,
+    source: &SourceArgs,
+) -> anyhow::Result<(crate::source::Image, crate::Analysis)> {
+    let opts = source.open_options();
+    let progress = StderrProgress::new();
+    let r = if std::io::stderr().is_terminal() {
+        let r = crate::analyze_image(image, &opts, &progress);
+        progress.clear();
+        r
+    } else {
+        crate::analyze_image(image, &opts, &NoProgress)
+    };
+    Ok(r?)
 }
 
 /// Reads `--dockerfile` (with `--target` and `--build-arg`): the file and the stage built.
-pub fn read_dockerfile(
+pub(crate) fn read_dockerfile(
     args: &DockerfileArgs,
 ) -> anyhow::Result<Option<(crate::dockerfile::Dockerfile, usize)>> {
     let Some(path) = &args.dockerfile else {
@@ -361,6 +540,22 @@ pub(crate) fn load_with(
     Ok(a)
 }
 
+/// Appends markdown to the GitHub job summary (`$GITHUB_STEP_SUMMARY`) when it is set.
+fn step_summary(markdown: &str) -> anyhow::Result<()> {
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let path = std::path::PathBuf::from(path);
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the job summary `{}`", path.display()))?;
+    f.write_all(markdown.as_bytes())
+        .and_then(|()| f.write_all(b"\n"))
+        .with_context(|| format!("cannot write the job summary `{}`", path.display()))
+}
+
 /// Writes data to a file or stdout. A closed stdout (`| head`) is not an error.
 pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result<()> {
     match path {
@@ -399,11 +594,17 @@ pub fn print_error(e: &anyhow::Error) {
         if let Some(te) = cause.downcast_ref::<crate::trend::TrendError>() {
             hint = hint.or_else(|| te.hint());
         }
+        if let Some(be) = cause.downcast_ref::<crate::base::BaseError>() {
+            hint = hint.or_else(|| be.hint());
+        }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
         }
         if let Some(de) = cause.downcast_ref::<crate::dockerfile::DockerfileError>() {
             hint = hint.or_else(|| de.hint());
+        }
+        if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
+            hint = hint.or_else(|| ce.hint());
         }
     }
     for cause in e.chain().skip(1) {
@@ -425,7 +626,36 @@ struct StderrProgress {
 struct ProgressState {
     /// Layer → (bytes read, blob size, done).
     layers: BTreeMap<usize, (u64, u64, bool)>,
+    /// Layers whose decoding has begun (the others wait their turn).
+    started: std::collections::BTreeSet<usize>,
     last_draw: Option<Instant>,
+}
+
+impl ProgressState {
+    /// `layers 1/5 · 2.0 MB of 9.0 MB · 4.0 MB/s · #3 40%`: every layer of the image counts,
+    /// waiting ones too; the percentages are of layers in flight.
+    fn line(&self, secs: f64) -> String {
+        let read: u64 = self.layers.values().map(|l| l.0).sum();
+        let total: u64 = self.layers.values().map(|l| l.1).sum();
+        let done = self.layers.values().filter(|l| l.2).count();
+        let mut line = format!(
+            "layers {done}/{} · {} of {} · {}/s",
+            self.layers.len(),
+            crate::units::human_bytes(read),
+            crate::units::human_bytes(total),
+            crate::units::human_bytes((read as f64 / secs) as u64),
+        );
+        for (i, (r, t, _)) in self
+            .layers
+            .iter()
+            .filter(|(i, l)| !l.2 && self.started.contains(i))
+            .take(4)
+        {
+            let pct = if *t == 0 { 100 } else { r * 100 / t };
+            line.push_str(&format!(" · layer {i} {pct}%"));
+        }
+        line
+    }
 }
 
 impl StderrProgress {
@@ -450,21 +680,8 @@ impl StderrProgress {
             return;
         }
         st.last_draw = Some(now);
-        let read: u64 = st.layers.values().map(|l| l.0).sum();
-        let total: u64 = st.layers.values().map(|l| l.1).sum();
-        let done = st.layers.values().filter(|l| l.2).count();
         let secs = now.duration_since(self.start).as_secs_f64().max(0.001);
-        let mut line = format!(
-            "layers {done}/{} · {} of {} · {}/s",
-            st.layers.len(),
-            crate::units::human_bytes(read),
-            crate::units::human_bytes(total),
-            crate::units::human_bytes((read as f64 / secs) as u64),
-        );
-        for (i, (r, t, _)) in st.layers.iter().filter(|(_, l)| !l.2).take(4) {
-            let pct = if *t == 0 { 100 } else { r * 100 / t };
-            line.push_str(&format!(" · layer {i} {pct}%"));
-        }
+        let line = st.line(secs);
         let _ = write!(std::io::stderr(), "\r\x1b[2K{line}");
     }
 
@@ -474,8 +691,25 @@ impl StderrProgress {
 }
 
 impl Progress for StderrProgress {
+    fn layers_known(&self, layers: &[(usize, u64)]) {
+        self.update(
+            |st| {
+                for &(i, size) in layers {
+                    st.layers.entry(i).or_insert((0, size, false));
+                }
+            },
+            false,
+        );
+    }
+
     fn layer_started(&self, layer: usize, total: u64) {
-        self.update(|st| _ = st.layers.insert(layer, (0, total, false)), false);
+        self.update(
+            |st| {
+                st.layers.insert(layer, (0, total, false));
+                st.started.insert(layer);
+            },
+            false,
+        );
     }
 
     fn advanced(&self, layer: usize, bytes_read: u64) {
@@ -498,6 +732,28 @@ impl Progress for StderrProgress {
                 }
             },
             true,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_every_layer_of_the_image() {
+        let p = StderrProgress::new();
+        let sizes: Vec<(usize, u64)> = (0..5).map(|i| (i, 1000)).collect();
+        p.layers_known(&sizes);
+        p.layer_started(2, 1000);
+        p.advanced(2, 400);
+        p.layer_started(0, 1000);
+        p.layer_done(0);
+        let line = p.state.lock().unwrap().line(1.0);
+        assert!(line.starts_with("layers 1/5 · 1.4 kB of 5.0 kB"), "{line}");
+        assert!(
+            line.ends_with(" · layer 2 40%"),
+            "only layers in flight: {line}"
         );
     }
 }

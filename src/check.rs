@@ -54,6 +54,15 @@ pub enum CheckFormat {
     Text,
     /// `{"schema_version", "passed", "failed", "config", "rules": [...]}`.
     Json,
+    /// JUnit XML: one test case per rule, failures with value and threshold.
+    Junit,
+    /// SARIF 2.1.0: findings, secrets and failed rules as results.
+    Sarif,
+    /// GitLab Code Quality JSON: findings and failed rules as issues.
+    Gitlab,
+    /// GitHub Actions: the PASS/FAIL lines and an `::error` per failed rule; a summary
+    /// table goes to `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
 }
 
 /// The outcome of every configured rule, in a fixed order.
@@ -221,47 +230,106 @@ fn growth_rule(
     })
 }
 
-/// Evaluates every rule `cfg` turns on against `report`, growth rules against `baseline`.
+/// Evaluates every rule `cfg` turns on against `report`, growth rules against `baseline`;
+/// path rules see the visible files the report lists.
 pub fn evaluate(cfg: &CheckConfig, report: &Report, baseline: Option<&Report>) -> CheckResult {
+    evaluate_with(
+        cfg,
+        report,
+        baseline,
+        &crate::policy::Inventory::from_report(report),
+    )
+}
+
+/// Like [`evaluate`], with the paths the path rules see (every layer's files when the
+/// image was analysed, so hidden files count for `forbid`).
+pub(crate) fn evaluate_with(
+    cfg: &CheckConfig,
+    report: &Report,
+    baseline: Option<&Report>,
+    inventory: &crate::policy::Inventory,
+) -> CheckResult {
     let s = &report.summary;
+    let all = crate::base::ScopeTotals {
+        layer_count: s.layer_count,
+        content_bytes: s.content_bytes,
+        visible_bytes: s.visible_bytes,
+        hidden_bytes: s.hidden_bytes,
+        avoidable_bytes: s.avoidable_bytes,
+        compressed_bytes: s.compressed_bytes,
+        efficiency: s.efficiency,
+    };
+    let (first_layer, t, scope) = match (cfg.scope, &report.base) {
+        (crate::config::Scope::Own, Some(base)) => {
+            let n = report.layers.len();
+            let note = if base.layer_count >= n {
+                " [own layers: none]".to_string()
+            } else if base.layer_count + 1 == n {
+                format!(" [own layer {}]", base.layer_count)
+            } else {
+                format!(" [own layers {}-{}]", base.layer_count, n - 1)
+            };
+            (base.layer_count, base.own.clone(), note)
+        }
+        _ => (0, all, String::new()),
+    };
     let b = baseline.map(|b| &b.summary);
     let mut rules = Vec::new();
+    let scoped = |mut r: RuleResult| {
+        r.detail.push_str(&scope);
+        r
+    };
     if let Some(min) = cfg.min_efficiency {
-        let pass = s.efficiency >= min;
-        rules.push(RuleResult {
+        let pass = t.efficiency >= min;
+        rules.push(scoped(RuleResult {
             rule: "min-efficiency",
             outcome: if pass { Outcome::Pass } else { Outcome::Fail },
-            value: Some(s.efficiency),
+            value: Some(t.efficiency),
             threshold: Some(min),
             detail: format!(
                 "{} {} {}",
-                pct(s.efficiency),
+                pct(t.efficiency),
                 if pass { ">=" } else { "<" },
                 pct(min)
             ),
             evidence: Vec::new(),
-        });
+        }));
     }
     if let Some(max) = cfg.max_hidden_bytes {
-        rules.push(at_most("max-hidden-bytes", s.hidden_bytes, max));
+        rules.push(scoped(at_most("max-hidden-bytes", t.hidden_bytes, max)));
     }
     if let Some(max) = cfg.max_hidden_ratio {
-        let ratio = if s.content_bytes == 0 {
+        let ratio = if t.content_bytes == 0 {
             0.0
         } else {
-            s.hidden_bytes as f64 / s.content_bytes as f64
+            t.hidden_bytes as f64 / t.content_bytes as f64
         };
-        rules.push(ratio_at_most("max-hidden-ratio", ratio, max));
+        rules.push(scoped(ratio_at_most("max-hidden-ratio", ratio, max)));
     }
     if let Some(max) = cfg.max_avoidable_bytes {
-        rules.push(at_most("max-avoidable-bytes", s.avoidable_bytes, max));
+        rules.push(scoped(at_most(
+            "max-avoidable-bytes",
+            t.avoidable_bytes,
+            max,
+        )));
     }
     if let Some(max) = cfg.max_size {
-        rules.push(at_most("max-size", s.content_bytes, max));
+        rules.push(scoped(at_most("max-size", t.content_bytes, max)));
     }
     if let Some(max) = cfg.max_compressed_size {
-        rules.push(at_most("max-compressed-size", s.compressed_bytes, max));
+        rules.push(scoped(at_most(
+            "max-compressed-size",
+            t.compressed_bytes,
+            max,
+        )));
     }
+    rules.extend(crate::policy::evaluate(
+        &cfg.paths,
+        report,
+        inventory,
+        first_layer,
+        &scope,
+    ));
     if !cfg.allow_secrets {
         let n = s.secret_count;
         rules.push(RuleResult {

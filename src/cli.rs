@@ -45,12 +45,27 @@ pub enum Command {
     Diff(DiffArgs),
     /// Show a size history written by `--history`: a table with a chart, or an SVG.
     Trend(TrendArgs),
+    /// Write one file's bytes to stdout: the final version, or the one a layer shipped
+    /// (`--layer N`), even if a later layer deleted or overwrote it.
+    Cat(CatArgs),
+    /// Write files, directories and symlinks under a directory: the final filesystem
+    /// (whiteouts applied), or what one layer shipped (`--layer N`).
+    Extract(ExtractArgs),
     /// Show what the layer cache holds (decoded layers of every image, registry blobs), or
     /// trim it.
     Cache(CacheArgs),
     /// Turn the mechanical suggestions into a patch of the Dockerfile (and `.dockerignore`):
     /// a unified diff for `git apply` or `patch -p1`, one hunk per suggestion.
     Fix(FixArgs),
+    /// Print a shell completion script, e.g.
+    /// `layersift completions bash > ~/.local/share/bash-completion/completions/layersift`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `layersift man > ~/.local/share/man/man1/layersift.1`.
+    Man,
 }
 
 /// The Dockerfile an image was built from.
@@ -154,6 +169,12 @@ pub enum CacheAction {
 pub struct ExploreArgs {
     /// The image to explore.
     pub image: String,
+
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
 
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
@@ -296,6 +317,17 @@ pub struct AnalyzeArgs {
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
 
+    /// Longest markdown output, in characters: lists are shortened and folded to fit (a
+    /// GitHub comment holds at most 65,536).
+    #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
+
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
+
     /// How many findings and suggestions the text report lists (default: 8 findings, 3
     /// suggestions).
     #[arg(long, value_name = "N", conflicts_with = "all")]
@@ -358,6 +390,10 @@ pub struct CheckArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = crate::check::CheckFormat::Text)]
     pub format: crate::check::CheckFormat,
 
+    /// Write the rule results to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// Also write the checked image's JSON report to FILE (a baseline for later checks).
     #[arg(long, value_name = "FILE")]
     pub save_report: Option<PathBuf>,
@@ -366,8 +402,60 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
 
+    /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
+    /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
+    /// are the image's own.
+    #[arg(long, value_name = "IMAGE|REPORT")]
+    pub base: Option<String>,
+
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CatArgs {
+    /// The image.
+    pub image: String,
+
+    /// The file, as a path in the image (`/etc/os-release`). Symlinks are followed inside
+    /// the image; a hard link gives its target's bytes.
+    pub path: std::ffi::OsString,
+
+    /// Read the version layer N shipped (layers are numbered from 0, as in reports).
+    #[arg(long, value_name = "N")]
+    pub layer: Option<usize>,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// The image.
+    pub image: String,
+
+    /// Paths or globs to extract (a directory brings everything under it); default: all.
+    #[arg(value_name = "PATH|GLOB")]
+    pub paths: Vec<String>,
+
+    /// The directory to write into (created if missing). Nothing is written outside it.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Extract only what layer N shipped (numbered from 0), instead of the final filesystem.
+    #[arg(long, value_name = "N")]
+    pub layer: Option<usize>,
+
+    /// Replace files that already exist under DIR.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Give files the image's owners (needs root).
+    #[arg(long)]
+    pub same_owner: bool,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -378,8 +466,18 @@ pub struct DiffArgs {
     /// The old side: an image reference or a saved JSON report.
     pub old: String,
 
-    /// The new side: an image reference or a saved JSON report.
-    pub new: String,
+    /// The new side: an image reference or a saved JSON report (not with `--layers`).
+    #[arg(required_unless_present = "layers")]
+    pub new: Option<String>,
+
+    /// Show a unified diff of this one file instead of the size comparison (images only).
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<String>,
+
+    /// With `--file`: compare the file between the filesystems after layers A and B of one
+    /// image (numbered from 0).
+    #[arg(long, num_args = 2, value_names = ["A", "B"], requires = "file", conflicts_with = "new")]
+    pub layers: Option<Vec<usize>>,
 
     /// Output format (`markdown` is meant for a pull-request comment; default: from the
     /// `-o` file's extension, else text).
@@ -393,6 +491,11 @@ pub struct DiffArgs {
     /// How many directories, and files of each kind, to list.
     #[arg(long, value_name = "N", default_value_t = crate::diff::DEFAULT_LIMIT)]
     pub limit: usize,
+
+    /// Longest markdown output, in characters: lists are shortened and folded to fit (a
+    /// GitHub comment holds at most 65,536).
+    #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
+    pub max_chars: usize,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -447,6 +550,23 @@ pub struct TrendArgs {
     /// Also draw the series (content, compressed, waste) as an SVG line chart to this file.
     #[arg(long, value_name = "OUT.svg")]
     pub svg: Option<PathBuf>,
+
+    /// Output format: the table, or an interactive page (`html`, one chart per image).
+    #[arg(long, short = 'f', value_enum, default_value_t = TrendFormat::Text)]
+    pub format: TrendFormat,
+
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `layersift trend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrendFormat {
+    /// A table with a small chart, for the terminal.
+    Text,
+    /// One self-contained page with an interactive chart per image.
+    Html,
 }
 
 #[cfg(test)]

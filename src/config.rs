@@ -195,7 +195,21 @@ pub struct CheckConfig {
     /// When false (the default) any secret fails the check.
     pub allow_secrets: bool,
     pub growth: GrowthLimits,
+    /// Path policies: forbidden globs, per-glob budgets, layer and file limits.
+    pub paths: crate::policy::PathRules,
+    /// Which layers the size, waste and path rules count (`scope = "own"`: not the base's).
+    pub scope: Scope,
     pub origin: Origin,
+}
+
+/// Which layers a rule counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Every layer of the image.
+    #[default]
+    Image,
+    /// Only the layers above the base (`--base`, or a report analysed with one).
+    Own,
 }
 
 impl Default for CheckConfig {
@@ -209,6 +223,8 @@ impl Default for CheckConfig {
             max_compressed_size: None,
             allow_secrets: false,
             growth: GrowthLimits::default(),
+            paths: crate::policy::PathRules::default(),
+            scope: Scope::Image,
             origin: Origin::Defaults,
         }
     }
@@ -234,6 +250,15 @@ struct TomlCheck {
     #[serde(default)]
     allow_secrets: bool,
     growth: Option<TomlGrowth>,
+    scope: Option<String>,
+    #[serde(default)]
+    forbid: Vec<String>,
+    /// Glob → most visible content bytes under it.
+    #[serde(default)]
+    budgets: std::collections::BTreeMap<String, SizeValue>,
+    max_layers: Option<usize>,
+    max_layer_size: Option<SizeValue>,
+    max_files: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -355,6 +380,29 @@ pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     c.max_size = size("max_size", t.max_size)?;
     c.max_compressed_size = size("max_compressed_size", t.max_compressed_size)?;
     c.allow_secrets = t.allow_secrets;
+    c.scope = match t.scope.as_deref() {
+        None | Some("image") => Scope::Image,
+        Some("own") => Scope::Own,
+        Some(other) => {
+            return Err(value_err(
+                "scope",
+                other.to_string(),
+                "expected `image` (every layer) or `own` (the layers above the base)".to_string(),
+            ))
+        }
+    };
+    c.paths.forbid = crate::policy::GlobList::new(&t.forbid)
+        .map_err(|(glob, m)| value_err("forbid", glob, m))?;
+    for (glob, v) in t.budgets {
+        let key = format!("budgets.\"{glob}\"");
+        let max = size(&key, Some(v))?.unwrap_or(0);
+        let g =
+            crate::policy::PathGlob::new(&glob).map_err(|m| value_err(&key, glob.clone(), m))?;
+        c.paths.budgets.push((g, max));
+    }
+    c.paths.max_layers = t.max_layers;
+    c.paths.max_layer_size = size("max_layer_size", t.max_layer_size)?;
+    c.paths.max_files = t.max_files;
     if let Some(g) = t.growth {
         c.growth.max_content = growth("growth.max_content", g.max_content)?;
         c.growth.max_compressed = growth("growth.max_compressed", g.max_compressed)?;

@@ -37,6 +37,8 @@ pub fn decode_image(
     progress: &dyn Progress,
 ) -> Result<Vec<DecodedLayer>, LayerError> {
     let order = image.decode_order();
+    let known: Vec<(usize, u64)> = image.layers.iter().map(|l| l.size).enumerate().collect();
+    progress.layers_known(&known);
     let slots: Vec<Mutex<Option<Result<DecodedLayer, DecodeError>>>> =
         image.layers.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);

@@ -11,10 +11,12 @@
 
 mod analysis;
 mod app;
+mod base;
 mod cache;
 mod check;
 mod cli;
 mod config;
+mod content;
 mod decode;
 mod diff;
 mod digest;
@@ -25,6 +27,7 @@ mod index;
 mod layers;
 mod merge;
 mod packages;
+mod policy;
 mod report;
 mod sanitize;
 mod secrets;
@@ -41,11 +44,11 @@ pub use cli::{parse as parse_args, Cli};
 
 // The pipeline, for tests, benches and examples: source → decode → index → merge → analysis.
 pub use analysis::packages::{analyze as analyze_packages, Package};
-// `--dockerfile` and `fix`: the parsed file, the layer map, the patch plan.
 pub use analysis::{
     Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
 };
 pub use decode::{decode_layer, Compression, DecodedLayer, NoProgress, Progress};
+// `--dockerfile` and `fix`: the parsed file, the layer map, the patch plan.
 pub use dockerfile::fix::{plan as fix_plan, Options as FixOptions, Plan as FixPlan};
 pub use dockerfile::map::{LayerSource, Mapping};
 pub use dockerfile::{Context as DockerfileContext, Dockerfile, DockerfileError};
@@ -57,10 +60,15 @@ pub use packages::Ecosystem;
 pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.
+pub use base::{Base, BaseSplit, ScopeTotals};
 pub use cache::Cache;
 pub use check::{evaluate, CheckResult, Outcome, RuleResult};
-pub use config::{CheckConfig, Growth};
+pub use config::{CheckConfig, Growth, Scope as RuleScope};
 pub use diff::{compare, Diff, LayerStatus};
+pub use policy::{GlobList, PathGlob, PathRules};
+pub use report::github::{
+    escape_data as github_escape_data, escape_property as github_escape_property,
+};
 pub use report::json;
 pub use report::{render as render_report, Format as ReportFormat, RenderError};
 pub use trend::{read as read_trend, Record, SERIES};
@@ -76,6 +84,11 @@ pub use source::registry::parse_reference;
 pub use source::{digest_hex, open_in, Container, MemContainer};
 pub use trend::{parse_history, render_table as render_trend};
 
+// Content access: cat, extract, file diffs.
+pub use content::extract::{extract, ExtractOptions};
+pub use content::stream::{open_tar, with_entry};
+pub use content::{cat, cat_member, ContentError, Located, Scope};
+
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
     draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
@@ -88,7 +101,7 @@ pub fn analyze_reference(
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
 ) -> Result<Analysis, Error> {
-    analyze_reference_with(reference, opts, progress, None)
+    analyze_image(reference, opts, progress).map(|(_, a)| a)
 }
 
 /// Resolves, decodes and analyses one image built from a Dockerfile (and the stage built):
@@ -99,18 +112,47 @@ pub fn analyze_reference_with(
     progress: &dyn decode::Progress,
     dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
 ) -> Result<Analysis, Error> {
+    analyze_image_with(reference, opts, progress, dockerfile).map(|(_, a)| a)
+}
+
+/// Resolves, decodes and analyses one image, and keeps the image (its blob store) for
+/// content access.
+pub fn analyze_image(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+) -> Result<(source::Image, Analysis), Error> {
+    analyze_image_with(reference, opts, progress, None)
+}
+
+/// [`analyze_image`] with the Dockerfile the image was built from and the stage built.
+pub fn analyze_image_with(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+    dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
+) -> Result<(source::Image, Analysis), Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
         source,
     };
     let r = ImageRef::parse(reference).map_err(wrap)?;
-    open_image(&r, opts)
-        .map_err(wrap)?
-        .analyze_with(progress, dockerfile)
+    match open_image(&r, opts).map_err(wrap)? {
+        Opened::Source(image) => {
+            let decoded = layers::decode_image(&image, progress)?;
+            let analysis = Analysis::with_dockerfile(&image, decoded, dockerfile);
+            Ok((image, analysis))
+        }
+        Opened::Streamed(s) => {
+            let decoded = s.layers()?;
+            let analysis = Analysis::with_dockerfile(&s.image, decoded, dockerfile);
+            Ok((s.image, analysis))
+        }
+    }
 }
 
 /// An image opened for analysis: through its source, or read in one pass with its layers
-/// decoded on the way (a compressed archive, [`stream`]).
+/// decoded on the way (a compressed archive, `stream`).
 pub enum Opened {
     Source(source::Image),
     Streamed(stream::Streamed),

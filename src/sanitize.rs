@@ -45,7 +45,7 @@ pub(crate) fn for_terminal(s: &str) -> Cow<'_, str> {
     escape(redact(s), false)
 }
 
-/// As [`for_terminal`], but newlines are kept: for messages of several lines.
+/// As `for_terminal`, but newlines are kept: for messages of several lines.
 pub fn for_terminal_lines(s: &str) -> Cow<'_, str> {
     escape(redact(s), true)
 }
@@ -188,9 +188,16 @@ fn longest_run(s: &str, c: char) -> usize {
 }
 
 /// Text for HTML (element content or a quoted attribute value), made terminal-safe first.
-#[allow(dead_code)] // for the HTML report, which lands separately
 pub(crate) fn html(s: &str) -> String {
-    let s = for_terminal(s);
+    html_escape(&for_terminal(s))
+}
+
+/// As [`html`], but newlines are kept: for a multi-line snippet in a `<pre>` block.
+pub(crate) fn html_lines(s: &str) -> String {
+    html_escape(&for_terminal_lines(s))
+}
+
+fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

@@ -5,7 +5,7 @@ use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder};
 use predicates::prelude::*;
 use tempfile::TempDir;
 
-use crate::util::bin;
+use crate::util::{assert_output_snapshot, bin};
 
 fn small(c: Compression) -> fixture::BuiltImage {
     ImageBuilder::new()
@@ -268,6 +268,7 @@ fn empty_index_and_empty_manifest_list() {
         "the image index lists no images",
     );
     assert!(err.contains("\nhint: "), "{err}");
+    assert_output_snapshot("bad_input_empty_index", dir.path(), &err);
 
     let mut f = img.files(Format::DockerArchive).unwrap();
     f.put("manifest.json", b"[]".to_vec());
@@ -278,6 +279,7 @@ fn empty_index_and_empty_manifest_list() {
         "`manifest.json` lists no images",
     );
     assert!(err.contains("\nhint: "), "{err}");
+    assert_output_snapshot("bad_input_empty_manifest_list", dir.path(), &err);
 }
 
 /// A docker archive unpacked in a directory whose `manifest.json` names a config outside
@@ -299,4 +301,5 @@ fn blob_path_outside_the_image_directory_is_refused() {
         "refusing blob path `../outside.json` outside the image directory",
     );
     assert!(err.contains("\nhint: "), "{err}");
+    assert_output_snapshot("bad_input_blob_path_outside", dir.path(), &err);
 }

@@ -41,36 +41,39 @@ Package: libcurl4\nStatus: install ok installed\nVersion: 7.88-1\nDepends: libc6
 Package: broken-no-version\nStatus: install ok installed\n\n\
 Package: removed-pkg\nStatus: deinstall ok config-files\nVersion: 1\n";
 
+/// The merged-/usr root filesystem layer of [`dpkg_image`].
+fn rootfs(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
+    l.symlink("bin", "usr/bin")
+        .file("usr/bin/bash", vec![1u8; 1000])
+        .file("usr/bin/curl", vec![2u8; 300])
+        .file("usr/lib/libc.so.6", vec![3u8; 5000])
+        .file("usr/lib/libcurl.so.4", vec![4u8; 700])
+        .file("usr/share/common", vec![5u8; 40])
+        .file("var/lib/dpkg/status", STATUS_1)
+        .file(
+            "var/lib/dpkg/info/bash.list",
+            "/.\n/bin\n/bin/bash\n/usr/share/common\n",
+        )
+        .file(
+            "var/lib/dpkg/info/libc6:amd64.list",
+            "/usr/lib/libc.so.6\n/usr/share/common\n",
+        )
+        .file(
+            "var/lib/dpkg/info/curl.list",
+            "/bin/curl\n/usr/share/missing\n",
+        )
+        .file(
+            "var/lib/dpkg/info/libcurl4:amd64.list",
+            "/usr/lib/libcurl.so.4\n",
+        )
+}
+
 /// A merged-/usr Debian-like image: `/bin` is a symlink to `usr/bin`, lists name `/bin/…`;
 /// `/usr/share/common` is listed by two packages; layer 1 upgrades libc6 and adds an
 /// unowned application.
 fn dpkg_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
-        .layer("ADD rootfs.tar /", |l| {
-            l.symlink("bin", "usr/bin")
-                .file("usr/bin/bash", vec![1u8; 1000])
-                .file("usr/bin/curl", vec![2u8; 300])
-                .file("usr/lib/libc.so.6", vec![3u8; 5000])
-                .file("usr/lib/libcurl.so.4", vec![4u8; 700])
-                .file("usr/share/common", vec![5u8; 40])
-                .file("var/lib/dpkg/status", STATUS_1)
-                .file(
-                    "var/lib/dpkg/info/bash.list",
-                    "/.\n/bin\n/bin/bash\n/usr/share/common\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/libc6:amd64.list",
-                    "/usr/lib/libc.so.6\n/usr/share/common\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/curl.list",
-                    "/bin/curl\n/usr/share/missing\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/libcurl4:amd64.list",
-                    "/usr/lib/libcurl.so.4\n",
-                )
-        })
+        .layer("ADD rootfs.tar /", rootfs)
         .layer("RUN apt-get upgrade -y libc6", |l| {
             l.file("usr/lib/libc.so.6", vec![6u8; 5500]).file(
                 "var/lib/dpkg/status",
@@ -470,31 +473,7 @@ Package: gcc-12\nStatus: install ok installed\nVersion: 12.2.0-14\nDepends: cpp-
 Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n"
     );
     let new = ImageBuilder::new()
-        .layer("ADD rootfs.tar /", |l| {
-            l.symlink("bin", "usr/bin")
-                .file("usr/bin/bash", vec![1u8; 1000])
-                .file("usr/bin/curl", vec![2u8; 300])
-                .file("usr/lib/libc.so.6", vec![3u8; 5000])
-                .file("usr/lib/libcurl.so.4", vec![4u8; 700])
-                .file("usr/share/common", vec![5u8; 40])
-                .file("var/lib/dpkg/status", STATUS_1)
-                .file(
-                    "var/lib/dpkg/info/bash.list",
-                    "/.\n/bin\n/bin/bash\n/usr/share/common\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/libc6:amd64.list",
-                    "/usr/lib/libc.so.6\n/usr/share/common\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/curl.list",
-                    "/bin/curl\n/usr/share/missing\n",
-                )
-                .file(
-                    "var/lib/dpkg/info/libcurl4:amd64.list",
-                    "/usr/lib/libcurl.so.4\n",
-                )
-        })
+        .layer("ADD rootfs.tar /", rootfs)
         .layer("RUN apt-get install -y build-essential", move |l| {
             l.file("usr/bin/gcc-12", vec![8u8; 9000])
                 .file("usr/bin/cpp-12", vec![9u8; 4000])
@@ -623,7 +602,7 @@ fn corpus_diff_base_to_apt_waste_adds_curl_and_its_dependencies() {
     assert!(d.packages.added.len() > 3, "{:#?}", d.packages.added);
     let new_bytes: i64 = d.packages.added.iter().map(|p| p.bytes.delta).sum();
     assert!(new_bytes > 1_000_000, "{new_bytes}");
-    let out = layersift::render_diff(&d, layersift::ReportFormat::Text).unwrap();
+    let out = layersift::render_diff(&base, &apt, &d, layersift::ReportFormat::Text).unwrap();
     assert!(out.contains("+curl 7.88.1"), "{out}");
     assert!(out.contains("pulled in by curl"), "{out}");
 }

@@ -147,15 +147,16 @@ proptest! {
         let a = analyze(&write(&img, Format::OciLayout, dir.path())).unwrap();
         let t = &a.totals;
         prop_assert_eq!(t.visible + t.hidden(), t.content);
-        for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json] {
+        for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json, ReportFormat::Html] {
             assert_clean(&format!("{f:?} report"), &render(&a, f).unwrap());
         }
         let report = Report::from_analysis(&a);
         let s = &report.summary;
         prop_assert_eq!(s.visible_bytes + s.hidden_bytes, s.content_bytes);
-        let d = compare(&plain(), &report, 20);
-        for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json] {
-            assert_clean(&format!("{f:?} diff"), &render_diff(&d, f).unwrap());
+        let old = plain();
+        let d = compare(&old, &report, 20);
+        for f in [ReportFormat::Text, ReportFormat::Markdown, ReportFormat::Json, ReportFormat::Html] {
+            assert_clean(&format!("{f:?} diff"), &render_diff(&old, &report, &d, f).unwrap());
         }
         assert_clean("trend", &render_table(&[Record::from_report(&report)]));
     }

@@ -3,16 +3,22 @@
 
 mod util;
 
+mod action;
 mod analysis;
 mod bad_input;
 mod cache;
 mod check;
+mod ci;
+mod content;
+mod content_corpus;
+mod content_tui;
 mod corpus;
 mod diff;
 mod dockerfile;
 mod firsthour;
 mod foundation;
 mod hardening;
+mod html;
 mod input_edges;
 mod packages;
 mod podman;

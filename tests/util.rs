@@ -132,3 +132,13 @@ pub(crate) fn assert_accounting(a: &Analysis) {
         "hidden findings cover hidden bytes once"
     );
 }
+
+/// Snapshots a whole output (an error's `error:`, `Caused by:` and `hint:` lines) under
+/// `name`, with the temp directory `dir` written as `[TMP]`, so a test checks every line a
+/// user reads rather than a substring.
+pub(crate) fn assert_output_snapshot(name: &str, dir: &Path, output: &str) {
+    let pattern = regex::escape(&dir.display().to_string());
+    insta::with_settings!({filters => vec![(pattern.as_str(), "[TMP]")]}, {
+        insta::assert_snapshot!(name, output);
+    });
+}

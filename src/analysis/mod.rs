@@ -6,6 +6,7 @@ pub(crate) mod avoidable;
 pub(crate) mod duplicates;
 pub(crate) mod findings;
 pub(crate) mod gzip_sample;
+pub(crate) mod hardlink;
 pub(crate) mod hidden;
 pub(crate) mod history;
 pub(crate) mod package_findings;
@@ -146,6 +147,8 @@ pub struct Analysis {
     pub suggestions: Vec<Suggestion>,
     /// With `--dockerfile`: the file, the built stage and which line made each layer.
     pub dockerfile: Option<crate::dockerfile::Context>,
+    /// The base image's layers, when known (`--base`): a prefix of `layers`.
+    pub base: Option<crate::base::Base>,
     /// Installed packages and which visible file each owns.
     pub packages: packages::Packages,
 }
@@ -246,6 +249,7 @@ impl Analysis {
             findings,
             suggestions,
             dockerfile: context,
+            base: None,
             packages,
             image: ImageInfo {
                 reference: image.reference.clone(),

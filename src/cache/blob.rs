@@ -37,7 +37,7 @@ pub struct PendingBlob {
 }
 
 impl Cache {
-    /// Starts writing the blob `digest` as it streams; see [`Tee`]. `None` when the digest
+    /// Starts writing the blob `digest` as it streams; see `Tee`. `None` when the digest
     /// cannot name a file or the cache cannot be written (warned about once).
     pub fn blob_writer(&self, digest: &str) -> Option<PendingBlob> {
         let dest = self.blob_path(digest)?;

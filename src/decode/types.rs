@@ -87,6 +87,8 @@ pub struct LayerError {
 
 /// Reports decode progress: called from worker threads with (layer, compressed bytes so far).
 pub trait Progress: Sync {
+    /// Every layer the image will decode, as (layer, blob size), before any starts.
+    fn layers_known(&self, _layers: &[(usize, u64)]) {}
     fn layer_started(&self, _layer: usize, _total: u64) {}
     fn advanced(&self, _layer: usize, _bytes_read: u64) {}
     fn layer_done(&self, _layer: usize) {}

@@ -6,6 +6,7 @@
 //! at the same size, and the findings that are new or gone. Rendering lives in
 //! [`render`].
 
+pub(crate) mod html;
 pub(crate) mod render;
 
 pub(crate) mod packages;
@@ -160,6 +161,19 @@ pub struct FileChanges {
     pub grown: Vec<FileChange>,
     pub shrunk: Vec<FileChange>,
     pub changed: Vec<FileChange>,
+}
+
+impl FileChanges {
+    /// The listed files of each kind, named: added, removed, grown, shrunk, changed.
+    pub(crate) fn lists(&self) -> [(&'static str, &[FileChange]); 5] {
+        [
+            ("added", &self.added),
+            ("removed", &self.removed),
+            ("grown", &self.grown),
+            ("shrunk", &self.shrunk),
+            ("changed", &self.changed),
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

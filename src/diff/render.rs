@@ -6,17 +6,30 @@ use std::fmt::{self, Write};
 
 use super::{Delta, Diff, FileChange, FindingRef, LayerChange, LayerStatus};
 use crate::analysis::one_line;
+use crate::report::json::Report;
 use crate::report::{Format, RenderError};
 use crate::sanitize::{self, for_terminal};
 use crate::units::{human_bytes, plural, ratio_change, ratio_percent, signed_bytes};
 
-/// Renders a diff in the given format.
-pub fn render(d: &Diff, format: Format) -> Result<String, RenderError> {
+/// Renders a diff of `old` and `new` in the given format. Only the HTML page reads the two
+/// reports themselves (its treemap sizes the new image's directories against the old's).
+pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<String, RenderError> {
     let mut out = String::new();
     match format {
         Format::Text => text(d, &mut out)?,
         Format::Json => out = crate::report::json::to_json(d)?,
         Format::Markdown => markdown(d, &mut out)?,
+        Format::Html => super::html::write(old, new, d, &mut out)?,
+        Format::Sarif | Format::Gitlab | Format::Github => {
+            return Err(RenderError::Unsupported {
+                format: match format {
+                    Format::Sarif => "sarif",
+                    Format::Gitlab => "gitlab",
+                    _ => "github",
+                },
+                command: "diff",
+            })
+        }
     }
     Ok(out)
 }
@@ -232,14 +245,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.changed_count,
         human_bytes(f.changed_bytes),
     )?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,
@@ -331,7 +337,7 @@ fn package_lines(d: &Diff) -> Vec<String> {
                 c.layer
             );
             if let Some(by) = &c.pulled_in_by {
-                let _ = write!(line, ", pulled in by {}", clean(by));
+                line.push_str(&format!(", pulled in by {}", clean(by)));
             }
             out.push(line);
         }
@@ -491,14 +497,7 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         f.added_count, f.removed_count, f.grown_count, f.shrunk_count, f.changed_count
     )?;
     writeln!(o, "| | file | change |\n|---|---|---:|")?;
-    let lists: [(&str, &Vec<FileChange>); 5] = [
-        ("added", &f.added),
-        ("removed", &f.removed),
-        ("grown", &f.grown),
-        ("shrunk", &f.shrunk),
-        ("changed", &f.changed),
-    ];
-    for (what, list) in lists {
+    for (what, list) in f.lists() {
         for c in list {
             writeln!(
                 o,

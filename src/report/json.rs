@@ -24,6 +24,15 @@ pub struct Report {
     /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
     #[serde(default)]
     pub files: Vec<FileRow>,
+    /// Every non-directory entry shipped in a layer but hidden in the final filesystem, as
+    /// `[path, size, layer, hiding layer]` rows, sorted by layer then path; `check` matches
+    /// `forbid` globs against them. `None` in reports written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden_files: Option<Vec<HiddenRow>>,
+    /// With a base (`--base`): which bottom layers are the base's, and the totals of the
+    /// base's layers and of the image's own layers side by side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<crate::base::BaseSplit>,
     /// Installed packages (dpkg, apk, rpm, pip, npm, go), largest first, with the bytes of
     /// the visible files each owns. Reports older than schema 2 have none.
     #[serde(default)]
@@ -55,6 +64,34 @@ pub struct PackageSummary {
 /// equal content (it identifies, it does not authenticate).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct FileRow(pub String, pub u64, pub usize, pub String);
+
+/// One hidden entry: `[path, content bytes, layer that shipped it, layer that hid it]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HiddenRow(pub String, pub u64, pub usize, pub usize);
+
+/// The hidden non-directory entries of an analysis, by layer then path.
+pub fn hidden_files(a: &Analysis) -> Vec<HiddenRow> {
+    use crate::index::{display_path, EntryKind};
+    let mut rows = Vec::new();
+    for (li, idx) in a.indexes.iter().enumerate() {
+        let start = rows.len();
+        for (i, e) in idx.entries.iter().enumerate() {
+            if e.kind == EntryKind::Dir || e.kind.is_marker() {
+                continue;
+            }
+            if let Some(by) = a.merged.fate(li, i).hidden_by() {
+                rows.push(HiddenRow(
+                    format!("/{}", display_path(idx.path(i))),
+                    if e.kind == EntryKind::File { e.size } else { 0 },
+                    li,
+                    by as usize,
+                ));
+            }
+        }
+        rows[start..].sort_by(|x, y| x.0.cmp(&y.0));
+    }
+    rows
+}
 
 impl FileRow {
     /// Absolute path (`/usr/bin/curl`).
@@ -220,8 +257,19 @@ pub struct Layer {
 
 impl Report {
     pub fn from_analysis(a: &Analysis) -> Report {
+        let mut r = Report::without_base(a);
+        r.base = a
+            .base
+            .as_ref()
+            .map(|b| crate::base::BaseSplit::new(b, &r.layers));
+        r
+    }
+
+    fn without_base(a: &Analysis) -> Report {
         let t = &a.totals;
         Report {
+            base: None,
+            hidden_files: Some(hidden_files(a)),
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: env!("CARGO_PKG_NAME").to_string(),
@@ -336,7 +384,7 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
 /// rows) is written on one line, so a report with thousands of files stays small. Every
-/// string passes through [`crate::sanitize::json_string`] on its way out (secret rules, and
+/// string passes through `sanitize::json_string` on its way out (secret rules, and
 /// `\uXXXX` for what would act on a terminal), so a secret in a file name, a label or a
 /// reference never reaches a JSON output.
 pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {

@@ -1,6 +1,7 @@
 //! The markdown report, fit for a pull-request comment: a headline table, the findings
 //! table, the suggestions with their Dockerfile snippets, and the per-layer table folded in a
-//! `<details>` block so the comment stays short.
+//! `<details>` block so the comment stays short. [`render_fit`] keeps it within a character
+//! budget (`--max-chars`): it lists fewer rows, folds the rest, and says what it left out.
 
 use std::fmt::{self, Write};
 
@@ -11,8 +12,77 @@ use crate::Analysis;
 
 /// Findings listed in the table; the rest are counted.
 pub(crate) const MAX_FINDINGS: usize = 20;
+/// Findings shown before the rest of the table folds into `<details>`.
+pub(crate) const OPEN_FINDINGS: usize = 10;
 /// Suggestions shown with snippets.
 pub(crate) const MAX_SUGGESTIONS: usize = 10;
+
+/// How much of each list a rendering shows.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    findings: usize,
+    suggestions: usize,
+    evidence: usize,
+    layers: usize,
+    snippet_lines: usize,
+}
+
+/// From the full report down to the summary and the top rows.
+const LADDER: [Limits; 5] = [
+    Limits {
+        findings: MAX_FINDINGS,
+        suggestions: MAX_SUGGESTIONS,
+        evidence: 20,
+        layers: usize::MAX,
+        snippet_lines: 60,
+    },
+    Limits {
+        findings: 15,
+        suggestions: 5,
+        evidence: 5,
+        layers: 50,
+        snippet_lines: 20,
+    },
+    Limits {
+        findings: 10,
+        suggestions: 3,
+        evidence: 3,
+        layers: 20,
+        snippet_lines: 10,
+    },
+    Limits {
+        findings: 5,
+        suggestions: 2,
+        evidence: 0,
+        layers: 10,
+        snippet_lines: 6,
+    },
+    Limits {
+        findings: 3,
+        suggestions: 1,
+        evidence: 0,
+        layers: 0,
+        snippet_lines: 4,
+    },
+];
+
+/// Where the full data is, for "left out" notes.
+const FULL: &str =
+    "the JSON report (`layersift analyze --format json`, or the CI job's JSON artifact)";
+
+/// Renders the markdown report within `max_chars` characters: the first rendering of
+/// [`LADDER`] that fits, else the last one cut to fit.
+pub(crate) fn render_fit(a: &Analysis, max_chars: usize) -> Result<String, fmt::Error> {
+    let mut last = String::new();
+    for l in LADDER {
+        last.clear();
+        write_with(a, l, &mut last)?;
+        if last.chars().count() <= max_chars {
+            return Ok(last);
+        }
+    }
+    Ok(super::fit::cut(&last, max_chars, FULL))
+}
 
 /// Text for a table cell, on one line, with no markup but its own code spans.
 fn cell(s: &str) -> String {
@@ -29,8 +99,8 @@ fn inline_code(s: &str) -> String {
     sanitize::markdown_code(&one_line(s, 120))
 }
 
-/// Writes the markdown report.
-pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
+fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
+    let mut left_out: Vec<String> = Vec::new();
     let t = &a.totals;
     writeln!(out, "## layersift: {}", inline_code(&a.image.reference))?;
     writeln!(out)?;
@@ -43,6 +113,11 @@ pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
+    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+        let [base, own] = split.lines();
+        writeln!(out, "| Base | {} |", cell(&base))?;
+        writeln!(out, "| Own layers | **{}** |", cell(&own))?;
+    }
     writeln!(
         out,
         "| Efficiency | **{:.1}%** of the content is visible in the final filesystem; {} is hidden by later layers |",
@@ -93,7 +168,18 @@ pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
         writeln!(out)?;
         writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
         writeln!(out, "|---|---:|---:|---|---|")?;
-        for f in a.findings.iter().take(MAX_FINDINGS) {
+        for (n, f) in a.findings.iter().take(lim.findings).enumerate() {
+            if n == OPEN_FINDINGS {
+                writeln!(out)?;
+                writeln!(
+                    out,
+                    "<details><summary>{} more findings</summary>",
+                    lim.findings.min(a.findings.len()) - OPEN_FINDINGS
+                )?;
+                writeln!(out)?;
+                writeln!(out, "| Severity | Size | Layer | Finding | Rule |")?;
+                writeln!(out, "|---|---:|---:|---|---|")?;
+            }
             let mut what = cell(&f.title);
             if let Some(d) = &f.detail {
                 write!(what, "<br>{}", code(d))?;
@@ -112,25 +198,23 @@ pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 f.rule
             )?;
         }
-        if a.findings.len() > MAX_FINDINGS {
+        if lim.findings.min(a.findings.len()) > OPEN_FINDINGS {
             writeln!(out)?;
-            writeln!(
-                out,
-                "…and {} more finding{} (see `layersift analyze --format json`).",
-                a.findings.len() - MAX_FINDINGS,
-                if a.findings.len() - MAX_FINDINGS == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            )?;
+            writeln!(out, "</details>")?;
+        }
+        if a.findings.len() > lim.findings {
+            left_out.push(plural(
+                a.findings.len() - lim.findings,
+                "finding",
+                "findings",
+            ));
         }
     }
 
     if !a.suggestions.is_empty() {
         writeln!(out)?;
         writeln!(out, "### Suggestions")?;
-        for (n, s) in a.suggestions.iter().take(MAX_SUGGESTIONS).enumerate() {
+        for (n, s) in a.suggestions.iter().take(lim.suggestions).enumerate() {
             writeln!(out)?;
             let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
                 (0, _) => String::new(),
@@ -164,64 +248,108 @@ pub(crate) fn write(a: &Analysis, out: &mut impl Write) -> fmt::Result {
                 None => writeln!(out, "{place}: {}", inline_code(&s.instruction))?,
             }
             writeln!(out)?;
-            writeln!(
-                out,
-                "{}",
-                sanitize::markdown_fence(&s.snippet, "dockerfile")
-            )?;
-            if !s.evidence.is_empty() {
+            let lines: Vec<&str> = s.snippet.lines().collect();
+            let mut snippet = lines
+                .iter()
+                .take(lim.snippet_lines)
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n");
+            if lines.len() > lim.snippet_lines {
+                snippet.push_str(&format!(
+                    "\n# … {} more lines in the JSON report",
+                    lines.len() - lim.snippet_lines
+                ));
+            }
+            writeln!(out, "{}", sanitize::markdown_fence(&snippet, "dockerfile"))?;
+            if !s.evidence.is_empty() && lim.evidence > 0 {
                 writeln!(out)?;
                 writeln!(
                     out,
                     "<details><summary>Evidence ({})</summary>\n",
                     plural(s.evidence.len(), "path", "paths")
                 )?;
-                for p in &s.evidence {
+                for p in s.evidence.iter().take(lim.evidence) {
                     writeln!(out, "- {}", inline_code(p))?;
+                }
+                if s.evidence.len() > lim.evidence {
+                    writeln!(
+                        out,
+                        "- …and {} more in the JSON report",
+                        s.evidence.len() - lim.evidence
+                    )?;
                 }
                 writeln!(out, "\n</details>")?;
             }
         }
+        if a.suggestions.len() > lim.suggestions {
+            left_out.push(plural(
+                a.suggestions.len() - lim.suggestions,
+                "suggestion",
+                "suggestions",
+            ));
+        }
     }
 
-    let packages = super::packages::markdown(a);
+    let packages = super::packages::markdown(a)?;
     if !packages.is_empty() {
-        writeln!(out)?;
-        out.write_str(&packages)?;
+        if lim.evidence > 0 {
+            writeln!(out)?;
+            out.write_str(&packages)?;
+        } else {
+            left_out.push("the packages table".to_string());
+        }
     }
 
-    writeln!(out)?;
-    writeln!(out, "<details><summary>Layers</summary>")?;
-    writeln!(out)?;
-    writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |")?;
-    writeln!(out, "|---:|---:|---:|---:|---:|---|")?;
-    for (i, l) in a.layers.iter().enumerate() {
+    if lim.layers > 0 {
+        writeln!(out)?;
+        writeln!(out, "<details><summary>Layers</summary>")?;
+        writeln!(out)?;
+        writeln!(out, "| # | Size | Blob | Hidden | Avoidable | Step |")?;
+        writeln!(out, "|---:|---:|---:|---:|---:|---|")?;
+        for (i, l) in a.layers.iter().enumerate().take(lim.layers) {
+            writeln!(
+                out,
+                "| {i} | {} | {} | {} | {} | {} |",
+                human_bytes(l.bytes.content),
+                human_bytes(l.compressed_size),
+                human_bytes(l.bytes.hidden()),
+                human_bytes(l.avoidable),
+                {
+                    let step = if l.step.instruction.is_empty() {
+                        "(no history)".to_string()
+                    } else {
+                        code(&l.step.instruction)
+                    };
+                    let why = a
+                        .dockerfile
+                        .as_ref()
+                        .and_then(|c| c.mapping.unmapped_reason(i));
+                    match (&l.step.source, why) {
+                        (Some(src), _) => format!("{} {step}", code(src)),
+                        (None, Some(why)) => format!("unmapped ({}) {step}", cell(why)),
+                        _ => step,
+                    }
+                }
+            )?;
+        }
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    if a.layers.len() > lim.layers {
+        left_out.push(plural(
+            a.layers.len() - lim.layers,
+            "layer row",
+            "layer rows",
+        ));
+    }
+    if !left_out.is_empty() {
+        writeln!(out)?;
         writeln!(
             out,
-            "| {i} | {} | {} | {} | {} | {} |",
-            human_bytes(l.bytes.content),
-            human_bytes(l.compressed_size),
-            human_bytes(l.bytes.hidden()),
-            human_bytes(l.avoidable),
-            {
-                let step = if l.step.instruction.is_empty() {
-                    "(no history)".to_string()
-                } else {
-                    code(&l.step.instruction)
-                };
-                let why = a
-                    .dockerfile
-                    .as_ref()
-                    .and_then(|c| c.mapping.unmapped_reason(i));
-                match (&l.step.source, why) {
-                    (Some(src), _) => format!("{} {step}", code(src)),
-                    (None, Some(why)) => format!("unmapped ({}) {step}", cell(why)),
-                    _ => step,
-                }
-            }
+            "> Left out to keep this short: {}. The full list is in {FULL}.",
+            left_out.join(", ")
         )?;
     }
-    writeln!(out)?;
-    writeln!(out, "</details>")?;
     Ok(())
 }

@@ -3,9 +3,15 @@
 //! write to a [`std::fmt::Write`] and return its result; numbers go through
 //! [`crate::units`].
 
+pub(crate) mod fit;
+pub(crate) mod github;
+pub(crate) mod gitlab;
+pub(crate) mod html;
 pub mod json;
+pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod packages;
+pub(crate) mod sarif;
 pub(crate) mod text;
 
 pub(crate) mod saved;
@@ -17,8 +23,17 @@ pub enum Format {
     Text,
     /// Every number, for machines (see docs/json-report.md).
     Json,
-    /// GitHub-flavoured markdown, for a pull-request comment.
+    /// GitHub-flavoured markdown, for a pull-request comment (fits `--max-chars`).
     Markdown,
+    /// SARIF 2.1.0, for code scanning (findings and secrets as results).
+    Sarif,
+    /// GitLab Code Quality JSON, for the merge-request widget.
+    Gitlab,
+    /// GitHub Actions workflow commands (annotations); the markdown report goes to
+    /// `$GITHUB_STEP_SUMMARY` when it is set.
+    Github,
+    /// One self-contained page (summary, layer bars, treemap, findings); opens offline.
+    Html,
 }
 
 impl Format {
@@ -28,6 +43,8 @@ impl Format {
             "json" => Some(Format::Json),
             "md" | "markdown" => Some(Format::Markdown),
             "txt" | "text" => Some(Format::Text),
+            "sarif" => Some(Format::Sarif),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -45,6 +62,13 @@ pub enum RenderError {
     Format(#[from] std::fmt::Error),
     #[error("could not serialize the report as JSON")]
     Json(#[from] serde_json::Error),
+    #[error(
+        "`--format {format}` is not available for `{command}`; it writes text, json or markdown"
+    )]
+    Unsupported {
+        format: &'static str,
+        command: &'static str,
+    },
 }
 
 /// Renders an analysis in the given format.
@@ -53,7 +77,15 @@ pub fn render(a: &crate::Analysis, format: Format) -> Result<String, RenderError
     match format {
         Format::Text => text::write(a, &mut out)?,
         Format::Json => out = json::render(a)?,
-        Format::Markdown => markdown::write(a, &mut out)?,
+        Format::Markdown => out = markdown::render_fit(a, fit::DEFAULT_MAX_CHARS)?,
+        Format::Sarif => out = sarif::render(&json::Report::from_analysis(a), None)?,
+        Format::Gitlab => out = gitlab::render(&json::Report::from_analysis(a), None)?,
+        Format::Github => out = github::findings(&json::Report::from_analysis(a)),
+        Format::Html => {
+            // The page names the package of each treemap cell: ownership is in the model.
+            let owners = a.packages.owners_by_path(&a.indexes);
+            html::write_report(&json::Report::from_analysis(a), Some(&owners), &mut out)?
+        }
     }
     Ok(out)
 }

@@ -16,23 +16,23 @@ fn clean(s: &str) -> String {
 }
 
 /// `Largest packages` for the text report (empty when the image has no package database).
-pub(crate) fn text(a: &Analysis) -> String {
+pub(crate) fn text(a: &Analysis) -> Result<String, std::fmt::Error> {
     let p = &a.packages;
     let mut out = String::new();
     if p.packages.is_empty() && p.notes.is_empty() {
-        return out;
+        return Ok(out);
     }
     let visible = a.totals.visible;
-    let _ = writeln!(
+    writeln!(
         out,
         "Largest packages ({} of {}; {} owned, {} unowned)",
         p.packages.len().min(TOP_PACKAGES),
         p.packages.len(),
         human_bytes(p.owned_bytes),
         human_bytes(p.unowned_bytes),
-    );
+    )?;
     for pk in p.packages.iter().take(TOP_PACKAGES) {
-        let _ = writeln!(
+        writeln!(
             out,
             "  {:>9}  {:<5} layer {:<2}  {} {}",
             human_bytes(pk.bytes),
@@ -40,7 +40,7 @@ pub(crate) fn text(a: &Analysis) -> String {
             pk.layer,
             clean(&pk.name),
             clean(&pk.version),
-        );
+        )?;
     }
     if p.unowned_bytes > 0 {
         let dirs: Vec<String> = p
@@ -49,17 +49,17 @@ pub(crate) fn text(a: &Analysis) -> String {
             .take(4)
             .map(|d| format!("{} {}", clean(&d.dir), human_bytes(d.bytes)))
             .collect();
-        let _ = writeln!(
+        writeln!(
             out,
             "  Unowned {} ({} of visible): {}",
             human_bytes(p.unowned_bytes),
             percent(p.unowned_bytes, visible),
             dirs.join(", ")
-        );
+        )?;
     }
     let skipped: u32 = p.skipped.iter().map(|s| s.entries).sum();
     if skipped > 0 {
-        let _ = writeln!(
+        writeln!(
             out,
             "  {skipped} unreadable database entries skipped ({})",
             p.skipped
@@ -67,33 +67,33 @@ pub(crate) fn text(a: &Analysis) -> String {
                 .map(|s| clean(&s.path))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )?;
     }
     for n in &p.notes {
-        let _ = writeln!(out, "  note: {}", clean(n));
+        writeln!(out, "  note: {}", clean(n))?;
     }
-    out
+    Ok(out)
 }
 
 /// A short packages table for the markdown report.
-pub(crate) fn markdown(a: &Analysis) -> String {
+pub(crate) fn markdown(a: &Analysis) -> Result<String, std::fmt::Error> {
     let p = &a.packages;
     let mut out = String::new();
     if p.packages.is_empty() {
-        return out;
+        return Ok(out);
     }
     let cell = |s: &str| markdown_cell(&crate::analysis::one_line(s, 60));
-    let _ = writeln!(
+    writeln!(
         out,
         "### Largest packages ({} of {})",
         p.packages.len().min(TOP_PACKAGES),
         p.packages.len()
-    );
-    let _ = writeln!(out);
-    let _ = writeln!(out, "| Package | Version | Kind | Size | Layer |");
-    let _ = writeln!(out, "|---|---|---|---:|---:|");
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Package | Version | Kind | Size | Layer |")?;
+    writeln!(out, "|---|---|---|---:|---:|")?;
     for pk in p.packages.iter().take(TOP_PACKAGES) {
-        let _ = writeln!(
+        writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             cell(&pk.name),
@@ -101,12 +101,12 @@ pub(crate) fn markdown(a: &Analysis) -> String {
             pk.ecosystem.as_str(),
             human_bytes(pk.bytes),
             pk.layer
-        );
+        )?;
     }
-    let _ = writeln!(
+    writeln!(
         out,
         "| *no package* | | | {} | |",
         human_bytes(p.unowned_bytes)
-    );
-    out
+    )?;
+    Ok(out)
 }

@@ -60,6 +60,11 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
+    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+        let [base, own] = split.lines();
+        writeln!(out, "Base        {}", fit(&base, 12))?;
+        writeln!(out, "Own         {}", fit(&own, 12))?;
+    }
     writeln!(
         out,
         "Efficiency  {:.1}% of the content is visible in the final image ({}); {} is hidden by later layers",
@@ -178,7 +183,7 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         }
     }
 
-    let packages = super::packages::text(a);
+    let packages = super::packages::text(a)?;
     if !packages.is_empty() {
         writeln!(out)?;
         out.write_str(&packages)?;

@@ -361,7 +361,7 @@ pub struct OpenOptions {
     /// disables the cache.
     pub cache_dir: Option<PathBuf>,
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
-    /// [`crate::cache::DEFAULT_MAX_BYTES`].
+    /// `cache::DEFAULT_MAX_BYTES`.
     pub cache_max_bytes: Option<u64>,
 }
 
@@ -680,12 +680,6 @@ pub enum SourceError {
     RegistryUnreachable { registry: String },
     #[error("a registry layer has no digest")]
     LayerWithoutDigest { locator: String },
-    #[error("{message}")]
-    Wrapped {
-        message: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
 }
 
 impl Transport {

@@ -85,6 +85,21 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ),
     ("findings", "Enter", "jump to the next evidence path"),
     ("details", "↑↓", "scroll"),
+    (
+        "tree",
+        "Enter v",
+        "view the file (text with line numbers; hex for binaries)",
+    ),
+    ("tree", "d", "diff the file against the version it replaced"),
+    (
+        "tree",
+        "x",
+        "extract the file or directory here (asks first)",
+    ),
+    ("viewer", "/ n N", "search; next / previous match"),
+    ("viewer", "PgUp PgDn g G", "page; first / last line"),
+    ("viewer", "s", "reveal / hide a secret the analysis found"),
+    ("viewer", "Esc q", "close the viewer"),
     ("any", "?", "show / hide this help"),
     ("any", "q Ctrl+C", "quit"),
 ];
@@ -120,6 +135,8 @@ pub struct App {
     jump_pending: bool,
     /// The filter text changed and the rows have not been recomputed yet.
     filter_dirty: bool,
+    /// File contents: the viewer, extraction, and the image's blob store.
+    pub content: super::viewer::Content,
     /// Owning package of each owned visible file by path, built when first needed.
     package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
 }
@@ -167,6 +184,7 @@ impl App {
             evidence_pos: 0,
             jump_pending: false,
             filter_dirty: false,
+            content: super::viewer::Content::default(),
             package_owners: std::cell::OnceCell::new(),
         }
     }
@@ -303,6 +321,11 @@ impl App {
             self.quit = true;
             return;
         }
+        if self.content.is_open() {
+            self.content.key(&self.analysis, k);
+            return;
+        }
+        self.content.message = None;
         if self.help {
             match k.code {
                 KeyCode::Esc | KeyCode::Char('?' | 'q') => self.help = false,
@@ -400,6 +423,14 @@ impl App {
             (KeyCode::PageDown, _) => self.move_by(self.page()),
             (KeyCode::Home | KeyCode::Char('g'), false) => self.move_by(isize::MIN / 2),
             (KeyCode::End | KeyCode::Char('G'), false) => self.move_by(isize::MAX / 2),
+            (KeyCode::Enter | KeyCode::Char('v'), false)
+                if self.focus == Pane::Tree && self.selected_is_file() =>
+            {
+                self.content_key('v');
+            }
+            (KeyCode::Char(c @ ('d' | 'x')), false) if self.focus == Pane::Tree => {
+                self.content_key(c);
+            }
             (KeyCode::Char(' ') | KeyCode::Enter, false) if self.focus == Pane::Tree => {
                 if let Some(id) = self.selected_node() {
                     self.reapply(|t| t.toggle_collapse(id));
@@ -418,6 +449,36 @@ impl App {
             {
                 self.evidence_pos = (self.evidence_pos + 1) % self.evidence.len();
                 self.show_evidence();
+            }
+            _ => {}
+        }
+    }
+
+    fn selected_is_file(&self) -> bool {
+        match (self.tree.as_ref(), self.selected_node()) {
+            (Some(t), Some(id)) => !t.node(id).is_dir(),
+            _ => false,
+        }
+    }
+
+    /// `v` (view), `d` (diff) or `x` (extract) on the selected tree node.
+    fn content_key(&mut self, c: char) {
+        let (Some(t), Some(id)) = (self.tree.as_ref(), self.selected_node()) else {
+            return;
+        };
+        let (path, layer) = (t.path(id), t.node(id).layer as usize);
+        let height = usize::from(self.size.height.saturating_sub(3));
+        match c {
+            'v' => self.content.open(&self.analysis, layer, &path, height),
+            'd' if !t.node(id).is_dir() => {
+                self.content.diff(&self.analysis, layer, &path, height);
+            }
+            'x' => {
+                let scope = match self.mode {
+                    TreeMode::Layer => crate::content::Scope::Layer(self.layer),
+                    TreeMode::Aggregated => crate::content::Scope::UpTo(self.layer),
+                };
+                self.content.ask_extract(&path, scope);
             }
             _ => {}
         }

@@ -11,6 +11,7 @@ pub(crate) mod app;
 pub(crate) mod layout;
 pub(crate) mod tree;
 pub(crate) mod ui;
+pub(crate) mod viewer;
 
 use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,6 +57,7 @@ pub(crate) enum Ended {
 /// Opens the TUI on an image and runs it until the user quits.
 pub(crate) fn run(
     image: &str,
+    base: Option<(String, Vec<String>)>,
     source: &SourceArgs,
     dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<Ended> {
@@ -67,23 +69,31 @@ pub(crate) fn run(
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
             let df = dockerfile.as_ref().map(|(d, s)| (d, *s));
-            let r = crate::analyze_reference_with(&reference, &opts, &progress, df);
+            let r = crate::analyze_image_with(&reference, &opts, &progress, df);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;
 
     let mut guard = TerminalGuard::enter()?;
-    let analysis = match loading(&mut guard.terminal, image, &rx)? {
+    let (image, mut analysis) = match loading(&mut guard.terminal, image, &rx)? {
         Ok(a) => a,
         Err(ended) => return Ok(ended),
     };
-    explore(&mut guard.terminal, Arc::new(analysis))?;
+    if let Some((reference, ids)) = base {
+        let own: Vec<String> = analysis.layers.iter().map(|l| l.diff_id.clone()).collect();
+        let n = crate::base::match_prefix(&reference, &ids, &own)?;
+        analysis.base = Some(crate::base::Base {
+            reference,
+            layer_count: n,
+        });
+    }
+    explore(&mut guard.terminal, Arc::new(analysis), Arc::new(image))?;
     Ok(Ended::Quit)
 }
 
 enum Loaded {
     Progress(ProgressMsg),
-    Done(Box<Result<Analysis, crate::Error>>),
+    Done(Box<Result<(crate::source::Image, Analysis), crate::Error>>),
 }
 
 struct ChannelProgress {
@@ -128,7 +138,7 @@ fn loading(
     term: &mut Term,
     image: &str,
     rx: &Receiver<Loaded>,
-) -> anyhow::Result<Result<Analysis, Ended>> {
+) -> anyhow::Result<Result<(crate::source::Image, Analysis), Ended>> {
     let mut state = Loading::new(image);
     loop {
         loop {
@@ -155,12 +165,17 @@ fn loading(
 }
 
 /// The interactive loop over a finished analysis.
-fn explore(term: &mut Term, analysis: Arc<Analysis>) -> anyhow::Result<()> {
+fn explore(
+    term: &mut Term,
+    analysis: Arc<Analysis>,
+    image: Arc<crate::source::Image>,
+) -> anyhow::Result<()> {
     let size = term.size()?;
     let mut app = App::new(
         Arc::clone(&analysis),
         Rect::new(0, 0, size.width, size.height),
     );
+    app.content.image = Some(image);
     let (req_tx, req_rx) = mpsc::channel::<(usize, TreeMode)>();
     let (tree_tx, tree_rx) = mpsc::channel::<FileTree>();
     thread::Builder::new()

@@ -110,6 +110,7 @@ pub(crate) fn draw(app: &App, f: &mut Frame) {
     if app.help {
         draw_help(app, f);
     }
+    app.content.draw(f, f.area());
 }
 
 fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
@@ -118,8 +119,18 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         TreeMode::Layer => "layer changes",
         TreeMode::Aggregated => "aggregated",
     };
+    let base_layers = an.base.as_ref().map_or(0, |b| b.layer_count);
+    let count = if base_layers > 0 {
+        format!(
+            "{}: {base_layers} base, {} own",
+            an.layers.len(),
+            an.layers.len().saturating_sub(base_layers)
+        )
+    } else {
+        an.layers.len().to_string()
+    };
     let b = block(
-        format!(" Layers ({}) · tree: {mode} ", an.layers.len()),
+        format!(" Layers ({count}) · tree: {mode} "),
         app.focus == Pane::Layers,
     );
     let inner = b.inner(r);
@@ -161,6 +172,10 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
         let mut style = Style::new();
         if waste > 0 && waste * 10 >= l.bytes.content.max(1) {
             style = style.fg(WASTE);
+        }
+        if i < base_layers {
+            // The base image's layers: not the user's to change.
+            style = style.add_modifier(Modifier::DIM);
         }
         if i == app.layer {
             style = selected(style, app.focus == Pane::Layers);

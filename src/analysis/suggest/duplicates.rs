@@ -6,6 +6,9 @@ use super::shell::{command, keyword, run_snippet};
 use super::{Builder, Draft};
 use crate::analysis::findings::Category;
 
+/// Duplicate links spelled out one `ln` each; more become one `hardlink` command.
+pub(crate) const MAX_LN_LINES: usize = 4;
+
 /// Duplicates: ship one copy, link the others.
 pub(super) fn duplicates(b: &mut Builder<'_>) {
     let mut by_layer: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -32,8 +35,8 @@ pub(super) fn duplicates(b: &mut Builder<'_>) {
                     .any(|d| p.starts_with(d))
             };
             if let Some(kept) = kept.filter(|k| !system(k)) {
-                for p in f.paths.iter().take(8) {
-                    links.push(format!("ln -sf {kept} {p}"));
+                for p in f.paths.iter() {
+                    links.push((kept.clone(), p.clone()));
                 }
             }
         }
@@ -41,6 +44,19 @@ pub(super) fn duplicates(b: &mut Builder<'_>) {
             // Only pooled small duplicates: not worth a rewrite of their own.
             continue;
         }
+        // A few links are spelled out; more become one bounded `hardlink` over their
+        // directories (the full list of copies stays in the JSON findings).
+        let links: Vec<String> = if links.len() <= MAX_LN_LINES {
+            links
+                .iter()
+                .map(|(kept, p)| format!("ln -sf {kept} {p}"))
+                .collect()
+        } else {
+            vec![format!(
+                "hardlink {}  # util-linux: links byte-identical files",
+                crate::analysis::hardlink::dirs(&links).join(" ")
+            )]
+        };
         let mut snippet = String::new();
         if matches!(keyword(l), "COPY" | "ADD") {
             snippet.push_str(

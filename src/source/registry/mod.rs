@@ -75,7 +75,18 @@ fn is_loopback(registry: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
+/// rustls' crypto provider for this process: `ring` (the only one built in; see
+/// Cargo.toml), installed once before the first client is made.
+pub(super) fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err only when a provider is installed already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 fn client(protocol: ClientProtocol, insecure: bool) -> Client {
+    install_tls_provider();
     Client::new(ClientConfig {
         protocol,
         accept_invalid_certificates: insecure,

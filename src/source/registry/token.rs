@@ -24,6 +24,7 @@ const MAX_TOKEN_REPLY_BYTES: usize = 1 << 20;
 /// (certificate checks, timeouts, user agent), and no redirects, so the token is sent
 /// nowhere but the token service the registry names.
 pub(super) fn token_client(insecure: bool) -> Result<reqwest::Client, RegistryError> {
+    super::install_tls_provider();
     reqwest::Client::builder()
         .danger_accept_invalid_certs(insecure)
         .connect_timeout(CONNECT_TIMEOUT)

@@ -155,6 +155,28 @@ impl FileTree {
         }
     }
 
+    /// One flag per node from its full path (with a leading `/`) and its parent's flag,
+    /// walking the tree once with one path buffer; the root's flag is false.
+    fn mark_paths(&self, mut f: impl FnMut(&str, bool) -> bool) -> Vec<bool> {
+        let mut m = vec![false; self.nodes.len()];
+        let mut path = String::new();
+        let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
+        while let Some((id, len)) = stack.pop() {
+            path.truncate(len);
+            if id != 0 {
+                path.push('/');
+                path.push_str(&self.nodes[id as usize].name);
+                let parent = self.nodes[id as usize].parent as usize;
+                m[id as usize] = f(&path, m[parent]);
+            }
+            let here = path.len();
+            for &c in self.nodes[id as usize].children.iter().rev() {
+                stack.push((c, here));
+            }
+        }
+        m
+    }
+
     /// Recomputes the visible rows for the given options.
     pub fn apply(&mut self, opts: &ViewOptions) {
         let n = self.nodes.len();
@@ -162,46 +184,13 @@ impl FileTree {
         // directory shows its subtree).
         let matched: Vec<bool> = match &opts.regex {
             None => vec![true; n],
-            Some(re) => {
-                let mut m = vec![false; n];
-                m[0] = false;
-                let mut path = String::new();
-                let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
-                while let Some((id, len)) = stack.pop() {
-                    path.truncate(len);
-                    if id != 0 {
-                        path.push('/');
-                        path.push_str(&self.nodes[id as usize].name);
-                        let parent = self.nodes[id as usize].parent as usize;
-                        m[id as usize] = m[parent] || re.is_match(&path);
-                    }
-                    let here = path.len();
-                    for &c in self.nodes[id as usize].children.iter().rev() {
-                        stack.push((c, here));
-                    }
-                }
-                m
-            }
+            Some(re) => self.mark_paths(|path, parent| parent || re.is_match(path)),
         };
         // Package: a node is in it if its path is one of the package's files.
-        let in_package: Option<Vec<bool>> = opts.package.as_ref().map(|(_, paths)| {
-            let mut m = vec![false; n];
-            let mut path = String::new();
-            let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
-            while let Some((id, len)) = stack.pop() {
-                path.truncate(len);
-                if id != 0 {
-                    path.push('/');
-                    path.push_str(&self.nodes[id as usize].name);
-                    m[id as usize] = paths.contains(&path);
-                }
-                let here = path.len();
-                for &c in self.nodes[id as usize].children.iter().rev() {
-                    stack.push((c, here));
-                }
-            }
-            m
-        });
+        let in_package: Option<Vec<bool>> = opts
+            .package
+            .as_ref()
+            .map(|(_, paths)| self.mark_paths(|path, _| paths.contains(path)));
         let mut visible = vec![false; n];
         // Children always have larger ids than their parents: a reverse sweep is post-order.
         for id in (1..n).rev() {

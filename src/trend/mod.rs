@@ -3,6 +3,8 @@
 //! it back, and showing the series: a table with a bar chart for the terminal, and an SVG
 //! line chart drawn with `plotters` (SVG backend only).
 
+pub(crate) mod html;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -120,7 +122,7 @@ pub(crate) fn append(path: &Path, record: &Record) -> Result<(), TrendError> {
 }
 
 /// Reads every record, in file order; blank lines and lines that are not records are
-/// skipped (see [`read_lenient`] for which).
+/// skipped (see `read_lenient` for which).
 pub fn read(path: &Path) -> Result<Vec<Record>, TrendError> {
     read_lenient(path).map(|h| h.records)
 }
@@ -165,7 +167,7 @@ pub(crate) fn read_lenient(path: &Path) -> Result<History, TrendError> {
     parse_history(&text, path)
 }
 
-/// Parses a history file's text as [`read_lenient`] does; `path` is for messages.
+/// Parses a history file's text as `read_lenient` does; `path` is for messages.
 pub fn parse_history(text: &str, path: &Path) -> Result<History, TrendError> {
     let mut h = History {
         records: Vec::new(),

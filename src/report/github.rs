@@ -1,0 +1,111 @@
+//! GitHub Actions output (`--format github`): workflow commands that turn into annotations
+//! (`::error title=…::…`, `::warning`, `::notice`), and the markdown for the job summary,
+//! which the caller appends to `$GITHUB_STEP_SUMMARY` when it is set.
+
+use std::fmt::Write as _;
+
+use super::json::Report;
+use crate::analysis::Severity;
+use crate::check::{CheckResult, Outcome};
+
+/// Findings turned into annotations at most (GitHub shows ten per kind and step).
+pub(crate) const MAX_ANNOTATIONS: usize = 10;
+
+/// Escapes a workflow command's message (`%`, CR, LF).
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// One workflow command; image-controlled text is made safe for a log (secrets redacted,
+/// control characters escaped) before the command's own escaping.
+fn command(kind: &str, title: &str, message: &str) -> String {
+    use crate::sanitize::for_terminal;
+    format!(
+        "::{kind} title={}::{}\n",
+        escape_property(&for_terminal(title)),
+        escape_data(&for_terminal(message))
+    )
+}
+
+/// Annotations for the findings of a report: high severity as errors, medium as warnings,
+/// the rest as one notice with their count.
+pub(crate) fn findings(report: &Report) -> String {
+    let mut out = String::new();
+    let mut shown = 0;
+    for f in &report.findings {
+        let kind = match f.severity {
+            Severity::High => "error",
+            Severity::Medium => "warning",
+            _ => continue,
+        };
+        if shown == MAX_ANNOTATIONS {
+            break;
+        }
+        shown += 1;
+        let mut msg = format!("{} (layer {}: {})", f.title, f.layer, f.instruction);
+        if let Some(d) = &f.detail {
+            let _ = write!(msg, "; {d}");
+        }
+        out.push_str(&command(kind, &format!("layersift: {}", f.rule), &msg));
+    }
+    let rest = report.findings.len() - shown;
+    if rest > 0 {
+        out.push_str(&command(
+            "notice",
+            "layersift",
+            &format!(
+                "{rest} more finding{} in the JSON report (`layersift analyze --format json`)",
+                if rest == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    out
+}
+
+/// `check`: the PASS/FAIL lines as log lines, then one `::error` per failed rule.
+pub(crate) fn check(result: &CheckResult) -> String {
+    let mut out = result.render();
+    for r in result.rules.iter().filter(|r| r.outcome == Outcome::Fail) {
+        out.push_str(&command(
+            "error",
+            &format!("layersift check: {}", r.rule),
+            &r.detail,
+        ));
+    }
+    out
+}
+
+/// The job summary of `check`: the verdict and one table row per rule.
+pub(crate) fn check_summary(report: &Report, result: &CheckResult) -> String {
+    let mut out = String::new();
+    let failed = result.failed();
+    let _ = writeln!(
+        out,
+        "## layersift check: {} {}\n",
+        if failed == 0 { "passed" } else { "failed" },
+        crate::sanitize::markdown_code(&report.image.reference)
+    );
+    let _ = writeln!(out, "| | Rule | Result |");
+    let _ = writeln!(out, "|---|---|---|");
+    for r in &result.rules {
+        let mark = match r.outcome {
+            Outcome::Pass => ":white_check_mark:",
+            Outcome::Fail => ":x:",
+            Outcome::Skip => ":heavy_minus_sign:",
+        };
+        let _ = writeln!(
+            out,
+            "| {mark} | `{}` | {} |",
+            r.rule,
+            crate::sanitize::markdown_cell(&r.detail)
+        );
+    }
+    out
+}

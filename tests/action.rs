@@ -1,0 +1,329 @@
+//! The GitHub Action's scripts (`scripts/action/`), run as the runner runs them: bash with
+//! GitHub's environment variables (`GITHUB_EVENT_PATH`, `GITHUB_REPOSITORY`,
+//! `GITHUB_API_URL`, `GITHUB_TOKEN`, `GITHUB_STEP_SUMMARY`, `GITHUB_OUTPUT`), the real
+//! binary on `PATH`, and a loopback HTTP server standing in for the GitHub REST API's
+//! issue-comment endpoints. Skips with a note when bash, curl or jq is missing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use layersift_fixture::{Format, ImageBuilder};
+
+use crate::util::write;
+
+fn have(program: &str) -> bool {
+    let ok = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: `{program}` not found");
+    }
+    ok
+}
+
+/// One request the fake API saw: method, path with query, body.
+type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+/// Comments on the pull request: (id, body).
+type Comments = Arc<Mutex<Vec<(u64, String)>>>;
+
+/// Serves `GET /repos/o/r/issues/7/comments`, `POST` to it and
+/// `PATCH /repos/o/r/issues/comments/ID` on 127.0.0.1; returns the base URL.
+fn fake_api(seen: Seen, comments: Comments) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let method = parts.next().unwrap_or("").to_string();
+            let path = parts.next().unwrap_or("").to_string();
+            let mut len = 0usize;
+            let mut auth = String::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("authorization:") {
+                    auth = h.trim().to_string();
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            let body = String::from_utf8_lossy(&body).into_owned();
+            seen.lock()
+                .unwrap()
+                .push((method.clone(), path.clone(), body.clone()));
+            let (status, reply) = if auth != "Authorization: Bearer t0ken" {
+                (
+                    "401 Unauthorized",
+                    r#"{"message":"Bad credentials"}"#.to_string(),
+                )
+            } else if method == "GET" && path.starts_with("/repos/o/r/issues/7/comments") {
+                let list: Vec<serde_json::Value> = comments
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|(id, b)| serde_json::json!({"id": id, "body": b}))
+                    .collect();
+                ("200 OK", serde_json::Value::from(list).to_string())
+            } else if method == "POST" && path == "/repos/o/r/issues/7/comments" {
+                let b: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let mut c = comments.lock().unwrap();
+                let id = 100 + c.len() as u64;
+                c.push((id, b["body"].as_str().unwrap().to_string()));
+                ("201 Created", format!(r#"{{"id":{id}}}"#))
+            } else if let (true, Some(id)) = (
+                method == "PATCH",
+                path.strip_prefix("/repos/o/r/issues/comments/"),
+            ) {
+                let b: serde_json::Value = serde_json::from_str(&body).unwrap();
+                let id: u64 = id.parse().unwrap();
+                let mut c = comments.lock().unwrap();
+                match c.iter_mut().find(|(i, _)| *i == id) {
+                    Some(slot) => {
+                        slot.1 = b["body"].as_str().unwrap().to_string();
+                        ("200 OK", format!(r#"{{"id":{id}}}"#))
+                    }
+                    None => ("404 Not Found", "{}".to_string()),
+                }
+            } else {
+                ("404 Not Found", "{}".to_string())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scripts/action")
+        .join(name)
+}
+
+/// PATH with the layersift binary built for these tests first.
+fn path_with_binary() -> String {
+    let bin = assert_cmd::cargo::cargo_bin("layersift");
+    let dir = bin.parent().unwrap().display().to_string();
+    format!("{dir}:{}", std::env::var("PATH").unwrap_or_default())
+}
+
+struct Repo {
+    dir: tempfile::TempDir,
+    old: PathBuf,
+    new: PathBuf,
+    image: String,
+}
+
+/// Two reports, OLD (main) and NEW (the pull request: a layer more).
+fn repo() -> Repo {
+    let dir = tempfile::tempdir().unwrap();
+    let old = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", |l| l.file("bin/sh", vec![b's'; 1000]))
+        .build()
+        .unwrap();
+    let new = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", |l| l.file("bin/sh", vec![b's'; 1000]))
+        .layer("COPY app /app", |l| l.file("app/main", vec![b'm'; 20_000]))
+        .build()
+        .unwrap();
+    std::fs::create_dir(dir.path().join("o")).unwrap();
+    std::fs::create_dir(dir.path().join("n")).unwrap();
+    let o = write(&old, Format::OciLayout, &dir.path().join("o"));
+    let image = write(&new, Format::OciLayout, &dir.path().join("n"));
+    let (old_json, new_json) = (dir.path().join("old.json"), dir.path().join("new.json"));
+    for (r, p) in [(&o, &old_json), (&image, &new_json)] {
+        let out = crate::util::bin()
+            .args(["analyze", r, "-f", "json", "-o"])
+            .arg(p)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    Repo {
+        dir,
+        old: old_json,
+        new: new_json,
+        image,
+    }
+}
+
+fn event(dir: &Path, head_repo: &str) -> PathBuf {
+    let p = dir.join(format!("event-{}.json", head_repo.replace('/', "-")));
+    let e = serde_json::json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": { "ref": "feature", "repo": { "full_name": head_repo } },
+            "base": { "ref": "main", "repo": { "full_name": "o/r" } }
+        }
+    });
+    std::fs::write(&p, e.to_string()).unwrap();
+    p
+}
+
+fn comment(r: &Repo, api: &str, event: &Path, baseline: Option<&Path>) -> (bool, String) {
+    let out = std::process::Command::new("bash")
+        .arg(script("comment.sh"))
+        .current_dir(r.dir.path())
+        .env_clear()
+        .env("PATH", path_with_binary())
+        .env("HOME", r.dir.path())
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_EVENT_NAME", "pull_request")
+        .env("GITHUB_EVENT_PATH", event)
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("GITHUB_API_URL", api)
+        .env("GITHUB_TOKEN", "t0ken")
+        .env("GITHUB_STEP_SUMMARY", r.dir.path().join("summary.md"))
+        .env("LAYERSIFT_REPORT", &r.new)
+        .env(
+            "LAYERSIFT_BASELINE",
+            baseline.map(Path::as_os_str).unwrap_or_default(),
+        )
+        .env("LAYERSIFT_IMAGE", &r.image)
+        .env("LAYERSIFT_MAX_CHARS", "60000")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn the_comment_is_sticky_and_forks_get_the_summary_only() {
+    if !(have("bash") && have("curl") && have("jq")) {
+        return;
+    }
+    let r = repo();
+    let seen: Seen = Arc::default();
+    let comments: Comments = Arc::default();
+    // Someone else's comment is already there.
+    comments.lock().unwrap().push((1, "looks good".to_string()));
+    let api = fake_api(Arc::clone(&seen), Arc::clone(&comments));
+    let ev = event(r.dir.path(), "o/r");
+
+    let (ok, log) = comment(&r, &api, &ev, Some(&r.old));
+    assert!(ok, "{log}");
+    assert!(log.contains("commented on pull request #7"), "{log}");
+    {
+        let c = comments.lock().unwrap();
+        assert_eq!(c.len(), 2);
+        assert!(
+            c[1].1
+                .starts_with("<!-- layersift:sticky -->\n### layersift: content +20.0 kB"),
+            "{}",
+            c[1].1
+        );
+    }
+    // The next push updates the same comment.
+    let (ok, log) = comment(&r, &api, &ev, Some(&r.old));
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("updated comment 101 on pull request #7"),
+        "{log}"
+    );
+    assert_eq!(comments.lock().unwrap().len(), 2);
+    let methods: Vec<String> = seen.lock().unwrap().iter().map(|s| s.0.clone()).collect();
+    assert_eq!(methods, ["GET", "POST", "GET", "PATCH"]);
+
+    // The first run, with no baseline yet: this image's report.
+    let (ok, log) = comment(&r, &api, &ev, None);
+    assert!(ok, "{log}");
+    assert!(comments.lock().unwrap()[1]
+        .1
+        .contains("## layersift: `oci:"));
+
+    // A fork: no API call at all, the summary still has the diff.
+    let before = seen.lock().unwrap().len();
+    let fork = event(r.dir.path(), "someone/r");
+    let (ok, log) = comment(&r, &api, &fork, Some(&r.old));
+    assert!(ok, "{log}");
+    assert!(
+        log.contains("pull request from the fork 'someone/r'"),
+        "{log}"
+    );
+    assert_eq!(seen.lock().unwrap().len(), before);
+    let summary = std::fs::read_to_string(r.dir.path().join("summary.md")).unwrap();
+    assert_eq!(
+        summary.matches("### layersift: content +20.0 kB").count(),
+        3
+    );
+}
+
+#[test]
+fn the_gate_exits_with_checks_code_and_sets_the_outcome() {
+    if !have("bash") {
+        return;
+    }
+    let r = repo();
+    let cfg = r.dir.path().join("rules.toml");
+    std::fs::write(
+        &cfg,
+        "[check]\nmax_layers = 1\n[check.growth]\nmax_content = \"10%\"\n",
+    )
+    .unwrap();
+    let output = r.dir.path().join("output");
+    let run = || {
+        std::process::Command::new("bash")
+            .arg(script("gate.sh"))
+            .current_dir(r.dir.path())
+            .env("PATH", path_with_binary())
+            .env("GITHUB_OUTPUT", &output)
+            .env("GITHUB_STEP_SUMMARY", r.dir.path().join("summary.md"))
+            .env("LAYERSIFT_REPORT", &r.new)
+            .env("LAYERSIFT_BASELINE", &r.old)
+            .env("LAYERSIFT_CONFIG", &cfg)
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("::error title=layersift check%3A max-layers::2 > 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("FAIL  max-content-growth"), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "outcome=failed\n"
+    );
+    std::fs::write(&cfg, "[check]\nmax_layers = 2\n").unwrap();
+    std::fs::remove_file(&output).unwrap();
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "outcome=passed\n"
+    );
+}

@@ -1,0 +1,252 @@
+//! The content keys of the terminal UI: the viewer (line numbers, search, hex view, secrets
+//! redacted until revealed), the diff against the replaced version, extraction after a
+//! confirmation, on the state and rendered with ratatui's TestBackend; and one run of the
+//! real binary in tmux that opens a file, searches it and extracts it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use layersift::{App, Pane};
+use layersift_fixture::{Format, ImageBuilder};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+
+const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+
+fn numbered(n: usize) -> String {
+    (1..=n).map(|i| format!("line {i}\n")).collect()
+}
+
+fn fixture(dir: &Path) -> String {
+    let img = ImageBuilder::new()
+        .layer("ADD rootfs /", |l| {
+            l.dir("app")
+                .file("app/notes.txt", numbered(300))
+                .file("app/tool.bin", vec![0u8, 1, 2, 0x41, 0x42, 0xff])
+                .file("app/id_rsa", KEY)
+        })
+        .layer("RUN edit", |l| l.file("app/notes.txt", numbered(301)))
+        .build()
+        .unwrap();
+    let layout = dir.join("layout");
+    img.write(Format::OciLayout, &layout).unwrap();
+    format!("oci:{}", layout.display())
+}
+
+fn app_for(reference: &str) -> App {
+    let (image, a) =
+        layersift::analyze_image(reference, &Default::default(), &layersift::NoProgress).unwrap();
+    let mut app = App::new(Arc::new(a), Rect::new(0, 0, 100, 30));
+    app.content.image = Some(Arc::new(image));
+    app.sync();
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    app.sync();
+}
+
+fn typed(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn text(app: &App) -> String {
+    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    t.backend().to_string()
+}
+
+/// Selects the tree row whose name is `name` (the tree is fully expanded).
+fn select(app: &mut App, name: &str) {
+    app.focus = Pane::Tree;
+    press(app, KeyCode::Home);
+    for _ in 0..50 {
+        let t = app.tree.as_ref().expect("tree built");
+        let id = app.selected_node().unwrap();
+        if &*t.node(id).name == name {
+            return;
+        }
+        press(app, KeyCode::Down);
+    }
+    panic!("no row `{name}`");
+}
+
+fn wait_tree(app: &mut App) {
+    // The tree is built on demand on the state (the worker thread is the binary's).
+    if let Some((layer, mode)) = app.tree_request() {
+        app.install_tree(layersift::FileTree::build(&app.analysis, layer, mode));
+        app.sync();
+    }
+}
+
+#[test]
+fn viewer_shows_numbered_lines_searches_and_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_for(&fixture(dir.path()));
+    wait_tree(&mut app);
+    select(&mut app, "notes.txt");
+    press(&mut app, KeyCode::Enter);
+    let s = text(&app);
+    assert!(s.contains("/app/notes.txt (layer 0)"), "{s}");
+    assert!(s.contains("   1 line 1"), "{s}");
+    assert!(s.contains("  20 line 20"), "{s}");
+    press(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "line 250");
+    press(&mut app, KeyCode::Enter);
+    let s = text(&app);
+    assert!(s.contains(" 250 line 250"), "{s}");
+    assert!(s.contains("line 250 · / search"), "{s}");
+    press(&mut app, KeyCode::Char('N'));
+    let s = text(&app);
+    assert!(s.contains("`line 250` not found above"), "{s}");
+    press(&mut app, KeyCode::Char('G'));
+    assert!(text(&app).contains(" 300 line 300"));
+    press(&mut app, KeyCode::Esc);
+    assert!(!text(&app).contains("line 300"));
+    // The help lists the new keys.
+    press(&mut app, KeyCode::Char('?'));
+    let s = text(&app);
+    assert!(s.contains("view the file"), "{s}");
+}
+
+#[test]
+fn binaries_show_as_hex_and_secrets_stay_redacted_until_revealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_for(&fixture(dir.path()));
+    wait_tree(&mut app);
+    select(&mut app, "tool.bin");
+    press(&mut app, KeyCode::Char('v'));
+    let s = text(&app);
+    assert!(s.contains("00000000  00 01 02 41 42 ff"), "{s}");
+    assert!(s.contains("|...AB.|"), "{s}");
+    press(&mut app, KeyCode::Esc);
+    select(&mut app, "id_rsa");
+    press(&mut app, KeyCode::Enter);
+    let s = text(&app);
+    assert!(s.contains("secret redacted (s: reveal)"), "{s}");
+    assert!(s.contains("[REDACTED]"), "{s}");
+    assert!(!s.contains("b3BlbnNzaC1rZXkt"), "{s}");
+    press(&mut app, KeyCode::Char('s'));
+    let s = text(&app);
+    assert!(s.contains("b3BlbnNzaC1rZXkt"), "{s}");
+    assert!(s.contains("SECRET REVEALED"), "{s}");
+}
+
+#[test]
+fn d_diffs_against_the_replaced_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_for(&fixture(dir.path()));
+    app.focus = Pane::Layers;
+    press(&mut app, KeyCode::Down); // layer 1
+    wait_tree(&mut app);
+    select(&mut app, "notes.txt");
+    press(&mut app, KeyCode::Char('d'));
+    let s = text(&app);
+    assert!(s.contains("--- layer 0 app/notes.txt"), "{s}");
+    assert!(s.contains("+line 301"), "{s}");
+}
+
+#[test]
+fn tmux_opens_searches_and_extracts_a_file() {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        crate::util::skip("tmux not installed (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let reference = fixture(dir.path());
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
+    let session = format!("layersift-content-{}", std::process::id());
+    struct Session(String);
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .args(["kill-session", "-t", &self.0])
+                .output();
+        }
+    }
+    let _cleanup = Session(session.clone());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let cmd = format!(
+        "cd {} && NO_COLOR=1 {} explore {reference}; echo EXIT=$?; sleep 20",
+        work.display(),
+        bin.display()
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let capture = || {
+        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
+    };
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = capture();
+            if s.contains(needle) {
+                return s;
+            }
+            if std::time::Instant::now() > deadline {
+                panic!("`{needle}` never appeared; screen:\n{s}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let keys = |k: &[&str]| {
+        let mut args = vec!["send-keys", "-t", &session];
+        args.extend_from_slice(k);
+        tmux(&args);
+    };
+    wait_for("Layer 0 changes");
+    keys(&["Tab"]);
+    // Filter the tree to the file, go to its row, open it.
+    keys(&["C-f"]);
+    wait_for("Path filter");
+    keys(&["-l", "notes"]);
+    keys(&["Enter"]);
+    wait_for("filter: notes");
+    keys(&["G"]);
+    keys(&["Enter"]);
+    let s = wait_for("/app/notes.txt (layer 0)");
+    assert!(s.contains("   1 line 1"), "{s}");
+    keys(&["/"]);
+    keys(&["-l", "line 123"]);
+    keys(&["Enter"]);
+    let s = wait_for("line 123 · / search");
+    assert!(s.contains(" 123 line 123"), "{s}");
+    keys(&["q"]);
+    // Back in the tree: extract the file, after confirming.
+    keys(&["x"]);
+    wait_for("Extract /app/notes.txt");
+    keys(&["y"]);
+    wait_for("extracted 1 files");
+    keys(&["q"]);
+    wait_for("EXIT=0");
+    assert_eq!(
+        std::fs::read_to_string(work.join("app/notes.txt")).unwrap(),
+        numbered(300)
+    );
+}
