@@ -74,11 +74,13 @@ impl Buildah {
     }
 
     fn run(&self, args: &[&str]) -> String {
+        // Options go before the image or context: the subcommand, then the policy.
         let mut c = self.cmd();
-        c.args(args);
+        c.args(&args[..1]);
         if matches!(args.first(), Some(&("pull" | "bud" | "push"))) {
             c.arg("--signature-policy").arg(&self.policy);
         }
+        c.args(&args[1..]);
         let out = c.output().unwrap();
         assert!(
             out.status.success(),
@@ -122,7 +124,7 @@ fn write_context(ctx: &Path) {
         .permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(ctx.join("bin/pip"), perms).unwrap();
-    let text = |seed: &str, n: usize| seed.repeat(n / seed.len() + 1)[..n].as_bytes().to_vec();
+    let text = |seed: &str, n: usize| seed.repeat(n / seed.len() + 1).as_bytes()[..n].to_vec();
     w("app/main.sh", &text("echo main\n", 120_000));
     w("app/lib/util.sh", &text("util() { :; }\n", 80_000));
     // A build context with a repository and a host node_modules in it.
@@ -173,7 +175,17 @@ fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
         eprintln!("skipping: buildah with chroot isolation and vfs needs root here");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
+    // buildah names an image pulled from `oci:DIR` after DIR, and names must be lowercase:
+    // a temp dir whose name has no random (mixed-case) part.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("layersift-proof-{}-{nanos}", std::process::id()))
+        .rand_bytes(0)
+        .tempdir()
+        .unwrap();
     let d = dir.path();
     let policy = d.join("policy.json");
     std::fs::write(
@@ -219,6 +231,7 @@ fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&patch).unwrap();
+    eprintln!("{text}");
     for expected in [
         "# layersift fix (pip-no-cache-dir): saves",
         "# layersift fix (merge-runs): saves",

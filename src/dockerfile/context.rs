@@ -24,7 +24,7 @@ pub struct Leak {
 
 /// The context path (relative to the build context) that image path `path` came from,
 /// when `ins` copies from the build context and the path is under its destination.
-pub fn context_path(ins: &Instr, path: &str) -> Option<String> {
+pub(crate) fn context_path(ins: &Instr, path: &str) -> Option<String> {
     if !matches!(ins.keyword.as_str(), "COPY" | "ADD")
         || ins.flag("from").is_some()
         || ins.sources.len() != 1
@@ -100,7 +100,7 @@ fn pattern(rel: &str, dockerfile_name: &str, uses: &dyn Fn(&str) -> bool) -> Opt
 }
 
 /// The build-context leaks of an analysis made with `--dockerfile`, largest first.
-pub fn leaks(a: &Analysis) -> Vec<Leak> {
+pub(crate) fn leaks(a: &Analysis) -> Vec<Leak> {
     let Some(ctx) = &a.dockerfile else {
         return Vec::new();
     };

@@ -490,7 +490,7 @@ fn secret_to_mount(
 }
 
 /// The Dockerfile's text with the plan's edits applied.
-pub fn apply(df: &Dockerfile, plan: &Plan) -> String {
+pub(crate) fn apply(df: &Dockerfile, plan: &Plan) -> String {
     let mut edits: Vec<&LineEdit> = plan.hunks.iter().flat_map(|h| &h.edits).collect();
     edits.sort_by_key(|e| e.from);
     let mut out = String::with_capacity(df.text.len() + 256);
@@ -515,7 +515,7 @@ pub fn apply(df: &Dockerfile, plan: &Plan) -> String {
 }
 
 /// `.dockerignore` with the plan's lines added.
-pub fn ignore_text(old: &str, plan: &Plan) -> String {
+pub(crate) fn ignore_text(old: &str, plan: &Plan) -> String {
     let present: Vec<&str> = old.lines().map(str::trim).collect();
     let mut out = old.to_string();
     if !out.is_empty() && !out.ends_with('\n') {
@@ -533,9 +533,10 @@ pub fn ignore_text(old: &str, plan: &Plan) -> String {
     for l in add {
         let _ = writeln!(
             out,
-            "# saves {} ({} files)\n{}",
+            "# saves {} ({} {})\n{}",
             human_bytes(l.bytes),
             l.files,
+            if l.files == 1 { "file" } else { "files" },
             l.pattern
         );
         if l.pattern == "Dockerfile" || l.pattern == "Containerfile" {
@@ -549,7 +550,7 @@ pub fn ignore_text(old: &str, plan: &Plan) -> String {
 }
 
 /// A unified diff of one file; `None` when nothing changed. `old` `None` creates it.
-pub fn file_diff(path: &str, old: Option<&str>, new: &str) -> Option<String> {
+pub(crate) fn file_diff(path: &str, old: Option<&str>, new: &str) -> Option<String> {
     let before = old.unwrap_or("");
     if before == new {
         return None;
@@ -610,7 +611,7 @@ fn patch_paths(df_path: &Path) -> (String, String) {
 }
 
 /// The whole patch: a comment listing what stays a suggestion, then the file diffs.
-pub fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str>) -> String {
+pub(crate) fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str>) -> String {
     let (df_name, ignore_name) = patch_paths(&df.path);
     let mut out = String::new();
     let _ = writeln!(
@@ -649,7 +650,7 @@ pub fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str>) -> S
 }
 
 /// The `--dry-run` listing.
-pub fn render_dry_run(plan: &Plan) -> String {
+pub(crate) fn render_dry_run(plan: &Plan) -> String {
     let mut out = String::new();
     for (n, h) in plan.hunks.iter().enumerate() {
         let _ = writeln!(
@@ -679,7 +680,7 @@ pub fn render_dry_run(plan: &Plan) -> String {
 }
 
 /// `layersift fix IMAGE --dockerfile PATH [-o PATCH] [--dry-run] [--cache-mounts]`.
-pub fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     if args.dockerfile.dockerfile.is_none() {
         anyhow::bail!(
             "`layersift fix` needs the Dockerfile the image was built from: `--dockerfile PATH`"

@@ -84,7 +84,7 @@ impl Mapping {
 }
 
 /// Maps the layers (their history steps) to the instructions of `stage` and its parents.
-pub fn map_layers(df: &Dockerfile, stage: usize, steps: &[Step]) -> Mapping {
+pub(crate) fn map_layers(df: &Dockerfile, stage: usize, steps: &[Step]) -> Mapping {
     let chain = df.chain(stage);
     let candidates: Vec<(usize, usize, &Instr)> = chain
         .iter()
@@ -228,7 +228,7 @@ fn strip_flags(body: &str) -> &str {
 }
 
 /// Whether a history step (in Dockerfile form) is this instruction's layer.
-pub fn step_matches(step: &Step, ins: &Instr) -> bool {
+pub(crate) fn step_matches(step: &Step, ins: &Instr) -> bool {
     if step.keyword() != ins.keyword {
         return false;
     }

@@ -5,10 +5,10 @@
 //! that made them ([`map`]), best-practice findings ([`practices`]) and the patch that
 //! `layersift fix` writes ([`fix`]).
 
-pub mod context;
-pub mod fix;
-pub mod map;
-pub mod subst;
+pub(crate) mod context;
+pub(crate) mod fix;
+pub(crate) mod map;
+pub(crate) mod subst;
 
 use std::path::{Path, PathBuf};
 
@@ -138,15 +138,6 @@ pub struct Dockerfile {
     pub text: String,
     pub escape: char,
     pub stages: Vec<Stage>,
-}
-
-/// Options of `--dockerfile`.
-#[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
-    /// The stage that was built (`--target`); default the last.
-    pub target: Option<String>,
-    /// `--build-arg NAME=VALUE` values the build used.
-    pub build_args: Vec<(String, String)>,
 }
 
 impl Dockerfile {
@@ -468,7 +459,7 @@ impl Dockerfile {
 }
 
 /// `path` made absolute against `workdir`, without a trailing slash (except `/`).
-pub fn absolute(workdir: &str, path: &str) -> String {
+pub(crate) fn absolute(workdir: &str, path: &str) -> String {
     let joined = if path.starts_with('/') {
         path.to_string()
     } else {
@@ -552,7 +543,7 @@ fn command(c: &parse_dockerfile::Command<'_>, escape: char) -> Cmd {
 
 /// Joins `escape`-newline continuations as the builder does (the escape and the newline
 /// go; nothing is inserted) and drops comment lines inside the continued instruction.
-pub fn join_continuations(raw: &str, escape: char) -> String {
+pub(crate) fn join_continuations(raw: &str, escape: char) -> String {
     let mut out = String::with_capacity(raw.len());
     for (i, line) in raw.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);

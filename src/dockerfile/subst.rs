@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 /// Variables in scope: ARGs declared in the stage (with a value) and ENVs set so far.
-pub type Vars = BTreeMap<String, String>;
+pub(crate) type Vars = BTreeMap<String, String>;
 
 /// Expands one Dockerfile word (quotes removed).
-pub fn expand(word: &str, vars: &Vars, escape: char) -> String {
+pub(crate) fn expand(word: &str, vars: &Vars, escape: char) -> String {
     let mut out = String::with_capacity(word.len());
     let chars: Vec<char> = word.chars().collect();
     let mut i = 0;
@@ -122,7 +122,7 @@ fn matching_brace(s: &[char]) -> Option<usize> {
 }
 
 /// Splits `K=V K2="v 2"` (or the legacy `K V`) into pairs, values expanded.
-pub fn key_values(args: &str, vars: &Vars, escape: char) -> Vec<(String, String)> {
+pub(crate) fn key_values(args: &str, vars: &Vars, escape: char) -> Vec<(String, String)> {
     let words = split_words(args, escape);
     if words.first().is_some_and(|w| !w.contains('=')) {
         // Legacy `ENV KEY value with spaces`.
@@ -140,7 +140,7 @@ pub fn key_values(args: &str, vars: &Vars, escape: char) -> Vec<(String, String)
 }
 
 /// Splits on unquoted, unescaped whitespace (quotes kept for [`expand`]).
-pub fn split_words(s: &str, escape: char) -> Vec<String> {
+pub(crate) fn split_words(s: &str, escape: char) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut quote: Option<char> = None;

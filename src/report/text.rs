@@ -226,7 +226,7 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
 }
 
 /// `Dockerfile (stage final): 5 layers from its lines, 1 from the base image, 0 unmapped`.
-pub fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
+pub(crate) fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
     use crate::dockerfile::map::LayerSource;
     use std::fmt::Write as _;
     let m = &ctx.mapping;
