@@ -109,6 +109,11 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
             .map_err(report::RenderError::from)?;
             out
         }
+        // Streamed: a large image's `files` rows are never all in memory.
+        Format::Json => {
+            emit_json(&analysis, args.output.as_deref())?;
+            String::new()
+        }
         Format::Markdown => report::markdown::render_fit(&analysis, args.max_chars)
             .map_err(report::RenderError::from)?,
         Format::Github => {
@@ -120,10 +125,15 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
         }
         f => report::render(&analysis, f)?,
     };
-    emit(&out, args.output.as_deref())?;
+    if args.format() != Format::Json {
+        emit(&out, args.output.as_deref())?;
+    }
     if let Some(h) = &args.history {
         let record =
-            crate::trend::Record::from_report(&report::json::Report::from_analysis(&analysis));
+            // Totals only: the trend record reads no file rows.
+            crate::trend::Record::from_report(&report::json::Report::from_analysis_without_files(
+                &analysis,
+            ));
         crate::trend::append(h, &record)?;
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -335,10 +345,13 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let Some(new) = &args.new else {
         anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
     };
-    let (old, new, _) = load_pair(&args.old, new, source, false)?;
-    let Some(old) = old else {
+    let (old, mut new, _) = load_pair(&args.old, new, source, false)?;
+    let Some(mut old) = old else {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
+    if let Some(b) = &args.base {
+        split_both(b, &mut old, &mut new, source)?;
+    }
     let d = crate::diff::compare(&old, &new, args.limit);
     let format = args.format();
     let mut out = crate::diff::render::render(&old, &new, &d, format)?;
@@ -351,6 +364,42 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }
     emit(&out, args.output.as_deref())?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Splits both sides of a diff at `base`. NEW must start with it (else the error names the
+/// first layer that differs); OLD may have been built on an older base, and then keeps the
+/// base of its saved report, if any, with a note saying so.
+fn split_both(
+    base: &str,
+    old: &mut report::json::Report,
+    new: &mut report::json::Report,
+    source: &SourceArgs,
+) -> anyhow::Result<()> {
+    let ids = base_diff_ids(base, source)?;
+    let of = |r: &report::json::Report| -> Vec<String> {
+        r.layers.iter().map(|l| l.diff_id.clone()).collect()
+    };
+    let n = crate::base::match_prefix(base, &ids, &of(new))?;
+    let split = |count| crate::base::Base {
+        reference: base.to_string(),
+        layer_count: count,
+    };
+    new.base = Some(crate::base::BaseSplit::new(&split(n), &new.layers));
+    match crate::base::match_prefix(base, &ids, &of(old)) {
+        Ok(n) => old.base = Some(crate::base::BaseSplit::new(&split(n), &old.layers)),
+        Err(e) => {
+            let kept = match &old.base {
+                Some(b) => format!("its report's base `{}` is used", b.reference),
+                None => "the diff shows no own and base totals".to_string(),
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the old image does not start with the base ({}); {kept}",
+                crate::sanitize::for_terminal(&e.to_string())
+            );
+        }
+    }
+    Ok(())
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
@@ -571,6 +620,27 @@ pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Writes the JSON report to `path` (stdout when `None`) as it is made, without holding it
+/// in memory; a closed pipe on stdout is a normal end, as in [`emit`].
+fn emit_json(a: &crate::Analysis, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        report::json::write(a, &mut w)?;
+        w.flush()
+    };
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .and_then(|mut f| write(&mut f))
+            .with_context(|| format!("cannot write `{}`", p.display())),
+        None => match write(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(e).context("cannot write to stdout")
+            }
+            _ => Ok(()),
+        },
     }
 }
 
