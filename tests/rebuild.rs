@@ -158,7 +158,9 @@ fn analyze(reference: &str, df: Option<&Dockerfile>) -> Analysis {
 fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
     for program in ["buildah", "git", "patch"] {
         if !have(program) {
-            eprintln!("skipping: `{program}` not found (.ci/run installs it)");
+            crate::util::skip(&format!(
+                "rebuild proof: `{program}` not found (.ci/run installs it)"
+            ));
             return;
         }
     }
@@ -167,12 +169,12 @@ fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
         .map(Path::new)
         .find(|p| p.is_file());
     let Some(busybox) = busybox else {
-        eprintln!("skipping: static busybox not found (Debian busybox-static)");
+        crate::util::skip("rebuild proof: static busybox not found (Debian busybox-static)");
         return;
     };
     let uid = Command::new("id").arg("-u").output().unwrap();
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        eprintln!("skipping: buildah with chroot isolation and vfs needs root here");
+        crate::util::skip("rebuild proof: buildah with chroot isolation and vfs needs root here");
         return;
     }
     // buildah names an image pulled from `oci:DIR` after DIR, and names must be lowercase:

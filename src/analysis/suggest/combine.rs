@@ -351,7 +351,11 @@ mod tests {
         ]));
         assert_eq!(
             got,
-            v(&["mkdir -p /opt", "echo built > /opt/app.txt", "rm -rf /opt/build"])
+            v(&[
+                "mkdir -p /opt",
+                "echo built > /opt/app.txt",
+                "rm -rf /opt/build"
+            ])
         );
         // Without -p, the parent existed already.
         let got = cancel_out(v(&["mkdir /tmp/x", "echo a > /tmp/x/a", "rm -rf /tmp/x"]));
