@@ -26,3 +26,4 @@ mod registry;
 mod sample;
 mod trend;
 mod tui;
+mod tui_explore;
