@@ -27,19 +27,24 @@ trap 'rm -rf "$work"' EXIT
 cargo build --release --quiet --bin layersift
 ls=$PWD/target/release/layersift
 
-# best-of-N wall seconds of a command; `setup` runs (untimed) before each run.
+# best-of-N wall seconds of a command, and the CPU seconds (user + system) of that run;
+# `setup` runs (untimed) before each run. CPU time is the steadier figure on a busy machine.
 measure() {
-  local setup=$1 best=
+  local setup=$1 best= cpu=
   shift
   for _ in $(seq "$runs"); do
     eval "$setup"
-    /usr/bin/time -f '%e' -o "$work/t" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
-    best=$(python3 -c "print(min(float('$(cat "$work/t")'), float('${best:-1e9}')))")
+    /usr/bin/time -f '%e %U %S' -o "$work/t" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
+    read -r e u s <"$work/t"
+    if python3 -c "import sys; sys.exit(0 if float('$e') < float('${best:-1e9}') else 1)"; then
+      best=$e
+      cpu=$(python3 -c "print(round(float('$u') + float('$s'), 2))")
+    fi
   done
-  echo "$best"
+  echo "$best $cpu"
 }
 ratio() { python3 -c "print(f'{float($1)/max(float($2),1e-9):.2f}')"; }
-row() { printf '%-56s %8s s\n' "$1" "$2"; }
+row() { printf '%-52s %7s s wall %7s s cpu\n' "$1" "$2" "$3"; }
 
 # The largest image of the corpus layout, by compressed bytes.
 ref=$(python3 - "$corpus/oci" <<'PY'
@@ -79,33 +84,33 @@ echo "# $(date -u +%FT%TZ) $jobs cores, $(git rev-parse --short HEAD 2>/dev/null
   "$(( $(stat -c %s "$work/$ref.docker.tar") / 1000000 )) MB docker-archive)"
 
 # shellcheck disable=SC2016,SC2086
-base_gz=$(measure : bash -c '
+read -r base_gz base_gz_cpu < <(measure : bash -c '
   for b in "$@"; do echo "igzip -dc $b | openssl dgst -sha256"; echo "openssl dgst -sha256 $b"; done |
     xargs -P'"$jobs"' -I{} sh -c "{} >/dev/null"' _ $gz_blobs)
 # shellcheck disable=SC2016,SC2086
-base_tar=$(measure : bash -c 'printf "%s\n" "$@" | xargs -P'"$jobs"' -n1 openssl dgst -sha256 >/dev/null' _ $tars)
+read -r base_tar base_tar_cpu < <(measure : bash -c 'printf "%s\n" "$@" | xargs -P'"$jobs"' -n1 openssl dgst -sha256 >/dev/null' _ $tars)
 
 for kind in oci docker; do
   case $kind in
-    oci) image="oci-archive:$work/$ref.oci.tar"; base=$base_gz; what="OCI archive, gzip" ;;
-    docker) image="docker-archive:$work/$ref.docker.tar"; base=$base_tar; what="docker-archive, plain" ;;
+    oci) image="oci-archive:$work/$ref.oci.tar"; base=$base_gz; base_cpu=$base_gz_cpu; what="OCI archive, gzip" ;;
+    docker) image="docker-archive:$work/$ref.docker.tar"; base=$base_tar; base_cpu=$base_tar_cpu; what="docker-archive, plain" ;;
   esac
   cache="$work/cache-$kind"
-  nocache=$(measure : "$ls" analyze --no-cache "$image")
-  cold=$(measure "rm -rf '$cache'" "$ls" analyze --cache-dir "$cache" "$image")
-  warm=$(measure : "$ls" analyze --cache-dir "$cache" "$image")
+  read -r nocache nocache_cpu < <(measure : "$ls" analyze --no-cache "$image")
+  read -r cold cold_cpu < <(measure "rm -rf '$cache'" "$ls" analyze --cache-dir "$cache" "$image")
+  read -r warm warm_cpu < <(measure : "$ls" analyze --cache-dir "$cache" "$image")
   # The warm report is the cold one, byte for byte.
   "$ls" analyze -f json --no-cache "$image" >"$work/a.json"
   "$ls" analyze -f json --cache-dir "$cache" "$image" >"$work/b.json"
   cmp -s "$work/a.json" "$work/b.json" || { echo "warm report differs from cold" >&2; exit 1; }
   echo "## $what"
-  row "C-tools verify baseline ($jobs parallel)" "$base"
-  row "layersift analyze --no-cache" "$nocache"
-  row "layersift analyze, cold (empty cache, writes it)" "$cold"
-  row "layersift analyze, warm" "$warm"
-  echo "ratio cold/baseline: $(ratio "$cold" "$base")  (target <= 1.05)"
-  echo "ratio warm/baseline: $(ratio "$warm" "$base")  (target <= 0.25)"
-  echo "ratio warm/cold: $(ratio "$warm" "$cold")"
+  row "C-tools verify baseline ($jobs parallel)" "$base" "$base_cpu"
+  row "layersift analyze --no-cache" "$nocache" "$nocache_cpu"
+  row "layersift analyze, cold (empty cache, writes it)" "$cold" "$cold_cpu"
+  row "layersift analyze, warm" "$warm" "$warm_cpu"
+  echo "ratio cold/baseline: wall $(ratio "$cold" "$base"), cpu $(ratio "$cold_cpu" "$base_cpu")  (target <= 1.05)"
+  echo "ratio warm/baseline: wall $(ratio "$warm" "$base"), cpu $(ratio "$warm_cpu" "$base_cpu")  (target <= 0.25)"
+  echo "ratio warm/cold: wall $(ratio "$warm" "$cold"), cpu $(ratio "$warm_cpu" "$cold_cpu")"
   layers=$(find "$cache/v1/layers/sha256" -type f | wc -l)
   bytes=$(du -sb "$cache/v1/layers" | cut -f1)
   entries=$(python3 -c "import json; print(json.load(open('$work/a.json'))['summary']['entry_count'])")

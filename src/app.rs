@@ -98,6 +98,11 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
             .map_err(report::RenderError::from)?;
             out
         }
+        // Streamed: a large image's `files` rows are never all in memory.
+        Format::Json => {
+            emit_json(&analysis, args.output.as_deref())?;
+            String::new()
+        }
         Format::Markdown => report::markdown::render_fit(&analysis, args.max_chars)
             .map_err(report::RenderError::from)?,
         Format::Github => {
@@ -109,10 +114,15 @@ fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> 
         }
         f => report::render(&analysis, f)?,
     };
-    emit(&out, args.output.as_deref())?;
+    if args.format() != Format::Json {
+        emit(&out, args.output.as_deref())?;
+    }
     if let Some(h) = &args.history {
         let record =
-            crate::trend::Record::from_report(&report::json::Report::from_analysis(&analysis));
+            // Totals only: the trend record reads no file rows.
+            crate::trend::Record::from_report(&report::json::Report::from_analysis_without_files(
+                &analysis,
+            ));
         crate::trend::append(h, &record)?;
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -507,6 +517,27 @@ pub(crate) fn emit(data: &str, path: Option<&std::path::Path>) -> anyhow::Result
                 _ => Ok(()),
             }
         }
+    }
+}
+
+/// Writes the JSON report to `path` (stdout when `None`) as it is made, without holding it
+/// in memory; a closed pipe on stdout is a normal end, as in [`emit`].
+fn emit_json(a: &crate::Analysis, path: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, w);
+        report::json::write(a, &mut w)?;
+        w.flush()
+    };
+    match path {
+        Some(p) => std::fs::File::create(p)
+            .and_then(|mut f| write(&mut f))
+            .with_context(|| format!("cannot write `{}`", p.display())),
+        None => match write(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(e).context("cannot write to stdout")
+            }
+            _ => Ok(()),
+        },
     }
 }
 

@@ -112,20 +112,24 @@ impl FileRow {
     }
 }
 
-/// The visible regular files of an analysis, sorted by path. Content that stays visible only
-/// through a hard link of the same layer is listed under that link's name.
-pub fn visible_files(a: &Analysis) -> Vec<FileRow> {
+/// A visible regular file, by position: (layer, entry of its content, entry of the name
+/// it is visible under). 12 bytes a file, where a [`FileRow`] takes about 150.
+type FileRef = (u32, u32, u32);
+
+/// The visible regular files of an analysis, sorted by path, as positions. Content that
+/// stays visible only through a hard link of the same layer is listed under that link's
+/// name.
+fn visible_file_refs(a: &Analysis) -> Vec<FileRef> {
     use crate::index::{display_path, EntryKind};
-    let mut rows = Vec::new();
+    let mut refs: Vec<FileRef> = Vec::new();
     for (li, idx) in a.indexes.iter().enumerate() {
         let mut links: Option<std::collections::HashMap<&[u8], Vec<usize>>> = None;
         for (i, e) in idx.entries.iter().enumerate() {
             if e.kind != EntryKind::File || !a.merged.content_fate(li, i).is_visible() {
                 continue;
             }
-            let own = idx.path(i);
             let name = if a.merged.fate(li, i).is_visible() {
-                own
+                i
             } else {
                 // Visible only through a hard link: find that link's name.
                 let links = links.get_or_insert_with(|| {
@@ -139,20 +143,38 @@ pub fn visible_files(a: &Analysis) -> Vec<FileRow> {
                     m
                 });
                 links
-                    .get(own)
+                    .get(idx.path(i))
                     .and_then(|js| js.iter().find(|&&j| a.merged.fate(li, j).is_visible()))
-                    .map_or(own, |&j| idx.path(j))
+                    .map_or(i, |&j| j)
             };
-            rows.push(FileRow(
-                format!("/{}", display_path(name)),
-                e.size,
-                li,
-                format!("{:016x}", (e.hash >> 64) as u64),
-            ));
+            let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+            refs.push((at(li), at(i), at(name)));
         }
     }
-    rows.sort_by(|x, y| x.0.cmp(&y.0));
-    rows
+    let path = |r: &FileRef| display_path(a.indexes[r.0 as usize].path(r.2 as usize));
+    refs.sort_by(|x, y| path(x).cmp(&path(y)));
+    refs
+}
+
+/// The row of a visible file.
+fn file_row(a: &Analysis, (li, i, name): FileRef) -> FileRow {
+    let idx = &a.indexes[li as usize];
+    let e = &idx.entries[i as usize];
+    FileRow(
+        format!("/{}", crate::index::display_path(idx.path(name as usize))),
+        e.size,
+        li as usize,
+        format!("{:016x}", (e.hash >> 64) as u64),
+    )
+}
+
+/// The visible regular files of an analysis, sorted by path. Content that stays visible only
+/// through a hard link of the same layer is listed under that link's name.
+pub fn visible_files(a: &Analysis) -> Vec<FileRow> {
+    visible_file_refs(a)
+        .into_iter()
+        .map(|r| file_row(a, r))
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -251,6 +273,14 @@ pub struct Layer {
 
 impl Report {
     pub fn from_analysis(a: &Analysis) -> Report {
+        let mut r = Report::from_analysis_without_files(a);
+        r.files = visible_files(a);
+        r
+    }
+
+    /// The report with an empty `files` list (see [`write`], which streams them); what
+    /// needs only the totals (a trend record) takes this one.
+    pub(crate) fn from_analysis_without_files(a: &Analysis) -> Report {
         let mut r = Report::without_base(a);
         r.base = a
             .base
@@ -295,7 +325,7 @@ impl Report {
             },
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
-            files: visible_files(a),
+            files: Vec::new(),
             packages: a.packages.packages.clone(),
             package_summary: PackageSummary {
                 package_count: a.packages.packages.len(),
@@ -367,7 +397,46 @@ fn categories(a: &Analysis) -> Vec<CategoryTotal> {
 
 /// The report of an analysis as pretty-printed JSON with a trailing newline.
 pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
-    to_json(&Report::from_analysis(a))
+    let mut out = Vec::new();
+    write(a, &mut out)?;
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// Writes the JSON report of `a` (the same bytes as [`render`]) without building it in
+/// memory: everything but the `files` rows is serialized first (it is small), then each
+/// row is written as it is made, from a list of 12-byte positions sorted by path.
+pub fn write(a: &Analysis, w: &mut impl std::io::Write) -> Result<(), serde_json::Error> {
+    let mut report = Report::from_analysis_without_files(a);
+    let text = to_json(&report)?;
+    let io = serde_json::Error::io;
+    // The empty `files` list of the top-level object (the only field at this indentation
+    // with that name); the rows go between its brackets. Should it not be found, the
+    // report is built whole instead.
+    const EMPTY: &str = "\n  \"files\": []";
+    let Some(at) = text.find(EMPTY) else {
+        report.files = visible_files(a);
+        return w.write_all(to_json(&report)?.as_bytes()).map_err(io);
+    };
+    let refs = visible_file_refs(a);
+    if refs.is_empty() {
+        return w.write_all(text.as_bytes()).map_err(io);
+    }
+    w.write_all(&text.as_bytes()[..at]).map_err(io)?;
+    w.write_all(b"\n  \"files\": [").map_err(io)?;
+    for (n, r) in refs.into_iter().enumerate() {
+        w.write_all(if n == 0 { b"\n    " } else { b",\n    " })
+            .map_err(io)?;
+        // One line, escaped as every string of the report is: the formatter as it is
+        // inside the `files` array.
+        let mut rows = RowsFormatter::default();
+        rows.stack.push(true);
+        file_row(a, r).serialize(&mut serde_json::Serializer::with_formatter(&mut *w, rows))?;
+    }
+    w.write_all(b"\n  ]").map_err(io)?;
+    w.write_all(&text.as_bytes()[at + EMPTY.len()..])
+        .map_err(io)
 }
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
@@ -539,5 +608,70 @@ mod rows_tests {
         );
         let back: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(back, v);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use layersift_fixture::{Format, ImageBuilder};
+
+    /// The streamed report is the built one, byte for byte: rows in path order, a file seen
+    /// only through its hard link listed under the link, names that are not UTF-8 escaped.
+    #[test]
+    fn streamed_report_is_the_built_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = ImageBuilder::new()
+            .layer("ADD / /", |l| {
+                l.file("b/z", vec![1u8; 10])
+                    .file("a/long-kept", vec![2u8; 20])
+                    .hardlink("a/link", "a/long-kept")
+                    .file(b"c/caf\xe9", vec![3u8; 3])
+                    .file("a/\"quoted\"", vec![4u8; 4])
+            })
+            .layer("RUN rm /a/long-kept", |l| l.whiteout("a/long-kept"))
+            .build()
+            .unwrap();
+        let path = dir.path().join("layout");
+        img.write(Format::OciLayout, &path).unwrap();
+        let a = crate::analyze_reference(
+            &format!("oci:{}", path.display()),
+            &Default::default(),
+            &crate::decode::NoProgress,
+        )
+        .unwrap();
+        let built = to_json(&Report::from_analysis(&a)).unwrap();
+        assert_eq!(render(&a).unwrap(), built);
+        assert!(built.contains("\"/a/link\""), "{built}");
+        assert!(built.contains("caf\\\\xe9"), "{built}");
+        // The fields around `files` (hidden rows after it, a base split) stay in place.
+        assert!(
+            built.contains("\n  \"hidden_files\": [\n    [\"/a/long-kept\""),
+            "{built}"
+        );
+        let mut a = a;
+        a.base = Some(crate::base::Base {
+            reference: "base.json".to_string(),
+            layer_count: 1,
+        });
+        let built = to_json(&Report::from_analysis(&a)).unwrap();
+        assert!(built.contains("\n  \"base\": {"), "{built}");
+        assert_eq!(render(&a).unwrap(), built);
+
+        let empty = ImageBuilder::new()
+            .layer("RUN mkdir /d", |l| l.dir("d"))
+            .build()
+            .unwrap();
+        let path = dir.path().join("empty");
+        empty.write(Format::OciLayout, &path).unwrap();
+        let a = crate::analyze_reference(
+            &format!("oci:{}", path.display()),
+            &Default::default(),
+            &crate::decode::NoProgress,
+        )
+        .unwrap();
+        let built = to_json(&Report::from_analysis(&a)).unwrap();
+        assert!(built.contains("\n  \"files\": [],\n"), "{built}");
+        assert_eq!(render(&a).unwrap(), built);
     }
 }
