@@ -336,8 +336,12 @@ impl Tmux {
     }
 
     pub(crate) fn capture(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", &self.session]).stdout)
-            .into_owned()
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-t", &self.session])
+                .stdout,
+        )
+        .into_owned()
     }
 
     /// Waits (up to a minute) for `needle` on screen and returns the screen.
@@ -397,8 +401,9 @@ fn tmux_search_config_pane_and_copy() {
     let buffer = t.run(&["show-buffer"]);
     assert_eq!(String::from_utf8_lossy(&buffer.stdout), "/usr/bin/curl");
     t.keys(&["c"]);
-    let s = t.wait_for("Image config");
-    assert!(s.contains("Cmd         curl --version"), "{s}");
+    // Waits for the line itself: a capture can fall between two writes of one frame.
+    let s = t.wait_for("Cmd         curl --version");
+    assert!(s.contains("Image config"), "{s}");
     t.keys(&["c"]);
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
