@@ -437,6 +437,13 @@ pub struct DiffArgs {
     #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
     pub max_chars: usize,
 
+    /// The base image both sides start `FROM`: an image reference or a saved JSON report.
+    /// The diff then also shows how the image's own layers (above the base) and the base's
+    /// layers moved. A side the base is not a prefix of keeps the base of its saved report,
+    /// if any.
+    #[arg(long, value_name = "IMAGE|REPORT", conflicts_with = "file")]
+    pub base: Option<String>,
+
     #[command(flatten)]
     pub source: SourceArgs,
 }
