@@ -57,7 +57,9 @@ pub use index::{display_path, EntryKind, LayerIndex};
 pub use layers::decode_image;
 pub use merge::{merge, ByteSplit, Fate, Merged};
 pub use packages::Ecosystem;
-pub use source::{open, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport};
+pub use source::{
+    open, Healthcheck, Image, ImageRef, LayerBlob, OpenOptions, Platform, SourceError, Transport,
+};
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.
 pub use base::{Base, BaseSplit, ScopeTotals};

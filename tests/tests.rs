@@ -28,3 +28,4 @@ mod registry;
 mod sample;
 mod trend;
 mod tui;
+mod tui_explore;

@@ -48,6 +48,10 @@ pub struct ImageInfo {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub platform: Platform,
+    /// Docker's `Healthcheck` from the config, when it declares one (shown by the TUI's
+    /// config pane; not part of the JSON report).
+    #[serde(skip)]
+    pub healthcheck: Option<crate::source::Healthcheck>,
 }
 
 /// One layer: where it came from, its sizes, its build step and its byte accounting.
@@ -257,6 +261,7 @@ impl Analysis {
                 manifest_digest: image.manifest_digest.clone(),
                 config_digest: image.config_digest.clone(),
                 platform: image.platform.clone(),
+                healthcheck: image.healthcheck.clone(),
             },
             config,
             layers,

@@ -8,7 +8,9 @@
 //! model, which does not depend on the terminal library, in [`tree`].
 
 pub(crate) mod app;
+pub(crate) mod image_config;
 pub(crate) mod layout;
+pub(crate) mod search;
 pub(crate) mod tree;
 pub(crate) mod ui;
 pub(crate) mod viewer;
@@ -210,6 +212,12 @@ fn explore(
                 ui::honour_no_color(f);
             })?;
             dirty = false;
+        }
+        if let Some(text) = app.clipboard.take() {
+            use std::io::Write as _;
+            let mut out = io::stdout();
+            let _ = out.write_all(search::osc52(&text).as_bytes());
+            let _ = out.flush();
         }
         if app.quit {
             return Ok(());
