@@ -12,6 +12,7 @@ pub(crate) mod auth;
 mod container;
 pub(crate) mod daemon;
 mod docker_archive;
+mod docker_config;
 mod oci;
 pub(crate) mod platform;
 pub(crate) mod registry;
@@ -28,6 +29,7 @@ pub(crate) use auth::Credentials;
 pub use container::{Container, MemContainer};
 pub(crate) use container::{DirContainer, TarContainer};
 pub(crate) use daemon::DaemonError;
+pub use docker_config::Healthcheck;
 pub(crate) use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
 pub(crate) use registry::RegistryError;
@@ -422,6 +424,8 @@ pub struct Image {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub config: ImageConfiguration,
+    /// Docker's `Healthcheck`, which the OCI config type does not keep.
+    pub healthcheck: Option<Healthcheck>,
     pub platform: Platform,
     pub layers: Vec<LayerBlob>,
     pub store: Arc<dyn BlobStore>,
