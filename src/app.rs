@@ -4,6 +4,7 @@
 //! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
 //! while loading).
 
+mod base;
 mod content;
 
 use std::collections::BTreeMap;
@@ -15,7 +16,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::cli::{
-    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs,
+    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, DockerfileArgs,
+    SourceArgs, TrendArgs,
 };
 use crate::decode::{NoProgress, Progress};
 use crate::report::{self, saved, Format};
@@ -30,7 +32,13 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &args.source),
-        Some(Command::Explore(args)) => explore(&args.image, args.base.as_deref(), &args.source),
+        Some(Command::Explore(args)) => explore(
+            &args.image,
+            args.base.as_deref(),
+            &args.source,
+            &args.dockerfile,
+        ),
+        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &args.source),
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
@@ -54,13 +62,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         None => match cli.image {
-            Some(image) if std::io::stdout().is_terminal() => explore(&image, None, &cli.source),
+            Some(image) if std::io::stdout().is_terminal() => {
+                explore(&image, None, &cli.source, &DockerfileArgs::default())
+            }
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
                     format: Some(Format::Text),
                     output: None,
                     history: None,
+                    dockerfile: DockerfileArgs::default(),
                     limit: None,
                     all: false,
                     source: cli.source.clone(),
@@ -75,10 +86,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let mut analysis = load(&args.image, source)?;
-    if let Some(b) = &args.base {
-        analysis.base = Some(resolve_base(b, &layer_ids(&analysis), source)?);
-    }
+    let df = read_dockerfile(&args.dockerfile)?;
+    let mut analysis = load_with(&args.image, source, df.as_ref())?;
+    analysis.base = base::choose(
+        args.base.as_deref(),
+        &analysis.image,
+        &layer_ids(&analysis),
+        source,
+    )?;
     let out = match args.format() {
         Format::Text => {
             // Fit a terminal's width; a file or a pipe gets whole lines.
@@ -194,18 +209,29 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     g.max_content = args.max_growth.or(g.max_content);
     g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
     g.max_waste = args.max_waste_growth.or(g.max_waste);
+    let df = read_dockerfile(&args.dockerfile)?;
     let (baseline, mut current, inventory) = match &args.baseline {
+        _ if df.is_some() => {
+            if saved::is_report_file(&args.image) {
+                anyhow::bail!(
+                    "`--dockerfile` needs an image to map, not the saved report `{}`",
+                    args.image
+                );
+            }
+            let (r, inv) = load_checked(&args.image, source, df.as_ref())?;
+            let baseline = match &args.baseline {
+                Some(b) => Some(load_report(b, source)?),
+                None => None,
+            };
+            (baseline, r, inv)
+        }
         Some(b) => load_pair(b, &args.image, source, true)?,
         None => {
-            let (r, inv) = load_checked(&args.image, source)?;
+            let (r, inv) = load_checked(&args.image, source, None)?;
             (None, r, inv)
         }
     };
-    if let Some(b) = &args.base {
-        let ids: Vec<String> = current.layers.iter().map(|l| l.diff_id.clone()).collect();
-        let base = resolve_base(b, &ids, source)?;
-        current.base = Some(report::json::BaseSplit::new(&base, &current.layers));
-    }
+    base::settle(&mut current, args.base.as_deref(), source)?;
     if cfg.scope == crate::config::Scope::Own && current.base.is_none() {
         return Err(crate::config::ConfigError::Value {
             path: std::path::PathBuf::from(cfg.origin.name()),
@@ -257,11 +283,12 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
 fn load_checked(
     arg: &str,
     source: &SourceArgs,
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<(report::json::Report, Option<crate::policy::Inventory>)> {
     if saved::is_report_file(arg) {
         Ok((saved::read_report(arg)?, None))
     } else {
-        let a = load(arg, source)?;
+        let a = load_with(arg, source, dockerfile)?;
         let inv = crate::policy::Inventory::from_analysis(&a);
         Ok((report::json::Report::from_analysis(&a), Some(inv)))
     }
@@ -279,7 +306,7 @@ type Pair = (
 fn load_pair(old: &str, new: &str, source: &SourceArgs, inventory: bool) -> anyhow::Result<Pair> {
     if saved::is_report_file(old) || saved::is_report_file(new) {
         let (n, inv) = if inventory {
-            load_checked(new, source)?
+            load_checked(new, source, None)?
         } else {
             (load_report(new, source)?, None)
         };
@@ -318,10 +345,17 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let Some(new) = &args.new else {
         anyhow::bail!("`diff` needs two images or reports (or `--file PATH --layers A B`)");
     };
-    let (old, new, _) = load_pair(&args.old, new, source, false)?;
-    let Some(old) = old else {
+    let (old, mut new, _) = load_pair(&args.old, new, source, false)?;
+    let Some(mut old) = old else {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
+    match args.base.as_deref() {
+        Some(b) if b != base::NO_BASE => split_both(b, &mut old, &mut new, source)?,
+        b => {
+            base::settle(&mut old, b, source)?;
+            base::settle(&mut new, b, source)?;
+        }
+    }
     let d = crate::diff::compare(&old, &new, args.limit);
     let format = args.format();
     let mut out = crate::diff::render::render(&old, &new, &d, format)?;
@@ -334,6 +368,42 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }
     emit(&out, args.output.as_deref())?;
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Splits both sides of a diff at `base`. NEW must start with it (else the error names the
+/// first layer that differs); OLD may have been built on an older base, and then keeps the
+/// base of its saved report, if any, with a note saying so.
+fn split_both(
+    base: &str,
+    old: &mut report::json::Report,
+    new: &mut report::json::Report,
+    source: &SourceArgs,
+) -> anyhow::Result<()> {
+    let ids = base_diff_ids(base, source)?;
+    let of = |r: &report::json::Report| -> Vec<String> {
+        r.layers.iter().map(|l| l.diff_id.clone()).collect()
+    };
+    let n = crate::base::match_prefix(base, &ids, &of(new))?;
+    let split = |count| crate::base::Base {
+        reference: base.to_string(),
+        layer_count: count,
+    };
+    new.base = Some(crate::report::json::BaseSplit::new(&split(n), &new.layers));
+    match crate::base::match_prefix(base, &ids, &of(old)) {
+        Ok(n) => old.base = Some(crate::report::json::BaseSplit::new(&split(n), &old.layers)),
+        Err(e) => {
+            let kept = match &old.base {
+                Some(b) => format!("its report's base `{}` is used", b.reference),
+                None => "the diff shows no own and base totals".to_string(),
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the old image does not start with the base ({}); {kept}",
+                crate::sanitize::for_terminal(&e.to_string())
+            );
+        }
+    }
+    Ok(())
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
@@ -389,18 +459,22 @@ fn explore(
     image: &str,
     base: Option<&str>,
     source: &crate::cli::SourceArgs,
+    dockerfile: &DockerfileArgs,
 ) -> anyhow::Result<ExitCode> {
+    // A bad Dockerfile is an error before the terminal is taken over.
+    let df = read_dockerfile(dockerfile)?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
         );
     }
     let base = match base {
+        Some(base::NO_BASE) => None,
         Some(b) => Some((b.to_string(), base_diff_ids(b, source)?)),
         None => None,
     };
     Ok(ExitCode::from(
-        match crate::tui::run(image, base, source)? {
+        match crate::tui::run(image, base, source, df)? {
             crate::tui::Ended::Quit => EXIT_OK,
             crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
         },
@@ -464,18 +538,52 @@ pub(crate) fn load_image(
     Ok(r?)
 }
 
+/// Reads `--dockerfile` (with `--target` and `--build-arg`): the file and the stage built.
+pub(crate) fn read_dockerfile(
+    args: &DockerfileArgs,
+) -> anyhow::Result<Option<(crate::dockerfile::Dockerfile, usize)>> {
+    let Some(path) = &args.dockerfile else {
+        return Ok(None);
+    };
+    let df = crate::dockerfile::Dockerfile::read(path, &args.build_args)?;
+    let stage = df.target(args.target.as_deref())?;
+    Ok(Some((df, stage)))
+}
+
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
 pub(crate) fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+    load_with(image, source, None)
+}
+
+/// [`load`] with the Dockerfile the image was built from.
+pub(crate) fn load_with(
+    image: &str,
+    source: &SourceArgs,
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
+) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
+    let df = dockerfile.map(|(d, s)| (d, *s));
     let a = if std::io::stderr().is_terminal() {
-        let a = crate::analyze_reference(image, &opts, &progress);
+        let a = crate::analyze_reference_with(image, &opts, &progress, df);
         progress.clear();
         a
     } else {
-        crate::analyze_reference(image, &opts, &NoProgress)
+        crate::analyze_reference_with(image, &opts, &NoProgress, df)
     };
     let a = a?;
+    if let Some(ctx) = &a.dockerfile {
+        let m = &ctx.mapping;
+        if m.unmapped() > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {} of {} layers match no line of `{}`; the report says why for each",
+                m.unmapped(),
+                m.layers.len(),
+                ctx.dockerfile.path.display()
+            );
+        }
+    }
     for (i, l) in a.layers.iter().enumerate().filter(|(_, l)| l.is_foreign()) {
         let _ = writeln!(
             std::io::stderr(),
@@ -566,6 +674,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
+        }
+        if let Some(de) = cause.downcast_ref::<crate::dockerfile::DockerfileError>() {
+            hint = hint.or_else(|| de.hint());
         }
         if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
             hint = hint.or_else(|| ce.hint());

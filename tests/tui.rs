@@ -92,6 +92,7 @@ fn with_suggestion() -> Analysis {
         saves_compressed_bytes: 1_000,
         findings: vec![f],
         evidence: vec!["/var/lib/apt/lists/deb_Packages".to_string()],
+        source: None,
     });
     a
 }
@@ -210,9 +211,9 @@ fn regex_filter_is_live_and_esc_clears_it() {
     press(&mut a, KeyCode::Esc);
     assert!(a.filter_text.is_empty() && a.view.regex.is_none());
     assert!(text(&a).contains("passwd"));
-    // `/` opens the filter too, as in less and vim.
+    // `/` is search (it jumps, it hides nothing), not the filter.
     press(&mut a, KeyCode::Char('/'));
-    assert!(a.filter_editing);
+    assert!(!a.filter_editing && a.search.editing);
 }
 
 #[test]

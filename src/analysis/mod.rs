@@ -48,6 +48,16 @@ pub struct ImageInfo {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub platform: Platform,
+    /// The base image the manifest's `org.opencontainers.image.base.name` annotation names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_name: Option<String>,
+    /// The base's manifest digest (`org.opencontainers.image.base.digest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<String>,
+    /// Docker's `Healthcheck` from the config, when it declares one (shown by the TUI's
+    /// config pane; not part of the JSON report).
+    #[serde(skip)]
+    pub healthcheck: Option<crate::source::Healthcheck>,
 }
 
 /// One layer: where it came from, its sizes, its build step and its byte accounting.
@@ -145,6 +155,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// With `--dockerfile`: the file, the built stage and which line made each layer.
+    pub dockerfile: Option<crate::dockerfile::Context>,
     /// The base image's layers, when known (`--base`): a prefix of `layers`.
     pub base: Option<crate::base::Base>,
     /// Installed packages and which visible file each owns.
@@ -154,9 +166,22 @@ pub struct Analysis {
 impl Analysis {
     /// Builds the analysis of an image from its decoded layers (in manifest order).
     pub fn new(image: &Image, decoded: Vec<DecodedLayer>) -> Analysis {
+        Analysis::with_dockerfile(image, decoded, None)
+    }
+
+    /// Builds the analysis with the Dockerfile the image was built from (and the stage that
+    /// was built): layers are tied to its lines, findings and suggestions cite them, and
+    /// snippets start from the real instructions.
+    pub fn with_dockerfile(
+        image: &Image,
+        decoded: Vec<DecodedLayer>,
+        dockerfile: Option<(&crate::dockerfile::Dockerfile, usize)>,
+    ) -> Analysis {
         // Secrets never leave the model: redact the config (ENV, history) before use.
         let config = secrets::redact_config(&image.config);
-        let steps = history::steps_for_layers(&config, decoded.len());
+        let mut steps = history::steps_for_layers(&config, decoded.len());
+        let context =
+            dockerfile.map(|(df, stage)| crate::dockerfile::Context::new(df, stage, &mut steps));
         let mut indexes = Vec::with_capacity(decoded.len());
         let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
         let mut package_dbs = Vec::with_capacity(decoded.len());
@@ -219,11 +244,21 @@ impl Analysis {
             }
         }
         let categories = category_totals(&findings);
-        let suggestions = suggest::suggestions(&findings, &layers, &packages);
+        let mut suggestions = suggest::suggestions(&findings, &layers, &packages);
+        if context.is_some() {
+            let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
+            for f in &mut findings {
+                f.source = cite(f.layer);
+            }
+            for s in &mut suggestions {
+                s.source = cite(s.layer);
+            }
+        }
         Analysis {
             categories,
             findings,
             suggestions,
+            dockerfile: context,
             base: None,
             packages,
             image: ImageInfo {
@@ -232,6 +267,15 @@ impl Analysis {
                 manifest_digest: image.manifest_digest.clone(),
                 config_digest: image.config_digest.clone(),
                 platform: image.platform.clone(),
+                base_name: image
+                    .annotations
+                    .get(crate::source::BASE_NAME_ANNOTATION)
+                    .cloned(),
+                base_digest: image
+                    .annotations
+                    .get(crate::source::BASE_DIGEST_ANNOTATION)
+                    .cloned(),
+                healthcheck: image.healthcheck.clone(),
             },
             config,
             layers,

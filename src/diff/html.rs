@@ -98,7 +98,37 @@ fn totals(out: &mut String, d: &Diff) -> fmt::Result {
         t.secret_count.new,
         t.secret_count.delta,
     )?;
-    out.push_str("</tbody></table></section>\n");
+    if let Some(s) = &d.scopes {
+        for (label, delta) in [
+            ("Own content", &s.own.content_bytes),
+            ("Own compressed", &s.own.compressed_bytes),
+            ("Own waste", &s.own.waste_bytes),
+            ("Base content", &s.base.content_bytes),
+            ("Base compressed", &s.base.compressed_bytes),
+        ] {
+            writeln!(out, "<tr><th>{label}</th>{}</tr>", delta_cell(delta))?;
+        }
+    }
+    out.push_str("</tbody></table>");
+    if let Some(s) = &d.scopes {
+        let base = if s.old_base == s.new_base {
+            format!("<code>{}</code>", escape(&s.new_base))
+        } else {
+            format!(
+                "<code>{}</code> → <code>{}</code>",
+                escape(&s.old_base),
+                escape(&s.new_base)
+            )
+        };
+        writeln!(
+            out,
+            "<p>Own layers: {} → {}, above base {base} ({}).</p>",
+            s.own.layer_count.old,
+            s.own.layer_count.new,
+            super::render::base_layers(&s.base.layer_count)
+        )?;
+    }
+    out.push_str("</section>\n");
     Ok(())
 }
 

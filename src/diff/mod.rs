@@ -48,6 +48,61 @@ pub struct Diff {
     /// packages).
     #[serde(default)]
     pub packages: packages::PackageDiff,
+    /// The base's layers and the image's own layers, each side by side, when both reports
+    /// know their base (`--base`, on `diff` or when they were analysed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<ScopeChanges>,
+}
+
+/// How the base's layers and the image's own layers moved.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScopeChanges {
+    /// The base as each report names it.
+    pub old_base: String,
+    pub new_base: String,
+    pub base: ScopeChange,
+    pub own: ScopeChange,
+}
+
+/// Totals of one run of layers (the base's, or the own ones) on both sides.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScopeChange {
+    pub layer_count: Delta,
+    pub content_bytes: Delta,
+    pub compressed_bytes: Delta,
+    pub hidden_bytes: Delta,
+    pub avoidable_bytes: Delta,
+    /// Hidden + avoidable bytes.
+    pub waste_bytes: Delta,
+}
+
+impl ScopeChange {
+    fn new(
+        o: &crate::report::json::ScopeTotals,
+        n: &crate::report::json::ScopeTotals,
+    ) -> ScopeChange {
+        ScopeChange {
+            layer_count: Delta::new(o.layer_count as u64, n.layer_count as u64),
+            content_bytes: Delta::new(o.content_bytes, n.content_bytes),
+            compressed_bytes: Delta::new(o.compressed_bytes, n.compressed_bytes),
+            hidden_bytes: Delta::new(o.hidden_bytes, n.hidden_bytes),
+            avoidable_bytes: Delta::new(o.avoidable_bytes, n.avoidable_bytes),
+            waste_bytes: Delta::new(
+                o.hidden_bytes + o.avoidable_bytes,
+                n.hidden_bytes + n.avoidable_bytes,
+            ),
+        }
+    }
+}
+
+fn scopes(old: &Report, new: &Report) -> Option<ScopeChanges> {
+    let (o, n) = (old.base.as_ref()?, new.base.as_ref()?);
+    Some(ScopeChanges {
+        old_base: o.reference.clone(),
+        new_base: n.reference.clone(),
+        base: ScopeChange::new(&o.base, &n.base),
+        own: ScopeChange::new(&o.own, &n.own),
+    })
 }
 
 /// One side of the comparison.
@@ -225,6 +280,7 @@ pub fn compare(old: &Report, new: &Report, limit: usize) -> Diff {
         new_findings: finding_changes(new, old),
         gone_findings: finding_changes(old, new),
         packages: packages::compare(&old.packages, &new.packages),
+        scopes: scopes(old, new),
     }
 }
 

@@ -34,6 +34,15 @@ pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<St
     Ok(out)
 }
 
+/// `1 layer`, or `1 → 2 layers` when the base's layer count changed.
+pub(crate) fn base_layers(n: &Delta) -> String {
+    if n.old == n.new {
+        plural(n.new as usize, "layer", "layers")
+    } else {
+        format!("{} → {} layers", n.old, n.new)
+    }
+}
+
 /// `+2`, `-1`, `0`.
 fn count_change(d: i64) -> String {
     if d == 0 {
@@ -117,6 +126,37 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     ]
 }
 
+/// The own and base layers' rows, when both sides know their base.
+fn scope_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
+    let Some(s) = &d.scopes else {
+        return Vec::new();
+    };
+    vec![
+        ("own content", &s.own.content_bytes),
+        ("own compressed", &s.own.compressed_bytes),
+        ("own waste", &s.own.waste_bytes),
+        ("base content", &s.base.content_bytes),
+        ("base compressed", &s.base.compressed_bytes),
+    ]
+}
+
+/// `Own layers: 3 → 4 (above base `debian:12`, 1 layer)`, with both bases when it
+/// changed; `quote` makes a reference safe for the output (it comes from a report).
+fn scope_line(d: &Diff, quote: fn(&str) -> String) -> Option<String> {
+    let s = d.scopes.as_ref()?;
+    let base = if s.old_base == s.new_base {
+        format!("base {}", quote(&s.new_base))
+    } else {
+        format!("base {} → {}", quote(&s.old_base), quote(&s.new_base))
+    };
+    Some(format!(
+        "Own layers: {} → {} (above {base}, {})",
+        s.own.layer_count.old,
+        s.own.layer_count.new,
+        base_layers(&s.base.layer_count)
+    ))
+}
+
 /// True when nothing differs: the same layers, sizes, files and findings.
 pub(crate) fn is_identical(d: &Diff) -> bool {
     let f = &d.files;
@@ -159,11 +199,18 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
             human_bytes(d.totals.content_bytes.new)
         );
     }
-    writeln!(o, "{:<12}  {:>9}  {:>9}  change", "", "old", "new")?;
+    let scoped = scope_rows(d);
+    let w = scoped
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    writeln!(o, "{:<w$}  {:>9}  {:>9}  change", "", "old", "new")?;
     for (name, v) in total_rows(d) {
         writeln!(
             o,
-            "{name:<12}  {:>9}  {:>9}  {}",
+            "{name:<w$}  {:>9}  {:>9}  {}",
             human_bytes(v.old),
             human_bytes(v.new),
             change(v)
@@ -172,7 +219,7 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     let t = &d.totals;
     writeln!(
         o,
-        "{:<12}  {:>9}  {:>9}  {}",
+        "{:<w$}  {:>9}  {:>9}  {}",
         "efficiency",
         ratio_percent(t.efficiency_old),
         ratio_percent(t.efficiency_new),
@@ -180,12 +227,24 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
     )?;
     writeln!(
         o,
-        "{:<12}  {:>9}  {:>9}  {}",
+        "{:<w$}  {:>9}  {:>9}  {}",
         "secrets",
         t.secret_count.old,
         t.secret_count.new,
         count_change(t.secret_count.delta)
     )?;
+    if let Some(line) = scope_line(d, |r| format!("`{}`", for_terminal(r))) {
+        writeln!(o, "\n{line}")?;
+        for (name, v) in &scoped {
+            writeln!(
+                o,
+                "{name:<w$}  {:>9}  {:>9}  {}",
+                human_bytes(v.old),
+                human_bytes(v.new),
+                change(v)
+            )?;
+        }
+    }
 
     writeln!(o, "\nLayers ({})", layer_counts(d))?;
     writeln!(
@@ -429,6 +488,18 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         t.secret_count.new,
         count_change(t.secret_count.delta)
     )?;
+    for (name, v) in scope_rows(d) {
+        writeln!(
+            o,
+            "| {name} | {} | {} | {} |",
+            human_bytes(v.old),
+            human_bytes(v.new),
+            change(v)
+        )?;
+    }
+    if let Some(line) = scope_line(d, sanitize::markdown_code) {
+        writeln!(o, "\n{line}")?;
+    }
 
     writeln!(
         o,

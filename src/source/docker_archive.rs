@@ -155,8 +155,10 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
         config_digest: Some(config_digest),
         platform: config_platform(&config),
         config,
+        healthcheck: super::docker_config::healthcheck(&config_bytes),
         layers,
         store: Arc::new(Members(c)),
         cache: None,
+        annotations: Default::default(),
     })
 }

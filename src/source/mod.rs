@@ -12,6 +12,7 @@ pub(crate) mod auth;
 mod container;
 pub(crate) mod daemon;
 mod docker_archive;
+mod docker_config;
 mod oci;
 pub(crate) mod platform;
 pub(crate) mod registry;
@@ -28,6 +29,7 @@ pub(crate) use auth::Credentials;
 pub use container::{Container, MemContainer};
 pub(crate) use container::{DirContainer, TarContainer};
 pub(crate) use daemon::DaemonError;
+pub use docker_config::Healthcheck;
 pub(crate) use oci::is_foreign_layer_media_type;
 pub use platform::Platform;
 pub(crate) use registry::RegistryError;
@@ -422,12 +424,21 @@ pub struct Image {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub config: ImageConfiguration,
+    /// Docker's `Healthcheck`, which the OCI config type does not keep.
+    pub healthcheck: Option<Healthcheck>,
     pub platform: Platform,
     pub layers: Vec<LayerBlob>,
     pub store: Arc<dyn BlobStore>,
     /// The layer cache, unless `--no-cache` (or no cache directory could be used).
     pub cache: Option<Cache>,
+    /// The manifest's annotations (OCI manifests only; e.g. `org.opencontainers.image.base.name`).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
+
+/// The annotation naming the image a manifest was built `FROM`.
+pub(crate) const BASE_NAME_ANNOTATION: &str = "org.opencontainers.image.base.name";
+/// The annotation holding that base image's manifest digest.
+pub(crate) const BASE_DIGEST_ANNOTATION: &str = "org.opencontainers.image.base.digest";
 
 impl Image {
     /// The blob of layer `n` (manifest order) as a stream, whatever the transport: local

@@ -156,11 +156,19 @@ fn select<C: Container>(
     names.dedup();
     let candidates: Vec<&Descriptor> = match &r.inner {
         Some(wanted) => {
-            let m: Vec<&Descriptor> = all
+            let mut m: Vec<&Descriptor> = all
                 .iter()
                 .copied()
                 .filter(|d| ref_name(d) == Some(wanted.as_str()))
                 .collect();
+            // No name matches: a manifest digest (`oci:DIR:sha256:…`) picks its entry.
+            if m.is_empty() && wanted.starts_with("sha256:") {
+                m = all
+                    .iter()
+                    .copied()
+                    .filter(|d| d.digest().to_string() == *wanted)
+                    .collect();
+            }
             if m.is_empty() {
                 return Err(SourceError::RefNotFound {
                     wanted: wanted.clone(),
@@ -222,7 +230,7 @@ pub(crate) fn open<C: Container + 'static>(
         return Err(SourceError::UnsupportedMediaType(mt));
     }
     let manifest_bytes = read_blob(c.as_ref(), "manifest", &desc, MAX_MANIFEST_BYTES)?;
-    let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |cd| {
+    let (manifest, config, healthcheck) = parse_manifest_and_config(&manifest_bytes, |cd| {
         read_blob(c.as_ref(), "config", cd, MAX_CONFIG_BYTES)
     })?;
     let layers = layers_of(&manifest, &config, blob_path)?;
@@ -233,9 +241,16 @@ pub(crate) fn open<C: Container + 'static>(
         config_digest: Some(manifest.config().digest().to_string()),
         platform: config_platform(&config),
         config,
+        healthcheck,
         layers,
         store: Arc::new(BlobsIn(c)),
         cache: None,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 
@@ -243,7 +258,14 @@ pub(crate) fn open<C: Container + 'static>(
 pub(crate) fn parse_manifest_and_config(
     manifest_bytes: &[u8],
     fetch_config: impl FnOnce(&Descriptor) -> Result<Vec<u8>, SourceError>,
-) -> Result<(ImageManifest, ImageConfiguration), SourceError> {
+) -> Result<
+    (
+        ImageManifest,
+        ImageConfiguration,
+        Option<super::Healthcheck>,
+    ),
+    SourceError,
+> {
     let manifest: ImageManifest = parse_json("manifest", manifest_bytes)?;
     // The document's own type, where it gives one, must be an image manifest's too (an
     // index entry can claim one type and point at another document).
@@ -258,7 +280,8 @@ pub(crate) fn parse_manifest_and_config(
     }
     let config_bytes = fetch_config(manifest.config())?;
     let config: ImageConfiguration = parse_json("config", &config_bytes)?;
-    Ok((manifest, config))
+    let healthcheck = super::docker_config::healthcheck(&config_bytes);
+    Ok((manifest, config, healthcheck))
 }
 
 /// The manifest's layers, in order, paired with the config's diff_ids.

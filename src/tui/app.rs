@@ -60,8 +60,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ),
     (
         "any",
-        "Ctrl+F or /",
-        "regex path filter (live; Enter keeps, Esc clears)",
+        "Ctrl+F",
+        "regex filter, hides other rows (live; Enter keeps, Esc clears)",
     ),
     ("any", "Ctrl+O", "sort the tree by name / by size"),
     ("any", "w", "show only wasted entries (W) and secrets (!)"),
@@ -95,6 +95,21 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "tree",
         "x",
         "extract the file or directory here (asks first)",
+    ),
+    (
+        "any",
+        "/ n N",
+        "search: jump to a path (text or regex); next / previous",
+    ),
+    (
+        "any",
+        "c",
+        "image config: Entrypoint, Cmd, User, Env, labels, …",
+    ),
+    (
+        "any",
+        "y",
+        "copy the selected path or layer digest (OSC 52)",
     ),
     ("viewer", "/ n N", "search; next / previous match"),
     ("viewer", "PgUp PgDn g G", "page; first / last line"),
@@ -139,6 +154,13 @@ pub struct App {
     pub content: super::viewer::Content,
     /// Owning package of each owned visible file by path, built when first needed.
     package_owners: std::cell::OnceCell<std::collections::HashMap<String, u32>>,
+    /// The image config pane (`c`) is open, scrolled by this many lines.
+    pub config_pane: bool,
+    pub config_scroll: u16,
+    /// Text `y` asked to copy, for the event loop to send as OSC 52 (then taken).
+    pub clipboard: Option<String>,
+    /// `/` search: the query, its matches, and whether it is being typed.
+    pub search: super::search::Search,
 }
 
 impl App {
@@ -186,6 +208,10 @@ impl App {
             filter_dirty: false,
             content: super::viewer::Content::default(),
             package_owners: std::cell::OnceCell::new(),
+            config_pane: false,
+            config_scroll: 0,
+            clipboard: None,
+            search: super::search::Search::default(),
         }
     }
 
@@ -220,6 +246,7 @@ impl App {
     /// Work deferred until no input is queued: re-filtering the tree after the filter text
     /// changed, once per burst of typing rather than once per key.
     pub fn idle(&mut self) {
+        self.search_idle();
         if self.filter_dirty {
             self.filter_dirty = false;
             let keep = self.selected_node();
@@ -339,6 +366,26 @@ impl App {
             }
             return;
         }
+        if self.config_pane {
+            match k.code {
+                KeyCode::Esc | KeyCode::Char('c' | 'q') => self.config_pane = false,
+                KeyCode::Down | KeyCode::Char('j') => {
+                    self.config_scroll = self.config_scroll.saturating_add(1);
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.config_scroll = self.config_scroll.saturating_sub(1);
+                }
+                KeyCode::PageDown => self.config_scroll = self.config_scroll.saturating_add(10),
+                KeyCode::PageUp => self.config_scroll = self.config_scroll.saturating_sub(10),
+                KeyCode::Home | KeyCode::Char('g') => self.config_scroll = 0,
+                _ => {}
+            }
+            return;
+        }
+        if self.search.editing {
+            self.search_key(k);
+            return;
+        }
         if self.filter_editing {
             match k.code {
                 KeyCode::Esc => {
@@ -393,10 +440,18 @@ impl App {
             (KeyCode::Char('m'), true) => self.toggle_change(Change::Modified),
             (KeyCode::Char('u'), true) => self.toggle_change(Change::Unchanged),
             (KeyCode::Char('b'), true) => self.show_attributes = !self.show_attributes,
-            (KeyCode::Char('f'), true) | (KeyCode::Char('/'), false) => {
+            (KeyCode::Char('f'), true) => {
                 self.filter_editing = true;
                 self.focus = Pane::Tree;
             }
+            (KeyCode::Char('/'), false) => self.start_search(),
+            (KeyCode::Char('n'), false) => self.search_next(true),
+            (KeyCode::Char('N'), false) => self.search_next(false),
+            (KeyCode::Char('c'), false) => {
+                self.config_pane = true;
+                self.config_scroll = 0;
+            }
+            (KeyCode::Char('y'), false) => self.copy_selected(),
             (KeyCode::Char('o'), true) => {
                 self.sort = match self.sort {
                     SortOrder::Name => SortOrder::Size,
@@ -624,17 +679,28 @@ impl App {
         let Some(path) = self.evidence.get(self.evidence_pos).cloned() else {
             return;
         };
-        let Some(t) = self.tree.as_mut() else { return };
-        let Some(id) = t.find(&path) else { return };
+        let Some(id) = self.tree.as_ref().and_then(|t| t.find(&path)) else {
+            return;
+        };
+        self.jump_to_node(id);
+    }
+
+    /// Moves the tree cursor to a node, expanding its parents, and shows it mid-pane with
+    /// its neighbours around it; false if the view's filters hide it.
+    pub(crate) fn jump_to_node(&mut self, id: u32) -> bool {
+        let Some(t) = self.tree.as_mut() else {
+            return false;
+        };
         t.expand_to(id);
         t.apply(&self.view);
-        if let Some(pos) = t.rows().iter().position(|&r| r == id) {
+        let found = t.rows().iter().position(|&r| r == id);
+        if let Some(pos) = found {
             self.tree_cursor = pos;
-            // Show the evidence mid-pane, with its neighbours around it.
             let h = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
             self.tree_offset = pos.saturating_sub(h / 2);
         }
         self.scroll_tree();
+        found.is_some()
     }
 
     fn mouse(&mut self, m: MouseEvent) {
@@ -711,7 +777,7 @@ impl App {
         self.layer_offset = keep_visible(self.layer, self.layer_offset, h);
     }
 
-    fn scroll_tree(&mut self) {
+    pub(crate) fn scroll_tree(&mut self) {
         let h = usize::from(self.areas().tree.height.saturating_sub(3)).max(1);
         let n = self.tree.as_ref().map_or(0, |t| t.rows().len());
         self.tree_cursor = self.tree_cursor.min(n.saturating_sub(1));

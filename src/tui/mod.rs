@@ -8,7 +8,9 @@
 //! model, which does not depend on the terminal library, in [`tree`].
 
 pub(crate) mod app;
+pub(crate) mod image_config;
 pub(crate) mod layout;
+pub(crate) mod search;
 pub(crate) mod tree;
 pub(crate) mod ui;
 pub(crate) mod viewer;
@@ -59,6 +61,7 @@ pub(crate) fn run(
     image: &str,
     base: Option<(String, Vec<String>)>,
     source: &SourceArgs,
+    dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<Ended> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
@@ -67,7 +70,8 @@ pub(crate) fn run(
         .name("analysis".into())
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
-            let r = crate::analyze_image(&reference, &opts, &progress);
+            let df = dockerfile.as_ref().map(|(d, s)| (d, *s));
+            let r = crate::analyze_image_with(&reference, &opts, &progress, df);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;
@@ -208,6 +212,12 @@ fn explore(
                 ui::honour_no_color(f);
             })?;
             dirty = false;
+        }
+        if let Some(text) = app.clipboard.take() {
+            use std::io::Write as _;
+            let mut out = io::stdout();
+            let _ = out.write_all(search::osc52(&text).as_bytes());
+            let _ = out.flush();
         }
         if app.quit {
             return Ok(());

@@ -107,6 +107,9 @@ pub(crate) fn draw(app: &App, f: &mut Frame) {
     draw_details(app, f, a.details);
     draw_findings(app, f, a.findings);
     draw_status(app, f, a.status);
+    if app.config_pane {
+        super::image_config::draw(&app.analysis, app.config_scroll, f);
+    }
     if app.help {
         draw_help(app, f);
     }
@@ -684,12 +687,27 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
             spans.push(Span::styled(format!("  {e}"), Style::new().fg(REMOVED)));
         }
         Line::from(spans)
+    } else if app.search.editing {
+        let mut spans = vec![
+            Span::styled(" Search (text or regex) ", key),
+            Span::raw(" "),
+            Span::raw(printable(&app.search.text).into_owned()),
+            Span::styled("█", Style::new().fg(ACCENT)),
+        ];
+        spans.push(Span::raw(match app.search.at {
+            Some((i, n)) => format!("  {i}/{n}"),
+            None if app.search.text.is_empty() => String::new(),
+            None => "  no match".to_string(),
+        }));
+        spans.push(Span::raw("  Enter keep · Esc back"));
+        Line::from(spans)
     } else {
         let pairs: &[(&str, &str)] = match app.focus {
             Pane::Layers => &[
                 ("^L", "layer"),
                 ("^A", "aggregated"),
                 ("^F", "filter"),
+                ("c", "config"),
                 ("Tab", "pane"),
                 ("?", "help"),
                 ("q", "quit"),
@@ -700,6 +718,7 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
                 ("^A/R/M/U", "kinds"),
                 ("^O", "sort"),
                 ("w", "waste"),
+                ("/", "search"),
                 ("^F", "filter"),
                 ("?", "help"),
             ],
@@ -718,6 +737,22 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
             ],
         };
         let mut spans = Vec::new();
+        // The selected entry's full path first (the tree cuts long names), then where a
+        // search stands.
+        if app.focus == Pane::Tree {
+            if let (Some(t), Some(id)) = (app.tree.as_ref(), app.selected_node()) {
+                spans.push(Span::styled(
+                    format!(" {} ", printable(&t.path(id))),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ));
+            }
+            if let Some((i, n)) = app.search.at {
+                spans.push(Span::styled(
+                    format!(" /{} {i}/{n} ", printable(&app.search.text)),
+                    Style::new().fg(ACCENT),
+                ));
+            }
+        }
         for (k, v) in pairs {
             spans.push(Span::styled(format!(" {k} "), key));
             spans.push(Span::raw(format!(" {v} ")));

@@ -265,7 +265,7 @@ pub(crate) fn open(
         });
     };
 
-    let (manifest, config) = parse_manifest_and_config(&manifest_bytes, |d| {
+    let (manifest, config, healthcheck) = parse_manifest_and_config(&manifest_bytes, |d| {
         let digest = d.digest().to_string();
         if d.size() > MAX_CONFIG_BYTES {
             return Err(SourceError::TooLarge {
@@ -298,6 +298,7 @@ pub(crate) fn open(
         config_digest: Some(manifest.config().digest().to_string()),
         platform: config_platform(&config),
         config,
+        healthcheck,
         store: {
             let store = RegistryStore {
                 rt,
@@ -316,6 +317,12 @@ pub(crate) fn open(
         },
         layers,
         cache: None,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 

@@ -177,6 +177,25 @@ impl FileTree {
         m
     }
 
+    /// Every node but the root in display order (children in sort order, whether collapsed
+    /// or not), with its full path (leading `/`): what search walks.
+    pub fn walk_paths(&self, mut f: impl FnMut(u32, &str)) {
+        let mut path = String::new();
+        let mut stack: Vec<(u32, usize)> = vec![(0, 0)];
+        while let Some((id, len)) = stack.pop() {
+            path.truncate(len);
+            if id != 0 {
+                path.push('/');
+                path.push_str(&self.nodes[id as usize].name);
+                f(id, &path);
+            }
+            let here = path.len();
+            for &c in self.nodes[id as usize].children.iter().rev() {
+                stack.push((c, here));
+            }
+        }
+    }
+
     /// Recomputes the visible rows for the given options.
     pub fn apply(&mut self, opts: &ViewOptions) {
         let n = self.nodes.len();
