@@ -26,6 +26,9 @@ pub enum Category {
     Toolchain,
     /// A secret, in any layer (hidden or not), in ENV, or in the history.
     Secret,
+    /// A container best practice the image config or files break (root user, no health
+    /// check, setuid files, …); kept in `Analysis::practices`, apart from waste.
+    Practice,
 }
 
 impl Category {

@@ -11,6 +11,7 @@ pub(crate) mod hidden;
 pub(crate) mod history;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
+pub(crate) mod practices;
 pub(crate) mod rules;
 pub(crate) mod secrets;
 pub(crate) mod suggest;
@@ -167,6 +168,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// Best-practice findings (category `practice`): apart from `findings`, so waste
+    /// totals and finding lists stay about bytes.
+    pub practices: Vec<Finding>,
     /// With `--dockerfile`: the file, the built stage and which line made each layer.
     pub dockerfile: Option<crate::dockerfile::Context>,
     /// The base image's layers, when known (`--base`): a prefix of `layers`.
@@ -259,17 +263,39 @@ impl Analysis {
         let mut suggestions = suggest::suggestions(&findings, &layers, &packages);
         if context.is_some() {
             let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
+            // A secret in `ENV` cites the ENV line that set it, not the layer before it.
+            let env_cite = |instruction: &str| {
+                let kv = instruction.strip_prefix("ENV ")?;
+                let name = kv.split(['=', ' ']).next().unwrap_or_default();
+                let c = context.as_ref()?;
+                c.env_line(name).map(|l| c.dockerfile.cite(l))
+            };
             for f in &mut findings {
-                f.source = cite(f.layer);
+                f.source = f
+                    .in_config
+                    .then(|| env_cite(&f.instruction))
+                    .flatten()
+                    .or_else(|| cite(f.layer));
             }
             for s in &mut suggestions {
-                s.source = cite(s.layer);
+                s.source = env_cite(&s.instruction).or_else(|| cite(s.layer));
             }
         }
+        let practices = practices::findings(
+            &practices::Inputs {
+                config: &config,
+                healthcheck: image.healthcheck.as_ref(),
+                dockerfile: context.as_ref(),
+            },
+            &indexes,
+            &merged,
+            &layers,
+        );
         Analysis {
             categories,
             findings,
             suggestions,
+            practices,
             dockerfile: context,
             base: None,
             packages,

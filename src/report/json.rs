@@ -19,6 +19,11 @@ pub struct Report {
     pub layers: Vec<Layer>,
     pub findings: Vec<crate::analysis::Finding>,
     pub suggestions: Vec<crate::analysis::Suggestion>,
+    /// Best-practice findings (category `practice`: root user, no health check, shell-form
+    /// `CMD`, `ADD` where `COPY` does, `.pyc` without `PYTHONDONTWRITEBYTECODE`, setuid and
+    /// world-writable files), each with its fix in `detail`. Not counted in any waste total.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub practices: Vec<crate::analysis::Finding>,
     /// Every regular file visible in the final filesystem, sorted by path, as compact
     /// `[path, size, layer, content id]` rows. `layersift diff` reads them back for per-file
     /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
@@ -335,6 +340,7 @@ impl Report {
             },
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
+            practices: a.practices.clone(),
             files: Vec::new(),
             packages: a.packages.packages.clone(),
             package_summary: PackageSummary {

@@ -186,7 +186,8 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 severity_label(f.severity),
                 finding_size(f),
                 match (&f.source, f.in_config) {
-                    (_, true) => "config".to_string(),
+                    (Some(src), true) => format!("config ({})", code(src)),
+                    (None, true) => "config".to_string(),
                     (Some(src), false) => format!("{} ({})", f.layer, code(src)),
                     (None, false) => f.layer.to_string(),
                 },
@@ -284,6 +285,38 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 "suggestion",
                 "suggestions",
             ));
+        }
+    }
+
+    if !a.practices.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Best practices")?;
+        writeln!(out)?;
+        writeln!(out, "| Severity | Where | Finding | Rule |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for f in &a.practices {
+            let mut what = cell(&f.title);
+            if let Some(p) = f.paths.first() {
+                write!(what, "<br>{}", code(p))?;
+                if f.path_count > 1 {
+                    write!(what, " (+{} more)", f.path_count - 1)?;
+                }
+            }
+            if let Some(d) = &f.detail {
+                write!(what, "<br>{}", cell(d))?;
+            }
+            writeln!(
+                out,
+                "| {} | {} | {} | `{}` |",
+                severity_label(f.severity),
+                match (&f.source, f.in_config) {
+                    (Some(src), _) => code(src),
+                    (None, true) => "config".to_string(),
+                    (None, false) => format!("layer {}", f.layer),
+                },
+                what,
+                f.rule
+            )?;
         }
     }
 

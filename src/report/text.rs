@@ -119,7 +119,8 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
                 severity_label(f.severity),
                 finding_size(f),
                 match (&f.source, f.in_config) {
-                    (_, true) => "config".to_string(),
+                    (Some(src), true) => format!("config {src}"),
+                    (None, true) => "config".to_string(),
                     (Some(src), false) => format!("{} {src}", f.place()),
                     (None, false) => f.place(),
                 },
@@ -176,6 +177,37 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
                 "  … {} more: `--limit N` or `--all` lists them",
                 a.suggestions.len() - top_suggestions
             )?;
+        }
+    }
+
+    if !a.practices.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Best practices ({})", a.practices.len())?;
+        for f in &a.practices {
+            let at = match (&f.source, f.in_config) {
+                (Some(src), _) => src.clone(),
+                (None, true) => "config".to_string(),
+                (None, false) => f.place(),
+            };
+            writeln!(
+                out,
+                "  {:<6}  {:<14}  {}",
+                severity_label(f.severity),
+                for_terminal(&at),
+                fit(&f.title, 28)
+            )?;
+            if let Some(p) = f.paths.first() {
+                let more = f.path_count.saturating_sub(1);
+                let more = if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                };
+                writeln!(out, "{:26}{}", "", fit(&format!("{p}{more}"), 26))?;
+            }
+            if let Some(d) = &f.detail {
+                writeln!(out, "{:26}{}", "", fit(d, 26))?;
+            }
         }
     }
 

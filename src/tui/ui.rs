@@ -349,6 +349,7 @@ fn category_label(c: Category) -> &'static str {
         Category::Docs => "docs (optional)",
         Category::Toolchain => "toolchains (optional)",
         Category::Secret => "secrets",
+        Category::Practice => "best practices",
     }
 }
 

@@ -318,6 +318,7 @@ pub(crate) fn category_name(c: Category) -> &'static str {
         Category::Docs => "docs",
         Category::Toolchain => "toolchain",
         Category::Secret => "secret",
+        Category::Practice => "best practice",
     }
 }
 
