@@ -354,3 +354,43 @@ fn fix_rewrites_npm_install_to_npm_ci_omit_dev() {
         "{text}"
     );
 }
+
+#[test]
+fn tui_layer_details_cite_the_dockerfile_line() {
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::layout::Rect;
+    use ratatui::Terminal;
+
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&buildkit_image(), Format::OciLayout, dir.path());
+    let df = Dockerfile::parse(Path::new("Dockerfile"), TWO_STAGES, &[]).unwrap();
+    let a = analyze_with_dockerfile(&reference, &df, None);
+    let mut app = layersift::App::new(std::sync::Arc::new(a), Rect::new(0, 0, 160, 50));
+    let screen = |app: &layersift::App| {
+        let mut t = Terminal::new(TestBackend::new(160, 50)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
+        t.backend().to_string()
+    };
+    let mut down = |app: &mut layersift::App| {
+        app.handle(&Event::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        app.sync();
+    };
+    // Layer 2: the apt RUN of line 8.
+    down(&mut app);
+    down(&mut app);
+    assert_eq!(app.layer, 2);
+    let s = screen(&app);
+    assert!(s.contains("Dockerfile  Dockerfile:8"), "{s}");
+    // Layer 4 matches no line: the pane says why.
+    down(&mut app);
+    down(&mut app);
+    let s = screen(&app);
+    assert!(
+        s.contains("Dockerfile  unmapped: no instruction matches `RUN make`"),
+        "{s}"
+    );
+}
