@@ -72,13 +72,9 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         human_bytes(t.visible),
         human_bytes(t.hidden()),
     )?;
-    let compressed = if a.compressed_estimate_available() {
-        format!(
-            "~{} compressed",
-            human_bytes(a.potential_savings_compressed())
-        )
-    } else {
-        "no compressed estimate: layers stored uncompressed".to_string()
+    let compressed = match a.potential_savings_compressed() {
+        Some(c) => format!("~{} compressed", human_bytes(c)),
+        None => "no compressed estimate: layers stored uncompressed".to_string(),
     };
     writeln!(
         out,
@@ -152,14 +148,14 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
             a.suggestions.len()
         )?;
         for (n, s) in a.suggestions.iter().take(top_suggestions).enumerate() {
-            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+            let saves = match (s.saves_bytes, s.saves_compressed_bytes) {
                 (0, _) => String::new(),
-                (b, true) => format!(
+                (b, Some(c)) => format!(
                     " (saves {}, ~{} compressed)",
                     human_bytes(b),
-                    human_bytes(s.saves_compressed_bytes)
+                    human_bytes(c)
                 ),
-                (b, false) => format!(" (saves {})", human_bytes(b)),
+                (b, None) => format!(" (saves {})", human_bytes(b)),
             };
             writeln!(out, "  {}. {}{saves}", n + 1, for_terminal(&s.title))?;
             writeln!(
