@@ -372,7 +372,7 @@ fn tui_layer_details_cite_the_dockerfile_line() {
         t.draw(|f| app.draw(f)).unwrap();
         t.backend().to_string()
     };
-    let mut down = |app: &mut layersift::App| {
+    let down = |app: &mut layersift::App| {
         app.handle(&Event::Key(KeyEvent::new(
             KeyCode::Down,
             KeyModifiers::NONE,
