@@ -30,7 +30,12 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &args.source),
-        Some(Command::Explore(args)) => explore(&args.image, args.base.as_deref(), &args.source),
+        Some(Command::Explore(args)) => explore(
+            &args.image,
+            args.base.as_deref(),
+            args.config.as_deref(),
+            &args.source,
+        ),
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
@@ -54,7 +59,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(EXIT_OK))
         }
         None => match cli.image {
-            Some(image) if std::io::stdout().is_terminal() => explore(&image, None, &cli.source),
+            Some(image) if std::io::stdout().is_terminal() => {
+                explore(&image, None, None, &cli.source)
+            }
             Some(image) => {
                 let args = AnalyzeArgs {
                     image,
@@ -427,8 +434,11 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
 fn explore(
     image: &str,
     base: Option<&str>,
+    config: Option<&std::path::Path>,
     source: &crate::cli::SourceArgs,
 ) -> anyhow::Result<ExitCode> {
+    // The config first: a bad one is an error before anything else happens.
+    let settings = crate::tui::load_settings(config)?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
@@ -439,7 +449,7 @@ fn explore(
         None => None,
     };
     Ok(ExitCode::from(
-        match crate::tui::run(image, base, source)? {
+        match crate::tui::run(image, base, source, &settings)? {
             crate::tui::Ended::Quit => EXIT_OK,
             crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
         },
@@ -608,6 +618,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
             hint = hint.or_else(|| ce.hint());
+        }
+        if let Some(se) = cause.downcast_ref::<crate::tui::SettingsError>() {
+            hint = hint.or_else(|| se.hint());
         }
     }
     for cause in e.chain().skip(1) {
