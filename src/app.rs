@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 
 use crate::cli::{
-    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, SourceArgs, TrendArgs,
+    AnalyzeArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, DiffArgs, DockerfileArgs,
+    SourceArgs, TrendArgs,
 };
 use crate::decode::{NoProgress, Progress};
 use crate::report::{self, saved, Format};
@@ -35,7 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             args.base.as_deref(),
             args.config.as_deref(),
             &args.source,
+            &args.dockerfile,
         ),
+        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &args.source),
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),
@@ -60,7 +63,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => {
-                explore(&image, None, None, &cli.source)
+                explore(&image, None, None, &cli.source, &DockerfileArgs::default())
             }
             Some(image) => {
                 let args = AnalyzeArgs {
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     format: Some(Format::Text),
                     output: None,
                     history: None,
+                    dockerfile: DockerfileArgs::default(),
                     limit: None,
                     all: false,
                     source: cli.source.clone(),
@@ -82,7 +86,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    let mut analysis = load(&args.image, source)?;
+    let df = read_dockerfile(&args.dockerfile)?;
+    let mut analysis = load_with(&args.image, source, df.as_ref())?;
     if let Some(b) = &args.base {
         analysis.base = Some(resolve_base(b, &layer_ids(&analysis), source)?);
     }
@@ -201,10 +206,25 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     g.max_content = args.max_growth.or(g.max_content);
     g.max_compressed = args.max_compressed_growth.or(g.max_compressed);
     g.max_waste = args.max_waste_growth.or(g.max_waste);
+    let df = read_dockerfile(&args.dockerfile)?;
     let (baseline, mut current, inventory) = match &args.baseline {
+        _ if df.is_some() => {
+            if saved::is_report_file(&args.image) {
+                anyhow::bail!(
+                    "`--dockerfile` needs an image to map, not the saved report `{}`",
+                    args.image
+                );
+            }
+            let (r, inv) = load_checked(&args.image, source, df.as_ref())?;
+            let baseline = match &args.baseline {
+                Some(b) => Some(load_report(b, source)?),
+                None => None,
+            };
+            (baseline, r, inv)
+        }
         Some(b) => load_pair(b, &args.image, source, true)?,
         None => {
-            let (r, inv) = load_checked(&args.image, source)?;
+            let (r, inv) = load_checked(&args.image, source, None)?;
             (None, r, inv)
         }
     };
@@ -264,11 +284,12 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
 fn load_checked(
     arg: &str,
     source: &SourceArgs,
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<(report::json::Report, Option<crate::policy::Inventory>)> {
     if saved::is_report_file(arg) {
         Ok((saved::read_report(arg)?, None))
     } else {
-        let a = load(arg, source)?;
+        let a = load_with(arg, source, dockerfile)?;
         let inv = crate::policy::Inventory::from_analysis(&a);
         Ok((report::json::Report::from_analysis(&a), Some(inv)))
     }
@@ -286,7 +307,7 @@ type Pair = (
 fn load_pair(old: &str, new: &str, source: &SourceArgs, inventory: bool) -> anyhow::Result<Pair> {
     if saved::is_report_file(old) || saved::is_report_file(new) {
         let (n, inv) = if inventory {
-            load_checked(new, source)?
+            load_checked(new, source, None)?
         } else {
             (load_report(new, source)?, None)
         };
@@ -436,9 +457,12 @@ fn explore(
     base: Option<&str>,
     config: Option<&std::path::Path>,
     source: &crate::cli::SourceArgs,
+    dockerfile: &DockerfileArgs,
 ) -> anyhow::Result<ExitCode> {
     // The config first: a bad one is an error before anything else happens.
     let settings = crate::tui::load_settings(config)?;
+    // A bad Dockerfile is an error before the terminal is taken over.
+    let df = read_dockerfile(dockerfile)?;
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "`layersift explore` needs a terminal on stdout; for a report use `layersift analyze {image}`"
@@ -449,7 +473,7 @@ fn explore(
         None => None,
     };
     Ok(ExitCode::from(
-        match crate::tui::run(image, base, source, &settings)? {
+        match crate::tui::run(image, base, source, &settings, df)? {
             crate::tui::Ended::Quit => EXIT_OK,
             crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
         },
@@ -513,18 +537,52 @@ pub(crate) fn load_image(
     Ok(r?)
 }
 
+/// Reads `--dockerfile` (with `--target` and `--build-arg`): the file and the stage built.
+pub(crate) fn read_dockerfile(
+    args: &DockerfileArgs,
+) -> anyhow::Result<Option<(crate::dockerfile::Dockerfile, usize)>> {
+    let Some(path) = &args.dockerfile else {
+        return Ok(None);
+    };
+    let df = crate::dockerfile::Dockerfile::read(path, &args.build_args)?;
+    let stage = df.target(args.target.as_deref())?;
+    Ok(Some((df, stage)))
+}
+
 /// Resolves and analyses an image, with progress on stderr when it is a terminal.
 pub(crate) fn load(image: &str, source: &SourceArgs) -> anyhow::Result<crate::Analysis> {
+    load_with(image, source, None)
+}
+
+/// [`load`] with the Dockerfile the image was built from.
+pub(crate) fn load_with(
+    image: &str,
+    source: &SourceArgs,
+    dockerfile: Option<&(crate::dockerfile::Dockerfile, usize)>,
+) -> anyhow::Result<crate::Analysis> {
     let opts = source.open_options();
     let progress = StderrProgress::new();
+    let df = dockerfile.map(|(d, s)| (d, *s));
     let a = if std::io::stderr().is_terminal() {
-        let a = crate::analyze_reference(image, &opts, &progress);
+        let a = crate::analyze_reference_with(image, &opts, &progress, df);
         progress.clear();
         a
     } else {
-        crate::analyze_reference(image, &opts, &NoProgress)
+        crate::analyze_reference_with(image, &opts, &NoProgress, df)
     };
     let a = a?;
+    if let Some(ctx) = &a.dockerfile {
+        let m = &ctx.mapping;
+        if m.unmapped() > 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: {} of {} layers match no line of `{}`; the report says why for each",
+                m.unmapped(),
+                m.layers.len(),
+                ctx.dockerfile.path.display()
+            );
+        }
+    }
     for (i, l) in a.layers.iter().enumerate().filter(|(_, l)| l.is_foreign()) {
         let _ = writeln!(
             std::io::stderr(),
@@ -615,6 +673,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(re) = cause.downcast_ref::<saved::ReportFileError>() {
             hint = hint.or_else(|| re.hint());
+        }
+        if let Some(de) = cause.downcast_ref::<crate::dockerfile::DockerfileError>() {
+            hint = hint.or_else(|| de.hint());
         }
         if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
             hint = hint.or_else(|| ce.hint());

@@ -54,6 +54,9 @@ pub enum Command {
     /// Show what the layer cache holds (decoded layers of every image, registry blobs), or
     /// trim it.
     Cache(CacheArgs),
+    /// Turn the mechanical suggestions into a patch of the Dockerfile (and `.dockerignore`):
+    /// a unified diff for `git apply` or `patch -p1`, one hunk per suggestion.
+    Fix(FixArgs),
     /// Print a shell completion script, e.g.
     /// `layersift completions bash > ~/.local/share/bash-completion/completions/layersift`.
     Completions {
@@ -63,6 +66,54 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `layersift man > ~/.local/share/man/man1/layersift.1`.
     Man,
+}
+
+/// The Dockerfile an image was built from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DockerfileArgs {
+    /// The Dockerfile (or Containerfile) the image was built from: every layer is tied to
+    /// the line that made it, and findings and suggestions cite `Dockerfile:LINE`.
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
+    /// The stage that was built (`docker build --target`); default the last.
+    #[arg(long, value_name = "STAGE", requires = "dockerfile")]
+    pub target: Option<String>,
+
+    /// A build argument the build was given, NAME=VALUE (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE", requires = "dockerfile", value_parser = parse_build_arg)]
+    pub build_args: Vec<(String, String)>,
+}
+
+fn parse_build_arg(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The image built from the Dockerfile.
+    pub image: String,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
+
+    /// Write the patch to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "PATCH")]
+    pub output: Option<PathBuf>,
+
+    /// List the hunks (what each changes and saves) without writing the patch.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Keep package caches in `RUN --mount=type=cache` mounts instead of disabling them.
+    #[arg(long)]
+    pub cache_mounts: bool,
+
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +182,9 @@ pub struct ExploreArgs {
     /// `$XDG_CONFIG_HOME/layersift/tui.yaml`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
 
     #[command(flatten)]
     pub source: SourceArgs,
@@ -267,6 +321,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     pub history: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
+
     /// Longest markdown output, in characters: lists are shortened and folded to fit (a
     /// GitHub comment holds at most 65,536).
     #[arg(long, value_name = "N", default_value_t = crate::report::fit::DEFAULT_MAX_CHARS)]
@@ -357,6 +414,9 @@ pub struct CheckArgs {
     /// are the image's own.
     #[arg(long, value_name = "IMAGE|REPORT")]
     pub base: Option<String>,
+
+    #[command(flatten)]
+    pub dockerfile: DockerfileArgs,
 
     #[command(flatten)]
     pub source: SourceArgs,

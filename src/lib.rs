@@ -20,6 +20,7 @@ mod content;
 mod decode;
 mod diff;
 mod digest;
+mod dockerfile;
 mod error;
 mod excerpt;
 mod index;
@@ -47,6 +48,10 @@ pub use analysis::{
     Analysis, Category, CategoryTotal, Finding, ImageInfo, LayerInfo, Severity, Step, Suggestion,
 };
 pub use decode::{decode_layer, Compression, DecodedLayer, NoProgress, Progress};
+// `--dockerfile` and `fix`: the parsed file, the layer map, the patch plan.
+pub use dockerfile::fix::{plan as fix_plan, Options as FixOptions, Plan as FixPlan};
+pub use dockerfile::map::{LayerSource, Mapping};
+pub use dockerfile::{Context as DockerfileContext, Dockerfile, DockerfileError};
 pub use error::Error;
 pub use index::{display_path, EntryKind, LayerIndex};
 pub use layers::decode_image;
@@ -102,12 +107,33 @@ pub fn analyze_reference(
     analyze_image(reference, opts, progress).map(|(_, a)| a)
 }
 
+/// Resolves, decodes and analyses one image built from a Dockerfile (and the stage built):
+/// layers, findings and suggestions cite its lines.
+pub fn analyze_reference_with(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+    dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
+) -> Result<Analysis, Error> {
+    analyze_image_with(reference, opts, progress, dockerfile).map(|(_, a)| a)
+}
+
 /// Resolves, decodes and analyses one image, and keeps the image (its blob store) for
 /// content access.
 pub fn analyze_image(
     reference: &str,
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
+) -> Result<(source::Image, Analysis), Error> {
+    analyze_image_with(reference, opts, progress, None)
+}
+
+/// [`analyze_image`] with the Dockerfile the image was built from and the stage built.
+pub fn analyze_image_with(
+    reference: &str,
+    opts: &OpenOptions,
+    progress: &dyn decode::Progress,
+    dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
 ) -> Result<(source::Image, Analysis), Error> {
     let wrap = |source| Error::Source {
         reference: reference.to_string(),
@@ -117,12 +143,12 @@ pub fn analyze_image(
     match open_image(&r, opts).map_err(wrap)? {
         Opened::Source(image) => {
             let decoded = layers::decode_image(&image, progress)?;
-            let analysis = Analysis::new(&image, decoded);
+            let analysis = Analysis::with_dockerfile(&image, decoded, dockerfile);
             Ok((image, analysis))
         }
         Opened::Streamed(s) => {
             let decoded = s.layers()?;
-            let analysis = Analysis::new(&s.image, decoded);
+            let analysis = Analysis::with_dockerfile(&s.image, decoded, dockerfile);
             Ok((s.image, analysis))
         }
     }
@@ -138,14 +164,23 @@ pub enum Opened {
 impl Opened {
     /// Decodes the layers (or checks the ones decoded in the pass) and analyses the image.
     pub fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
+        self.analyze_with(progress, None)
+    }
+
+    /// [`Opened::analyze`] with the Dockerfile the image was built from and the stage built.
+    pub fn analyze_with(
+        self,
+        progress: &dyn decode::Progress,
+        dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
+    ) -> Result<Analysis, Error> {
         match self {
             Opened::Source(image) => {
                 let decoded = layers::decode_image(&image, progress)?;
-                Ok(Analysis::new(&image, decoded))
+                Ok(Analysis::with_dockerfile(&image, decoded, dockerfile))
             }
             Opened::Streamed(s) => {
                 let decoded = s.layers()?;
-                Ok(Analysis::new(&s.image, decoded))
+                Ok(Analysis::with_dockerfile(&s.image, decoded, dockerfile))
             }
         }
     }

@@ -752,9 +752,9 @@ fn layers_map_to_non_empty_history_steps_in_dockerfile_form() {
     assert_eq!(
         steps,
         [
-            "ADD file:3a2b in /",
+            "ADD <source> /",
             "RUN apt-get update",
-            "COPY dir:77ab in /app/",
+            "COPY <source-dir>/ /app/",
             "RUN rm -rf /var/lib/apt/lists/*"
         ]
     );
@@ -762,7 +762,7 @@ fn layers_map_to_non_empty_history_steps_in_dockerfile_form() {
     assert_eq!(removed.instruction, "RUN apt-get update");
     assert_eq!(
         find(&a, "temp.tmp", 2).instruction,
-        "COPY dir:77ab in /app/"
+        "COPY <source-dir>/ /app/"
     );
     let s = suggestion(&a, "merge-apt-steps", 1);
     assert_eq!(s.instruction, "RUN apt-get update");

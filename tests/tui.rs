@@ -92,6 +92,7 @@ fn with_suggestion() -> Analysis {
         saves_compressed_bytes: 1_000,
         findings: vec![f],
         evidence: vec!["/var/lib/apt/lists/deb_Packages".to_string()],
+        source: None,
     });
     a
 }

@@ -91,6 +91,9 @@ pub struct Finding {
     /// For secrets: where it was found and a redacted match; never the secret itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// With `--dockerfile`: the line that made the layer (`Dockerfile:12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Severity {
@@ -155,6 +158,9 @@ pub struct Suggestion {
     pub findings: Vec<usize>,
     /// Evidence paths.
     pub evidence: Vec<String>,
+    /// With `--dockerfile`: the line to change (`Dockerfile:12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Finding {
@@ -193,6 +199,7 @@ impl Finding {
             path_count: 0,
             paths: Vec::new(),
             detail: None,
+            source: None,
         }
     }
 }

@@ -15,6 +15,10 @@ pub struct Step {
     pub created: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// With `--dockerfile`: the line that made the layer (`Dockerfile:12`), or the `FROM`
+    /// line for a base-image layer (`Dockerfile:1 (base image)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl Step {
@@ -48,6 +52,7 @@ pub(crate) fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Ve
                 created_by,
                 created: h.created().clone(),
                 comment: h.comment().clone(),
+                source: None,
             }
         })
         .collect();
@@ -64,6 +69,38 @@ pub(crate) fn steps_for_layers(config: &ImageConfiguration, layers: usize) -> Ve
 /// - buildah: `/bin/sh -c apt-get update`, `/bin/sh -c #(nop) COPY dir:… in /app/ `;
 /// - kaniko: `RUN apt-get update`, `COPY app/ /app/`.
 pub(crate) fn normalize_command(created_by: &str) -> String {
+    placeholder_sources(&dockerfile_form(created_by))
+}
+
+/// `COPY file:3a2b… in /dest` (classic docker, buildah) names a content hash, not a source
+/// a Dockerfile can hold: it becomes `COPY <source> /dest`, a line a user can fill in.
+fn placeholder_sources(instruction: &str) -> String {
+    let kw = instruction.split_whitespace().next().unwrap_or_default();
+    if !matches!(kw, "COPY" | "ADD") {
+        return instruction.to_string();
+    }
+    let Some((head, dest)) = instruction.rsplit_once(" in ") else {
+        return instruction.to_string();
+    };
+    let mut words: Vec<&str> = head.split_whitespace().collect();
+    let Some(last) = words.pop() else {
+        return instruction.to_string();
+    };
+    let placeholder = if last.starts_with("file:") {
+        "<source>"
+    } else if last.starts_with("dir:") {
+        "<source-dir>/"
+    } else if last.starts_with("multi:") {
+        "<sources…>"
+    } else {
+        return instruction.to_string();
+    };
+    words.push(placeholder);
+    words.push(dest.trim());
+    words.join(" ")
+}
+
+fn dockerfile_form(created_by: &str) -> String {
     let mut s = created_by.trim();
     if let Some(rest) = s.strip_suffix("# buildkit") {
         s = rest.trim_end();
@@ -155,8 +192,17 @@ mod tests {
         assert_eq!(n("/bin/sh -c #(nop)  CMD [\"sh\"]"), "CMD [\"sh\"]");
         assert_eq!(
             n("/bin/sh -c #(nop) COPY file:abc in /app "),
-            "COPY file:abc in /app"
+            "COPY <source> /app"
         );
+        assert_eq!(
+            n("/bin/sh -c #(nop) COPY --chmod=755 file:c24ccc in /usr/local/bin/app "),
+            "COPY --chmod=755 <source> /usr/local/bin/app"
+        );
+        assert_eq!(
+            n("/bin/sh -c #(nop) ADD multi:9f in /opt/ "),
+            "ADD <sources…> /opt/"
+        );
+        assert_eq!(n("COPY app/ /srv/in /x # buildkit"), "COPY app/ /srv/in /x");
         assert_eq!(
             n("RUN /bin/sh -c apt-get update # buildkit"),
             "RUN apt-get update"
@@ -191,7 +237,7 @@ mod tests {
         );
         assert_eq!(
             n("/bin/sh -c #(nop) COPY dir:fa47a9f2 in /app/ "),
-            "COPY dir:fa47a9f2 in /app/"
+            "COPY <source-dir>/ /app/"
         );
         assert_eq!(n("/bin/sh -c #(nop) WORKDIR /srv"), "WORKDIR /srv");
         // kaniko and buildah exec forms.

@@ -149,6 +149,8 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// With `--dockerfile`: the file, the built stage and which line made each layer.
+    pub dockerfile: Option<crate::dockerfile::Context>,
     /// The base image's layers, when known (`--base`): a prefix of `layers`.
     pub base: Option<crate::base::Base>,
     /// Installed packages and which visible file each owns.
@@ -158,9 +160,22 @@ pub struct Analysis {
 impl Analysis {
     /// Builds the analysis of an image from its decoded layers (in manifest order).
     pub fn new(image: &Image, decoded: Vec<DecodedLayer>) -> Analysis {
+        Analysis::with_dockerfile(image, decoded, None)
+    }
+
+    /// Builds the analysis with the Dockerfile the image was built from (and the stage that
+    /// was built): layers are tied to its lines, findings and suggestions cite them, and
+    /// snippets start from the real instructions.
+    pub fn with_dockerfile(
+        image: &Image,
+        decoded: Vec<DecodedLayer>,
+        dockerfile: Option<(&crate::dockerfile::Dockerfile, usize)>,
+    ) -> Analysis {
         // Secrets never leave the model: redact the config (ENV, history) before use.
         let config = secrets::redact_config(&image.config);
-        let steps = history::steps_for_layers(&config, decoded.len());
+        let mut steps = history::steps_for_layers(&config, decoded.len());
+        let context =
+            dockerfile.map(|(df, stage)| crate::dockerfile::Context::new(df, stage, &mut steps));
         let mut indexes = Vec::with_capacity(decoded.len());
         let mut secret_hits: Vec<Vec<secrets::SecretHit>> = Vec::with_capacity(decoded.len());
         let mut package_dbs = Vec::with_capacity(decoded.len());
@@ -223,11 +238,21 @@ impl Analysis {
             }
         }
         let categories = category_totals(&findings);
-        let suggestions = suggest::suggestions(&findings, &layers, &packages);
+        let mut suggestions = suggest::suggestions(&findings, &layers, &packages);
+        if context.is_some() {
+            let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
+            for f in &mut findings {
+                f.source = cite(f.layer);
+            }
+            for s in &mut suggestions {
+                s.source = cite(s.layer);
+            }
+        }
         Analysis {
             categories,
             findings,
             suggestions,
+            dockerfile: context,
             base: None,
             packages,
             image: ImageInfo {

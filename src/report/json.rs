@@ -266,6 +266,12 @@ pub struct Layer {
     pub avoidable_bytes: u64,
     /// Findings attributed to this layer.
     pub finding_count: usize,
+    /// With `--dockerfile`: the line that made the layer, or the `FROM` line of a base layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// With `--dockerfile`: why no line of the Dockerfile accounts for this layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmapped: Option<String>,
     /// How this layer changed the installed packages.
     #[serde(default)]
     pub packages: crate::analysis::packages::LayerChanges,
@@ -358,6 +364,12 @@ impl Report {
                     removed_bytes: l.bytes.removed,
                     avoidable_bytes: l.avoidable,
                     finding_count: l.finding_count,
+                    source: l.step.source.clone(),
+                    unmapped: a
+                        .dockerfile
+                        .as_ref()
+                        .and_then(|c| c.mapping.unmapped_reason(index))
+                        .map(str::to_string),
                     packages: a
                         .packages
                         .layer_changes

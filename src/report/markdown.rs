@@ -189,10 +189,10 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 "| {} | {} | {} | {} | `{}` |",
                 severity_label(f.severity),
                 finding_size(f),
-                if f.in_config {
-                    "config".to_string()
-                } else {
-                    f.layer.to_string()
+                match (&f.source, f.in_config) {
+                    (_, true) => "config".to_string(),
+                    (Some(src), false) => format!("{} ({})", f.layer, code(src)),
+                    (None, false) => f.layer.to_string(),
                 },
                 what,
                 f.rule
@@ -238,7 +238,15 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 .next()
                 .map(|c| c.to_uppercase().chain(chars).collect())
                 .unwrap_or_default();
-            writeln!(out, "{place}: {}", inline_code(&s.instruction))?;
+            match &s.source {
+                Some(src) => writeln!(
+                    out,
+                    "{place} ({}): {}",
+                    inline_code(src),
+                    inline_code(&s.instruction)
+                )?,
+                None => writeln!(out, "{place}: {}", inline_code(&s.instruction))?,
+            }
             writeln!(out)?;
             let lines: Vec<&str> = s.snippet.lines().collect();
             let mut snippet = lines
@@ -307,10 +315,21 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 human_bytes(l.compressed_size),
                 human_bytes(l.bytes.hidden()),
                 human_bytes(l.avoidable),
-                if l.step.instruction.is_empty() {
-                    "(no history)".to_string()
-                } else {
-                    code(&l.step.instruction)
+                {
+                    let step = if l.step.instruction.is_empty() {
+                        "(no history)".to_string()
+                    } else {
+                        code(&l.step.instruction)
+                    };
+                    let why = a
+                        .dockerfile
+                        .as_ref()
+                        .and_then(|c| c.mapping.unmapped_reason(i));
+                    match (&l.step.source, why) {
+                        (Some(src), _) => format!("{} {step}", code(src)),
+                        (None, Some(why)) => format!("unmapped ({}) {step}", cell(why)),
+                        _ => step,
+                    }
                 }
             )?;
         }

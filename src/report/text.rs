@@ -96,6 +96,9 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         human_bytes(t.overwritten_changed),
         human_bytes(t.removed),
     )?;
+    if let Some(ctx) = &a.dockerfile {
+        writeln!(out, "Dockerfile  {}", dockerfile_summary(ctx))?;
+    }
     let secrets = a.secrets().count();
     if secrets > 0 {
         writeln!(
@@ -119,10 +122,10 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
                 "  {:<6} {:>9}  {:<8}  {}",
                 severity_label(f.severity),
                 finding_size(f),
-                if f.in_config {
-                    "config".to_string()
-                } else {
-                    f.place()
+                match (&f.source, f.in_config) {
+                    (_, true) => "config".to_string(),
+                    (Some(src), false) => format!("{} {src}", f.place()),
+                    (None, false) => f.place(),
                 },
                 fit(&f.title, 30)
             )?;
@@ -161,7 +164,10 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
             writeln!(
                 out,
                 "     {}: {}",
-                suggestion_place(a, s),
+                match &s.source {
+                    Some(src) => format!("{} ({src})", suggestion_place(a, s)),
+                    None => suggestion_place(a, s),
+                },
                 fit(&s.instruction, 14)
             )?;
             for line in s.snippet.lines() {
@@ -190,13 +196,20 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         "#", "Size", "Blob", "Hidden", "Avoidable", "Entries"
     )?;
     for (i, l) in a.layers.iter().enumerate() {
-        let step = if l.is_foreign() {
+        let mut step = if l.is_foreign() {
             "(foreign layer: not in the image, skipped)".to_string()
         } else if l.step.instruction.is_empty() {
             "(no history)".to_string()
         } else {
             fit(&l.step.instruction, 62)
         };
+        if let Some(ctx) = &a.dockerfile {
+            step = match (&l.step.source, ctx.mapping.unmapped_reason(i)) {
+                (Some(src), _) => format!("{src}  {step}"),
+                (None, Some(why)) => format!("(unmapped: {why})  {step}"),
+                (None, None) => step,
+            };
+        }
         writeln!(
             out,
             "{:>3}  {:>9}  {:>9}  {:>9}  {:>9}  {:>7}  {}",
@@ -210,6 +223,32 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         )?;
     }
     Ok(())
+}
+
+/// `Dockerfile (stage final): 5 layers from its lines, 1 from the base image, 0 unmapped`.
+pub(crate) fn dockerfile_summary(ctx: &crate::dockerfile::Context) -> String {
+    use crate::dockerfile::map::LayerSource;
+    use std::fmt::Write as _;
+    let m = &ctx.mapping;
+    let count = |f: fn(&LayerSource) -> bool| m.layers.iter().filter(|l| f(l)).count();
+    let mapped = count(|l| matches!(l, LayerSource::Instruction { .. }));
+    let base = count(|l| matches!(l, LayerSource::Base { .. }));
+    let stage = ctx
+        .dockerfile
+        .stages
+        .get(ctx.stage)
+        .and_then(|s| s.name.clone())
+        .map_or_else(String::new, |n| format!(" (stage {n})"));
+    let mut s = format!(
+        "{}{stage}: {mapped} layers from its lines, {base} from the base image, {} unmapped",
+        m.file,
+        m.unmapped()
+    );
+    if !m.unmatched_lines.is_empty() {
+        let lines: Vec<String> = m.unmatched_lines.iter().map(|l| l.to_string()).collect();
+        let _ = write!(s, "; no layer for line {}", lines.join(", "));
+    }
+    s
 }
 
 /// `layer 3`, or `image config` for a suggestion about `ENV` alone.

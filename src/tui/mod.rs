@@ -69,6 +69,7 @@ pub(crate) fn run(
     base: Option<(String, Vec<String>)>,
     source: &SourceArgs,
     settings: &Settings,
+    dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<Ended> {
     let (tx, rx) = mpsc::channel::<Loaded>();
     let reference = image.to_string();
@@ -77,7 +78,8 @@ pub(crate) fn run(
         .name("analysis".into())
         .spawn(move || {
             let progress = ChannelProgress { tx: tx.clone() };
-            let r = crate::analyze_image(&reference, &opts, &progress);
+            let df = dockerfile.as_ref().map(|(d, s)| (d, *s));
+            let r = crate::analyze_image_with(&reference, &opts, &progress, df);
             let _ = tx.send(Loaded::Done(Box::new(r)));
         })
         .context("cannot start the analysis thread")?;

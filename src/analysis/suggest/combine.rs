@@ -53,6 +53,7 @@ fn empty() -> Suggestion {
         saves_compressed_bytes: 0,
         findings: Vec::new(),
         evidence: Vec::new(),
+        source: None,
     }
 }
 
@@ -201,13 +202,27 @@ fn effect(part: &str, root: &str) -> Effect {
             if kept.iter().any(|a| mentions(a)) {
                 return Effect::Other;
             }
+            let flags: Vec<&String> = w.iter().skip(1).filter(|a| a.starts_with('-')).collect();
+            // `mkdir -p /opt/build` also makes `/opt`, which later commands may write into:
+            // it stays made unless a kept directory makes it anyway.
+            let parents = flags
+                .iter()
+                .any(|f| *f == "--parents" || (!f.starts_with("--") && f.contains('p')));
+            let parent = root
+                .trim_end_matches('/')
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .filter(|p| !p.is_empty());
+            let mut kept: Vec<String> = kept.into_iter().cloned().collect();
+            if let Some(p) = parent.filter(|p| parents && !kept.iter().any(|a| under(a, p))) {
+                kept.push(p);
+            }
             if kept.is_empty() {
                 return Effect::OnlyMakes(None);
             }
-            let flags: Vec<&String> = w.iter().skip(1).filter(|a| a.starts_with('-')).collect();
             let mut rebuilt = vec!["mkdir".to_string()];
             rebuilt.extend(flags.into_iter().cloned());
-            rebuilt.extend(kept.into_iter().map(|a| quote(a)));
+            rebuilt.extend(kept.iter().map(|a| quote(a)));
             Effect::OnlyMakes(Some(rebuilt.join(" ")))
         }
         "touch" | "chmod" | "chown" => {
@@ -322,6 +337,29 @@ mod tests {
                 "rm /data/big.bin",
             ])
         );
+    }
+
+    #[test]
+    fn mkdir_p_keeps_the_parent_it_made() {
+        // `/opt` is made by `mkdir -p` and written to later: dropping the whole mkdir would
+        // make `echo built > /opt/app.txt` fail.
+        let got = cancel_out(v(&[
+            "mkdir -p /opt/build",
+            "dd if=/dev/zero of=/opt/build/obj.o bs=1024 count=400",
+            "echo built > /opt/app.txt",
+            "rm -rf /opt/build",
+        ]));
+        assert_eq!(
+            got,
+            v(&[
+                "mkdir -p /opt",
+                "echo built > /opt/app.txt",
+                "rm -rf /opt/build"
+            ])
+        );
+        // Without -p, the parent existed already.
+        let got = cancel_out(v(&["mkdir /tmp/x", "echo a > /tmp/x/a", "rm -rf /tmp/x"]));
+        assert_eq!(got, v(&["rm -rf /tmp/x"]));
     }
 
     #[test]

@@ -115,6 +115,7 @@ impl<'a> Builder<'a> {
             saves_compressed_bytes: compressed,
             findings: ids,
             evidence,
+            source: None,
         });
     }
 
