@@ -35,12 +35,13 @@ fn reference(dir: &Path) -> String {
 
 fn app_with(settings: &Settings, w: u16, h: u16) -> App {
     let dir = tempfile::tempdir().unwrap();
-    let a = layersift::analyze_reference(
+    let mut a = layersift::analyze_reference(
         &reference(dir.path()),
         &Default::default(),
         &layersift::NoProgress,
     )
     .unwrap();
+    a.image.reference = "oci:fixture".to_string();
     let mut app = App::new(Arc::new(a), Rect::new(0, 0, w, h));
     app.configure(settings);
     app.sync();
