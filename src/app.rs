@@ -4,6 +4,7 @@
 //! 2 an error (bad input, bad image, bad config), 130 interrupted (Ctrl+C in the terminal UI
 //! while loading).
 
+mod base;
 mod content;
 
 use std::collections::BTreeMap;
@@ -88,9 +89,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn analyze(args: &AnalyzeArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let df = read_dockerfile(&args.dockerfile)?;
     let mut analysis = load_with(&args.image, source, df.as_ref())?;
-    if let Some(b) = &args.base {
-        analysis.base = Some(resolve_base(b, &layer_ids(&analysis), source)?);
-    }
+    analysis.base = base::choose(
+        args.base.as_deref(),
+        &analysis.image,
+        &layer_ids(&analysis),
+        source,
+    )?;
     let out = match args.format() {
         Format::Text => {
             // Fit a terminal's width; a file or a pipe gets whole lines.
@@ -228,11 +232,7 @@ fn check(args: &CheckArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
             (None, r, inv)
         }
     };
-    if let Some(b) = &args.base {
-        let ids: Vec<String> = current.layers.iter().map(|l| l.diff_id.clone()).collect();
-        let base = resolve_base(b, &ids, source)?;
-        current.base = Some(crate::base::BaseSplit::new(&base, &current.layers));
-    }
+    base::settle(&mut current, args.base.as_deref(), source)?;
     if cfg.scope == crate::config::Scope::Own && current.base.is_none() {
         return Err(crate::config::ConfigError::Value {
             path: std::path::PathBuf::from(cfg.origin.name()),
@@ -350,8 +350,12 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     let Some(mut old) = old else {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
-    if let Some(b) = &args.base {
-        split_both(b, &mut old, &mut new, source)?;
+    match args.base.as_deref() {
+        Some(b) if b != base::NO_BASE => split_both(b, &mut old, &mut new, source)?,
+        b => {
+            base::settle(&mut old, b, source)?;
+            base::settle(&mut new, b, source)?;
+        }
     }
     let d = crate::diff::compare(&old, &new, args.limit);
     let format = args.format();
@@ -469,6 +473,7 @@ fn explore(
         );
     }
     let base = match base {
+        Some(base::NO_BASE) => None,
         Some(b) => Some((b.to_string(), base_diff_ids(b, source)?)),
         None => None,
     };

@@ -331,7 +331,9 @@ pub struct AnalyzeArgs {
 
     /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
     /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
-    /// are the image's own.
+    /// are the image's own. Default: the base the manifest's
+    /// `org.opencontainers.image.base.digest`/`base.name` annotations name, when it can be
+    /// read; `none` turns that off.
     #[arg(long, value_name = "IMAGE|REPORT")]
     pub base: Option<String>,
 
@@ -411,7 +413,9 @@ pub struct CheckArgs {
 
     /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
     /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest
-    /// are the image's own.
+    /// are the image's own. Default: the base the manifest's
+    /// `org.opencontainers.image.base.digest`/`base.name` annotations name, when it can be
+    /// read; `none` turns that off.
     #[arg(long, value_name = "IMAGE|REPORT")]
     pub base: Option<String>,
 

@@ -811,3 +811,86 @@ fn diff_base_must_start_the_new_image_and_may_miss_the_old() {
     let d: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(d.get("scopes").is_none(), "{d}");
 }
+
+/// The app image with its manifest annotated as BuildKit does: the base's name and manifest
+/// digest.
+fn annotated_app(base: &BuiltImage, name: &str) -> BuiltImage {
+    let mut app = app_image();
+    let mut m: serde_json::Value = serde_json::from_slice(&app.manifest().unwrap()).unwrap();
+    m["annotations"] = serde_json::json!({
+        "org.opencontainers.image.base.name": name,
+        "org.opencontainers.image.base.digest": base.manifest_digest().unwrap(),
+    });
+    app.manifest_override = Some(serde_json::to_vec(&m).unwrap());
+    app
+}
+
+#[test]
+fn the_manifest_annotations_name_the_base_when_no_base_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_image();
+    let app = annotated_app(&base, "registry.example/base:1");
+    // The base in the same layout (as `skopeo copy` of both, or a buildx --output layout).
+    let layout = dir.path().join("both");
+    layersift_fixture::write_index(
+        &[(&base, "base"), (&app, "app")],
+        Format::OciLayout,
+        &layout,
+    )
+    .unwrap();
+    let img = format!("oci:{}:app", layout.display());
+    let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("note:"), "{err}");
+    let r: Report = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        r.image.base_name.as_deref(),
+        Some("registry.example/base:1")
+    );
+    let split = r.base.expect("a base split from the annotations");
+    assert_eq!(split.reference, "registry.example/base:1");
+    assert_eq!((split.layer_count, split.own.content_bytes), (1, 10_050));
+    let (code, out, _) = run(dir.path(), &["analyze", &img]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("\nBase        layer 0 (registry.example/base:1)"),
+        "{out}"
+    );
+    // `scope = "own"` works without `--base`.
+    std::fs::write(
+        dir.path().join("layersift.toml"),
+        "[check]\nscope = \"own\"\nmax_size = 10100\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["check", &img]);
+    assert_eq!(code, 0, "{out}{err}");
+    // `--base none` turns it off.
+    let (code, out, err) = run(
+        dir.path(),
+        &["analyze", &img, "--base", "none", "-f", "json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let r: Report = serde_json::from_str(&out).unwrap();
+    assert!(r.base.is_none());
+}
+
+#[test]
+fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_image();
+    // Nothing listens on port 1: the registry fails at once; the layout lacks the base.
+    let app = annotated_app(&base, "127.0.0.1:1/base:1");
+    let img = write(&app, Format::OciLayout, dir.path());
+    let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("note: the image's annotations name base `127.0.0.1:1/base:1`, but it could not be used ("),
+        "{err}"
+    );
+    assert!(err.contains("`--base none`"), "{err}");
+    let r: Report = serde_json::from_str(&out).unwrap();
+    assert!(r.base.is_none());
+    let (code, _, err) = run(dir.path(), &["analyze", &img, "--base", "none"]);
+    assert_eq!(code, 0);
+    assert!(!err.contains("note:"), "{err}");
+}

@@ -48,6 +48,12 @@ pub struct ImageInfo {
     pub manifest_digest: Option<String>,
     pub config_digest: Option<String>,
     pub platform: Platform,
+    /// The base image the manifest's `org.opencontainers.image.base.name` annotation names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_name: Option<String>,
+    /// The base's manifest digest (`org.opencontainers.image.base.digest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_digest: Option<String>,
     /// Docker's `Healthcheck` from the config, when it declares one (shown by the TUI's
     /// config pane; not part of the JSON report).
     #[serde(skip)]
@@ -261,6 +267,14 @@ impl Analysis {
                 manifest_digest: image.manifest_digest.clone(),
                 config_digest: image.config_digest.clone(),
                 platform: image.platform.clone(),
+                base_name: image
+                    .annotations
+                    .get(crate::source::BASE_NAME_ANNOTATION)
+                    .cloned(),
+                base_digest: image
+                    .annotations
+                    .get(crate::source::BASE_DIGEST_ANNOTATION)
+                    .cloned(),
                 healthcheck: image.healthcheck.clone(),
             },
             config,

@@ -159,5 +159,6 @@ pub(crate) fn open<C: Container + 'static>(c: Arc<C>, r: &ImageRef) -> Result<Im
         layers,
         store: Arc::new(Members(c)),
         cache: None,
+        annotations: Default::default(),
     })
 }

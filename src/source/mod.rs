@@ -431,7 +431,14 @@ pub struct Image {
     pub store: Arc<dyn BlobStore>,
     /// The layer cache, unless `--no-cache` (or no cache directory could be used).
     pub cache: Option<Cache>,
+    /// The manifest's annotations (OCI manifests only; e.g. `org.opencontainers.image.base.name`).
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
+
+/// The annotation naming the image a manifest was built `FROM`.
+pub(crate) const BASE_NAME_ANNOTATION: &str = "org.opencontainers.image.base.name";
+/// The annotation holding that base image's manifest digest.
+pub(crate) const BASE_DIGEST_ANNOTATION: &str = "org.opencontainers.image.base.digest";
 
 impl Image {
     /// The blob of layer `n` (manifest order) as a stream, whatever the transport: local

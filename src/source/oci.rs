@@ -156,11 +156,19 @@ fn select<C: Container>(
     names.dedup();
     let candidates: Vec<&Descriptor> = match &r.inner {
         Some(wanted) => {
-            let m: Vec<&Descriptor> = all
+            let mut m: Vec<&Descriptor> = all
                 .iter()
                 .copied()
                 .filter(|d| ref_name(d) == Some(wanted.as_str()))
                 .collect();
+            // No name matches: a manifest digest (`oci:DIR:sha256:…`) picks its entry.
+            if m.is_empty() && wanted.starts_with("sha256:") {
+                m = all
+                    .iter()
+                    .copied()
+                    .filter(|d| d.digest().to_string() == *wanted)
+                    .collect();
+            }
             if m.is_empty() {
                 return Err(SourceError::RefNotFound {
                     wanted: wanted.clone(),
@@ -237,6 +245,12 @@ pub(crate) fn open<C: Container + 'static>(
         layers,
         store: Arc::new(BlobsIn(c)),
         cache: None,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 

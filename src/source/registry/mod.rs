@@ -317,6 +317,12 @@ pub(crate) fn open(
         },
         layers,
         cache: None,
+        annotations: manifest
+            .annotations()
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     })
 }
 
