@@ -350,6 +350,28 @@ pub(crate) fn evaluate_with(
                 .collect(),
         });
     }
+    for &rule in &cfg.practices {
+        let hits: Vec<&crate::analysis::Finding> =
+            report.practices.iter().filter(|f| f.rule == rule).collect();
+        let n = hits.len();
+        rules.push(RuleResult {
+            rule,
+            outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
+            value: Some(n as f64),
+            threshold: Some(0.0),
+            detail: format!("{} found", crate::units::plural(n, "finding", "findings")),
+            evidence: hits
+                .iter()
+                .map(|f| {
+                    let at = f.source.clone().unwrap_or_else(|| where_shipped(f));
+                    match f.paths.first() {
+                        Some(p) => format!("{} ({at}: {p})", f.title),
+                        None => format!("{} ({at})", f.title),
+                    }
+                })
+                .collect(),
+        });
+    }
     let g = &cfg.growth;
     rules.extend(growth_rule(
         "max-content-growth",

@@ -199,6 +199,9 @@ pub struct CheckConfig {
     pub paths: crate::policy::PathRules,
     /// Which layers the size, waste and path rules count (`scope = "own"`: not the base's).
     pub scope: Scope,
+    /// Best-practice rules that fail the check when the image breaks them
+    /// (`[check.practices]`, e.g. `root-user = true`), as `practice.root-user`.
+    pub practices: Vec<&'static str>,
     pub origin: Origin,
 }
 
@@ -225,6 +228,7 @@ impl Default for CheckConfig {
             growth: GrowthLimits::default(),
             paths: crate::policy::PathRules::default(),
             scope: Scope::Image,
+            practices: Vec::new(),
             origin: Origin::Defaults,
         }
     }
@@ -259,6 +263,9 @@ struct TomlCheck {
     max_layers: Option<usize>,
     max_layer_size: Option<SizeValue>,
     max_files: Option<usize>,
+    /// Best-practice rule (`root-user`, …) → whether it gates.
+    #[serde(default)]
+    practices: std::collections::BTreeMap<String, bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -403,6 +410,29 @@ pub fn parse_toml(text: &str, path: &Path) -> Result<CheckConfig, ConfigError> {
     c.paths.max_layers = t.max_layers;
     c.paths.max_layer_size = size("max_layer_size", t.max_layer_size)?;
     c.paths.max_files = t.max_files;
+    for (name, on) in t.practices {
+        let rules = crate::analysis::practices::RULES;
+        let Some(rule) = rules
+            .iter()
+            .find(|r| **r == name || r.strip_prefix("practice.") == Some(name.as_str()))
+        else {
+            return Err(value_err(
+                &format!("practices.{name}"),
+                on.to_string(),
+                format!(
+                    "no such best-practice rule; expected one of {}",
+                    rules
+                        .iter()
+                        .map(|r| r.trim_start_matches("practice."))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        if on && !c.practices.contains(rule) {
+            c.practices.push(rule);
+        }
+    }
     if let Some(g) = t.growth {
         c.growth.max_content = growth("growth.max_content", g.max_content)?;
         c.growth.max_compressed = growth("growth.max_compressed", g.max_compressed)?;

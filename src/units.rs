@@ -2,6 +2,15 @@
 //! and signed deltas (`+1.2 MB`, `-300 kB`). Every renderer (reports, diff, check, trend,
 //! TUI) formats numbers through here, so one number reads the same everywhere.
 
+/// A compressed estimate for people: `~1.2 MB compressed`, or that there is none (a layer
+/// stored uncompressed that could not be sampled), never the raw size repeated.
+pub(crate) fn compressed_estimate(bytes: Option<u64>) -> String {
+    match bytes {
+        Some(b) => format!("~{} compressed", human_bytes(b)),
+        None => "no compressed estimate".to_string(),
+    }
+}
+
 /// Sizes for people: decimal units as `du --si` and dive print them (`1.2 MB`).
 pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];

@@ -74,7 +74,7 @@ fn the_output_file_extension_picks_the_format() {
     }
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).unwrap()).expect("r.json is JSON");
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let md_text = std::fs::read_to_string(&md).unwrap();
     assert!(
         md_text.starts_with('#') || md_text.contains("| "),

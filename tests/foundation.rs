@@ -386,7 +386,7 @@ fn json_report_totals_add_up() {
         .success();
     let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let s = &v["summary"];
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     assert_eq!(s["content_bytes"], 5045);
     assert_eq!(s["visible_bytes"], 1135);
     assert_eq!(s["hidden_bytes"], 3910);

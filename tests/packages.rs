@@ -151,7 +151,7 @@ fn reports_show_packages() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema_version"], 2);
+    assert_eq!(v["schema_version"], 3);
     let libc = v["packages"]
         .as_array()
         .unwrap()

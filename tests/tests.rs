@@ -22,6 +22,7 @@ mod html;
 mod input_edges;
 mod packages;
 mod podman;
+mod practices;
 mod properties;
 mod rebuild;
 mod registry;

@@ -89,7 +89,7 @@ fn with_suggestion() -> Analysis {
         instruction: a.layers[1].step.instruction.clone(),
         snippet: "RUN apt-get update \\\n    && apt-get install -y --no-install-recommends curl \\\n    && rm -rf /var/lib/apt/lists/*".to_string(),
         saves_bytes: 50_000,
-        saves_compressed_bytes: 1_000,
+        saves_compressed_bytes: Some(1_000),
         findings: vec![f],
         evidence: vec!["/var/lib/apt/lists/deb_Packages".to_string()],
         source: None,

@@ -102,6 +102,7 @@ pub(crate) fn prefix(c: Category) -> &'static str {
         Category::Toolchain => "toolchain",
         Category::Duplicate => "duplicate",
         Category::Secret => "secret",
+        Category::Practice => "practice",
         Category::OverwrittenSame | Category::OverwrittenChanged | Category::Removed => "hidden",
     }
 }

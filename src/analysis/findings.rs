@@ -26,6 +26,9 @@ pub enum Category {
     Toolchain,
     /// A secret, in any layer (hidden or not), in ENV, or in the history.
     Secret,
+    /// A container best practice the image config or files break (root user, no health
+    /// check, setuid files, …); kept in `Analysis::practices`, apart from waste.
+    Practice,
 }
 
 impl Category {
@@ -82,8 +85,9 @@ pub struct Finding {
     pub hidden_by: Option<usize>,
     /// Content bytes involved (0 for secrets found outside files).
     pub bytes: u64,
-    /// `bytes` estimated in compressed bytes from the layer's own compression ratio.
-    pub compressed_bytes: u64,
+    /// `bytes` estimated in compressed bytes from the layer's own compression ratio (its
+    /// gzip sample's for a layer stored uncompressed); `null` when there is none.
+    pub compressed_bytes: Option<u64>,
     /// Number of paths involved.
     pub path_count: usize,
     /// Evidence paths (the largest first, at most a few dozen).
@@ -152,8 +156,9 @@ pub struct Suggestion {
     pub snippet: String,
     /// Content bytes saved: the bytes of the findings it resolves, each counted once.
     pub saves_bytes: u64,
-    /// The same, estimated in compressed bytes.
-    pub saves_compressed_bytes: u64,
+    /// The same, estimated in compressed bytes (`null` when a layer it touches is stored
+    /// uncompressed and no gzip sample of it could be taken).
+    pub saves_compressed_bytes: Option<u64>,
     /// Indexes into the analysis' findings that this suggestion resolves.
     pub findings: Vec<usize>,
     /// Evidence paths.
@@ -195,7 +200,7 @@ impl Finding {
             instruction: info.map(|l| l.step.instruction.clone()).unwrap_or_default(),
             hidden_by: None,
             bytes,
-            compressed_bytes: info.map_or(0, |l| l.compressed_estimate(bytes)),
+            compressed_bytes: info.map_or(Some(0), |l| l.compressed_estimate(bytes)),
             path_count: 0,
             paths: Vec::new(),
             detail: None,

@@ -11,6 +11,7 @@ pub(crate) mod hidden;
 pub(crate) mod history;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
+pub(crate) mod practices;
 pub(crate) mod rules;
 pub(crate) mod secrets;
 pub(crate) mod suggest;
@@ -92,20 +93,26 @@ impl LayerInfo {
     }
 
     /// Compressed bytes per content byte, for estimating compressed savings. A layer stored
-    /// uncompressed uses its gzip sample's ratio (1.0 when there is none).
-    pub fn compression_ratio(&self) -> f64 {
+    /// uncompressed uses its gzip sample's ratio; `None` when it has none (its blob size
+    /// would only repeat its content size).
+    pub fn compression_ratio(&self) -> Option<f64> {
         if self.bytes.content == 0 {
-            1.0
+            Some(1.0)
         } else if self.compression == Compression::None {
-            self.gzip_sample_ratio.unwrap_or(1.0)
+            self.gzip_sample_ratio
         } else {
-            self.compressed_size as f64 / self.uncompressed_size.max(1) as f64
+            Some(self.compressed_size as f64 / self.uncompressed_size.max(1) as f64)
         }
     }
 
-    /// Estimated compressed size of `bytes` content bytes of this layer.
-    pub fn compressed_estimate(&self, bytes: u64) -> u64 {
-        (bytes as f64 * self.compression_ratio()).round() as u64
+    /// Estimated compressed size of `bytes` content bytes of this layer; `None` when no
+    /// estimate can be made (see [`LayerInfo::compression_ratio`]).
+    pub fn compressed_estimate(&self, bytes: u64) -> Option<u64> {
+        if bytes == 0 {
+            return Some(0);
+        }
+        self.compression_ratio()
+            .map(|r| (bytes as f64 * r).round() as u64)
     }
 
     /// This layer's waste: its hidden bytes plus its avoidable ones.
@@ -120,7 +127,13 @@ pub struct CategoryTotal {
     pub category: Category,
     pub finding_count: usize,
     pub bytes: u64,
-    pub compressed_bytes: u64,
+    /// `None` when a finding's layer has no compressed estimate.
+    pub compressed_bytes: Option<u64>,
+}
+
+/// The sum of two compressed estimates; unknown when either is.
+pub(crate) fn add_estimates(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    Some(a? + b?)
 }
 
 /// One total per category that has findings, in category order.
@@ -131,11 +144,11 @@ fn category_totals(findings: &[Finding]) -> Vec<CategoryTotal> {
             category: f.category,
             finding_count: 0,
             bytes: 0,
-            compressed_bytes: 0,
+            compressed_bytes: Some(0),
         });
         t.finding_count += 1;
         t.bytes += f.bytes;
-        t.compressed_bytes += f.compressed_bytes;
+        t.compressed_bytes = add_estimates(t.compressed_bytes, f.compressed_bytes);
     }
     by.into_values().collect()
 }
@@ -155,6 +168,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Dockerfile rewrites, each resolving some findings.
     pub suggestions: Vec<Suggestion>,
+    /// Best-practice findings (category `practice`): apart from `findings`, so waste
+    /// totals and finding lists stay about bytes.
+    pub practices: Vec<Finding>,
     /// With `--dockerfile`: the file, the built stage and which line made each layer.
     pub dockerfile: Option<crate::dockerfile::Context>,
     /// The base image's layers, when known (`--base`): a prefix of `layers`.
@@ -247,17 +263,39 @@ impl Analysis {
         let mut suggestions = suggest::suggestions(&findings, &layers, &packages);
         if context.is_some() {
             let cite = |l: usize| layers.get(l).and_then(|l| l.step.source.clone());
+            // A secret in `ENV` cites the ENV line that set it, not the layer before it.
+            let env_cite = |instruction: &str| {
+                let kv = instruction.strip_prefix("ENV ")?;
+                let name = kv.split(['=', ' ']).next().unwrap_or_default();
+                let c = context.as_ref()?;
+                c.env_line(name).map(|l| c.dockerfile.cite(l))
+            };
             for f in &mut findings {
-                f.source = cite(f.layer);
+                f.source = f
+                    .in_config
+                    .then(|| env_cite(&f.instruction))
+                    .flatten()
+                    .or_else(|| cite(f.layer));
             }
             for s in &mut suggestions {
-                s.source = cite(s.layer);
+                s.source = env_cite(&s.instruction).or_else(|| cite(s.layer));
             }
         }
+        let practices = practices::findings(
+            &practices::Inputs {
+                config: &config,
+                healthcheck: image.healthcheck.as_ref(),
+                dockerfile: context.as_ref(),
+            },
+            &indexes,
+            &merged,
+            &layers,
+        );
         Analysis {
             categories,
             findings,
             suggestions,
+            practices,
             dockerfile: context,
             base: None,
             packages,
@@ -298,8 +336,9 @@ impl Analysis {
         self.layers.iter().map(|l| l.compressed_size).sum()
     }
 
-    /// Hidden bytes, estimated in compressed bytes from each layer's own ratio.
-    pub fn hidden_compressed(&self) -> u64 {
+    /// Hidden bytes, estimated in compressed bytes from each layer's own ratio (`None` when
+    /// a layer that hides bytes has no estimate).
+    pub fn hidden_compressed(&self) -> Option<u64> {
         self.layers
             .iter()
             .map(|l| l.compressed_estimate(l.bytes.hidden()))
@@ -316,7 +355,7 @@ impl Analysis {
     }
 
     /// Avoidable bytes, estimated in compressed bytes from each layer's own ratio.
-    pub fn avoidable_compressed(&self) -> u64 {
+    pub fn avoidable_compressed(&self) -> Option<u64> {
         self.findings
             .iter()
             .filter(|f| f.category.is_avoidable())
@@ -339,28 +378,25 @@ impl Analysis {
     }
 
     /// Hidden + avoidable bytes, estimated in compressed bytes.
-    pub fn potential_savings_compressed(&self) -> u64 {
-        self.hidden_compressed() + self.avoidable_compressed()
+    pub fn potential_savings_compressed(&self) -> Option<u64> {
+        add_estimates(self.hidden_compressed(), self.avoidable_compressed())
     }
 
     /// Efficiency in compressed bytes: 1 − hidden compressed estimate / total blob bytes.
-    pub fn compressed_efficiency(&self) -> f64 {
+    pub fn compressed_efficiency(&self) -> Option<f64> {
         let total = self.compressed_size();
-        if total == 0 {
+        let hidden = self.hidden_compressed()?;
+        Some(if total == 0 {
             1.0
         } else {
-            1.0 - (self.hidden_compressed().min(total) as f64 / total as f64)
-        }
+            1.0 - (hidden.min(total) as f64 / total as f64)
+        })
     }
 
     /// False when a layer with waste is stored uncompressed and no gzip sample of it could
     /// be taken: a compressed estimate would then only repeat the content bytes.
     pub fn compressed_estimate_available(&self) -> bool {
-        self.layers.iter().all(|l| {
-            l.compression != Compression::None
-                || l.gzip_sample_ratio.is_some()
-                || l.bytes.content == 0
-        })
+        self.potential_savings_compressed().is_some()
     }
 
     /// Findings that are secrets.

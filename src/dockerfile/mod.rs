@@ -2,7 +2,7 @@
 //! parser directives, JSON and shell forms, heredocs, stages) into a small model with line
 //! numbers, ARG/ENV substitution in BuildKit's form ([`subst`]), the stage chain that built
 //! the image (`--target`, `FROM <stage>`), the map from image layers to the instructions
-//! that made them ([`map`]), best-practice findings ([`practices`]) and the patch that
+//! that made them ([`map`]) and the patch that
 //! `layersift fix` writes ([`fix`]).
 
 pub(crate) mod context;
@@ -442,6 +442,19 @@ impl Context {
             stage,
             mapping,
         }
+    }
+
+    /// The line of the last `ENV` in the built stages that sets
+    /// `name`: where a secret in the image config was written.
+    pub(crate) fn env_line(&self, name: &str) -> Option<usize> {
+        self.dockerfile
+            .chain(self.stage)
+            .into_iter()
+            .filter_map(|s| self.dockerfile.stages.get(s))
+            .flat_map(|s| s.instructions.iter())
+            .filter(|i| i.keyword == "ENV" && i.env.iter().any(|(k, _)| k == name))
+            .map(|i| i.line)
+            .max()
     }
 }
 

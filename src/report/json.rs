@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Analysis, Category, ImageInfo, Severity};
 
 /// Version of the report's shape and meaning.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -19,6 +19,11 @@ pub struct Report {
     pub layers: Vec<Layer>,
     pub findings: Vec<crate::analysis::Finding>,
     pub suggestions: Vec<crate::analysis::Suggestion>,
+    /// Best-practice findings (category `practice`: root user, no health check, shell-form
+    /// `CMD`, `ADD` where `COPY` does, `.pyc` without `PYTHONDONTWRITEBYTECODE`, setuid and
+    /// world-writable files), each with its fix in `detail`. Not counted in any waste total.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub practices: Vec<crate::analysis::Finding>,
     /// Every regular file visible in the final filesystem, sorted by path, as compact
     /// `[path, size, layer, content id]` rows. `layersift diff` reads them back for per-file
     /// and per-directory deltas. Sizes add up to `summary.visible_bytes`.
@@ -203,20 +208,23 @@ pub struct Summary {
     pub compressed_bytes: u64,
     /// Sum of uncompressed layer tar sizes.
     pub uncompressed_bytes: u64,
-    /// hidden_bytes estimated in compressed bytes, from each layer's own ratio.
-    pub hidden_compressed_bytes: u64,
+    /// hidden_bytes estimated in compressed bytes, from each layer's own ratio (a layer
+    /// stored uncompressed: its gzip sample's). `null` when a layer has no estimate: stored
+    /// uncompressed in a registry, where a sample would mean downloading it again.
+    pub hidden_compressed_bytes: Option<u64>,
     /// Visible bytes not needed at run time: package caches, temp/log files, duplicates.
     pub avoidable_bytes: u64,
-    /// avoidable_bytes estimated in compressed bytes, from each layer's own ratio.
-    pub avoidable_compressed_bytes: u64,
+    /// avoidable_bytes estimated in compressed bytes, from each layer's own ratio (`null`
+    /// as above).
+    pub avoidable_compressed_bytes: Option<u64>,
     /// Visible bytes that are optional at lower severity (docs, toolchains); not in savings.
     pub optional_bytes: u64,
     /// hidden_bytes + avoidable_bytes.
     pub potential_savings_bytes: u64,
-    /// hidden_compressed_bytes + avoidable_compressed_bytes.
-    pub potential_savings_compressed_bytes: u64,
-    /// 1 − hidden_compressed_bytes / compressed_bytes.
-    pub compressed_efficiency: f64,
+    /// hidden_compressed_bytes + avoidable_compressed_bytes (`null` when either is).
+    pub potential_savings_compressed_bytes: Option<u64>,
+    /// 1 − hidden_compressed_bytes / compressed_bytes (`null` when that estimate is).
+    pub compressed_efficiency: Option<f64>,
     /// Number of secret findings (in any layer, hidden or not, ENV, history).
     pub secret_count: usize,
     /// Number of findings by severity.
@@ -238,7 +246,8 @@ pub struct CategoryTotal {
     pub category: Category,
     pub finding_count: usize,
     pub bytes: u64,
-    pub compressed_bytes: u64,
+    /// `null` when a finding's layer has no compressed estimate.
+    pub compressed_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -331,6 +340,7 @@ impl Report {
             },
             findings: a.findings.clone(),
             suggestions: a.suggestions.clone(),
+            practices: a.practices.clone(),
             files: Vec::new(),
             packages: a.packages.packages.clone(),
             package_summary: PackageSummary {

@@ -124,13 +124,9 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         a.efficiency() * 100.0,
         human_bytes(t.hidden())
     )?;
-    let compressed = if a.compressed_estimate_available() {
-        format!(
-            "; ~{} compressed",
-            human_bytes(a.potential_savings_compressed())
-        )
-    } else {
-        "; no compressed estimate (layers stored uncompressed)".to_string()
+    let compressed = match a.potential_savings_compressed() {
+        Some(c) => format!("; ~{} compressed", human_bytes(c)),
+        None => "; no compressed estimate (layers stored uncompressed)".to_string(),
     };
     writeln!(
         out,
@@ -190,7 +186,8 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 severity_label(f.severity),
                 finding_size(f),
                 match (&f.source, f.in_config) {
-                    (_, true) => "config".to_string(),
+                    (Some(src), true) => format!("config ({})", code(src)),
+                    (None, true) => "config".to_string(),
                     (Some(src), false) => format!("{} ({})", f.layer, code(src)),
                     (None, false) => f.layer.to_string(),
                 },
@@ -216,14 +213,14 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         writeln!(out, "### Suggestions")?;
         for (n, s) in a.suggestions.iter().take(lim.suggestions).enumerate() {
             writeln!(out)?;
-            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+            let saves = match (s.saves_bytes, s.saves_compressed_bytes) {
                 (0, _) => String::new(),
-                (b, true) => format!(
+                (b, Some(c)) => format!(
                     " — saves {} (~{} compressed)",
                     human_bytes(b),
-                    human_bytes(s.saves_compressed_bytes)
+                    human_bytes(c)
                 ),
-                (b, false) => format!(" — saves {}", human_bytes(b)),
+                (b, None) => format!(" — saves {}", human_bytes(b)),
             };
             writeln!(
                 out,
@@ -288,6 +285,38 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
                 "suggestion",
                 "suggestions",
             ));
+        }
+    }
+
+    if !a.practices.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Best practices")?;
+        writeln!(out)?;
+        writeln!(out, "| Severity | Where | Finding | Rule |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for f in &a.practices {
+            let mut what = cell(&f.title);
+            if let Some(p) = f.paths.first() {
+                write!(what, "<br>{}", code(p))?;
+                if f.path_count > 1 {
+                    write!(what, " (+{} more)", f.path_count - 1)?;
+                }
+            }
+            if let Some(d) = &f.detail {
+                write!(what, "<br>{}", cell(d))?;
+            }
+            writeln!(
+                out,
+                "| {} | {} | {} | `{}` |",
+                severity_label(f.severity),
+                match (&f.source, f.in_config) {
+                    (Some(src), _) => code(src),
+                    (None, true) => "config".to_string(),
+                    (None, false) => format!("layer {}", f.layer),
+                },
+                what,
+                f.rule
+            )?;
         }
     }
 

@@ -123,6 +123,10 @@ fn category_text(c: Category) -> &'static str {
             "A secret (private key, token, credential file) in a layer, ENV or the history. \
              A secret deleted by a later layer is still in the image."
         }
+        Category::Practice => {
+            "A container best practice the image breaks (root user, no health check, \
+             shell-form CMD, setuid or world-writable files, ...)."
+        }
     }
 }
 

@@ -72,13 +72,9 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         human_bytes(t.visible),
         human_bytes(t.hidden()),
     )?;
-    let compressed = if a.compressed_estimate_available() {
-        format!(
-            "~{} compressed",
-            human_bytes(a.potential_savings_compressed())
-        )
-    } else {
-        "no compressed estimate: layers stored uncompressed".to_string()
+    let compressed = match a.potential_savings_compressed() {
+        Some(c) => format!("~{} compressed", human_bytes(c)),
+        None => "no compressed estimate: layers stored uncompressed".to_string(),
     };
     writeln!(
         out,
@@ -123,7 +119,8 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
                 severity_label(f.severity),
                 finding_size(f),
                 match (&f.source, f.in_config) {
-                    (_, true) => "config".to_string(),
+                    (Some(src), true) => format!("config {src}"),
+                    (None, true) => "config".to_string(),
                     (Some(src), false) => format!("{} {src}", f.place()),
                     (None, false) => f.place(),
                 },
@@ -151,14 +148,14 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
             a.suggestions.len()
         )?;
         for (n, s) in a.suggestions.iter().take(top_suggestions).enumerate() {
-            let saves = match (s.saves_bytes, a.compressed_estimate_available()) {
+            let saves = match (s.saves_bytes, s.saves_compressed_bytes) {
                 (0, _) => String::new(),
-                (b, true) => format!(
+                (b, Some(c)) => format!(
                     " (saves {}, ~{} compressed)",
                     human_bytes(b),
-                    human_bytes(s.saves_compressed_bytes)
+                    human_bytes(c)
                 ),
-                (b, false) => format!(" (saves {})", human_bytes(b)),
+                (b, None) => format!(" (saves {})", human_bytes(b)),
             };
             writeln!(out, "  {}. {}{saves}", n + 1, for_terminal(&s.title))?;
             writeln!(
@@ -180,6 +177,37 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
                 "  … {} more: `--limit N` or `--all` lists them",
                 a.suggestions.len() - top_suggestions
             )?;
+        }
+    }
+
+    if !a.practices.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Best practices ({})", a.practices.len())?;
+        for f in &a.practices {
+            let at = match (&f.source, f.in_config) {
+                (Some(src), _) => src.clone(),
+                (None, true) => "config".to_string(),
+                (None, false) => f.place(),
+            };
+            writeln!(
+                out,
+                "  {:<6}  {:<14}  {}",
+                severity_label(f.severity),
+                for_terminal(&at),
+                fit(&f.title, 28)
+            )?;
+            if let Some(p) = f.paths.first() {
+                let more = f.path_count.saturating_sub(1);
+                let more = if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                };
+                writeln!(out, "{:26}{}", "", fit(&format!("{p}{more}"), 26))?;
+            }
+            if let Some(d) = &f.detail {
+                writeln!(out, "{:26}{}", "", fit(d, 26))?;
+            }
         }
     }
 

@@ -350,6 +350,7 @@ fn category_label(c: Category) -> &'static str {
         Category::Docs => "docs (optional)",
         Category::Toolchain => "toolchains (optional)",
         Category::Secret => "secrets",
+        Category::Practice => "best practices",
     }
 }
 
@@ -535,9 +536,9 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             out.push(kv(
                 "Saves",
                 format!(
-                    "{} ({} compressed)",
+                    "{} ({})",
                     human_bytes(s.saves_bytes),
-                    human_bytes(s.saves_compressed_bytes)
+                    crate::units::compressed_estimate(s.saves_compressed_bytes)
                 ),
             ));
             let layers: Vec<String> = s.layers.iter().map(ToString::to_string).collect();
@@ -575,9 +576,9 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             out.push(kv(
                 "Bytes",
                 format!(
-                    "{} ({} compressed), {}",
+                    "{} ({}), {}",
                     human_bytes(fd.bytes),
-                    human_bytes(fd.compressed_bytes),
+                    crate::units::compressed_estimate(fd.compressed_bytes),
                     crate::units::plural(fd.path_count, "path", "paths")
                 ),
             ));

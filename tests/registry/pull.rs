@@ -183,3 +183,131 @@ fn many_layers_prefetch_without_stalling() {
     assert_eq!(v, expected);
     assert_eq!(reg.blob_gets().len(), 13, "config and each layer once");
 }
+
+/// Uploads a blob to the registry with curl (a monolithic upload: POST, then PUT).
+fn curl_upload(reg: &Registry, repo: &str, digest: &str, bytes: &[u8], dir: &std::path::Path) {
+    let file = dir.join(digest.replace(':', "_"));
+    std::fs::write(&file, bytes).unwrap();
+    let post = Command::new("curl")
+        .args(["-sS", "-X", "POST", "-D", "-", "-o", "/dev/null"])
+        .arg(format!("http://{}/v2/{repo}/blobs/uploads/", reg.host()))
+        .output()
+        .unwrap();
+    let head = String::from_utf8_lossy(&post.stdout).to_string();
+    let location = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_string())
+        })
+        .unwrap_or_else(|| panic!("no upload location: {head}"));
+    let url = if location.starts_with('/') {
+        format!("http://{}{location}", reg.host())
+    } else {
+        location
+    };
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let put = Command::new("curl")
+        .args([
+            "-sS",
+            "-f",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/octet-stream",
+        ])
+        .arg("--data-binary")
+        .arg(format!("@{}", file.display()))
+        .arg(format!("{url}{sep}digest={digest}"))
+        .output()
+        .unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+}
+
+/// A registry blob stored uncompressed cannot be sampled without downloading it again, so
+/// its compressed estimates are `null` in JSON and "no compressed estimate" for people,
+/// never the content bytes repeated. The same image read from a layout is sampled.
+#[test]
+fn uncompressed_registry_layers_have_no_compressed_estimate() {
+    if !have("curl") {
+        crate::util::skip("`curl` not found (apt-get install curl)");
+        return;
+    }
+    let Some((reg, home)) = registry(false) else {
+        return;
+    };
+    let text: Vec<u8> = (0..400_000u32)
+        .flat_map(|i| format!("line {} of a log\n", i % 97).into_bytes())
+        .take(400_000)
+        .collect();
+    let img = ImageBuilder::new()
+        .compression(layersift_fixture::Compression::None)
+        .layer("RUN make", |l| l.dir("app").file("app/build.log", text))
+        .layer("RUN rm /app/build.log", |l| l.whiteout("app/build.log"))
+        .build()
+        .unwrap();
+    // skopeo gzips uncompressed layers on the way to a registry, so the blobs go up as
+    // they are, over the registry API.
+    let up = tempfile::tempdir().unwrap();
+    for l in &img.layers {
+        curl_upload(&reg, "plain", &l.digest, &l.blob, up.path());
+    }
+    curl_upload(&reg, "plain", &img.config_digest, &img.config, up.path());
+    let manifest = up.path().join("manifest.json");
+    std::fs::write(&manifest, img.manifest().unwrap()).unwrap();
+    let put = Command::new("curl")
+        .args(["-sS", "-f", "-X", "PUT", "-H"])
+        .arg(format!("Content-Type: {}", img.manifest_media_type))
+        .arg("--data-binary")
+        .arg(format!("@{}", manifest.display()))
+        .arg(format!("http://{}/v2/plain/manifests/1", reg.host()))
+        .output()
+        .unwrap();
+    assert!(
+        put.status.success(),
+        "{}",
+        String::from_utf8_lossy(&put.stderr)
+    );
+
+    let remote = format!("docker://{}/plain:1", reg.host());
+    let v = report(home.path(), &remote, &["--no-cache"]);
+    let s = &v["summary"];
+    assert_eq!(s["hidden_bytes"], 400_000, "{s}");
+    for k in [
+        "hidden_compressed_bytes",
+        "potential_savings_compressed_bytes",
+        "compressed_efficiency",
+    ] {
+        assert!(s[k].is_null(), "{k}: {s}");
+    }
+    let hidden = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["bytes"] == 400_000)
+        .expect("a finding for the deleted log");
+    assert!(hidden["compressed_bytes"].is_null(), "{hidden}");
+    let mut cmd = layersift(home.path());
+    cmd.args(["analyze", "--no-cache", &remote]);
+    let r = run(cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("(no compressed estimate: layers stored uncompressed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("400.0 kB compressed"), "{}", r.stdout);
+
+    // The same image from a layout: the blob is sampled, the estimate is far below.
+    let layout = up.path().join("layout");
+    img.write(Format::OciLayout, &layout).unwrap();
+    let v = report(home.path(), &format!("oci:{}", layout.display()), &[]);
+    let est = v["summary"]["hidden_compressed_bytes"].as_u64().unwrap();
+    assert!(est > 0 && est < 40_000, "estimate {est} of 400000");
+}

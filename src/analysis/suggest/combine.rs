@@ -50,7 +50,7 @@ fn empty() -> Suggestion {
         instruction: String::new(),
         snippet: String::new(),
         saves_bytes: 0,
-        saves_compressed_bytes: 0,
+        saves_compressed_bytes: Some(0),
         findings: Vec::new(),
         evidence: Vec::new(),
         source: None,
@@ -108,7 +108,8 @@ fn join(group: Vec<Suggestion>, layers: &[LayerInfo]) -> Suggestion {
     };
     for g in &group {
         s.saves_bytes += g.saves_bytes;
-        s.saves_compressed_bytes += g.saves_compressed_bytes;
+        s.saves_compressed_bytes =
+            crate::analysis::add_estimates(s.saves_compressed_bytes, g.saves_compressed_bytes);
         s.findings.extend(&g.findings);
         for p in &g.evidence {
             if s.evidence.len() < MAX_EVIDENCE && !s.evidence.contains(p) {

@@ -86,7 +86,7 @@ impl<'a> Builder<'a> {
         }
         let mut layers = BTreeSet::from([layer]);
         let mut evidence = Vec::new();
-        let (mut bytes, mut compressed) = (0, 0);
+        let (mut bytes, mut compressed) = (0, Some(0));
         for &i in &ids {
             self.used[i] = true;
             let f = &self.findings[i];
@@ -96,7 +96,7 @@ impl<'a> Builder<'a> {
             }
             if f.category != Category::Secret {
                 bytes += f.bytes;
-                compressed += f.compressed_bytes;
+                compressed = crate::analysis::add_estimates(compressed, f.compressed_bytes);
             }
             for p in &f.paths {
                 if evidence.len() < MAX_EVIDENCE && !evidence.contains(p) {

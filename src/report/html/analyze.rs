@@ -97,8 +97,8 @@ fn summary(out: &mut String, r: &Report) -> fmt::Result {
         "Potential savings",
         human_bytes(s.potential_savings_bytes),
         format!(
-            "~{} compressed: {} hidden + {} avoidable",
-            human_bytes(s.potential_savings_compressed_bytes),
+            "{}: {} hidden + {} avoidable",
+            crate::units::compressed_estimate(s.potential_savings_compressed_bytes),
             human_bytes(s.hidden_bytes),
             human_bytes(s.avoidable_bytes)
         ),
@@ -318,6 +318,7 @@ pub(crate) fn category_name(c: Category) -> &'static str {
         Category::Docs => "docs",
         Category::Toolchain => "toolchain",
         Category::Secret => "secret",
+        Category::Practice => "best practice",
     }
 }
 
@@ -397,14 +398,14 @@ fn suggestions(out: &mut String, r: &Report) -> fmt::Result {
         write!(
             out,
             "<article class=\"suggestion\" data-layers=\"{layers}\"><h3>{title}</h3>\
-             <p class=\"saves\">Saves {saves} (~{compressed} compressed) · layer{plural} {list}</p>\
+             <p class=\"saves\">Saves {saves} ({compressed}) · layer{plural} {list}</p>\
              <p>Instead of <code class=\"step\">{instruction}</code>, write:</p>\
              <div class=\"snippet\"><button type=\"button\" class=\"copy\" data-copy=\"snippet-{n}\" hidden>Copy</button>\
              <pre id=\"snippet-{n}\"><code>{snippet}</code></pre></div>",
             layers = layers.join(" "),
             title = escape(&s.title),
             saves = human_bytes(s.saves_bytes),
-            compressed = human_bytes(s.saves_compressed_bytes),
+            compressed = crate::units::compressed_estimate(s.saves_compressed_bytes),
             plural = if s.layers.len() == 1 { "" } else { "s" },
             list = layers.join(", "),
             instruction = escape(&crate::analysis::one_line(&s.instruction, 200)),

@@ -1,0 +1,255 @@
+//! Best-practice findings on images built for them: root user, no health check, shell-form
+//! `CMD`, `.pyc` without `PYTHONDONTWRITEBYTECODE`, setuid files outside the usual set,
+//! world-writable paths outside `/tmp`, `ADD` where `COPY` does (from the Dockerfile); each
+//! cited at its Dockerfile line when one is given, and each a `check` rule.
+
+use std::path::Path;
+
+use layersift::{Analysis, Dockerfile, Finding, OpenOptions};
+use layersift_fixture::{Format, ImageBuilder};
+use serde_json::json;
+
+use crate::util::{analyze, bin, write};
+
+/// An image that breaks every practice the files and config can show.
+fn careless_image() -> layersift_fixture::BuiltImage {
+    ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
+            l.file_mode("usr/bin/passwd", vec![b'p'; 100], 0o4755)
+                .dir("tmp")
+                .mode(0o1777)
+        })
+        .layer("/bin/sh -c #(nop) ADD file:9c1d in /app/", |l| {
+            l.file("app/main.py", "print('hi')\n")
+                .file("app/__pycache__/main.cpython-311.pyc", vec![b'c'; 2_000])
+                .file("app/lib.pyc", vec![b'c'; 1_000])
+        })
+        .layer(
+            "/bin/sh -c chmod 4755 /usr/local/bin/helper && chmod 777 /srv/data",
+            |l| {
+                l.file_mode("usr/local/bin/helper", vec![b'h'; 300], 0o4755)
+                    .dir("srv/data")
+                    .mode(0o777)
+                    .file_mode("tmp/scratch", "x", 0o666)
+            },
+        )
+        .env("API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789")
+        .cmd(&["/bin/sh", "-c", "python /app/main.py"])
+        .config_field("User", json!("root"))
+        .docker_media_types()
+        .build()
+        .unwrap()
+}
+
+/// The same files, made with care: a user, a health check, exec form, no bytecode.
+fn careful_image() -> layersift_fixture::BuiltImage {
+    ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
+            l.file_mode("usr/bin/passwd", vec![b'p'; 100], 0o4755)
+                .dir("tmp")
+                .mode(0o1777)
+        })
+        .layer("/bin/sh -c #(nop) COPY file:9c1d in /app/", |l| {
+            l.file("app/main.py", "print('hi')\n")
+                .file("app/lib.pyc", vec![b'c'; 1_000])
+        })
+        .env("PYTHONDONTWRITEBYTECODE=1")
+        .cmd(&["python", "/app/main.py"])
+        .config_field("User", json!("10001"))
+        .config_field(
+            "Healthcheck",
+            json!({"Test": ["CMD", "python", "/app/main.py", "--check"]}),
+        )
+        .docker_media_types()
+        .build()
+        .unwrap()
+}
+
+fn rules(a: &Analysis) -> Vec<&str> {
+    let mut r: Vec<&str> = a.practices.iter().map(|f| f.rule.as_str()).collect();
+    r.sort_unstable();
+    r
+}
+
+fn practice<'a>(a: &'a Analysis, rule: &str) -> &'a Finding {
+    a.practices
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {:#?}", a.practices))
+}
+
+#[test]
+fn each_practice_is_found_with_a_severity_and_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyze(&write(&careless_image(), Format::DockerArchive, dir.path())).unwrap();
+    assert_eq!(
+        rules(&a),
+        [
+            "practice.no-healthcheck",
+            "practice.pyc-without-dontwritebytecode",
+            "practice.root-user",
+            "practice.setuid",
+            "practice.shell-form-cmd",
+            "practice.world-writable",
+        ]
+    );
+    for f in &a.practices {
+        assert!(
+            f.detail.as_deref().is_some_and(|d| d.starts_with("fix: ")),
+            "{f:?}"
+        );
+    }
+    assert_eq!(
+        practice(&a, "practice.no-healthcheck").severity,
+        layersift::Severity::Info
+    );
+    assert_eq!(
+        practice(&a, "practice.root-user").severity,
+        layersift::Severity::Medium
+    );
+    // The usual set (passwd) and /tmp are not reported; the rest is, path by path.
+    assert_eq!(
+        practice(&a, "practice.setuid").paths,
+        ["/usr/local/bin/helper (4755)"]
+    );
+    let ww = practice(&a, "practice.world-writable");
+    assert_eq!(ww.paths, ["/srv/data"]);
+    assert_eq!(ww.layer, 2);
+    let pyc = practice(&a, "practice.pyc-without-dontwritebytecode");
+    assert_eq!((pyc.path_count, pyc.bytes, pyc.layer), (2, 3_000, 1));
+    // Waste totals are about bytes only: practices are not findings.
+    assert!(a.findings.iter().all(|f| !f.rule.starts_with("practice.")));
+
+    let a = analyze(&write(&careful_image(), Format::DockerArchive, dir.path())).unwrap();
+    assert_eq!(rules(&a), Vec::<&str>::new(), "{:#?}", a.practices);
+}
+
+const DOCKERFILE: &str = "\
+FROM debian:bookworm
+ENV API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789
+ADD app/ /app/
+RUN chmod 4755 /usr/local/bin/helper && chmod 777 /srv/data
+USER root
+CMD python /app/main.py
+";
+
+#[test]
+fn with_the_dockerfile_each_cites_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&careless_image(), Format::DockerArchive, dir.path());
+    let df = Dockerfile::parse(Path::new("Dockerfile"), DOCKERFILE, &[]).unwrap();
+    let a = layersift::analyze_reference_with(
+        &reference,
+        &OpenOptions::default(),
+        &layersift::NoProgress,
+        Some((&df, 0)),
+    )
+    .unwrap();
+    let src = |rule: &str| practice(&a, rule).source.clone().unwrap_or_default();
+    assert_eq!(src("practice.root-user"), "Dockerfile:5");
+    assert_eq!(src("practice.shell-form-cmd"), "Dockerfile:6");
+    assert_eq!(src("practice.no-healthcheck"), "Dockerfile:1");
+    assert_eq!(src("practice.world-writable"), "Dockerfile:4");
+    let add = practice(&a, "practice.add-instead-of-copy");
+    assert_eq!(add.source.as_deref(), Some("Dockerfile:3"));
+    assert_eq!(add.layer, 1);
+    assert!(add.title.contains("`ADD app/`"), "{}", add.title);
+    // A secret in ENV cites the ENV line, not the layer before it.
+    let secret = a
+        .findings
+        .iter()
+        .find(|f| f.in_config && f.rule.starts_with("secret."))
+        .unwrap();
+    assert_eq!(secret.source.as_deref(), Some("Dockerfile:2"));
+    let fix = a
+        .suggestions
+        .iter()
+        .find(|s| s.instruction.starts_with("ENV API_TOKEN"))
+        .unwrap();
+    assert_eq!(fix.source.as_deref(), Some("Dockerfile:2"));
+
+    // The CLI shows them, and the JSON report holds them within its schema.
+    let df_path = dir.path().join("Dockerfile");
+    std::fs::write(&df_path, DOCKERFILE).unwrap();
+    let out = bin()
+        .args(["analyze", &reference, "--dockerfile"])
+        .arg(&df_path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Best practices (7)"), "{text}");
+    assert!(
+        text.contains("MEDIUM  Dockerfile:5    The image runs as root (`USER root`)"),
+        "{text}"
+    );
+    assert!(text.contains("config Dockerfile:2"), "{text}");
+    let out = bin()
+        .args(["analyze", &reference, "-f", "json", "--dockerfile"])
+        .arg(&df_path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["practices"].as_array().unwrap().len(), 7);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let out = bin()
+        .args(["analyze", &reference, "-f", "markdown"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(md.contains("### Best practices"), "{md}");
+    assert!(md.contains("`practice.setuid`"), "{md}");
+}
+
+#[test]
+fn practices_gate_check_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let careless = write(&careless_image(), Format::OciLayout, &dir.path().join("a"));
+    let careful = write(&careful_image(), Format::OciArchive, dir.path());
+    let cfg = dir.path().join("layersift.toml");
+    std::fs::write(
+        &cfg,
+        "[check]\nallow_secrets = true\n[check.practices]\nroot-user = true\nsetuid = true\nno-healthcheck = false\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["check", &careless, "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FAIL  practice.root-user"), "{text}");
+    assert!(text.contains("FAIL  practice.setuid"), "{text}");
+    assert!(text.contains("/usr/local/bin/helper (4755)"), "{text}");
+    assert!(!text.contains("practice.no-healthcheck"), "{text}");
+    let out = bin()
+        .args(["check", &careful, "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("PASS  practice.root-user"), "{text}");
+
+    // A rule that does not exist is a clear error.
+    std::fs::write(&cfg, "[check.practices]\nroot = true\n").unwrap();
+    let out = bin()
+        .args(["check", &careful, "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("practices.root"), "{err}");
+    assert!(err.contains("root-user, no-healthcheck"), "{err}");
+}
