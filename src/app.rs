@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Explore(args)) => explore(
             &args.image,
             args.base.as_deref(),
+            args.config.as_deref(),
             &args.source,
             &args.dockerfile,
         ),
@@ -63,7 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         None => match cli.image {
             Some(image) if std::io::stdout().is_terminal() => {
-                explore(&image, None, &cli.source, &DockerfileArgs::default())
+                explore(&image, None, None, &cli.source, &DockerfileArgs::default())
             }
             Some(image) => {
                 let args = AnalyzeArgs {
@@ -458,9 +459,12 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
 fn explore(
     image: &str,
     base: Option<&str>,
+    config: Option<&std::path::Path>,
     source: &crate::cli::SourceArgs,
     dockerfile: &DockerfileArgs,
 ) -> anyhow::Result<ExitCode> {
+    // The config first: a bad one is an error before anything else happens.
+    let settings = crate::tui::load_settings(config)?;
     // A bad Dockerfile is an error before the terminal is taken over.
     let df = read_dockerfile(dockerfile)?;
     if !std::io::stdout().is_terminal() {
@@ -474,7 +478,7 @@ fn explore(
         None => None,
     };
     Ok(ExitCode::from(
-        match crate::tui::run(image, base, source, df)? {
+        match crate::tui::run(image, base, source, &settings, df)? {
             crate::tui::Ended::Quit => EXIT_OK,
             crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
         },
@@ -680,6 +684,9 @@ pub fn print_error(e: &anyhow::Error) {
         }
         if let Some(ce) = cause.downcast_ref::<crate::content::ContentError>() {
             hint = hint.or_else(|| ce.hint());
+        }
+        if let Some(se) = cause.downcast_ref::<crate::tui::SettingsError>() {
+            hint = hint.or_else(|| se.hint());
         }
     }
     for cause in e.chain().skip(1) {

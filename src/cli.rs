@@ -176,6 +176,13 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "IMAGE|REPORT")]
     pub base: Option<String>,
 
+    /// A TUI config file (YAML; dive's config works): `keybinding:`, `filetree:`, `layer:`,
+    /// `theme: dark|light`, `colors:`. Without it: the first of
+    /// `$XDG_CONFIG_HOME/dive/*.yaml` and `~/.dive.yaml`, then
+    /// `$XDG_CONFIG_HOME/layersift/tui.yaml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub dockerfile: DockerfileArgs,
 

@@ -93,7 +93,8 @@ pub use content::{cat, cat_member, ContentError, Located, Scope};
 
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
-    draw_loading, strip_colors, App, Change, FileTree, Loading, Pane, ProgressMsg, TreeMode,
+    draw_loading, load_settings, parse_key, parse_settings, strip_colors, Action, App, Change,
+    FileTree, Key, KeyMap, Loading, Pane, ProgressMsg, Settings, SettingsError, Theme, TreeMode,
     ViewOptions, KEYS,
 };
 

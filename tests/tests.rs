@@ -30,3 +30,4 @@ mod sample;
 mod trend;
 mod tui;
 mod tui_explore;
+mod tui_keys;

@@ -12,6 +12,7 @@ use ratatui::crossterm::event::{
 use ratatui::layout::{Position, Rect};
 use regex::Regex;
 
+use super::keymap::{Action, KeyMap};
 use super::layout::{areas, Areas};
 use super::tree::{Change, FileTree, SortOrder, TreeMode, ViewOptions};
 use crate::analysis::{Analysis, Category};
@@ -28,7 +29,7 @@ pub enum Pane {
 impl Pane {
     const ORDER: [Pane; 4] = [Pane::Layers, Pane::Tree, Pane::Findings, Pane::Details];
 
-    fn next(self, back: bool) -> Pane {
+    pub(crate) fn next(self, back: bool) -> Pane {
         let i = Self::ORDER.iter().position(|&p| p == self).unwrap_or(0);
         let n = Self::ORDER.len();
         Self::ORDER[if back { (i + n - 1) % n } else { (i + 1) % n }]
@@ -161,6 +162,10 @@ pub struct App {
     pub clipboard: Option<String>,
     /// `/` search: the query, its matches, and whether it is being typed.
     pub search: super::search::Search,
+    /// What each key does (dive's defaults, or a config file's `keybinding:`).
+    pub keys: KeyMap,
+    /// The colours (`theme:` in the config).
+    pub theme: super::theme::Theme,
 }
 
 impl App {
@@ -212,7 +217,30 @@ impl App {
             config_scroll: 0,
             clipboard: None,
             search: super::search::Search::default(),
+            keys: KeyMap::default(),
+            theme: super::theme::Theme::default(),
         }
+    }
+
+    /// Applies what the config files set: keys, theme, and dive's `filetree`, `layer` and
+    /// `diff` defaults.
+    pub fn configure(&mut self, s: &super::settings::Settings) {
+        self.keys = s.keys.clone();
+        self.theme = s.theme.clone();
+        self.collapse_all = s.collapse_all;
+        if let Some(a) = s.show_attributes {
+            self.show_attributes = a;
+        }
+        if s.aggregated {
+            self.mode = TreeMode::Aggregated;
+        }
+        for &c in &s.hide {
+            if self.view.shows(c) {
+                self.view.toggle(c);
+            }
+        }
+        // A tree built before (tests build one at once) starts over with these defaults.
+        self.tree = None;
     }
 
     pub fn areas(&self) -> Areas {
@@ -297,7 +325,7 @@ impl App {
     }
 
     /// Shows only the files of the selected file's package, or everything again.
-    fn toggle_package_filter(&mut self) {
+    pub(crate) fn toggle_package_filter(&mut self) {
         if self.view.package.take().is_none() {
             let Some(path) = self.selected_path() else {
                 return;
@@ -407,109 +435,14 @@ impl App {
             }
             return;
         }
-        match (k.code, ctrl) {
-            (KeyCode::Char('q'), false) => self.quit = true,
-            (KeyCode::Char('?'), false) => {
-                self.help = true;
-                self.help_scroll = 0;
-            }
-            // The kitty keyboard protocol reports Shift+Tab as Tab with Shift.
-            (KeyCode::Tab, _) => {
-                self.focus = self.focus.next(k.modifiers.contains(KeyModifiers::SHIFT));
-            }
-            (KeyCode::BackTab, _) => self.focus = self.focus.next(true),
-            (KeyCode::Char('l'), true) => self.set_mode(TreeMode::Layer),
-            (KeyCode::Char('a'), true) if self.focus != Pane::Tree => {
-                self.set_mode(TreeMode::Aggregated);
-            }
-            (KeyCode::Char('a'), true) => self.toggle_change(Change::Added),
-            // Plain letters too: most terminals send Ctrl+M as Enter.
-            (KeyCode::Char('a'), false) if self.focus == Pane::Tree => {
-                self.toggle_change(Change::Added);
-            }
-            (KeyCode::Char('r'), false) if self.focus == Pane::Tree => {
-                self.toggle_change(Change::Removed);
-            }
-            (KeyCode::Char('m'), false) if self.focus == Pane::Tree => {
-                self.toggle_change(Change::Modified);
-            }
-            (KeyCode::Char('u'), false) if self.focus == Pane::Tree => {
-                self.toggle_change(Change::Unchanged);
-            }
-            (KeyCode::Char('r'), true) => self.toggle_change(Change::Removed),
-            (KeyCode::Char('m'), true) => self.toggle_change(Change::Modified),
-            (KeyCode::Char('u'), true) => self.toggle_change(Change::Unchanged),
-            (KeyCode::Char('b'), true) => self.show_attributes = !self.show_attributes,
-            (KeyCode::Char('f'), true) => {
-                self.filter_editing = true;
-                self.focus = Pane::Tree;
-            }
-            (KeyCode::Char('/'), false) => self.start_search(),
-            (KeyCode::Char('n'), false) => self.search_next(true),
-            (KeyCode::Char('N'), false) => self.search_next(false),
-            (KeyCode::Char('c'), false) => {
-                self.config_pane = true;
-                self.config_scroll = 0;
-            }
-            (KeyCode::Char('y'), false) => self.copy_selected(),
-            (KeyCode::Char('o'), true) => {
-                self.sort = match self.sort {
-                    SortOrder::Name => SortOrder::Size,
-                    SortOrder::Size => SortOrder::Name,
-                };
-                let sort = self.sort;
-                self.reapply(|t| t.set_sort(sort));
-            }
-            (KeyCode::Char(' '), true) => {
-                self.collapse_all = !self.collapse_all;
-                let c = self.collapse_all;
-                self.reapply(|t| t.set_all_collapsed(c));
-            }
-            (KeyCode::Char('p'), false) if self.focus == Pane::Tree => {
-                self.toggle_package_filter();
-            }
-            (KeyCode::Char('w'), _) => {
-                self.view.waste_only = !self.view.waste_only;
-                self.reapply(|_| {});
-            }
-            (KeyCode::Up | KeyCode::Char('k'), false) => self.move_by(-1),
-            (KeyCode::Down | KeyCode::Char('j'), false) => self.move_by(1),
-            (KeyCode::PageUp, _) => self.move_by(-self.page()),
-            (KeyCode::PageDown, _) => self.move_by(self.page()),
-            (KeyCode::Home | KeyCode::Char('g'), false) => self.move_by(isize::MIN / 2),
-            (KeyCode::End | KeyCode::Char('G'), false) => self.move_by(isize::MAX / 2),
-            (KeyCode::Enter | KeyCode::Char('v'), false)
-                if self.focus == Pane::Tree && self.selected_is_file() =>
-            {
-                self.content_key('v');
-            }
-            (KeyCode::Char(c @ ('d' | 'x')), false) if self.focus == Pane::Tree => {
-                self.content_key(c);
-            }
-            (KeyCode::Char(' ') | KeyCode::Enter, false) if self.focus == Pane::Tree => {
-                if let Some(id) = self.selected_node() {
-                    self.reapply(|t| t.toggle_collapse(id));
-                }
-            }
-            (KeyCode::Left | KeyCode::Char('h'), false) if self.focus == Pane::Tree => {
-                self.tree_left();
-            }
-            (KeyCode::Right | KeyCode::Char('l'), false) if self.focus == Pane::Tree => {
-                if let Some(id) = self.selected_node() {
-                    self.reapply(|t| t.set_collapsed(id, false));
-                }
-            }
-            (KeyCode::Enter | KeyCode::Char(' '), false)
-                if self.focus == Pane::Findings && !self.evidence.is_empty() =>
-            {
-                self.evidence_pos = (self.evidence_pos + 1) % self.evidence.len();
-                self.show_evidence();
-            }
-            _ => {}
+        let key = super::keymap::Key::of(k);
+        let actions: Vec<Action> = self.keys.actions(key).collect();
+        if let Some(a) = actions.into_iter().find(|&a| self.applies(a)) {
+            self.perform(a);
         }
     }
 
-    fn selected_is_file(&self) -> bool {
+    pub(crate) fn selected_is_file(&self) -> bool {
         match (self.tree.as_ref(), self.selected_node()) {
             (Some(t), Some(id)) => !t.node(id).is_dir(),
             _ => false,
@@ -517,7 +450,7 @@ impl App {
     }
 
     /// `v` (view), `d` (diff) or `x` (extract) on the selected tree node.
-    fn content_key(&mut self, c: char) {
+    pub(crate) fn content_key(&mut self, c: char) {
         let (Some(t), Some(id)) = (self.tree.as_ref(), self.selected_node()) else {
             return;
         };
@@ -539,7 +472,7 @@ impl App {
         }
     }
 
-    fn page(&self) -> isize {
+    pub(crate) fn page(&self) -> isize {
         let a = self.areas();
         let r = match self.focus {
             Pane::Layers => a.layers,
@@ -550,7 +483,7 @@ impl App {
         isize::try_from(r.height.saturating_sub(3).max(1)).unwrap_or(1)
     }
 
-    fn move_by(&mut self, delta: isize) {
+    pub(crate) fn move_by(&mut self, delta: isize) {
         match self.focus {
             Pane::Layers => {
                 let n = self.analysis.layers.len();
@@ -581,11 +514,11 @@ impl App {
         }
     }
 
-    fn set_mode(&mut self, m: TreeMode) {
+    pub(crate) fn set_mode(&mut self, m: TreeMode) {
         self.mode = m;
     }
 
-    fn toggle_change(&mut self, c: Change) {
+    pub(crate) fn toggle_change(&mut self, c: Change) {
         self.view.toggle(c);
         self.reapply(|_| {});
     }
@@ -607,7 +540,7 @@ impl App {
     }
 
     /// Changes the tree with `f`, recomputes its rows and keeps the cursor on its node.
-    fn reapply(&mut self, f: impl FnOnce(&mut FileTree)) {
+    pub(crate) fn reapply(&mut self, f: impl FnOnce(&mut FileTree)) {
         let keep = self.selected_node();
         let Some(t) = self.tree.as_mut() else { return };
         f(t);
@@ -619,7 +552,7 @@ impl App {
         self.scroll_tree();
     }
 
-    fn tree_left(&mut self) {
+    pub(crate) fn tree_left(&mut self) {
         let Some(id) = self.selected_node() else {
             return;
         };
@@ -675,7 +608,7 @@ impl App {
     }
 
     /// Moves the tree cursor to the current evidence path, expanding its parents.
-    fn show_evidence(&mut self) {
+    pub(crate) fn show_evidence(&mut self) {
         let Some(path) = self.evidence.get(self.evidence_pos).cloned() else {
             return;
         };

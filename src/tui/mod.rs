@@ -7,10 +7,14 @@
 //! (including `App::draw`) in [`ui`], and the file-tree
 //! model, which does not depend on the terminal library, in [`tree`].
 
+pub(crate) mod actions;
 pub(crate) mod app;
 pub(crate) mod image_config;
+pub(crate) mod keymap;
 pub(crate) mod layout;
 pub(crate) mod search;
+pub(crate) mod settings;
+pub(crate) mod theme;
 pub(crate) mod tree;
 pub(crate) mod ui;
 pub(crate) mod viewer;
@@ -37,6 +41,9 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 pub use app::{App, Loading, Pane, ProgressMsg, KEYS};
+pub use keymap::{parse_key, Action, Key, KeyMap};
+pub use settings::{load as load_settings, parse as parse_settings, Settings, SettingsError};
+pub use theme::Theme;
 pub use tree::{Change, FileTree, TreeMode, ViewOptions};
 pub use ui::{draw_loading, strip_colors};
 
@@ -61,6 +68,7 @@ pub(crate) fn run(
     image: &str,
     base: Option<(String, Vec<String>)>,
     source: &SourceArgs,
+    settings: &Settings,
     dockerfile: Option<(crate::dockerfile::Dockerfile, usize)>,
 ) -> anyhow::Result<Ended> {
     let (tx, rx) = mpsc::channel::<Loaded>();
@@ -89,7 +97,12 @@ pub(crate) fn run(
             layer_count: n,
         });
     }
-    explore(&mut guard.terminal, Arc::new(analysis), Arc::new(image))?;
+    explore(
+        &mut guard.terminal,
+        Arc::new(analysis),
+        Arc::new(image),
+        settings,
+    )?;
     Ok(Ended::Quit)
 }
 
@@ -171,12 +184,14 @@ fn explore(
     term: &mut Term,
     analysis: Arc<Analysis>,
     image: Arc<crate::source::Image>,
+    settings: &Settings,
 ) -> anyhow::Result<()> {
     let size = term.size()?;
     let mut app = App::new(
         Arc::clone(&analysis),
         Rect::new(0, 0, size.width, size.height),
     );
+    app.configure(settings);
     app.content.image = Some(image);
     let (req_tx, req_rx) = mpsc::channel::<(usize, TreeMode)>();
     let (tree_tx, tree_rx) = mpsc::channel::<FileTree>();

@@ -114,6 +114,7 @@ pub(crate) fn draw(app: &App, f: &mut Frame) {
         draw_help(app, f);
     }
     app.content.draw(f, f.area());
+    app.theme.apply(f.buffer_mut());
 }
 
 fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
@@ -763,13 +764,21 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
     f.render_widget(Paragraph::new(line), r);
 }
 
+/// Lines the help spends on a config's remapped keys.
+fn remapped_lines(app: &App) -> usize {
+    match app.keys.remapped.len() {
+        0 => 0,
+        n => n + 2,
+    }
+}
+
 fn draw_help(app: &App, f: &mut Frame) {
     let area = f.area();
     let w = area.width.saturating_sub(2).min(90);
     let h = area
         .height
         .saturating_sub(2)
-        .min(u16::try_from(KEYS.len() + 4).unwrap_or(30));
+        .min(u16::try_from(KEYS.len() + 4 + remapped_lines(app)).unwrap_or(30));
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -792,6 +801,20 @@ fn draw_help(app: &App, f: &mut Frame) {
         Span::raw(" secret"),
     ]);
     lines.push(Line::raw(""));
+    if !app.keys.remapped.is_empty() {
+        lines.push(Line::styled(
+            "From your config (these replace the defaults below):",
+            Style::new().add_modifier(Modifier::BOLD),
+        ));
+        for (a, keys) in &app.keys.remapped {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<9}", "config"), Style::new().fg(Color::DarkGray)),
+                Span::styled(format!("{:<15} ", printable(keys)), Style::new().fg(ACCENT)),
+                Span::raw(format!("{} ({})", a.what(), a.name())),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
     for (pane, keys, what) in KEYS {
         lines.push(Line::from(vec![
             Span::styled(format!("{pane:<9}"), Style::new().fg(Color::DarkGray)),
