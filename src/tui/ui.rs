@@ -452,6 +452,15 @@ fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
         for line in l.step.instruction.lines() {
             out.push(Line::raw(printable(line).into_owned()));
         }
+        // With `--dockerfile`: the line that made the layer, or why none did.
+        let why = an.dockerfile.as_ref().and_then(|c| {
+            c.mapping
+                .unmapped_reason(app.layer)
+                .map(|w| format!("unmapped: {w}"))
+        });
+        if let Some(src) = l.step.source.clone().or(why) {
+            out.push(kv("Dockerfile", printable(&src).into_owned()));
+        }
         out.push(kv(
             "Hidden",
             format!(
