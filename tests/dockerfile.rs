@@ -272,3 +272,125 @@ fn bad_dockerfiles_are_clear_errors() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("needs the Dockerfile"), "{err}");
 }
+
+/// A node image whose `npm install` brought the dev dependencies (jest) in.
+fn npm_image() -> layersift_fixture::BuiltImage {
+    let m = "app/node_modules";
+    ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
+            l.file("etc/os-release", "ID=debian\n")
+        })
+        .layer("COPY package.json /app/ # buildkit", |l| {
+            l.file(
+                "app/package.json",
+                r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
+            )
+        })
+        .layer("RUN /bin/sh -c npm install # buildkit", |l| {
+            l.file(
+                format!("{m}/left-pad/package.json"),
+                r#"{"name":"left-pad","version":"1.3.0"}"#,
+            )
+            .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
+            .file(
+                format!("{m}/jest/package.json"),
+                r#"{"name":"jest","version":"29.7.0"}"#,
+            )
+            .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
+        })
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn fix_rewrites_npm_install_to_npm_ci_omit_dev() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&npm_image(), Format::OciLayout, dir.path());
+    let df_path = dir.path().join("Dockerfile");
+    std::fs::write(
+        &df_path,
+        "FROM node:22-slim\nCOPY package.json /app/\nRUN npm install\nCMD [\"node\", \"/app\"]\n",
+    )
+    .unwrap();
+    let out = bin()
+        .args(["fix", &reference, "--dry-run", "--dockerfile"])
+        .arg(&df_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains("Dockerfile:3") && listing.contains("npm-omit-dev"),
+        "{listing}"
+    );
+    let patch = dir.path().join("fix.patch");
+    let out = bin()
+        .args(["fix", &reference, "-o"])
+        .arg(&patch)
+        .arg("--dockerfile")
+        .arg(&df_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&patch).unwrap();
+    assert!(
+        text.contains("+# layersift fix (npm-omit-dev): saves"),
+        "{text}"
+    );
+    assert!(
+        text.contains("-RUN npm install\n+# layersift fix (npm-omit-dev)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n+RUN npm ci --omit=dev \\\n+ && npm cache clean --force\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn tui_layer_details_cite_the_dockerfile_line() {
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::layout::Rect;
+    use ratatui::Terminal;
+
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&buildkit_image(), Format::OciLayout, dir.path());
+    let df = Dockerfile::parse(Path::new("Dockerfile"), TWO_STAGES, &[]).unwrap();
+    let a = analyze_with_dockerfile(&reference, &df, None);
+    let mut app = layersift::App::new(std::sync::Arc::new(a), Rect::new(0, 0, 160, 50));
+    let screen = |app: &layersift::App| {
+        let mut t = Terminal::new(TestBackend::new(160, 50)).unwrap();
+        t.draw(|f| app.draw(f)).unwrap();
+        t.backend().to_string()
+    };
+    let down = |app: &mut layersift::App| {
+        app.handle(&Event::Key(KeyEvent::new(
+            KeyCode::Down,
+            KeyModifiers::NONE,
+        )));
+        app.sync();
+    };
+    // Layer 2: the apt RUN of line 8.
+    down(&mut app);
+    down(&mut app);
+    assert_eq!(app.layer, 2);
+    let s = screen(&app);
+    assert!(s.contains("Dockerfile  Dockerfile:8"), "{s}");
+    // Layer 4 matches no line: the pane says why.
+    down(&mut app);
+    down(&mut app);
+    let s = screen(&app);
+    assert!(
+        s.contains("Dockerfile  unmapped: no instruction matches `RUN make`"),
+        "{s}"
+    );
+}

@@ -309,7 +309,12 @@ pub(crate) fn fix(
         NPM_DEV => Some((
             "npm-omit-dev",
             "Install only production dependencies".to_string(),
-            "RUN npm ci --omit=dev && npm cache clean --force".to_string(),
+            instruction
+                .strip_prefix("RUN ")
+                .and_then(|cmd| npm_omit_dev(cmd).ok())
+                .unwrap_or_else(|| {
+                    "RUN npm ci --omit=dev \\\n && npm cache clean --force".to_string()
+                }),
         )),
         PY_TESTS | PY_CACHE => Some((
             "python-slim-site-packages",
@@ -322,9 +327,78 @@ pub(crate) fn fix(
     }
 }
 
+/// A RUN's `npm install` / `npm ci` rewritten to install the lock file's production
+/// dependencies only, with npm's cache cleaned in the same step (`RUN npm ci --omit=dev \
+/// && npm cache clean --force`); or why it cannot be done mechanically.
+pub(crate) fn npm_omit_dev(cmd: &str) -> Result<String, String> {
+    let parts: Vec<String> = cmd
+        .split("&&")
+        .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|p| !p.is_empty() && p != "\\")
+        .collect();
+    if parts.iter().any(|p| p.contains("npm run ")) {
+        return Err(
+            "the same RUN runs `npm run …`, which may need the dev dependencies: build in a \
+             stage and `COPY --from` what it makes"
+                .into(),
+        );
+    }
+    let mut found = false;
+    let mut out = Vec::new();
+    for p in &parts {
+        let words: Vec<&str> = p.split_whitespace().filter(|w| *w != "\\").collect();
+        match words.as_slice() {
+            ["npm", "ci" | "install" | "i", rest @ ..]
+                if rest.iter().all(|w| w.starts_with('-')) =>
+            {
+                found = true;
+                let mut line = vec!["npm", "ci"];
+                line.extend(rest.iter().copied().filter(|w| {
+                    !matches!(
+                        *w,
+                        "--omit=dev" | "--production" | "--only=production" | "--only=prod"
+                    )
+                }));
+                line.push("--omit=dev");
+                out.push(line.join(" "));
+            }
+            ["npm", "install" | "i", ..] => {
+                return Err(
+                    "`npm install NAME` adds packages by name; list them in package.json and \
+                     install the lock file with `npm ci --omit=dev`"
+                        .into(),
+                )
+            }
+            _ => out.push(p.clone()),
+        }
+    }
+    if !found {
+        return Err("the step has no `npm ci` or `npm install`".into());
+    }
+    if !out.iter().any(|p| p.starts_with("npm cache clean")) {
+        out.push("npm cache clean --force".to_string());
+    }
+    Ok(format!("RUN {}", out.join(" \\\n && ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn npm_install_becomes_npm_ci_omit_dev() {
+        assert_eq!(
+            npm_omit_dev("npm install").unwrap(),
+            "RUN npm ci --omit=dev \\\n && npm cache clean --force"
+        );
+        assert_eq!(
+            npm_omit_dev("cd /app && npm ci --no-audit --production").unwrap(),
+            "RUN cd /app \\\n && npm ci --no-audit --omit=dev \\\n && npm cache clean --force"
+        );
+        assert!(npm_omit_dev("npm ci && npm run build").is_err());
+        assert!(npm_omit_dev("npm install express").is_err());
+        assert!(npm_omit_dev("pip install x").is_err());
+    }
 
     fn named(name: &str) -> Package {
         Package {

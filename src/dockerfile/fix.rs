@@ -273,6 +273,12 @@ fn edits_for(
             edits.extend(runs[1..].iter().map(|r| delete(r)));
             Ok(edits)
         }
+        "npm-omit-dev" => {
+            let ins = instr(ctx, s.layer)?;
+            let cmd = shell_run(ins)?;
+            let run = crate::analysis::package_findings::npm_omit_dev(cmd)?;
+            Ok(vec![replace(ins, head, &run)])
+        }
         "set-modes-in-creating-step" => chmod_to_copy(ctx, s, head),
         "secret-mount" => secret_to_mount(a, ctx, s, head),
         _ => Err("not a mechanical change; apply it by hand".into()),
@@ -616,9 +622,13 @@ pub(crate) fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "layersift fix: {} hunks and {} .dockerignore lines, predicted to save {}",
-        plan.hunks.len(),
-        plan.ignore.len(),
+        "layersift fix: {} and {}, predicted to save {}",
+        crate::units::plural(plan.hunks.len(), "hunk", "hunks"),
+        crate::units::plural(
+            plan.ignore.len(),
+            ".dockerignore line",
+            ".dockerignore lines"
+        ),
         human_bytes(plan.saves_bytes())
     );
     for h in &plan.hunks {
