@@ -63,21 +63,9 @@ peak() {
   done
   echo "$best"
 }
-# Best-of-RUNS wall seconds and that run's CPU seconds; `setup` runs untimed before each.
-timed() {
-  local setup=$1 best= cpu=
-  shift
-  for _ in $(seq "$runs"); do
-    eval "$setup"
-    /usr/bin/time -f '%e %U %S' -o "$work/t" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
-    read -r e u s <"$work/t"
-    if python3 -c "import sys; sys.exit(0 if float('$e') < float('${best:-1e9}') else 1)"; then
-      best=$e
-      cpu=$(python3 -c "print(round(float('$u') + float('$s'), 2))")
-    fi
-  done
-  echo "$best $cpu"
-}
+# Best-of-RUNS wall seconds and that run's CPU seconds.
+# shellcheck source=scripts/timing.sh
+. scripts/timing.sh
 calc() { python3 -c "print($1)"; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(git rev-parse --short HEAD)," \
@@ -93,12 +81,12 @@ for bin in "${bins[@]}"; do
 done
 
 echo "## one big layer (${layer_mb} MB of ${image_mb} MB): wall / CPU seconds, best of $runs"
-read -r floor floor_cpu < <(timed : openssl dgst -sha256 "$layer")
+read -r floor floor_cpu < <(measure : openssl dgst -sha256 "$layer")
 printf '%-52s %6s s wall %6s s cpu\n' "openssl dgst -sha256 of the largest layer (floor)" "$floor" "$floor_cpu"
 for bin in "${bins[@]}"; do
   cache="$work/cache"
-  read -r cold cold_cpu < <(timed "rm -rf '$cache'" "$bin" analyze --cache-dir "$cache" "docker-archive:$work/big.tar")
-  read -r warm warm_cpu < <(timed : "$bin" analyze --cache-dir "$cache" "docker-archive:$work/big.tar")
+  read -r cold cold_cpu < <(measure "rm -rf '$cache'" "$bin" analyze --cache-dir "$cache" "docker-archive:$work/big.tar")
+  read -r warm warm_cpu < <(measure : "$bin" analyze --cache-dir "$cache" "docker-archive:$work/big.tar")
   rm -rf "$cache"
   printf '%-52s %6s s wall %6s s cpu  (%s cores busy)\n' "$bin cold" "$cold" "$cold_cpu" "$(calc "round($cold_cpu / max($cold, 1e-9), 2)")"
   printf '%-52s %6s s wall %6s s cpu  (%s cores busy)\n' "$bin warm" "$warm" "$warm_cpu" "$(calc "round($warm_cpu / max($warm, 1e-9), 2)")"

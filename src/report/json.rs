@@ -634,41 +634,53 @@ pub struct ScopeTotals {
 impl ScopeTotals {
     /// Totals of `layers` (report rows).
     pub fn of(layers: &[Layer]) -> ScopeTotals {
-        let mut t = ScopeTotals {
-            layer_count: layers.len(),
-            ..ScopeTotals::default()
-        };
-        for l in layers {
-            t.content_bytes += l.content_bytes;
-            t.visible_bytes += l.visible_bytes;
-            t.hidden_bytes +=
-                l.overwritten_same_bytes + l.overwritten_changed_bytes + l.removed_bytes;
-            t.avoidable_bytes += l.avoidable_bytes;
-            t.compressed_bytes += l.compressed_bytes;
-        }
-        t.efficiency = if t.content_bytes == 0 {
-            1.0
-        } else {
-            t.visible_bytes as f64 / t.content_bytes as f64
-        };
-        t
+        Self::sum(
+            layers.len(),
+            layers.iter().map(|l| {
+                [
+                    l.content_bytes,
+                    l.visible_bytes,
+                    l.overwritten_same_bytes + l.overwritten_changed_bytes + l.removed_bytes,
+                    l.avoidable_bytes,
+                    l.compressed_bytes,
+                ]
+            }),
+        )
     }
-}
 
-impl ScopeTotals {
     /// Totals of layers `range` of an analysis.
     pub fn of_analysis(a: &crate::Analysis, range: std::ops::Range<usize>) -> ScopeTotals {
+        Self::sum(
+            range.len(),
+            a.layers
+                .iter()
+                .skip(range.start)
+                .take(range.len())
+                .map(|l| {
+                    [
+                        l.bytes.content,
+                        l.bytes.visible,
+                        l.bytes.hidden(),
+                        l.avoidable,
+                        l.compressed_size,
+                    ]
+                }),
+        )
+    }
+
+    /// The totals of `layer_count` layers from each one's `[content, visible, hidden,
+    /// avoidable, compressed]` bytes.
+    fn sum(layer_count: usize, layers: impl Iterator<Item = [u64; 5]>) -> ScopeTotals {
         let mut t = ScopeTotals {
-            layer_count: range.len(),
+            layer_count,
             ..ScopeTotals::default()
         };
-        for i in range {
-            let Some(l) = a.layers.get(i) else { continue };
-            t.content_bytes += l.bytes.content;
-            t.visible_bytes += l.bytes.visible;
-            t.hidden_bytes += l.bytes.hidden();
-            t.avoidable_bytes += l.avoidable;
-            t.compressed_bytes += l.compressed_size;
+        for [content, visible, hidden, avoidable, compressed] in layers {
+            t.content_bytes += content;
+            t.visible_bytes += visible;
+            t.hidden_bytes += hidden;
+            t.avoidable_bytes += avoidable;
+            t.compressed_bytes += compressed;
         }
         t.efficiency = if t.content_bytes == 0 {
             1.0
