@@ -408,3 +408,78 @@ fn tmux_search_config_pane_and_copy() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
+
+/// apt's three steps (update, install, clean) on a base layer.
+fn apt_steps() -> Analysis {
+    let dir = tempfile::tempdir().unwrap();
+    let img = ImageBuilder::new()
+        .layer("ADD rootfs /", |l| {
+            l.dir("etc").file("etc/os-release", b"debian\n".to_vec())
+        })
+        .layer("/bin/sh -c apt-get update", |l| {
+            l.dir("var/lib/apt/lists")
+                .file("var/lib/apt/lists/deb_Packages", vec![1u8; 50_000])
+        })
+        .layer("/bin/sh -c apt-get install -y curl", |l| {
+            l.dir("usr/bin")
+                .file_mode("usr/bin/curl", vec![2u8; 8_000], 0o755)
+        })
+        .layer("/bin/sh -c rm -rf /var/lib/apt/lists/*", |l| {
+            l.whiteout("var/lib/apt/lists/deb_Packages")
+        })
+        .build()
+        .unwrap();
+    img.write(Format::OciLayout, dir.path()).unwrap();
+    let r = format!("oci:{}", dir.path().display());
+    let mut a =
+        layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).unwrap();
+    a.image.reference = "oci:fixture".to_string();
+    a
+}
+
+#[test]
+fn v_marks_a_layer_range_and_shows_it_as_one_layer() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut a = App::new(Arc::new(apt_steps()), Rect::new(0, 0, w, h));
+        a.sync();
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Char('v'));
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        assert_eq!(a.tree_key(), (3, layersift::TreeMode::Range { from: 1 }));
+        let t = text(&a);
+        assert!(t.contains("Layers 1–3 as one layer"), "{t}");
+        assert!(t.contains("range as one layer"), "{t}");
+        // The lists come and go inside the range: the merged step never ships them.
+        assert!(t.contains("curl") && !t.contains("deb_Packages"), "{t}");
+        assert!(t.contains("ship 50.0 kB (1 file)"), "{t}");
+        insta::assert_snapshot!(format!("range_1_3_{w}x{h}"), t);
+        // Moving above the anchor turns the range around.
+        press(&mut a, KeyCode::Up);
+        press(&mut a, KeyCode::Up);
+        press(&mut a, KeyCode::Up);
+        assert_eq!(a.tree_key(), (1, layersift::TreeMode::Range { from: 0 }));
+        // `v` again leaves the range; Ctrl+L does too.
+        press(&mut a, KeyCode::Char('v'));
+        assert_eq!(a.tree_key(), (0, layersift::TreeMode::Layer));
+        press(&mut a, KeyCode::Char('v'));
+        press_mod(&mut a, KeyCode::Char('l'), KeyModifiers::CONTROL);
+        assert!(a.range_anchor.is_none());
+    }
+}
+
+#[test]
+fn v_in_the_tree_still_opens_the_viewer_not_a_range() {
+    let mut a = app(120, 32);
+    press(&mut a, KeyCode::Tab);
+    press(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "passwd");
+    press(&mut a, KeyCode::Enter);
+    press(&mut a, KeyCode::Char('v'));
+    assert!(a.range_anchor.is_none());
+    // No image store in this test: the viewer says so rather than opening.
+    assert!(
+        a.content.is_open() || a.content.message.is_some(),
+        "v did nothing in the tree"
+    );
+}

@@ -43,8 +43,14 @@ impl App {
             Action::PageDown => self.move_by(self.page()),
             Action::First => self.move_by(isize::MIN / 2),
             Action::Last => self.move_by(isize::MAX / 2),
-            Action::CompareAll => self.set_mode(TreeMode::Aggregated),
-            Action::CompareLayer => self.set_mode(TreeMode::Layer),
+            Action::CompareAll => {
+                self.range_anchor = None;
+                self.set_mode(TreeMode::Aggregated);
+            }
+            Action::CompareLayer => {
+                self.range_anchor = None;
+                self.set_mode(TreeMode::Layer);
+            }
             Action::ToggleAddedFiles | Action::ToggleAddedTree => {
                 self.toggle_change(Change::Added);
             }
@@ -102,7 +108,13 @@ impl App {
                 self.config_scroll = 0;
             }
             Action::Copy => self.copy_selected(),
-            Action::SelectRange | Action::NextChange | Action::PreviousChange => {}
+            Action::SelectRange => {
+                self.range_anchor = match self.range_anchor {
+                    None => Some(self.layer),
+                    Some(_) => None,
+                };
+            }
+            Action::NextChange | Action::PreviousChange => {}
         }
     }
 }

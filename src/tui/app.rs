@@ -74,6 +74,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("tree", "Space Enter", "collapse / expand the directory"),
     ("tree", "Ctrl+Space", "collapse / expand all directories"),
     ("tree", "← h  → l", "collapse or go to parent / expand"),
+    (
+        "layers",
+        "v",
+        "mark a layer range: move, see it as one layer (again: off)",
+    ),
     ("tree", "Ctrl+A or a", "show / hide added entries"),
     ("tree", "Ctrl+R or r", "show / hide removed entries"),
     ("tree", "Ctrl+M or m", "show / hide modified entries"),
@@ -166,6 +171,9 @@ pub struct App {
     pub keys: KeyMap,
     /// The colours (`theme:` in the config).
     pub theme: super::theme::Theme,
+    /// `v` in the layers pane: the layer where a marked range starts (the selected layer
+    /// is its other end).
+    pub range_anchor: Option<usize>,
 }
 
 impl App {
@@ -219,6 +227,7 @@ impl App {
             search: super::search::Search::default(),
             keys: KeyMap::default(),
             theme: super::theme::Theme::default(),
+            range_anchor: None,
         }
     }
 
@@ -249,10 +258,24 @@ impl App {
 
     /// The tree the state wants and does not have yet: (layer, mode).
     pub fn tree_request(&self) -> Option<(usize, TreeMode)> {
+        let want = self.tree_key();
         match &self.tree {
-            Some(t) if t.layer == self.layer && t.mode == self.mode => None,
+            Some(t) if (t.layer, t.mode) == want => None,
             _ if self.analysis.layers.is_empty() => None,
-            _ => Some((self.layer, self.mode)),
+            _ => Some(want),
+        }
+    }
+
+    /// The tree the state shows: (last layer, mode); a marked range (`v`) is one mode.
+    pub fn tree_key(&self) -> (usize, TreeMode) {
+        match self.range_anchor {
+            Some(a) => (
+                a.max(self.layer),
+                TreeMode::Range {
+                    from: a.min(self.layer),
+                },
+            ),
+            None => (self.layer, self.mode),
         }
     }
 
@@ -289,7 +312,7 @@ impl App {
 
     /// Installs a tree built for (layer, mode); ignores trees nobody wants any more.
     pub fn install_tree(&mut self, mut t: FileTree) {
-        if (t.layer, t.mode) != (self.layer, self.mode) {
+        if (t.layer, t.mode) != self.tree_key() {
             return;
         }
         let keep = self.selected_path();
@@ -465,6 +488,8 @@ impl App {
                 let scope = match self.mode {
                     TreeMode::Layer => crate::content::Scope::Layer(self.layer),
                     TreeMode::Aggregated => crate::content::Scope::UpTo(self.layer),
+                    // A range's files: as the filesystem stands after its last layer.
+                    TreeMode::Range { .. } => crate::content::Scope::UpTo(self.tree_key().0),
                 };
                 self.content.ask_extract(&path, scope);
             }

@@ -119,9 +119,10 @@ pub(crate) fn draw(app: &App, f: &mut Frame) {
 
 fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
     let an = &app.analysis;
-    let mode = match app.mode {
+    let mode = match app.tree_key().1 {
         TreeMode::Layer => "layer changes",
         TreeMode::Aggregated => "aggregated",
+        TreeMode::Range { .. } => "range as one layer",
     };
     let base_layers = an.base.as_ref().map_or(0, |b| b.layer_count);
     let count = if base_layers > 0 {
@@ -158,7 +159,10 @@ fn draw_layers(app: &App, f: &mut Frame, r: Rect) {
             printable(&one_line(&l.step.instruction, 400)).into_owned()
         };
         let waste = l.waste();
-        let in_view = app.mode == TreeMode::Aggregated && i < app.layer;
+        let in_view = match app.tree_key() {
+            (to, TreeMode::Range { from }) => i >= from && i <= to && i != app.layer,
+            (_, mode) => mode == TreeMode::Aggregated && i < app.layer,
+        };
         let marker = if i == app.layer {
             '▶'
         } else if in_view {
@@ -198,9 +202,10 @@ fn selected(style: Style, focused: bool) -> Style {
 }
 
 fn draw_tree(app: &App, f: &mut Frame, r: Rect) {
-    let mut title = match app.mode {
-        TreeMode::Layer => format!(" Layer {} changes ", app.layer),
-        TreeMode::Aggregated => format!(" Aggregated up to layer {} ", app.layer),
+    let mut title = match app.tree_key() {
+        (_, TreeMode::Layer) => format!(" Layer {} changes ", app.layer),
+        (_, TreeMode::Aggregated) => format!(" Aggregated up to layer {} ", app.layer),
+        (to, TreeMode::Range { from }) => format!(" Layers {from}–{to} as one layer "),
     };
     let hidden: Vec<&str> = Change::ALL
         .iter()
@@ -427,6 +432,7 @@ fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
             out.push(Line::raw(""));
         }
     }
+    range_details(app, &mut out);
     if let Some(l) = an.layers.get(app.layer) {
         out.push(Line::styled(
             format!(
@@ -529,6 +535,42 @@ fn layer_and_image_details(app: &App, width: usize) -> Vec<Line<'static>> {
         }
     }
     out
+}
+
+/// A marked range (`v`) as one layer: its bytes by fate and what merging its steps saves.
+fn range_details(app: &App, out: &mut Vec<Line<'static>>) {
+    let (to, TreeMode::Range { from }) = app.tree_key() else {
+        return;
+    };
+    let r = super::tree::RangeBytes::of(&app.analysis, from, to);
+    out.push(Line::styled(
+        format!(
+            "Layers {}–{} as one layer · {} · {} compressed",
+            r.from,
+            r.to,
+            human_bytes(r.content),
+            human_bytes(r.compressed)
+        ),
+        Style::new().add_modifier(Modifier::BOLD).fg(ACCENT),
+    ));
+    out.push(kv(
+        "Merged",
+        format!(
+            "one step would not ship {} ({}) that a later step of the range hides",
+            human_bytes(r.hidden_within),
+            crate::units::plural(r.files_hidden_within, "file", "files")
+        ),
+    ));
+    out.push(kv(
+        "Then",
+        format!(
+            "{} visible at the end, {} hidden by layers above",
+            human_bytes(r.visible),
+            human_bytes(r.hidden_after)
+        ),
+    ));
+    out.push(Line::raw("v again: back to one layer"));
+    out.push(Line::raw(""));
 }
 
 fn item_details(app: &App) -> Vec<Line<'static>> {
@@ -787,7 +829,7 @@ fn draw_help(app: &App, f: &mut Frame) {
     let h = area
         .height
         .saturating_sub(2)
-        .min(u16::try_from(KEYS.len() + 4 + remapped_lines(app)).unwrap_or(30));
+        .min(u16::try_from(KEYS.len() + 3 + remapped_lines(app)).unwrap_or(30));
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -809,7 +851,6 @@ fn draw_help(app: &App, f: &mut Frame) {
         Span::styled("!", Style::new().fg(Color::LightRed)),
         Span::raw(" secret"),
     ]);
-    lines.push(Line::raw(""));
     if !app.keys.remapped.is_empty() {
         lines.push(Line::styled(
             "From your config (these replace the defaults below):",

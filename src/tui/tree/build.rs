@@ -19,6 +19,9 @@ struct Item {
 impl FileTree {
     /// Builds the tree of `layer` in the given mode.
     pub fn build(a: &Analysis, layer: usize, mode: TreeMode) -> FileTree {
+        if let TreeMode::Range { from } = mode {
+            return FileTree::build_range(a, from, layer);
+        }
         let layer = layer.min(a.indexes.len().saturating_sub(1));
         let mut items: Vec<Item> = Vec::new();
         let mut replaced: HashSet<&[u8]> = HashSet::new();
@@ -125,7 +128,7 @@ impl FileTree {
 }
 
 /// Evidence paths of findings, by path (without the leading `/`): (layer, mark).
-fn evidence_marks(a: &Analysis) -> HashMap<&[u8], Vec<(u32, Mark)>> {
+pub(super) fn evidence_marks(a: &Analysis) -> HashMap<&[u8], Vec<(u32, Mark)>> {
     let mut m: HashMap<&[u8], Vec<(u32, Mark)>> = HashMap::new();
     for f in &a.findings {
         let mark = if f.category == Category::Secret {
@@ -143,14 +146,14 @@ fn evidence_marks(a: &Analysis) -> HashMap<&[u8], Vec<(u32, Mark)>> {
 }
 
 /// Accumulates nodes by path.
-struct Builder<'a> {
-    nodes: Vec<Node>,
+pub(super) struct Builder<'a> {
+    pub(super) nodes: Vec<Node>,
     by_path: HashMap<&'a [u8], u32>,
     layer: u32,
 }
 
 impl<'a> Builder<'a> {
-    fn new(layer: u32) -> Self {
+    pub(super) fn new(layer: u32) -> Self {
         let mut b = Builder {
             nodes: Vec::new(),
             by_path: HashMap::new(),
@@ -186,7 +189,7 @@ impl<'a> Builder<'a> {
     }
 
     /// The node for a path, creating it and any missing ancestors.
-    fn node_for(&mut self, path: &'a [u8]) -> u32 {
+    pub(super) fn node_for(&mut self, path: &'a [u8]) -> u32 {
         if let Some(&id) = self.by_path.get(path) {
             return id;
         }
@@ -205,7 +208,7 @@ impl<'a> Builder<'a> {
         id
     }
 
-    fn finish(mut self) -> FileTree {
+    pub(super) fn finish(mut self) -> FileTree {
         let n = self.nodes.len();
         // Marks flow down: everything under a marked directory is marked.
         for id in 1..n {

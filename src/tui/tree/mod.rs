@@ -3,14 +3,17 @@
 //! removed, unchanged), waste marks, directory sizes, collapse state, and the flat list of
 //! rows that the current filters, sort order and collapse state leave visible. It reads the
 //! [`Analysis`](crate::Analysis) and knows nothing about terminals: drawing lives in `ui.rs`.
-//! Building lives in `build.rs`, the view (filters, sort, collapse, rows) in `view.rs`.
+//! Building lives in `build.rs` (a layer range's combined changes in `range.rs`), the view (filters, sort, collapse, rows) in `view.rs`.
 //!
 //! Building is O(entries) plus a sort; applying filters and flattening are O(nodes); moving
 //! through rows is O(1) and drawing touches only the rows on screen, so a layer with
 //! hundreds of thousands of files stays responsive.
 
 mod build;
+mod range;
 mod view;
+
+pub(crate) use range::RangeBytes;
 
 pub(crate) use view::{permissions, printable};
 
@@ -25,6 +28,9 @@ pub enum TreeMode {
     Layer,
     /// The whole filesystem as it stands after the selected layer.
     Aggregated,
+    /// The combined changes of layers `from` to the selected one, as if they were one
+    /// layer (`v` in the layers pane).
+    Range { from: usize },
 }
 
 /// How a path changed in the selected layer.
