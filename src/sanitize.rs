@@ -42,16 +42,22 @@ pub(crate) fn redact(s: &str) -> Cow<'_, str> {
 /// Text an image controls, made safe for a terminal on one line: secrets redacted, control
 /// characters (newlines and tabs too) and bidirectional overrides escaped (`\n`, `\u{1b}`).
 pub(crate) fn for_terminal(s: &str) -> Cow<'_, str> {
-    escape(redact(s), false)
+    escape(redact(s), &[])
 }
 
 /// As `for_terminal`, but newlines are kept: for messages of several lines.
 pub fn for_terminal_lines(s: &str) -> Cow<'_, str> {
-    escape(redact(s), true)
+    escape(redact(s), &['\n'])
 }
 
-fn escape(s: Cow<'_, str>, keep_newlines: bool) -> Cow<'_, str> {
-    let bad = |c: char| is_unsafe(c) && !(keep_newlines && c == '\n');
+/// As [`for_terminal_lines`], keeping tabs too: a file's text shown as text (a file diff),
+/// where a tab is layout, not a control.
+pub(crate) fn for_terminal_text(s: &str) -> Cow<'_, str> {
+    escape(redact(s), &['\n', '\t'])
+}
+
+fn escape<'a>(s: Cow<'a, str>, keep: &[char]) -> Cow<'a, str> {
+    let bad = |c: char| is_unsafe(c) && !keep.contains(&c);
     if !s.chars().any(bad) {
         return s;
     }
@@ -215,6 +221,13 @@ fn html_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_text_keeps_layout_and_escapes_the_rest() {
+        let t = "a\tb\nc\u{1b}[2Jd\u{202E}e\r";
+        assert_eq!(for_terminal_text(t), "a\tb\nc\\u{1b}[2Jd\\u{202e}e\\r");
+        assert_eq!(for_terminal_lines(t), "a\\tb\nc\\u{1b}[2Jd\\u{202e}e\\r");
+    }
 
     #[test]
     fn terminal_text_has_no_controls() {

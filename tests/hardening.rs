@@ -281,3 +281,33 @@ fn error_messages_escape_what_the_image_or_user_controls() {
     );
     assert!(err.contains("\\u{1b}[2J10MB"), "{err}");
 }
+
+/// A file's diff shows its text, tabs and lines as they are, but none of the controls or
+/// bidi overrides it holds reach the terminal (they go through the one escaping function).
+#[test]
+fn file_diffs_escape_what_the_file_holds() {
+    let dir = TempDir::new().unwrap();
+    let img = ImageBuilder::new()
+        .layer("COPY motd /etc/motd", |l| {
+            l.dir("etc").file("etc/motd", "hello\tworld\nsame\n")
+        })
+        .layer("RUN edit motd", |l| {
+            l.dir("etc").file(
+                "etc/motd",
+                format!("hello\tworld{CLEAR}\n\u{202e}gnirts\n{TITLE}\nsame\n"),
+            )
+        })
+        .build()
+        .unwrap();
+    let r = write(&img, Format::OciLayout, dir.path());
+    let (out, err) = run(
+        &["diff", &r, "--file", "/etc/motd", "--layers", "0", "1"],
+        dir.path(),
+    );
+    assert_safe("diff --file stdout", &out);
+    assert_safe("diff --file stderr", &err);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("+hello\tworld\\u{1b}[2J\n"), "{text}");
+    assert!(text.contains("+\\u{202e}gnirts\n"), "{text}");
+    assert!(text.contains("-hello\tworld\n"), "{text}");
+}

@@ -204,29 +204,13 @@ fn render(a: &Version, b: &Version, old_label: &str, new_label: &str) -> String 
     }
 }
 
-/// Control characters (other than tab and newline) as `\xNN`, so a file cannot drive the
-/// terminal that shows its diff.
+/// A label or path from the image, for the terminal (one line; see [`crate::sanitize`]).
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if (c.is_control() && c != '\t') || c == '\u{7f}' {
-            let _ = write!(out, "\\x{:02x}", u32::from(c));
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::sanitize::for_terminal(s).into_owned()
 }
 
+/// The diff's text: newlines and tabs kept, every other control character and bidi
+/// override escaped, so a file cannot drive the terminal that shows its diff.
 fn escape_lines(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for line in s.split_inclusive('\n') {
-        let (body, nl) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        out.push_str(&escape(body));
-        out.push_str(nl);
-    }
-    out
+    crate::sanitize::for_terminal_text(s).into_owned()
 }
