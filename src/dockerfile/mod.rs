@@ -159,7 +159,11 @@ impl Dockerfile {
         text: &str,
         build_args: &[(String, String)],
     ) -> Result<Dockerfile, DockerfileError> {
-        let parsed = parse_dockerfile::parse(text).map_err(|e| DockerfileError::Parse {
+        // The parser drops a leading byte-order mark and gives its spans in the text after
+        // it: every span is read in that text (a BOM holds no newline, so line numbers and
+        // the kept `text` agree with it).
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let parsed = parse_dockerfile::parse(body).map_err(|e| DockerfileError::Parse {
             path: path.to_path_buf(),
             source: ParseError(e.to_string()),
         })?;
@@ -168,7 +172,7 @@ impl Dockerfile {
             .escape
             .as_ref()
             .map_or('\\', |d| d.value.value);
-        let lines = LineIndex::new(text);
+        let lines = LineIndex::new(body);
         let overrides: Vars = build_args.iter().cloned().collect();
         let mut global = Vars::new();
         let mut stages: Vec<Stage> = Vec::new();
@@ -307,8 +311,8 @@ impl Dockerfile {
                     }
                 }
                 other => {
-                    out.keyword = keyword_of(text, other);
-                    out.args = text[start..end]
+                    out.keyword = keyword_of(body, other);
+                    out.args = body[start..end]
                         .get(out.keyword.len()..)
                         .unwrap_or_default()
                         .trim()
@@ -681,6 +685,23 @@ mod tests {
 
     fn parse(text: &str) -> Dockerfile {
         Dockerfile::parse(Path::new("Dockerfile"), text, &[]).unwrap()
+    }
+
+    /// Found by the `dockerfile` fuzz target: with a byte-order mark first, the parser's
+    /// spans are 3 bytes short of the text, which cut a multi-byte character (a panic)
+    /// and could name the wrong line. They are read in the text after the mark now.
+    #[test]
+    fn byte_order_mark_first() {
+        let df = parse("\u{feff}ARG VERSION=1\nFROM g\nVOLUME \u{432}\u{7db}at\nRUN make\n");
+        let s = &df.stages[0];
+        assert_eq!(s.from_line, 2);
+        let kw: Vec<(&str, usize)> = s
+            .instructions
+            .iter()
+            .map(|i| (i.keyword.as_str(), i.line))
+            .collect();
+        assert_eq!(kw, [("VOLUME", 3), ("RUN", 4)]);
+        assert_eq!(s.instructions[0].args, "\u{432}\u{7db}at");
     }
 
     #[test]
