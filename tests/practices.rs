@@ -110,7 +110,7 @@ fn each_practice_is_found_with_a_severity_and_a_fix() {
     // The usual set (passwd) and /tmp are not reported; the rest is, path by path.
     assert_eq!(
         practice(&a, "practice.setuid").paths,
-        ["/usr/local/bin/helper (4755)"]
+        ["/usr/local/bin/helper"]
     );
     let ww = practice(&a, "practice.world-writable");
     assert_eq!(ww.paths, ["/srv/data"]);
@@ -230,7 +230,7 @@ fn practices_gate_check_when_configured() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("FAIL  practice.root-user"), "{text}");
     assert!(text.contains("FAIL  practice.setuid"), "{text}");
-    assert!(text.contains("/usr/local/bin/helper (4755)"), "{text}");
+    assert!(text.contains("/usr/local/bin/helper"), "{text}");
     assert!(!text.contains("practice.no-healthcheck"), "{text}");
     let out = bin()
         .args(["check", &careful, "--config"])
@@ -252,4 +252,42 @@ fn practices_gate_check_when_configured() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("practices.root"), "{err}");
     assert!(err.contains("root-user, no-healthcheck"), "{err}");
+}
+
+#[test]
+fn ci_formats_carry_the_practices() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&careless_image(), Format::OciLayout, dir.path());
+    let out = bin()
+        .args(["analyze", &reference, "-f", "sarif"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let setuid = results
+        .iter()
+        .find(|r| r["ruleId"] == "practice.setuid")
+        .unwrap();
+    assert_eq!(setuid["level"], "warning");
+    assert_eq!(
+        setuid["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "usr/local/bin/helper"
+    );
+    assert!(setuid["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("fix: clear the bit"));
+    let out = bin()
+        .args(["analyze", &reference, "-f", "gitlab"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let root = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["check_name"] == "practice.root-user")
+        .unwrap();
+    assert_eq!(root["categories"][0], "Security");
 }

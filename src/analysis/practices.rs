@@ -275,7 +275,7 @@ pub(crate) fn findings(
 
     // Files: .pyc, setuid/setgid, world-writable (visible entries of the final filesystem).
     let mut pyc: Vec<FileSet> = (0..indexes.len()).map(|_| FileSet::new()).collect();
-    let mut setuid: Vec<(usize, String, u32)> = Vec::new();
+    let mut setuid: Vec<(usize, String)> = Vec::new();
     let mut writable: Vec<(usize, String)> = Vec::new();
     for (li, i) in merged.visible() {
         let e = &indexes[li].entries[i];
@@ -287,7 +287,7 @@ pub(crate) fn findings(
                     pyc[li].push(e.size, format!("/{path}"));
                 }
                 if e.mode & 0o6000 != 0 && !usual_setuid(path) {
-                    setuid.push((li, format!("/{path}"), e.mode));
+                    setuid.push((li, format!("/{path}")));
                 }
             }
             _ => {}
@@ -352,10 +352,7 @@ pub(crate) fn findings(
         (
             "practice.setuid",
             Severity::Medium,
-            setuid
-                .iter()
-                .map(|(l, p, m)| (*l, format!("{p} ({:04o})", m & 0o7777)))
-                .collect::<Vec<_>>(),
+            setuid,
             "setuid/setgid file",
             "fix: clear the bit in the step that installs it (`chmod u-s,g-s PATH`), or remove \
              the program",

@@ -731,9 +731,13 @@ pub(crate) fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCod
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
         format!(
-            "{} hunks, {} .dockerignore lines, {} left as suggestions; predicted saving {}\n",
-            plan.hunks.len(),
-            plan.ignore.len(),
+            "{}, {}, {} left as suggestions; predicted saving {}\n",
+            crate::units::plural(plan.hunks.len(), "hunk", "hunks"),
+            crate::units::plural(
+                plan.ignore.len(),
+                ".dockerignore line",
+                ".dockerignore lines"
+            ),
             plan.left.len(),
             human_bytes(plan.saves_bytes())
         )

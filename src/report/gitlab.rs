@@ -29,7 +29,7 @@ pub(crate) fn render(
 ) -> Result<String, serde_json::Error> {
     let image = &report.image.reference;
     let mut issues: Vec<Value> = Vec::new();
-    for f in &report.findings {
+    for f in report.findings.iter().chain(&report.practices) {
         let mut d = format!(
             "{} [image `{image}`, layer {}: {}]",
             f.title, f.layer, f.instruction
@@ -51,7 +51,7 @@ pub(crate) fn render(
                 "gitlab", &f.rule, &f.instruction, f.paths.first().map_or("", String::as_str)
             ]),
             "severity": severity(f.severity),
-            "categories": [if f.category == crate::analysis::Category::Secret { "Security" } else { "Performance" }],
+            "categories": [category(f)],
             "location": { "path": LOCATION, "lines": { "begin": 1 } }
         }));
     }
@@ -72,4 +72,19 @@ pub(crate) fn render(
         }
     }
     super::json::to_json(&issues)
+}
+
+/// The Code Quality category of a finding: secrets and risky permissions are security
+/// issues, other best practices bug risks, waste a performance issue.
+fn category(f: &crate::analysis::Finding) -> &'static str {
+    use crate::analysis::Category;
+    match (f.category, f.rule.as_str()) {
+        (Category::Secret, _)
+        | (
+            Category::Practice,
+            "practice.root-user" | "practice.setuid" | "practice.world-writable",
+        ) => "Security",
+        (Category::Practice, _) => "Bug Risk",
+        _ => "Performance",
+    }
 }

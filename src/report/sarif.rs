@@ -32,6 +32,14 @@ pub(crate) fn render(
         });
         results.push(finding_result(report, i, f, idx));
     }
+    // Best practices: no suggestion resolves them (their fix is in `detail`).
+    for f in &report.practices {
+        let idx = *rule_index.entry(f.rule.clone()).or_insert_with(|| {
+            rules.push(finding_rule(report, f));
+            rules.len() - 1
+        });
+        results.push(finding_result(report, usize::MAX, f, idx));
+    }
     if let Some(check) = check {
         for r in check.rules.iter().filter(|r| r.outcome == Outcome::Fail) {
             let id = format!("check/{}", r.rule);
