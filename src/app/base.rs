@@ -101,15 +101,17 @@ fn annotated(info: &ImageInfo, ids: &[String], source: &SourceArgs) -> Option<Ba
     )
 }
 
-/// For `explore`, before the analysis: the annotated base of an OCI layout or registry
-/// image (their manifest is read without decoding anything; other transports carry no
-/// annotations, or would need a full `save` to show them), as the TUI takes it.
+/// For `explore`, before the analysis: the annotated base of an OCI layout image (its
+/// manifest is a local read). Registry images are left out: a slow or hanging registry
+/// would hold the screen back before the loading view (where Ctrl+C works) even opens;
+/// docker archives carry no manifest annotations, and podman/docker stores would need a
+/// full save first.
 pub(crate) fn annotated_for_explore(
     image: &str,
     source: &SourceArgs,
 ) -> Option<(String, Vec<String>)> {
     let r = ImageRef::parse(image).ok()?;
-    if !matches!(r.transport, Transport::Oci | Transport::Docker) {
+    if r.transport != Transport::Oci {
         return None;
     }
     let img = crate::source::open(&r, &source.open_options()).ok()?;
