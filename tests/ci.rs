@@ -894,3 +894,117 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
     assert_eq!(code, 0);
     assert!(!err.contains("note:"), "{err}");
 }
+
+/// `explore` follows the annotations too: the real binary in tmux shows the base's layer
+/// apart from the own ones.
+#[test]
+fn explore_splits_the_annotated_base_in_tmux() {
+    if !std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        crate::util::skip("tmux not installed (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_image();
+    let app = annotated_app(&base, "registry.example/base:1");
+    let layout = dir.path().join("both");
+    layersift_fixture::write_index(
+        &[(&base, "base"), (&app, "app")],
+        Format::OciLayout,
+        &layout,
+    )
+    .unwrap();
+    let session = format!("layersift-ci-base-{}", std::process::id());
+    struct Session(String);
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .args(["kill-session", "-t", &self.0])
+                .output();
+        }
+    }
+    let _cleanup = Session(session.clone());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let cmd = format!(
+        "{} explore oci:{}:app; echo EXIT=$?; sleep 20",
+        env!("CARGO_BIN_EXE_layersift"),
+        layout.display()
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
+                .into_owned();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`{needle}` never appeared; screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("1 base, 3 own");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    wait_for("EXIT=0");
+}
+
+/// The TUI dims the base's layers and counts them apart in the layers pane's title; the
+/// own layers keep their normal style.
+#[test]
+fn tui_dims_the_base_layers() {
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Modifier;
+    let dir = tempfile::tempdir().unwrap();
+    let img = write(&app_image(), Format::OciLayout, dir.path());
+    let mut a = crate::util::analyze(&img).unwrap();
+    a.base = Some(layersift::Base {
+        reference: "base".to_string(),
+        layer_count: 1,
+    });
+    let mut app = layersift::App::new(
+        std::sync::Arc::new(a),
+        ratatui::layout::Rect::new(0, 0, 120, 30),
+    );
+    app.sync();
+    let mut t = ratatui::Terminal::new(TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let row_of = |needle: &str| -> (u16, u16) {
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            if let Some(byte) = line.find(needle) {
+                return (u16::try_from(line[..byte].chars().count()).unwrap(), y);
+            }
+        }
+        panic!("`{needle}` not on screen:\n{}", t.backend());
+    };
+    row_of("1 base, 3 own");
+    let dimmed = |needle: &str| {
+        let (x, y) = row_of(needle);
+        buf[(x, y)].modifier.contains(Modifier::DIM)
+    };
+    assert!(dimmed("ADD rootfs.tar"), "the base layer is not dimmed");
+    assert!(!dimmed("RUN rm -rf /app/.git"), "an own layer is dimmed");
+}
