@@ -32,6 +32,7 @@ pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::Analyze(args)) => analyze(&args, &args.source),
+        Some(Command::Explore(args)) if args.new.is_some() => explore_compare(&args),
         Some(Command::Explore(args)) => explore(
             &args.image,
             args.base.as_deref(),
@@ -453,6 +454,32 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// `explore OLD NEW`: both sides analysed (or read from saved reports), then the TUI on
+/// their difference. Only the reports are kept, so memory is that of the two file lists.
+fn explore_compare(args: &crate::cli::ExploreArgs) -> anyhow::Result<ExitCode> {
+    let settings = crate::tui::load_settings(args.config.as_deref())?;
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "`layersift explore OLD NEW` needs a terminal on stdout; for a report use `layersift diff OLD NEW`"
+        );
+    }
+    let Some(new) = args.new.as_deref() else {
+        anyhow::bail!("internal: compare mode without a new side");
+    };
+    let (old, new, _) = load_pair(&args.image, new, &args.source, false)?;
+    let Some(old) = old else {
+        anyhow::bail!("internal: the old side of a comparison was not loaded");
+    };
+    let d = crate::diff::compare(&old, &new, usize::MAX);
+    drop(old);
+    Ok(ExitCode::from(
+        match crate::tui::run_compare(d, &new.files, &settings)? {
+            crate::tui::Ended::Quit => EXIT_OK,
+            crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
+        },
+    ))
 }
 
 /// Opens the terminal UI; it needs a terminal on stdout.

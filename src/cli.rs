@@ -167,8 +167,14 @@ pub enum CacheAction {
 
 #[derive(Debug, Args)]
 pub struct ExploreArgs {
-    /// The image to explore.
+    /// The image to explore; with NEW, the old side of a comparison (an image or a saved
+    /// JSON report).
     pub image: String,
+
+    /// Compare mode: the new image (or saved report), explored against IMAGE: layers
+    /// aligned as shared, changed, added and removed; the new tree marked added, removed,
+    /// grown or shrunk with byte deltas (`]` / `[` jump between changes).
+    pub new: Option<String>,
 
     /// The base image (what the Dockerfile starts `FROM`): an image reference or a saved JSON
     /// report. Its layers must be the image's bottom layers (matched by diff_id); the rest

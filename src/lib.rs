@@ -94,8 +94,8 @@ pub use content::{cat, cat_member, ContentError, Located, Scope};
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
     draw_loading, load_settings, parse_key, parse_settings, strip_colors, Action, App, Change,
-    FileTree, Key, KeyMap, Loading, Pane, ProgressMsg, Settings, SettingsError, Theme, TreeMode,
-    ViewOptions, KEYS,
+    ComparePane, CompareView, FileTree, Key, KeyMap, Loading, Pane, ProgressMsg, Settings,
+    SettingsError, Theme, TreeMode, ViewOptions, KEYS,
 };
 
 /// Resolves, decodes and analyses one image.

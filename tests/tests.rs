@@ -29,5 +29,6 @@ mod registry;
 mod sample;
 mod trend;
 mod tui;
+mod tui_compare;
 mod tui_explore;
 mod tui_keys;

@@ -9,6 +9,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod app;
+pub(crate) mod compare;
 pub(crate) mod image_config;
 pub(crate) mod keymap;
 pub(crate) mod layout;
@@ -41,6 +42,7 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 
 pub use app::{App, Loading, Pane, ProgressMsg, KEYS};
+pub use compare::{ComparePane, CompareView};
 pub use keymap::{parse_key, Action, Key, KeyMap};
 pub use settings::{load as load_settings, parse as parse_settings, Settings, SettingsError};
 pub use theme::Theme;
@@ -248,6 +250,39 @@ fn explore(
                 }
             }
             app.idle();
+        }
+    }
+}
+
+/// Compare mode: opens the TUI on the difference of two analysed images (or reports) and
+/// runs it until the user quits.
+pub(crate) fn run_compare(
+    diff: crate::diff::Diff,
+    new_files: &[crate::report::json::FileRow],
+    settings: &Settings,
+) -> anyhow::Result<Ended> {
+    let mut guard = TerminalGuard::enter()?;
+    let term = &mut guard.terminal;
+    let size = term.size()?;
+    let mut view = CompareView::new(diff, new_files, Rect::new(0, 0, size.width, size.height));
+    view.keys = settings.keys.clone();
+    view.theme = settings.theme.clone();
+    let mut dirty = true;
+    loop {
+        check_panicked()?;
+        if dirty {
+            term.draw(|f| {
+                view.draw(f);
+                ui::honour_no_color(f);
+            })?;
+            dirty = false;
+        }
+        if view.quit {
+            return Ok(Ended::Quit);
+        }
+        if event::poll(TICK)? {
+            view.handle(&event::read()?);
+            dirty = true;
         }
     }
 }

@@ -10,9 +10,11 @@
 //! hundreds of thousands of files stays responsive.
 
 mod build;
+mod compare;
 mod range;
 mod view;
 
+pub(crate) use compare::{CompareTree, Compared};
 pub(crate) use range::RangeBytes;
 
 pub(crate) use view::{permissions, printable};
