@@ -122,6 +122,22 @@ fn main() -> R {
             .push(r.as_bytes().to_vec());
     }
 
+    // Dockerfiles: stages built from stages, heredocs, continuations, an escape directive,
+    // ARG/ENV substitution, every instruction the mapping reads.
+    for d in [
+        "FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\nRUN rm -rf /var/lib/apt/lists/*\n",
+        "ARG VERSION=1\nFROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /app ./cmd/app\n\nFROM debian:bookworm AS base\nENV PATH=/app:$PATH LANG=C.UTF-8\nFROM base\nCOPY --from=build --chmod=755 /app /usr/local/bin/app\nUSER app\nHEALTHCHECK --interval=30s CMD [\"app\", \"health\"]\nCMD app serve\n",
+        "# syntax=docker/dockerfile:1\nFROM alpine\nRUN <<EOF\napk add --no-cache git\nrm -rf /tmp/*\nEOF\nCOPY <<CONF /etc/app.conf\nkey=${VERSION:-0}\nCONF\n",
+        "# escape=`\nFROM mcr.microsoft.com/windows/nanoserver\nRUN echo one `\n    && echo two\nWORKDIR C:\\app\n",
+        "FROM python:3.12-slim\nRUN pip install \\\n    requests \\\n    # a comment inside\n    flask\nRUN chmod -R g+w /usr/local\nHEALTHCHECK NONE\nENTRYPOINT [\"python\", \"-m\", \"app\"]\n",
+        "FROM scratch\nADD rootfs.tar.gz /\nLABEL a=b c=\"d e\"\nEXPOSE 80/tcp\nVOLUME /data\nSTOPSIGNAL SIGTERM\nSHELL [\"/bin/sh\", \"-c\"]\nONBUILD RUN true\n",
+    ] {
+        seeds
+            .entry("dockerfile")
+            .or_default()
+            .push(d.as_bytes().to_vec());
+    }
+
     for (target, inputs) in seeds {
         let d = out.join(target);
         std::fs::create_dir_all(&d)?;

@@ -28,21 +28,9 @@ cargo build --release --quiet --bin layersift
 ls=$PWD/target/release/layersift
 
 # best-of-N wall seconds of a command, and the CPU seconds (user + system) of that run;
-# `setup` runs (untimed) before each run. CPU time is the steadier figure on a busy machine.
-measure() {
-  local setup=$1 best= cpu=
-  shift
-  for _ in $(seq "$runs"); do
-    eval "$setup"
-    /usr/bin/time -f '%e %U %S' -o "$work/t" "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
-    read -r e u s <"$work/t"
-    if python3 -c "import sys; sys.exit(0 if float('$e') < float('${best:-1e9}') else 1)"; then
-      best=$e
-      cpu=$(python3 -c "print(round(float('$u') + float('$s'), 2))")
-    fi
-  done
-  echo "$best $cpu"
-}
+# CPU time is the steadier figure on a busy machine.
+# shellcheck source=scripts/timing.sh
+. scripts/timing.sh
 ratio() { python3 -c "print(f'{float($1)/max(float($2),1e-9):.2f}')"; }
 row() { printf '%-52s %7s s wall %7s s cpu\n' "$1" "$2" "$3"; }
 

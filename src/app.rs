@@ -390,9 +390,9 @@ fn split_both(
         reference: base.to_string(),
         layer_count: count,
     };
-    new.base = Some(crate::base::BaseSplit::new(&split(n), &new.layers));
+    new.base = Some(crate::report::json::BaseSplit::new(&split(n), &new.layers));
     match crate::base::match_prefix(base, &ids, &of(old)) {
-        Ok(n) => old.base = Some(crate::base::BaseSplit::new(&split(n), &old.layers)),
+        Ok(n) => old.base = Some(crate::report::json::BaseSplit::new(&split(n), &old.layers)),
         Err(e) => {
             let kept = match &old.base {
                 Some(b) => format!("its report's base `{}` is used", b.reference),

@@ -1,10 +1,9 @@
 //! Base and own layers: which bottom layers of an image are its base image (matched by
-//! diff_id as a prefix of the image's layers) and the totals of each side, so reports, gates
-//! and the TUI can speak about the layers the user's own Dockerfile added.
+//! diff_id as a prefix of the image's layers), so reports, gates and the TUI can speak about
+//! the layers the user's own Dockerfile added. The totals of each side, as reports carry
+//! them, are [`crate::report::json::BaseSplit`]: this model imports no report.
 
 use serde::{Deserialize, Serialize};
-
-use crate::report::json::Layer;
 
 /// The base of an image: what it was named and how many bottom layers it accounts for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,145 +88,6 @@ pub(crate) fn match_prefix(
 /// Diff ids compare case-insensitively (hex digits), and an empty one never matches.
 fn same_diff_id(a: &str, b: &str) -> bool {
     !a.is_empty() && a.eq_ignore_ascii_case(b)
-}
-
-/// Byte totals of a run of layers (the base's, or the user's own).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ScopeTotals {
-    pub layer_count: usize,
-    /// Regular-file content bytes the layers ship.
-    pub content_bytes: u64,
-    /// Of those, visible in the final filesystem.
-    pub visible_bytes: u64,
-    /// Of those, hidden by a later layer (overwritten or removed).
-    pub hidden_bytes: u64,
-    /// Visible bytes these layers ship that findings call avoidable.
-    pub avoidable_bytes: u64,
-    /// Sum of the layers' blob sizes.
-    pub compressed_bytes: u64,
-    /// visible_bytes / content_bytes; 1.0 when the layers ship no content.
-    pub efficiency: f64,
-}
-
-impl ScopeTotals {
-    /// Totals of `layers` (report rows).
-    pub fn of(layers: &[Layer]) -> ScopeTotals {
-        let mut t = ScopeTotals {
-            layer_count: layers.len(),
-            ..ScopeTotals::default()
-        };
-        for l in layers {
-            t.content_bytes += l.content_bytes;
-            t.visible_bytes += l.visible_bytes;
-            t.hidden_bytes +=
-                l.overwritten_same_bytes + l.overwritten_changed_bytes + l.removed_bytes;
-            t.avoidable_bytes += l.avoidable_bytes;
-            t.compressed_bytes += l.compressed_bytes;
-        }
-        t.efficiency = if t.content_bytes == 0 {
-            1.0
-        } else {
-            t.visible_bytes as f64 / t.content_bytes as f64
-        };
-        t
-    }
-}
-
-impl ScopeTotals {
-    /// Totals of layers `range` of an analysis.
-    pub fn of_analysis(a: &crate::Analysis, range: std::ops::Range<usize>) -> ScopeTotals {
-        let mut t = ScopeTotals {
-            layer_count: range.len(),
-            ..ScopeTotals::default()
-        };
-        for i in range {
-            let Some(l) = a.layers.get(i) else { continue };
-            t.content_bytes += l.bytes.content;
-            t.visible_bytes += l.bytes.visible;
-            t.hidden_bytes += l.bytes.hidden();
-            t.avoidable_bytes += l.avoidable;
-            t.compressed_bytes += l.compressed_size;
-        }
-        t.efficiency = if t.content_bytes == 0 {
-            1.0
-        } else {
-            t.visible_bytes as f64 / t.content_bytes as f64
-        };
-        t
-    }
-}
-
-/// The report's view of a base: what it is and the totals of both sides.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BaseSplit {
-    /// The base as given (`--base`).
-    pub reference: String,
-    /// Layers `0..layer_count` are the base's; the rest are the image's own.
-    pub layer_count: usize,
-    pub base: ScopeTotals,
-    pub own: ScopeTotals,
-}
-
-impl BaseSplit {
-    pub fn new(base: &Base, layers: &[Layer]) -> BaseSplit {
-        let n = base.layer_count.min(layers.len());
-        BaseSplit {
-            reference: base.reference.clone(),
-            layer_count: n,
-            base: ScopeTotals::of(&layers[..n]),
-            own: ScopeTotals::of(&layers[n..]),
-        }
-    }
-}
-
-impl BaseSplit {
-    /// The split of an analysis whose base is known.
-    pub fn of_analysis(a: &crate::Analysis) -> Option<BaseSplit> {
-        let b = a.base.as_ref()?;
-        let n = b.layer_count.min(a.layers.len());
-        Some(BaseSplit {
-            reference: b.reference.clone(),
-            layer_count: n,
-            base: ScopeTotals::of_analysis(a, 0..n),
-            own: ScopeTotals::of_analysis(a, n..a.layers.len()),
-        })
-    }
-
-    /// `layers 2-4`, `layer 2`, `no layers` for the own side; `first` is where it starts.
-    pub fn layer_range(first: usize, count: usize) -> String {
-        match count {
-            0 => "no layers".to_string(),
-            1 => format!("layer {first}"),
-            n => format!("layers {first}-{}", first + n - 1),
-        }
-    }
-
-    /// Two lines for people: the base's and the own layers' totals.
-    pub fn lines(&self) -> [String; 2] {
-        use crate::units::human_bytes;
-        let side = |t: &ScopeTotals| {
-            format!(
-                "{} content, {} compressed, {} hidden, {} avoidable",
-                human_bytes(t.content_bytes),
-                human_bytes(t.compressed_bytes),
-                human_bytes(t.hidden_bytes),
-                human_bytes(t.avoidable_bytes)
-            )
-        };
-        [
-            format!(
-                "{} ({}): {}",
-                Self::layer_range(0, self.base.layer_count),
-                self.reference,
-                side(&self.base)
-            ),
-            format!(
-                "{}: {}",
-                Self::layer_range(self.layer_count, self.own.layer_count),
-                side(&self.own)
-            ),
-        ]
-    }
 }
 
 #[cfg(test)]

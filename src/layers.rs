@@ -15,6 +15,7 @@
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
 use sha2::{Digest as _, Sha256};
@@ -186,27 +187,81 @@ fn from_cache(
     Ok((digest == d.digest && size == d.compressed_size).then_some(d))
 }
 
-/// sha256 and size of a blob, reporting progress as it goes.
-fn hash_blob(mut blob: impl Read, progress: &dyn Progress, i: usize) -> io::Result<(String, u64)> {
-    let mut sha = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut count, mut reported) = (0u64, 0u64);
-    loop {
-        let n = match blob.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        sha.update(&buf[..n]);
-        count += n as u64;
-        if count - reported >= 4 << 20 {
-            reported = count;
-            progress.advanced(i, count);
+/// Bytes a blob is read in, for [`hash_blob`].
+const HASH_CHUNK: usize = 1 << 20;
+
+/// sha256 and size of a blob, reporting progress as it goes. A reader thread fills the next
+/// chunks while this one hashes, so a warm run over one big layer keeps two cores busy
+/// (reading from the page cache or a disk, and hashing) instead of doing both in turn.
+fn hash_blob(
+    blob: impl Read + Send,
+    progress: &dyn Progress,
+    i: usize,
+) -> io::Result<(String, u64)> {
+    std::thread::scope(|s| {
+        // Three chunks in all: one being read, one queued, one being hashed. The channels
+        // live in this closure, so returning from it (an error) stops the reader.
+        let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(1);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(3);
+        s.spawn(move || read_chunks(blob, &empty_rx, &full_tx));
+        let mut sha = Sha256::new();
+        let (mut count, mut reported) = (0u64, 0u64);
+        for _ in 0..3 {
+            // Cannot fail: the reader holds the receiver until it has sent its last chunk.
+            let _ = empty_tx.send(Vec::with_capacity(HASH_CHUNK));
+        }
+        // Ends when the reader has sent its last chunk (or an error) and dropped its sender;
+        // an error returned here drops `empty_tx`, which stops the reader.
+        for chunk in full_rx {
+            let chunk = chunk?;
+            sha.update(&chunk);
+            count += chunk.len() as u64;
+            if count - reported >= 4 << 20 {
+                reported = count;
+                progress.advanced(i, count);
+            }
+            let _ = empty_tx.send(chunk);
+        }
+        progress.advanced(i, count);
+        Ok((finish(sha), count))
+    })
+}
+
+/// The reader side of [`hash_blob`]: fills each empty chunk it is given and passes it on,
+/// until the blob ends, a read fails (the error is passed on), or the hasher stops.
+fn read_chunks(
+    mut blob: impl Read,
+    empty: &Receiver<Vec<u8>>,
+    full: &SyncSender<io::Result<Vec<u8>>>,
+) {
+    while let Ok(mut chunk) = empty.recv() {
+        chunk.resize(HASH_CHUNK, 0);
+        let mut filled = 0;
+        let mut failed = None;
+        while filled < HASH_CHUNK {
+            match blob.read(&mut chunk[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        chunk.truncate(filled);
+        let last = filled < HASH_CHUNK;
+        if filled > 0 && full.send(Ok(chunk)).is_err() {
+            return;
+        }
+        if let Some(e) = failed {
+            let _ = full.send(Err(e));
+            return;
+        }
+        if last {
+            return;
         }
     }
-    progress.advanced(i, count);
-    Ok((finish(sha), count))
 }
 
 /// True when a cached decode is of this very layer: every digest and size the manifest
@@ -290,6 +345,50 @@ mod tests {
             let cached = self.cached.load(Ordering::Relaxed);
             (cached, self.done.load(Ordering::Relaxed) - cached)
         }
+    }
+
+    /// A reader that hands out a few bytes at a time, then fails if told to.
+    struct Trickle {
+        data: Vec<u8>,
+        at: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.fail_at.is_some_and(|f| self.at >= f) {
+                return Err(io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(self.data.len() - self.at).min(70_001);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// The reader thread changes nothing: the digest and size are those of the bytes, for
+    /// blobs shorter than a chunk, of exactly whole chunks and across chunk boundaries; a
+    /// read error ends it with that error.
+    #[test]
+    fn hash_blob_reads_beside_the_hasher() {
+        for len in [0, 1, HASH_CHUNK, 2 * HASH_CHUNK, 3 * HASH_CHUNK + 12_345] {
+            let data = noise(len, len as u64);
+            let blob = Trickle {
+                data: data.clone(),
+                at: 0,
+                fail_at: None,
+            };
+            let (digest, size) = hash_blob(blob, &NoProgress, 0).unwrap();
+            assert_eq!(size, len as u64);
+            assert_eq!(digest, crate::digest::sha256_digest(&data), "{len} bytes");
+        }
+        let blob = Trickle {
+            data: noise(5 * HASH_CHUNK, 1),
+            at: 0,
+            fail_at: Some(2 * HASH_CHUNK + 5),
+        };
+        let e = hash_blob(blob, &NoProgress, 0).unwrap_err();
+        assert_eq!(e.to_string(), "disk gone");
     }
 
     fn cached_opts(dir: &std::path::Path) -> crate::source::OpenOptions {

@@ -37,6 +37,7 @@ mod trend;
 mod tui;
 mod typo;
 mod units;
+mod verdict;
 
 // The binary: parse, run, report an error, choose the exit code.
 pub use app::{print_error, run, EXIT_ERROR, EXIT_OK, EXIT_RULE_FAILED};
@@ -62,7 +63,7 @@ pub use source::{
 };
 
 // What reads reports: the JSON wire types, the gate, size diffs and history.
-pub use base::{Base, BaseSplit, ScopeTotals};
+pub use base::Base;
 pub use cache::Cache;
 pub use check::{evaluate, CheckResult, Outcome, RuleResult};
 pub use config::{CheckConfig, Growth, Scope as RuleScope};
@@ -72,6 +73,7 @@ pub use report::github::{
     escape_data as github_escape_data, escape_property as github_escape_property,
 };
 pub use report::json;
+pub use report::json::{BaseSplit, ScopeTotals};
 pub use report::{render as render_report, Format as ReportFormat, RenderError};
 pub use trend::{read as read_trend, Record, SERIES};
 

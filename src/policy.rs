@@ -6,9 +6,9 @@
 
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 
-use crate::check::{Outcome, RuleResult};
 use crate::report::json::Report;
 use crate::units::exact_bytes as bytes;
+use crate::verdict::{Outcome, RuleResult};
 
 /// A compiled glob with the text the user wrote.
 #[derive(Debug, Clone)]

@@ -3,6 +3,8 @@
 
 use layersift_fixture::{self as fixture, Compression, Format, ImageBuilder};
 use predicates::prelude::*;
+use std::path::Path;
+
 use tempfile::TempDir;
 
 use crate::util::{assert_output_snapshot, bin};
@@ -19,8 +21,10 @@ fn small(c: Compression) -> fixture::BuiltImage {
         .unwrap()
 }
 
-/// Runs `analyze` and checks the error contract; returns stderr.
-fn fails(reference: &str, needle: &str) -> String {
+/// Runs `analyze` and checks the error contract (exit 2, nothing on stdout, `error: …`
+/// first, the cause named, no panic), then snapshots the whole of stderr as `bad_input_NAME`
+/// with the temporary directory shown as `[TMP]`; returns stderr.
+fn fails(name: &str, dir: &Path, reference: &str, needle: &str) -> String {
     let out = bin()
         .args(["analyze", reference])
         .assert()
@@ -29,7 +33,9 @@ fn fails(reference: &str, needle: &str) -> String {
         .stderr(predicate::str::starts_with("error: "))
         .stderr(predicate::str::contains(needle))
         .stderr(predicate::str::contains("panicked").not());
-    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_output_snapshot(&format!("bad_input_{name}"), dir, &err);
+    err
 }
 
 fn layout(img: &fixture::BuiltImage, dir: &TempDir) -> String {
@@ -44,7 +50,12 @@ fn truncated_gzip() {
     let n = img.layers[0].blob.len() / 2;
     img.layers[0].blob.truncate(n);
     let dir = TempDir::new().unwrap();
-    let err = fails(&layout(&img, &dir), "cannot decode layer 0");
+    let err = fails(
+        "truncated_gzip",
+        dir.path(),
+        &layout(&img, &dir),
+        "cannot decode layer 0",
+    );
     assert!(err.contains("gzip stream is corrupt or truncated"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
@@ -55,7 +66,12 @@ fn truncated_zstd() {
     let n = img.layers[0].blob.len() - 8;
     img.layers[0].blob.truncate(n);
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "cannot decode layer 0");
+    fails(
+        "truncated_zstd",
+        dir.path(),
+        &layout(&img, &dir),
+        "cannot decode layer 0",
+    );
 }
 
 #[test]
@@ -67,7 +83,12 @@ fn corrupt_tar_inside_a_valid_blob() {
     }
     img.reseal().unwrap();
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "tar stream is corrupt");
+    fails(
+        "corrupt_tar",
+        dir.path(),
+        &layout(&img, &dir),
+        "tar stream is corrupt",
+    );
 }
 
 #[test]
@@ -81,7 +102,12 @@ fn blob_digest_mismatch() {
         .unwrap();
     img.layers[0].blob[pos] = b'X';
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "blob digest mismatch");
+    fails(
+        "blob_digest_mismatch",
+        dir.path(),
+        &layout(&img, &dir),
+        "blob digest mismatch",
+    );
 }
 
 #[test]
@@ -92,7 +118,12 @@ fn diff_id_mismatch() {
     })
     .unwrap();
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "diff_id mismatch");
+    fails(
+        "diff_id_mismatch",
+        dir.path(),
+        &layout(&img, &dir),
+        "diff_id mismatch",
+    );
 }
 
 #[test]
@@ -105,7 +136,12 @@ fn missing_blob() {
     let dir = TempDir::new().unwrap();
     let p = dir.path().join("layout");
     files.write(Format::OciLayout, &p).unwrap();
-    fails(&format!("oci:{}", p.display()), "is missing from the image");
+    fails(
+        "missing_blob",
+        dir.path(),
+        &format!("oci:{}", p.display()),
+        "is missing from the image",
+    );
 }
 
 #[test]
@@ -113,7 +149,12 @@ fn malformed_manifest_json() {
     let mut img = small(Compression::Gzip);
     img.manifest_override = Some(b"{\"schemaVersion\": 2, \"layers\": [".to_vec());
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "manifest is not valid JSON");
+    fails(
+        "malformed_manifest_json",
+        dir.path(),
+        &layout(&img, &dir),
+        "manifest is not valid JSON",
+    );
 }
 
 #[test]
@@ -128,6 +169,8 @@ fn huge_index_json() {
     let p = dir.path().join("layout");
     files.write(Format::OciLayout, &p).unwrap();
     fails(
+        "huge_index_json",
+        dir.path(),
         &format!("oci:{}", p.display()),
         "more than the 4194304 bytes allowed",
     );
@@ -142,6 +185,8 @@ fn layer_count_disagrees_with_diff_ids() {
     .unwrap();
     let dir = TempDir::new().unwrap();
     fails(
+        "layer_count_vs_diff_ids",
+        dir.path(),
         &layout(&img, &dir),
         "2 layers but its config lists 1 diff_ids",
     );
@@ -149,9 +194,9 @@ fn layer_count_disagrees_with_diff_ids() {
 
 #[test]
 fn parent_dir_and_absolute_names_are_refused() {
-    for (name, problem) in [
-        ("../etc/passwd", "escapes the layer root"),
-        ("/etc/shadow", "absolute path"),
+    for (snapshot, name, problem) in [
+        ("parent_dir_name", "../etc/passwd", "escapes the layer root"),
+        ("absolute_name", "/etc/shadow", "absolute path"),
     ] {
         let img = ImageBuilder::new()
             .layer("RUN evil", |l| {
@@ -160,7 +205,7 @@ fn parent_dir_and_absolute_names_are_refused() {
             .build()
             .unwrap();
         let dir = TempDir::new().unwrap();
-        fails(&layout(&img, &dir), problem);
+        fails(snapshot, dir.path(), &layout(&img, &dir), problem);
     }
 }
 
@@ -171,7 +216,12 @@ fn hostile_hard_link_target_is_refused() {
         .build()
         .unwrap();
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "unsafe name");
+    fails(
+        "hostile_hard_link",
+        dir.path(),
+        &layout(&img, &dir),
+        "unsafe name",
+    );
 }
 
 #[test]
@@ -185,6 +235,8 @@ fn unknown_media_type() {
         .unwrap();
     let dir = TempDir::new().unwrap();
     fails(
+        "unknown_media_type",
+        dir.path(),
         &layout(&img, &dir),
         "unsupported media type `application/vnd.example.helm.chart.v1+tar`",
     );
@@ -195,12 +247,24 @@ fn not_an_image_and_missing_paths() {
     let dir = TempDir::new().unwrap();
     let junk = dir.path().join("junk.tar");
     std::fs::write(&junk, b"this is not a tar archive at all").unwrap();
-    fails(&format!("oci-archive:{}", junk.display()), "error:");
     fails(
+        "not_a_tar",
+        dir.path(),
+        &format!("oci-archive:{}", junk.display()),
+        "error:",
+    );
+    fails(
+        "missing_layout_dir",
+        dir.path(),
         &format!("oci:{}", dir.path().join("nope").display()),
         "does not exist",
     );
-    fails("./no/such/image.tar", "does not exist");
+    fails(
+        "missing_path",
+        dir.path(),
+        "./no/such/image.tar",
+        "does not exist",
+    );
 }
 
 #[test]
@@ -225,7 +289,12 @@ fn malformed_config_json() {
     img.config = b"{\"architecture\": \"amd64\", \"rootfs\": ".to_vec();
     img.config_digest = fixture::sha256_digest(&img.config);
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "config is not valid JSON");
+    fails(
+        "malformed_config_json",
+        dir.path(),
+        &layout(&img, &dir),
+        "config is not valid JSON",
+    );
 }
 
 #[test]
@@ -237,6 +306,8 @@ fn huge_config_is_refused_before_reading() {
     img.manifest_override = Some(serde_json::to_vec(&manifest).unwrap());
     let dir = TempDir::new().unwrap();
     fails(
+        "huge_config",
+        dir.path(),
         &layout(&img, &dir),
         "the config is 104857600 bytes, more than the 33554432 bytes allowed",
     );
@@ -247,7 +318,12 @@ fn config_digest_mismatch() {
     let mut img = small(Compression::Gzip);
     img.config.extend_from_slice(b"  ");
     let dir = TempDir::new().unwrap();
-    fails(&layout(&img, &dir), "the config does not match its digest");
+    fails(
+        "config_digest_mismatch",
+        dir.path(),
+        &layout(&img, &dir),
+        "the config does not match its digest",
+    );
 }
 
 /// An OCI layout whose index lists no image, and a docker archive whose `manifest.json`
@@ -264,22 +340,24 @@ fn empty_index_and_empty_manifest_list() {
     let p = dir.path().join("empty-layout");
     f.write(Format::OciLayout, &p).unwrap();
     let err = fails(
+        "empty_index",
+        dir.path(),
         &format!("oci:{}", p.display()),
         "the image index lists no images",
     );
     assert!(err.contains("\nhint: "), "{err}");
-    assert_output_snapshot("bad_input_empty_index", dir.path(), &err);
 
     let mut f = img.files(Format::DockerArchive).unwrap();
     f.put("manifest.json", b"[]".to_vec());
     let p = dir.path().join("empty.tar");
     f.write(Format::DockerArchive, &p).unwrap();
     let err = fails(
+        "empty_manifest_list",
+        dir.path(),
         &format!("docker-archive:{}", p.display()),
         "`manifest.json` lists no images",
     );
     assert!(err.contains("\nhint: "), "{err}");
-    assert_output_snapshot("bad_input_empty_manifest_list", dir.path(), &err);
 }
 
 /// A docker archive unpacked in a directory whose `manifest.json` names a config outside
@@ -297,9 +375,10 @@ fn blob_path_outside_the_image_directory_is_refused() {
     f.write_dir(&p).unwrap();
     std::fs::write(dir.path().join("outside.json"), &img.config).unwrap();
     let err = fails(
+        "blob_path_outside",
+        dir.path(),
         &format!("docker-archive:{}", p.display()),
         "refusing blob path `../outside.json` outside the image directory",
     );
     assert!(err.contains("\nhint: "), "{err}");
-    assert_output_snapshot("bad_input_blob_path_outside", dir.path(), &err);
 }

@@ -72,6 +72,18 @@ pub fn assert_printable(what: &str, text: &str) {
     }
 }
 
+/// An error as `print_error` shows it (the message and its causes, each escaped) holds no
+/// raw control character.
+pub fn assert_error_printable(what: &str, e: &dyn std::error::Error) {
+    let mut msg = layersift::for_terminal_lines(&e.to_string()).into_owned();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(&layersift::for_terminal_lines(&c.to_string()));
+        cause = c.source();
+    }
+    assert_printable(what, &msg);
+}
+
 /// Opens an image from fuzzed files with `transport`; when it opens, every layer it names
 /// must be well formed, and decoding and analysing it must keep every output's promises.
 pub fn image_contract(transport: Transport, data: &[u8]) {
@@ -123,9 +135,9 @@ pub fn report_contract(r: &layersift::json::Report) {
     use layersift::ReportFormat as Format;
     let d = layersift::compare(r, r, 10);
     for f in [Format::Text, Format::Markdown] {
-        assert_printable("diff", &render(&d, f).expect("renders"));
+        assert_printable("diff", &render(r, r, &d, f).expect("renders"));
     }
-    let _ = render(&d, Format::Json);
+    let _ = render(r, r, &d, Format::Json);
     let cfg = layersift::CheckConfig::default();
     let result = layersift::evaluate(&cfg, r, Some(r));
     assert_printable("check", &result.render());

@@ -6,8 +6,9 @@ use std::io::Write as _;
 
 use super::{base_diff_ids, resolve_base};
 use crate::analysis::ImageInfo;
-use crate::base::{match_prefix, Base, BaseSplit};
+use crate::base::{match_prefix, Base};
 use crate::cli::SourceArgs;
+use crate::report::json::BaseSplit;
 use crate::report::json::Report;
 use crate::source::{ImageRef, Transport};
 

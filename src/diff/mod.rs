@@ -77,7 +77,10 @@ pub struct ScopeChange {
 }
 
 impl ScopeChange {
-    fn new(o: &crate::base::ScopeTotals, n: &crate::base::ScopeTotals) -> ScopeChange {
+    fn new(
+        o: &crate::report::json::ScopeTotals,
+        n: &crate::report::json::ScopeTotals,
+    ) -> ScopeChange {
         ScopeChange {
             layer_count: Delta::new(o.layer_count as u64, n.layer_count as u64),
             content_bytes: Delta::new(o.content_bytes, n.content_bytes),

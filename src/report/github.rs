@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::json::Report;
 use crate::analysis::Severity;
-use crate::check::{CheckResult, Outcome};
+use crate::verdict::{CheckResult, Outcome};
 
 /// Findings turned into annotations at most (GitHub shows ten per kind and step).
 pub(crate) const MAX_ANNOTATIONS: usize = 10;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::json::Report;
 use crate::analysis::Severity;
-use crate::check::{CheckResult, Outcome};
+use crate::verdict::{CheckResult, Outcome};
 
 /// The repository file issues point at.
 pub(crate) const LOCATION: &str = "Dockerfile";

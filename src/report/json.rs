@@ -37,7 +37,7 @@ pub struct Report {
     /// With a base (`--base`): which bottom layers are the base's, and the totals of the
     /// base's layers and of the image's own layers side by side.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base: Option<crate::base::BaseSplit>,
+    pub base: Option<BaseSplit>,
     /// Installed packages (dpkg, apk, rpm, pip, npm, go), largest first, with the bytes of
     /// the visible files each owns. Reports older than schema 2 have none.
     #[serde(default)]
@@ -297,10 +297,7 @@ impl Report {
     /// needs only the totals (a trend record) takes this one.
     pub(crate) fn from_analysis_without_files(a: &Analysis) -> Report {
         let mut r = Report::without_base(a);
-        r.base = a
-            .base
-            .as_ref()
-            .map(|b| crate::base::BaseSplit::new(b, &r.layers));
+        r.base = a.base.as_ref().map(|b| BaseSplit::new(b, &r.layers));
         r
     }
 
@@ -613,6 +610,157 @@ impl serde_json::ser::Formatter for RowsFormatter {
     fn end_string<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         let s = self.string.take().unwrap_or_default();
         w.write_all(crate::sanitize::json_string(&s).as_bytes())
+    }
+}
+
+/// Byte totals of a run of layers (the base's, or the user's own).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScopeTotals {
+    pub layer_count: usize,
+    /// Regular-file content bytes the layers ship.
+    pub content_bytes: u64,
+    /// Of those, visible in the final filesystem.
+    pub visible_bytes: u64,
+    /// Of those, hidden by a later layer (overwritten or removed).
+    pub hidden_bytes: u64,
+    /// Visible bytes these layers ship that findings call avoidable.
+    pub avoidable_bytes: u64,
+    /// Sum of the layers' blob sizes.
+    pub compressed_bytes: u64,
+    /// visible_bytes / content_bytes; 1.0 when the layers ship no content.
+    pub efficiency: f64,
+}
+
+impl ScopeTotals {
+    /// Totals of `layers` (report rows).
+    pub fn of(layers: &[Layer]) -> ScopeTotals {
+        Self::sum(
+            layers.len(),
+            layers.iter().map(|l| {
+                [
+                    l.content_bytes,
+                    l.visible_bytes,
+                    l.overwritten_same_bytes + l.overwritten_changed_bytes + l.removed_bytes,
+                    l.avoidable_bytes,
+                    l.compressed_bytes,
+                ]
+            }),
+        )
+    }
+
+    /// Totals of layers `range` of an analysis.
+    pub fn of_analysis(a: &crate::Analysis, range: std::ops::Range<usize>) -> ScopeTotals {
+        Self::sum(
+            range.len(),
+            a.layers
+                .iter()
+                .skip(range.start)
+                .take(range.len())
+                .map(|l| {
+                    [
+                        l.bytes.content,
+                        l.bytes.visible,
+                        l.bytes.hidden(),
+                        l.avoidable,
+                        l.compressed_size,
+                    ]
+                }),
+        )
+    }
+
+    /// The totals of `layer_count` layers from each one's `[content, visible, hidden,
+    /// avoidable, compressed]` bytes.
+    fn sum(layer_count: usize, layers: impl Iterator<Item = [u64; 5]>) -> ScopeTotals {
+        let mut t = ScopeTotals {
+            layer_count,
+            ..ScopeTotals::default()
+        };
+        for [content, visible, hidden, avoidable, compressed] in layers {
+            t.content_bytes += content;
+            t.visible_bytes += visible;
+            t.hidden_bytes += hidden;
+            t.avoidable_bytes += avoidable;
+            t.compressed_bytes += compressed;
+        }
+        t.efficiency = if t.content_bytes == 0 {
+            1.0
+        } else {
+            t.visible_bytes as f64 / t.content_bytes as f64
+        };
+        t
+    }
+}
+
+/// The report's view of a base: what it is and the totals of both sides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaseSplit {
+    /// The base as given (`--base`).
+    pub reference: String,
+    /// Layers `0..layer_count` are the base's; the rest are the image's own.
+    pub layer_count: usize,
+    pub base: ScopeTotals,
+    pub own: ScopeTotals,
+}
+
+impl BaseSplit {
+    pub fn new(base: &crate::base::Base, layers: &[Layer]) -> BaseSplit {
+        let n = base.layer_count.min(layers.len());
+        BaseSplit {
+            reference: base.reference.clone(),
+            layer_count: n,
+            base: ScopeTotals::of(&layers[..n]),
+            own: ScopeTotals::of(&layers[n..]),
+        }
+    }
+}
+
+impl BaseSplit {
+    /// The split of an analysis whose base is known.
+    pub fn of_analysis(a: &crate::Analysis) -> Option<BaseSplit> {
+        let b = a.base.as_ref()?;
+        let n = b.layer_count.min(a.layers.len());
+        Some(BaseSplit {
+            reference: b.reference.clone(),
+            layer_count: n,
+            base: ScopeTotals::of_analysis(a, 0..n),
+            own: ScopeTotals::of_analysis(a, n..a.layers.len()),
+        })
+    }
+
+    /// `layers 2-4`, `layer 2`, `no layers` for the own side; `first` is where it starts.
+    pub fn layer_range(first: usize, count: usize) -> String {
+        match count {
+            0 => "no layers".to_string(),
+            1 => format!("layer {first}"),
+            n => format!("layers {first}-{}", first + n - 1),
+        }
+    }
+
+    /// Two lines for people: the base's and the own layers' totals.
+    pub fn lines(&self) -> [String; 2] {
+        use crate::units::human_bytes;
+        let side = |t: &ScopeTotals| {
+            format!(
+                "{} content, {} compressed, {} hidden, {} avoidable",
+                human_bytes(t.content_bytes),
+                human_bytes(t.compressed_bytes),
+                human_bytes(t.hidden_bytes),
+                human_bytes(t.avoidable_bytes)
+            )
+        };
+        [
+            format!(
+                "{} ({}): {}",
+                Self::layer_range(0, self.base.layer_count),
+                self.reference,
+                side(&self.base)
+            ),
+            format!(
+                "{}: {}",
+                Self::layer_range(self.layer_count, self.own.layer_count),
+                side(&self.own)
+            ),
+        ]
     }
 }
 

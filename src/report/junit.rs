@@ -5,7 +5,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::check::{CheckResult, Outcome};
+use crate::verdict::{CheckResult, Outcome};
 
 fn number(v: Option<f64>) -> String {
     match v {

@@ -113,7 +113,7 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
-    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+    if let Some(split) = super::json::BaseSplit::of_analysis(a) {
         let [base, own] = split.lines();
         writeln!(out, "| Base | {} |", cell(&base))?;
         writeln!(out, "| Own layers | **{}** |", cell(&own))?;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::json::Report;
 use crate::analysis::{Category, Finding, Severity};
-use crate::check::{CheckResult, Outcome};
+use crate::verdict::{CheckResult, Outcome};
 
 /// The schema URI written into the log (the OASIS SARIF 2.1.0 schema).
 pub(crate) const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";

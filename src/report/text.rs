@@ -60,7 +60,7 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         plural(a.layers.len(), "layer", "layers"),
         human_bytes(a.compressed_size())
     )?;
-    if let Some(split) = crate::base::BaseSplit::of_analysis(a) {
+    if let Some(split) = super::json::BaseSplit::of_analysis(a) {
         let [base, own] = split.lines();
         writeln!(out, "Base        {}", fit(&base, 12))?;
         writeln!(out, "Own         {}", fit(&own, 12))?;
