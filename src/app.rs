@@ -502,7 +502,7 @@ fn explore(
     let base = match base {
         Some(base::NO_BASE) => None,
         Some(b) => Some((b.to_string(), base_diff_ids(b, source)?)),
-        None => None,
+        None => base::annotated_for_explore(image, source),
     };
     Ok(ExitCode::from(
         match crate::tui::run(image, base, source, &settings, df)? {

@@ -894,3 +894,78 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
     assert_eq!(code, 0);
     assert!(!err.contains("note:"), "{err}");
 }
+
+/// `explore` follows the annotations too: the real binary in tmux shows the base's layer
+/// apart from the own ones.
+#[test]
+fn explore_splits_the_annotated_base_in_tmux() {
+    if !std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        crate::util::skip("tmux not installed (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_image();
+    let app = annotated_app(&base, "registry.example/base:1");
+    let layout = dir.path().join("both");
+    layersift_fixture::write_index(
+        &[(&base, "base"), (&app, "app")],
+        Format::OciLayout,
+        &layout,
+    )
+    .unwrap();
+    let session = format!("layersift-ci-base-{}", std::process::id());
+    struct Session(String);
+    impl Drop for Session {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .args(["kill-session", "-t", &self.0])
+                .output();
+        }
+    }
+    let _cleanup = Session(session.clone());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let cmd = format!(
+        "{} explore oci:{}:app; echo EXIT=$?; sleep 20",
+        env!("CARGO_BIN_EXE_layersift"),
+        layout.display()
+    );
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let s = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
+                .into_owned();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`{needle}` never appeared; screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("1 base, 3 own");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    wait_for("EXIT=0");
+}

@@ -528,6 +528,20 @@ fn numbers_words_and_attribution_in_the_report() {
         .find(|f| f["title"].as_str().unwrap().contains("ENV APP_TOKEN"))
         .unwrap();
     assert_eq!(env["in_config"], true);
+    // No layer counts it: the layers' counts add up to the findings outside the config.
+    let in_layers = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["in_config"] != true)
+        .count() as u64;
+    let counted: u64 = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["finding_count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, in_layers);
 }
 
 #[test]

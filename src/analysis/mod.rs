@@ -251,7 +251,8 @@ impl Analysis {
                 .then(a.layer.cmp(&b.layer))
                 .then(a.rule.cmp(&b.rule))
         });
-        for f in &findings {
+        // A finding in the config (an ENV secret) belongs to no layer: ENV makes none.
+        for f in findings.iter().filter(|f| !f.in_config) {
             if let Some(l) = layers.get_mut(f.layer) {
                 l.finding_count += 1;
                 if f.category.is_avoidable() {

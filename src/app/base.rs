@@ -50,18 +50,29 @@ pub(crate) fn settle(
 /// (it often holds the base too), then the registry the name points at, pinned to the
 /// digest when the annotations give one.
 fn candidates(info: &ImageInfo) -> Vec<String> {
+    candidates_of(
+        &info.reference,
+        info.transport,
+        info.base_name.as_deref(),
+        info.base_digest.as_deref(),
+    )
+}
+
+fn candidates_of(
+    reference: &str,
+    transport: Transport,
+    base_name: Option<&str>,
+    base_digest: Option<&str>,
+) -> Vec<String> {
     let mut out = Vec::new();
-    let digest = info
-        .base_digest
-        .as_deref()
-        .filter(|d| d.starts_with("sha256:"));
-    if let (Some(d), Transport::Oci | Transport::OciArchive) = (digest, info.transport) {
-        if let Ok(mut r) = ImageRef::parse(&info.reference) {
+    let digest = base_digest.filter(|d| d.starts_with("sha256:"));
+    if let (Some(d), Transport::Oci | Transport::OciArchive) = (digest, transport) {
+        if let Ok(mut r) = ImageRef::parse(reference) {
             r.inner = Some(d.to_string());
             out.push(r.to_string());
         }
     }
-    if let Some(name) = info.base_name.as_deref().filter(|n| !n.is_empty()) {
+    if let Some(name) = base_name.filter(|n| !n.is_empty()) {
         let name = name.strip_prefix("docker://").unwrap_or(name);
         out.push(match digest {
             Some(d) if !name.contains('@') => format!("docker://{}@{d}", without_tag(name)),
@@ -82,11 +93,57 @@ fn without_tag(name: &str) -> &str {
 
 /// The base the annotations name, if one of [`candidates`] can be read and starts the image.
 fn annotated(info: &ImageInfo, ids: &[String], source: &SourceArgs) -> Option<Base> {
-    let tried = candidates(info);
-    let shown = info
-        .base_name
-        .clone()
-        .or_else(|| info.base_digest.clone())?;
+    annotated_from(
+        candidates(info),
+        info.base_name.as_deref(),
+        info.base_digest.as_deref(),
+        ids,
+        source,
+    )
+}
+
+/// For `explore`, before the analysis: the annotated base of an OCI layout image (its
+/// manifest is a local read). Registry images are left out: a slow or hanging registry
+/// would hold the screen back before the loading view (where Ctrl+C works) even opens;
+/// docker archives carry no manifest annotations, and podman/docker stores would need a
+/// full save first.
+pub(crate) fn annotated_for_explore(
+    image: &str,
+    source: &SourceArgs,
+) -> Option<(String, Vec<String>)> {
+    let r = ImageRef::parse(image).ok()?;
+    if r.transport != Transport::Oci {
+        return None;
+    }
+    let img = crate::source::open(&r, &source.open_options()).ok()?;
+    let name = img
+        .annotations
+        .get(crate::source::BASE_NAME_ANNOTATION)
+        .map(String::as_str);
+    let digest = img
+        .annotations
+        .get(crate::source::BASE_DIGEST_ANNOTATION)
+        .map(String::as_str);
+    let tried = candidates_of(&img.reference, img.transport, name, digest);
+    let ids: Vec<String> = img
+        .layers
+        .iter()
+        .map(|l| l.diff_id.clone().unwrap_or_default())
+        .collect();
+    let b = annotated_from(tried, name, digest, &ids, source)?;
+    Some((b.reference, ids[..b.layer_count.min(ids.len())].to_vec()))
+}
+
+/// Tries each place `tried` names; a note on stderr when none gives a base that starts the
+/// image (`ids`).
+fn annotated_from(
+    tried: Vec<String>,
+    base_name: Option<&str>,
+    base_digest: Option<&str>,
+    ids: &[String],
+    source: &SourceArgs,
+) -> Option<Base> {
+    let shown = base_name.or(base_digest)?.to_string();
     let mut last = String::new();
     for c in &tried {
         let found =
@@ -94,7 +151,7 @@ fn annotated(info: &ImageInfo, ids: &[String], source: &SourceArgs) -> Option<Ba
         match found {
             Ok(n) => {
                 return Some(Base {
-                    reference: if info.base_name.is_some() {
+                    reference: if base_name.is_some() {
                         shown
                     } else {
                         c.clone()

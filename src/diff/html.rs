@@ -125,7 +125,7 @@ fn totals(out: &mut String, d: &Diff) -> fmt::Result {
             "<p>Own layers: {} → {}, above base {base} ({}).</p>",
             s.own.layer_count.old,
             s.own.layer_count.new,
-            super::render::base_layers(&s.base.layer_count)
+            s.base_layers()
         )?;
     }
     out.push_str("</section>\n");

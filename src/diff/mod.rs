@@ -95,6 +95,18 @@ impl ScopeChange {
     }
 }
 
+impl ScopeChanges {
+    /// `1 layer`, or `1 → 2 layers` when the base's layer count changed.
+    pub(crate) fn base_layers(&self) -> String {
+        let n = &self.base.layer_count;
+        if n.old == n.new {
+            crate::units::plural(n.new as usize, "layer", "layers")
+        } else {
+            format!("{} → {} layers", n.old, n.new)
+        }
+    }
+}
+
 fn scopes(old: &Report, new: &Report) -> Option<ScopeChanges> {
     let (o, n) = (old.base.as_ref()?, new.base.as_ref()?);
     Some(ScopeChanges {

@@ -34,15 +34,6 @@ pub fn render(old: &Report, new: &Report, d: &Diff, format: Format) -> Result<St
     Ok(out)
 }
 
-/// `1 layer`, or `1 → 2 layers` when the base's layer count changed.
-pub(crate) fn base_layers(n: &Delta) -> String {
-    if n.old == n.new {
-        plural(n.new as usize, "layer", "layers")
-    } else {
-        format!("{} → {} layers", n.old, n.new)
-    }
-}
-
 /// `+2`, `-1`, `0`.
 fn count_change(d: i64) -> String {
     if d == 0 {
@@ -153,7 +144,7 @@ fn scope_line(d: &Diff, quote: fn(&str) -> String) -> Option<String> {
         "Own layers: {} → {} (above {base}, {})",
         s.own.layer_count.old,
         s.own.layer_count.new,
-        base_layers(&s.base.layer_count)
+        s.base_layers()
     ))
 }
 

@@ -69,9 +69,16 @@ pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
             for_terminal(&b.reference),
             b.layer_count.saturating_sub(1)
         ),
-        None => match labels.get("org.opencontainers.image.base.name") {
-            Some(name) => format!("{} (from its label)", for_terminal(name)),
-            None => "unknown (give --base IMAGE)".to_string(),
+        None => match (
+            &an.image.base_name,
+            labels.get("org.opencontainers.image.base.name"),
+        ) {
+            (Some(name), _) => format!(
+                "{} (named by the manifest; not readable here: give --base IMAGE)",
+                for_terminal(name)
+            ),
+            (None, Some(name)) => format!("{} (from its label)", for_terminal(name)),
+            (None, None) => "unknown (give --base IMAGE)".to_string(),
         },
     };
     out.push(field("Base", base));
