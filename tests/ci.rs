@@ -969,3 +969,42 @@ fn explore_splits_the_annotated_base_in_tmux() {
     tmux(&["send-keys", "-t", &session, "q"]);
     wait_for("EXIT=0");
 }
+
+/// The TUI dims the base's layers and counts them apart in the layers pane's title; the
+/// own layers keep their normal style.
+#[test]
+fn tui_dims_the_base_layers() {
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Modifier;
+    let dir = tempfile::tempdir().unwrap();
+    let img = write(&app_image(), Format::OciLayout, dir.path());
+    let mut a = crate::util::analyze(&img).unwrap();
+    a.base = Some(layersift::Base {
+        reference: "base".to_string(),
+        layer_count: 1,
+    });
+    let mut app = layersift::App::new(
+        std::sync::Arc::new(a),
+        ratatui::layout::Rect::new(0, 0, 120, 30),
+    );
+    app.sync();
+    let mut t = ratatui::Terminal::new(TestBackend::new(120, 30)).unwrap();
+    t.draw(|f| app.draw(f)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let row_of = |needle: &str| -> (u16, u16) {
+        for y in 0..buf.area.height {
+            let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+            if let Some(byte) = line.find(needle) {
+                return (u16::try_from(line[..byte].chars().count()).unwrap(), y);
+            }
+        }
+        panic!("`{needle}` not on screen:\n{}", t.backend());
+    };
+    row_of("1 base, 3 own");
+    let dimmed = |needle: &str| {
+        let (x, y) = row_of(needle);
+        buf[(x, y)].modifier.contains(Modifier::DIM)
+    };
+    assert!(dimmed("ADD rootfs.tar"), "the base layer is not dimmed");
+    assert!(!dimmed("RUN rm -rf /app/.git"), "an own layer is dimmed");
+}
