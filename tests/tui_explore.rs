@@ -191,6 +191,27 @@ fn search_jumps_expands_and_cycles_with_n() {
 }
 
 #[test]
+fn a_search_typed_before_the_tree_is_built_runs_once_it_is() {
+    let mut a = app(120, 32);
+    // Layer 1's tree is asked for and not built yet (the UI builds trees on a thread).
+    for k in [
+        KeyCode::Down,
+        KeyCode::Char('/'),
+        KeyCode::Char('c'),
+        KeyCode::Char('u'),
+        KeyCode::Char('r'),
+        KeyCode::Char('l'),
+        KeyCode::Enter,
+    ] {
+        a.handle(&Event::Key(KeyEvent::new(k, KeyModifiers::NONE)));
+        a.idle();
+    }
+    assert!(a.tree_stale());
+    a.sync();
+    assert_eq!(selected_path(&a), "/usr/bin/curl");
+}
+
+#[test]
 fn search_takes_a_regex_or_literal_text_and_esc_goes_back() {
     let mut a = app(120, 32);
     press(&mut a, KeyCode::Tab);

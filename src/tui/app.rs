@@ -334,6 +334,8 @@ impl App {
             self.jump_pending = false;
             self.show_evidence();
         }
+        // A search typed while this tree was being built runs now.
+        self.search_idle();
     }
 
     /// The package that owns the file at `path` (visible in the final image), if any.

@@ -70,7 +70,7 @@ impl App {
             }
             KeyCode::Enter => {
                 self.search.editing = false;
-                if self.search.dirty {
+                if self.search.dirty && !self.tree_stale() {
                     self.search.dirty = false;
                     self.search_jump(true, true);
                 }
@@ -90,7 +90,8 @@ impl App {
     /// Deferred work of the search prompt (once per burst of typing): jump to the first
     /// match at or after where the search started.
     pub(crate) fn search_idle(&mut self) {
-        if self.search.dirty {
+        // The tree asked for is still being built: search it once it is installed.
+        if self.search.dirty && !self.tree_stale() {
             self.search.dirty = false;
             self.tree_cursor = self.search.origin;
             self.search_jump(true, true);
