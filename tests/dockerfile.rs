@@ -394,3 +394,34 @@ fn tui_layer_details_cite_the_dockerfile_line() {
         "{s}"
     );
 }
+
+#[test]
+fn edge_recipe_merge_hunk_counts_the_chmod_it_absorbs_and_keeps_rm_working() {
+    let Some(c) = corpus() else { return };
+    let df = Dockerfile::read(&c.join("recipes/edge/Dockerfile"), &[]).unwrap();
+    let a = analyze_with_dockerfile(&format!("oci:{}:edge", c.join("oci").display()), &df, None);
+    let by_rule = |r: &str| {
+        a.suggestions
+            .iter()
+            .find(|s| s.rule == r)
+            .unwrap_or_else(|| panic!("no {r}"))
+            .saves_bytes
+    };
+    let plan = layersift::fix_plan(&a, layersift::FixOptions::default());
+    assert_eq!(plan.hunks.len(), 1, "{plan:?}");
+    // Merging layers 3–5 also drops the chmod rewrite of layer 4 (rebuilt with buildah:
+    // predicted 1048593 B, measured 1048593 B).
+    assert_eq!(
+        plan.hunks[0].saves_bytes,
+        by_rule("merge-runs") + by_rule("set-modes-in-creating-step")
+    );
+    let text: String = plan.hunks[0]
+        .edits
+        .iter()
+        .flat_map(|e| e.lines.iter().map(|l| format!("{l}\n")))
+        .collect();
+    // The commands that made these paths are gone: the rm that removes them must not fail.
+    assert!(text.contains("&& rm -f /data/was-file"), "{text}");
+    assert!(text.contains("&& rm -f /data/big.bin"), "{text}");
+    assert!(text.contains("&& rm -rf /data/dir"), "{text}");
+}

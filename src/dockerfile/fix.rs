@@ -79,6 +79,9 @@ pub fn plan(a: &Analysis, opts: Options) -> Plan {
         return plan;
     };
     let mut taken: Vec<(usize, usize)> = Vec::new();
+    // The layers each merge hunk makes one: (hunk, layers).
+    let mut merges: Vec<(usize, &[usize])> = Vec::new();
+    let mut unpatched: Vec<(&Suggestion, String)> = Vec::new();
     for s in &a.suggestions {
         match edits_for(a, ctx, s, opts) {
             Ok(edits) => {
@@ -86,14 +89,17 @@ pub fn plan(a: &Analysis, opts: Options) -> Plan {
                     .iter()
                     .any(|e| taken.iter().any(|&(f, t)| e.from <= t && f <= e.to));
                 if overlaps {
-                    plan.left.push((
-                        s.title.clone(),
+                    unpatched.push((
+                        s,
                         "it changes lines another hunk of this patch already changes".into(),
                     ));
                     continue;
                 }
                 taken.extend(edits.iter().map(|e| (e.from, e.to)));
                 let first = edits.iter().map(|e| e.from).min().unwrap_or(1);
+                if s.rule == "merge-runs" {
+                    merges.push((plan.hunks.len(), &s.layers));
+                }
                 plan.hunks.push(Hunk {
                     rule: s.rule.clone(),
                     title: s.title.clone(),
@@ -102,7 +108,33 @@ pub fn plan(a: &Analysis, opts: Options) -> Plan {
                     edits,
                 });
             }
-            Err(why) => plan.left.push((s.title.clone(), why)),
+            Err(why) => unpatched.push((s, why)),
+        }
+    }
+    for (s, why) in unpatched {
+        // A chmod/chown rewrite between layers a merge hunk makes one is gone with the
+        // merge: its bytes are that hunk's too.
+        let merged = merges.iter().find(|(_, layers)| {
+            s.rule == "set-modes-in-creating-step" && s.layers.iter().all(|l| layers.contains(l))
+        });
+        match merged.and_then(|&(h, _)| plan.hunks.get_mut(h)) {
+            Some(h) => {
+                h.saves_bytes += s.saves_bytes;
+                let head = heading(&h.rule, h.saves_bytes);
+                for line in h.edits.iter_mut().flat_map(|e| e.lines.iter_mut()) {
+                    if line.starts_with("# layersift fix (") {
+                        line.clone_from(&head);
+                    }
+                }
+                plan.left.push((
+                    s.title.clone(),
+                    format!(
+                        "the merge at {} makes those layers one, so its bytes are counted there",
+                        h.source
+                    ),
+                ));
+            }
+            None => plan.left.push((s.title.clone(), why)),
         }
     }
     plan.hunks

@@ -267,6 +267,7 @@ fn quote(s: &str) -> String {
 
 /// Drops the commands that only make what a later `rm` of the same merged RUN deletes.
 pub(crate) fn cancel_out(mut parts: Vec<String>) -> Vec<String> {
+    let mut force = vec![false; parts.len()];
     let mut j = 0;
     while j < parts.len() {
         let w = words(&parts[j]);
@@ -289,12 +290,26 @@ pub(crate) fn cancel_out(mut parts: Vec<String>) -> Vec<String> {
                         Effect::Other => break,
                     }
                 }
+                // What made root is gone: an `rm` without `-f` would now fail on it.
+                if !edits.is_empty() {
+                    force[j] = true;
+                }
                 for (i, left) in edits {
                     parts[i] = left.unwrap_or_default();
                 }
             }
         }
         j += 1;
+    }
+    for (p, f) in parts.iter_mut().zip(force) {
+        let forced = words(p).iter().skip(1).any(|w| {
+            w == "--force" || (w.starts_with('-') && !w.starts_with("--") && w.contains('f'))
+        });
+        if f && !forced {
+            if let Some(rest) = p.strip_prefix("rm ") {
+                *p = format!("rm -f {rest}");
+            }
+        }
     }
     parts.retain(|p| !p.is_empty());
     parts
@@ -333,9 +348,10 @@ mod tests {
                 "echo uni > \"/data/name with spaces.txt\"",
                 "rm -rf /data/dir",
                 "mkdir -p /data/dir",
-                "rm /data/was-file",
-                "rm /data/big-hardlink.bin",
-                "rm /data/big.bin",
+                // What they removed is no longer made: `-f`, or the rm would fail.
+                "rm -f /data/was-file",
+                "rm -f /data/big-hardlink.bin",
+                "rm -f /data/big.bin",
             ])
         );
     }
