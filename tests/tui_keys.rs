@@ -89,6 +89,14 @@ filetree:
 #[test]
 fn dive_remaps_of_quit_toggle_view_and_filter_files_take_effect() {
     let mut a = app_with(&settings(DIVE), 120, 32);
+    // The status bar names the user's keys.
+    let status = screen(&a).to_string();
+    let status = status.lines().last().unwrap().to_string();
+    assert!(status.contains(" ctrl+g  filter "), "{status}");
+    assert!(
+        status.contains(" ctrl+t  pane ") && status.contains(" ctrl+q  quit "),
+        "{status}"
+    );
     // quit: ctrl+q replaces `q`.
     press(&mut a, KeyCode::Char('q'));
     assert!(!a.quit);

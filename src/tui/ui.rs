@@ -807,12 +807,36 @@ fn draw_status(app: &App, f: &mut Frame, r: Rect) {
             }
         }
         for (k, v) in pairs {
-            spans.push(Span::styled(format!(" {k} "), key));
+            spans.push(Span::styled(format!(" {} ", hint_key(app, k)), key));
             spans.push(Span::raw(format!(" {v} ")));
         }
         Line::from(spans)
     };
     f.render_widget(Paragraph::new(line), r);
+}
+
+/// A status-bar key as the user's config binds it (its first alternative), else as shown.
+fn hint_key(app: &App, shown: &str) -> String {
+    use super::keymap::Action;
+    let action = match shown {
+        "^L" => Action::CompareLayer,
+        "^A" => Action::CompareAll,
+        "^F" => Action::FilterFiles,
+        "^O" => Action::ToggleSortOrder,
+        "^Space" => Action::ToggleCollapseAllDir,
+        "Space" => Action::ToggleCollapseDir,
+        "Tab" => Action::ToggleView,
+        "c" => Action::ImageConfig,
+        "w" => Action::WasteView,
+        "/" => Action::Search,
+        "?" => Action::Help,
+        "q" => Action::Quit,
+        _ => return shown.to_string(),
+    };
+    match app.keys.remapped.iter().find(|(a, _)| *a == action) {
+        Some((_, keys)) => printable(keys.split(',').next().unwrap_or(keys).trim()).into_owned(),
+        None => shown.to_string(),
+    }
 }
 
 /// Lines the help spends on a config's remapped keys.
