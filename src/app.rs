@@ -461,6 +461,11 @@ fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {
 /// their difference. Only the reports are kept, so memory is that of the two file lists.
 fn explore_compare(args: &crate::cli::ExploreArgs) -> anyhow::Result<ExitCode> {
     let settings = crate::tui::load_settings(args.config.as_deref())?;
+    if args.base.is_some() || args.dockerfile.dockerfile.is_some() {
+        anyhow::bail!(
+            "`--base` and `--dockerfile` explore one image; compare mode (`explore OLD NEW`) takes neither (`layersift diff OLD NEW --base IMAGE` splits a comparison at a base)"
+        );
+    }
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "`layersift explore OLD NEW` needs a terminal on stdout; for a report use `layersift diff OLD NEW`"

@@ -155,3 +155,17 @@ fn tmux_compare_mode_on_corpus_images() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
+
+#[test]
+fn compare_mode_refuses_one_image_options() {
+    let out = crate::util::layersift_command()
+        .args(["explore", "a.tar", "b.tar", "--base", "c.tar"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: `--base` and `--dockerfile` explore one image;"),
+        "{err}"
+    );
+}
