@@ -6,6 +6,7 @@
 
 mod base;
 mod content;
+mod fix;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -40,7 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &args.source,
             &args.dockerfile,
         ),
-        Some(Command::Fix(args)) => crate::dockerfile::fix::run(&args, &args.source),
+        Some(Command::Fix(args)) => fix::run(&args, &args.source),
         Some(Command::Check(args)) => check(&args, &args.source),
         Some(Command::Diff(args)) => diff(&args, &args.source),
         Some(Command::Trend(args)) => trend(&args),

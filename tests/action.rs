@@ -327,3 +327,142 @@ fn the_gate_exits_with_checks_code_and_sets_the_outcome() {
         "outcome=passed\n"
     );
 }
+
+/// A stand-in for the `gh` CLI (GitHub is not reachable here): it logs its arguments and
+/// answers `run list` with `$GH_RUN_ID` (nothing when unset), and `run download` by copying
+/// `$GH_ARTIFACT` into `--dir` (failing when unset), as `gh` does.
+fn fake_gh(dir: &Path) -> PathBuf {
+    let bin = dir.join("gh-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(
+        &gh,
+        r#"#!/usr/bin/env bash
+echo "$*" >> "$GH_LOG"
+case "$1 $2" in
+  "run list") [ -n "${GH_RUN_ID:-}" ] && echo "$GH_RUN_ID"; exit 0 ;;
+  "run download")
+    [ -n "${GH_ARTIFACT:-}" ] || { echo "no artifact" >&2; exit 1; }
+    while [ $# -gt 0 ]; do [ "$1" = --dir ] && d=$2; shift; done
+    mkdir -p "$d" && cp "$GH_ARTIFACT" "$d/report.json" ;;
+esac
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// `baseline.sh` as a pull-request run calls it: the last successful run of this workflow
+/// on the base branch, its artifact downloaded, the `report` output set; a notice and an
+/// empty output when there is no run yet or it kept no artifact.
+#[test]
+fn baseline_finds_the_base_branchs_last_report() {
+    if !have("bash") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = fake_gh(dir.path());
+    let saved = dir.path().join("saved.json");
+    std::fs::write(&saved, "{\"schema_version\": 3}").unwrap();
+    let run = |run_id: Option<&str>, artifact: Option<&Path>| {
+        let out_file = dir.path().join("github_output");
+        let _ = std::fs::remove_file(&out_file);
+        let log = dir.path().join("gh.log");
+        let _ = std::fs::remove_file(&log);
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(script("baseline.sh"))
+            .env(
+                "PATH",
+                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("LAYERSIFT_OUT", dir.path().join("out"))
+            .env("GITHUB_BASE_REF", "main")
+            .env(
+                "GITHUB_WORKFLOW_REF",
+                "o/r/.github/workflows/image.yml@refs/pull/7/merge",
+            )
+            .env("GITHUB_REPOSITORY", "o/r")
+            .env("LAYERSIFT_ARTIFACT", "layersift-report")
+            .env("GITHUB_OUTPUT", &out_file)
+            .env("GH_LOG", &log)
+            .env_remove("GH_RUN_ID")
+            .env_remove("GH_ARTIFACT");
+        if let Some(id) = run_id {
+            cmd.env("GH_RUN_ID", id);
+        }
+        if let Some(a) = artifact {
+            cmd.env("GH_ARTIFACT", a);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            std::fs::read_to_string(&out_file).unwrap_or_default(),
+            std::fs::read_to_string(&log).unwrap_or_default(),
+        )
+    };
+
+    // No successful run on main yet.
+    let (stdout, output, log) = run(None, None);
+    assert!(
+        stdout.contains("::notice title=layersift::no successful run on 'main' yet"),
+        "{stdout}"
+    );
+    assert_eq!(output, "report=\n");
+    assert!(
+        log.contains("run list --repo o/r --workflow image.yml --branch main --status success"),
+        "{log}"
+    );
+
+    // Run 42 kept the report: it is downloaded and named.
+    let (_, output, log) = run(Some("42"), Some(&saved));
+    let report = dir.path().join("out/baseline/report.json");
+    assert_eq!(output, format!("report={}\n", report.display()));
+    assert_eq!(
+        std::fs::read(&report).unwrap(),
+        std::fs::read(&saved).unwrap()
+    );
+    assert!(
+        log.contains("run download 42 --repo o/r --name layersift-report --dir"),
+        "{log}"
+    );
+
+    // Run 43 kept no such artifact.
+    let (stdout, output, _) = run(Some("43"), None);
+    assert!(
+        stdout.contains("run 43 on 'main' kept no 'layersift-report' artifact"),
+        "{stdout}"
+    );
+    assert_eq!(output, "report=\n");
+}
+
+/// `install.sh`: `none` uses the layersift already on `PATH`; an unknown way is an error in
+/// the form the runner shows.
+#[test]
+fn install_none_uses_the_binary_on_path_and_rejects_unknown_ways() {
+    if !have("bash") {
+        return;
+    }
+    let run = |how: &str| {
+        std::process::Command::new("bash")
+            .arg(script("install.sh"))
+            .env("PATH", path_with_binary())
+            .env("LAYERSIFT_INSTALL", how)
+            .output()
+            .unwrap()
+    };
+    let o = run("none");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("layersift "));
+    let o = run("brew");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains(
+            "::error title=layersift::install must be source, crates or none, not 'brew'"
+        ),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}

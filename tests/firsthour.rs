@@ -824,3 +824,44 @@ fn gzip_and_zstd_compressed_archives_read_in_one_pass_like_the_plain_ones() {
         assert!(err.contains("is corrupt or truncated"), "{err}");
     }
 }
+
+/// Tab moves between the panes in the order the README gives, and Shift+Tab goes back.
+#[test]
+fn tab_order_is_the_one_the_readme_gives() {
+    use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .unwrap()
+        .replace('\n', " ");
+    let said = readme
+        .split("moves between the panes in the order ")
+        .nth(1)
+        .and_then(|s| s.split(" (Shift+Tab").next())
+        .expect("the README names the tab order");
+    let said: Vec<String> = said.split(" → ").map(|s| s.trim().to_string()).collect();
+
+    let dir = TempDir::new().unwrap();
+    let img = write(&leaky(), Format::OciLayout, dir.path());
+    let a = crate::util::analyze(&img).unwrap();
+    let mut app = layersift::App::new(
+        std::sync::Arc::new(a),
+        ratatui::layout::Rect::new(0, 0, 120, 40),
+    );
+    app.sync();
+    let name = |p: layersift::Pane| match p {
+        layersift::Pane::Layers => "layers",
+        layersift::Pane::Tree => "file tree",
+        layersift::Pane::Findings => "findings",
+        layersift::Pane::Details => "details",
+    };
+    let mut seen = vec![name(app.focus).to_string()];
+    for _ in 1..said.len() {
+        app.handle(&Event::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+        seen.push(name(app.focus).to_string());
+    }
+    assert_eq!(seen, said);
+    app.handle(&Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(name(app.focus), said[said.len() - 2]);
+}

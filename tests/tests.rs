@@ -6,6 +6,7 @@ mod util;
 mod action;
 mod analysis;
 mod bad_input;
+mod base_layers;
 mod cache;
 mod check;
 mod ci;

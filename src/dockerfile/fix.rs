@@ -9,12 +9,10 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use super::context::{leaks, Leak};
 use super::{Cmd, Context, Dockerfile, Instr};
 use crate::analysis::Suggestion;
-use crate::cli::{FixArgs, SourceArgs};
 use crate::units::human_bytes;
 use crate::Analysis;
 
@@ -719,63 +717,6 @@ pub(crate) fn render_dry_run(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "predicted saving: {}", human_bytes(plan.saves_bytes()));
     out
-}
-
-/// `layersift fix IMAGE --dockerfile PATH [-o PATCH] [--dry-run] [--cache-mounts]`.
-pub(crate) fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
-    if args.dockerfile.dockerfile.is_none() {
-        anyhow::bail!(
-            "`layersift fix` needs the Dockerfile the image was built from: `--dockerfile PATH`"
-        );
-    }
-    let df = crate::app::read_dockerfile(&args.dockerfile)?;
-    let a = crate::app::load_with(&args.image, source, df.as_ref())?;
-    let Some(ctx) = &a.dockerfile else {
-        anyhow::bail!("internal: the analysis lost its Dockerfile");
-    };
-    let plan = plan(
-        &a,
-        Options {
-            cache_mounts: args.cache_mounts,
-        },
-    );
-    if args.dry_run {
-        crate::app::emit(&render_dry_run(&plan), None)?;
-        return Ok(ExitCode::from(crate::app::EXIT_OK));
-    }
-    let ignore_path = ctx
-        .dockerfile
-        .path
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join(".dockerignore");
-    let ignore_old = match std::fs::read_to_string(&ignore_path) {
-        Ok(s) => Some(s),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(
-                anyhow::Error::new(e).context(format!("cannot read `{}`", ignore_path.display()))
-            )
-        }
-    };
-    let patch = render_patch(&ctx.dockerfile, &plan, ignore_old.as_deref());
-    crate::app::emit(&patch, args.output.as_deref())?;
-    let _ = std::io::Write::write_all(
-        &mut std::io::stderr(),
-        format!(
-            "{}, {}, {} left as suggestions; predicted saving {}\n",
-            crate::units::plural(plan.hunks.len(), "hunk", "hunks"),
-            crate::units::plural(
-                plan.ignore.len(),
-                ".dockerignore line",
-                ".dockerignore lines"
-            ),
-            plan.left.len(),
-            human_bytes(plan.saves_bytes())
-        )
-        .as_bytes(),
-    );
-    Ok(ExitCode::from(crate::app::EXIT_OK))
 }
 
 #[cfg(test)]

@@ -311,3 +311,52 @@ fn uncompressed_registry_layers_have_no_compressed_estimate() {
     let est = v["summary"]["hidden_compressed_bytes"].as_u64().unwrap();
     assert!(est > 0 && est < 40_000, "estimate {est} of 400000");
 }
+
+/// Without `--base`, the base the manifest's annotations name is read from its registry,
+/// pinned to the annotated digest, when the image's own layout does not hold it.
+#[test]
+fn annotated_base_is_read_from_its_registry() {
+    let Some((reg, home)) = registry(false) else {
+        return;
+    };
+    let rootfs =
+        |l: layersift_fixture::LayerBuilder| l.dir("etc").file("etc/os-release", vec![b'o'; 100]);
+    let base = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", rootfs)
+        .build()
+        .unwrap();
+    let base_dir = home.path().join("base");
+    base.write(Format::OciLayout, &base_dir).unwrap();
+    reg.push(
+        &format!("oci:{}:latest", base_dir.display()),
+        "base:1",
+        false,
+    );
+    let name = format!("{}/base:1", reg.host());
+    let mut app = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", rootfs)
+        .layer("RUN make", |l| {
+            l.dir("app").file("app/bin", vec![b'a'; 5000])
+        })
+        .build()
+        .unwrap();
+    let mut m: Value = serde_json::from_slice(&app.manifest().unwrap()).unwrap();
+    m["annotations"] = serde_json::json!({
+        "org.opencontainers.image.base.name": name,
+        "org.opencontainers.image.base.digest": base.manifest_digest().unwrap(),
+    });
+    app.manifest_override = Some(serde_json::to_vec(&m).unwrap());
+    let app_dir = home.path().join("app");
+    app.write(Format::OciLayout, &app_dir).unwrap();
+
+    let v = report(
+        home.path(),
+        &format!("oci:{}:latest", app_dir.display()),
+        &["--no-cache"],
+    );
+    assert_eq!(v["base"]["reference"], name.as_str(), "{}", v["base"]);
+    assert_eq!(v["base"]["layer_count"], 1);
+    assert_eq!(v["base"]["own"]["content_bytes"], 5000);
+    let pinned = format!("GET /v2/base/manifests/{}", base.manifest_digest().unwrap());
+    assert!(reg.log().contains(&pinned), "{}", reg.log());
+}
