@@ -109,7 +109,7 @@ fn diff_base_must_start_the_new_image_and_may_miss_the_old() {
 
 /// The app image with its manifest annotated as BuildKit does: the base's name and manifest
 /// digest.
-fn annotated_app(base: &BuiltImage, name: &str) -> BuiltImage {
+pub(crate) fn annotated_app(base: &BuiltImage, name: &str) -> BuiltImage {
     let mut app = app_image();
     let mut m: serde_json::Value = serde_json::from_slice(&app.manifest().unwrap()).unwrap();
     m["annotations"] = serde_json::json!({
@@ -302,4 +302,40 @@ fn tui_dims_the_base_layers() {
     };
     assert!(dimmed("ADD rootfs.tar"), "the base layer is not dimmed");
     assert!(!dimmed("RUN rm -rf /app/.git"), "an own layer is dimmed");
+}
+
+/// A base name from the manifest is the image's to choose: with escape sequences, a bidi
+/// override and a secret in it, every report and the diff show it escaped and redacted, and
+/// the note for an unreadable base does too.
+#[test]
+fn a_hostile_annotated_base_name_is_escaped_and_redacted_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = base_image();
+    let name = "reg.example/b\x1b[2Jase\u{202e}:AKIAIOSFODNN7EXAMPLE\x1b]0;pwned\x07";
+    let app = annotated_app(&base, name);
+    let layout = dir.path().join("both");
+    layersift_fixture::write_index(
+        &[(&base, "base"), (&app, "app")],
+        Format::OciLayout,
+        &layout,
+    )
+    .unwrap();
+    let img = format!("oci:{}:app", layout.display());
+    for format in ["text", "json", "markdown", "html"] {
+        let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", format]);
+        assert_eq!(code, 0, "{err}");
+        crate::hardening::assert_safe(&format!("analyze -f {format}"), out.as_bytes());
+        assert!(out.contains("reg.example/b"), "{format}: base not named:\n{out}");
+    }
+    for format in ["text", "markdown", "html", "json"] {
+        let (code, out, err) = run(dir.path(), &["diff", &img, &img, "-f", format]);
+        assert_eq!(code, 0, "{err}");
+        crate::hardening::assert_safe(&format!("diff -f {format}"), out.as_bytes());
+    }
+    // Unreadable (the layout lacks the base): the note is escaped too.
+    let alone = write(&app, Format::OciLayout, &dir.path().join("alone"));
+    let (code, _, err) = run(dir.path(), &["analyze", &alone]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("note: the image's annotations name base"), "{err}");
+    crate::hardening::assert_safe("the note", err.as_bytes());
 }

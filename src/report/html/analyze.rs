@@ -83,6 +83,15 @@ fn summary(out: &mut String, r: &Report) -> fmt::Result {
             human_bytes(s.compressed_bytes)
         ),
     )?;
+    if let Some(split) = &r.base {
+        let [base, own] = split.lines();
+        card(
+            out,
+            "Own layers",
+            human_bytes(split.own.content_bytes),
+            format!("{} · base: {}", escape(&own), escape(&base)),
+        )?;
+    }
     card(
         out,
         "Efficiency",
