@@ -353,7 +353,7 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("internal: the old side of a diff was not loaded");
     };
     match args.base.as_deref() {
-        Some(b) if b != base::NO_BASE => split_both(b, &mut old, &mut new, source)?,
+        Some(b) if b != base::NO_BASE => base::split_both(b, &mut old, &mut new, source)?,
         b => {
             base::settle(&mut old, b, source)?;
             base::settle(&mut new, b, source)?;
@@ -371,42 +371,6 @@ fn diff(args: &DiffArgs, source: &SourceArgs) -> anyhow::Result<ExitCode> {
     }
     emit(&out, args.output.as_deref())?;
     Ok(ExitCode::from(EXIT_OK))
-}
-
-/// Splits both sides of a diff at `base`. NEW must start with it (else the error names the
-/// first layer that differs); OLD may have been built on an older base, and then keeps the
-/// base of its saved report, if any, with a note saying so.
-fn split_both(
-    base: &str,
-    old: &mut report::json::Report,
-    new: &mut report::json::Report,
-    source: &SourceArgs,
-) -> anyhow::Result<()> {
-    let ids = base_diff_ids(base, source)?;
-    let of = |r: &report::json::Report| -> Vec<String> {
-        r.layers.iter().map(|l| l.diff_id.clone()).collect()
-    };
-    let n = crate::base::match_prefix(base, &ids, &of(new))?;
-    let split = |count| crate::base::Base {
-        reference: base.to_string(),
-        layer_count: count,
-    };
-    new.base = Some(crate::report::json::BaseSplit::new(&split(n), &new.layers));
-    match crate::base::match_prefix(base, &ids, &of(old)) {
-        Ok(n) => old.base = Some(crate::report::json::BaseSplit::new(&split(n), &old.layers)),
-        Err(e) => {
-            let kept = match &old.base {
-                Some(b) => format!("its report's base `{}` is used", b.reference),
-                None => "the diff shows no own and base totals".to_string(),
-            };
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: the old image does not start with the base ({}); {kept}",
-                crate::sanitize::for_terminal(&e.to_string())
-            );
-        }
-    }
-    Ok(())
 }
 
 fn trend(args: &TrendArgs) -> anyhow::Result<ExitCode> {

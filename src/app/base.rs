@@ -46,6 +46,47 @@ pub(crate) fn settle(
     Ok(())
 }
 
+/// Splits both sides of a diff at `base`. NEW must start with it (else the error names the
+/// first layer that differs); OLD may have been built on an older base, and then keeps the
+/// base of its saved report, if any, with a note saying so.
+pub(crate) fn split_both(
+    base: &str,
+    old: &mut Report,
+    new: &mut Report,
+    source: &SourceArgs,
+) -> anyhow::Result<()> {
+    let ids = base_diff_ids(base, source)?;
+    let n = match_prefix(base, &ids, &report_ids(new))?;
+    let split = |count| Base {
+        reference: base.to_string(),
+        layer_count: count,
+    };
+    new.base = Some(BaseSplit::new(&split(n), &new.layers));
+    match match_prefix(base, &ids, &report_ids(old)) {
+        Ok(n) => old.base = Some(BaseSplit::new(&split(n), &old.layers)),
+        Err(e) => {
+            let kept = match &old.base {
+                Some(b) => format!(
+                    "its report's base `{}` is used",
+                    crate::sanitize::for_terminal(&b.reference)
+                ),
+                None => "the diff shows no own and base totals".to_string(),
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the old image does not start with the base ({}); {kept}",
+                crate::sanitize::for_terminal(&e.to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A report's layer diff_ids, bottom first.
+fn report_ids(r: &Report) -> Vec<String> {
+    r.layers.iter().map(|l| l.diff_id.clone()).collect()
+}
+
 /// Where an annotated base may be read, most local first: the same OCI layout or archive
 /// (it often holds the base too), then the registry the name points at, pinned to the
 /// digest when the annotations give one.

@@ -99,14 +99,15 @@ fn totals(out: &mut String, d: &Diff) -> fmt::Result {
         t.secret_count.delta,
     )?;
     if let Some(s) = &d.scopes {
-        for (label, delta) in [
-            ("Own content", &s.own.content_bytes),
-            ("Own compressed", &s.own.compressed_bytes),
-            ("Own waste", &s.own.waste_bytes),
-            ("Base content", &s.base.content_bytes),
-            ("Base compressed", &s.base.compressed_bytes),
-        ] {
-            writeln!(out, "<tr><th>{label}</th>{}</tr>", delta_cell(delta))?;
+        for (label, delta) in s.rows() {
+            // `own content` → `Own content`, as the rows above are written.
+            let (first, rest) = label.split_at(1);
+            writeln!(
+                out,
+                "<tr><th>{}{rest}</th>{}</tr>",
+                first.to_uppercase(),
+                delta_cell(delta)
+            )?;
         }
     }
     out.push_str("</tbody></table>");

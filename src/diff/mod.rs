@@ -96,6 +96,18 @@ impl ScopeChange {
 }
 
 impl ScopeChanges {
+    /// The rows every renderer shows: the own layers' content, compressed and waste, then
+    /// the base's content and compressed bytes.
+    pub(crate) fn rows(&self) -> [(&'static str, &Delta); 5] {
+        [
+            ("own content", &self.own.content_bytes),
+            ("own compressed", &self.own.compressed_bytes),
+            ("own waste", &self.own.waste_bytes),
+            ("base content", &self.base.content_bytes),
+            ("base compressed", &self.base.compressed_bytes),
+        ]
+    }
+
     /// `1 layer`, or `1 → 2 layers` when the base's layer count changed.
     pub(crate) fn base_layers(&self) -> String {
         let n = &self.base.layer_count;

@@ -119,16 +119,10 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
 
 /// The own and base layers' rows, when both sides know their base.
 fn scope_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
-    let Some(s) = &d.scopes else {
-        return Vec::new();
-    };
-    vec![
-        ("own content", &s.own.content_bytes),
-        ("own compressed", &s.own.compressed_bytes),
-        ("own waste", &s.own.waste_bytes),
-        ("base content", &s.base.content_bytes),
-        ("base compressed", &s.base.compressed_bytes),
-    ]
+    d.scopes
+        .as_ref()
+        .map(|s| s.rows().to_vec())
+        .unwrap_or_default()
 }
 
 /// `Own layers: 3 → 4 (above base `debian:12`, 1 layer)`, with both bases when it
