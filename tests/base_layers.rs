@@ -194,12 +194,7 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
 /// apart from the own ones.
 #[test]
 fn explore_splits_the_annotated_base_in_tmux() {
-    if !std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        crate::util::skip("tmux not installed (apt-get install tmux)");
+    if !crate::util::tmux_present() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -212,57 +207,15 @@ fn explore_splits_the_annotated_base_in_tmux() {
         &layout,
     )
     .unwrap();
-    let session = format!("layersift-ci-base-{}", std::process::id());
-    struct Session(String);
-    impl Drop for Session {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("tmux")
-                .args(["kill-session", "-t", &self.0])
-                .output();
-        }
-    }
-    let _cleanup = Session(session.clone());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let cmd = format!(
         "{} explore oci:{}:app; echo EXIT=$?; sleep 20",
         env!("CARGO_BIN_EXE_layersift"),
         layout.display()
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let wait_for = |needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let s = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
-                .into_owned();
-            if s.contains(needle) {
-                return s;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{s}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
-    wait_for("1 base, 3 own");
-    tmux(&["send-keys", "-t", &session, "q"]);
-    wait_for("EXIT=0");
+    let t = crate::util::Tmux::start("ci-base", 120, 40, &cmd);
+    t.wait_for("1 base, 3 own", 60);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", 60);
 }
 
 /// The TUI dims the base's layers and counts them apart in the layers pane's title; the
@@ -325,7 +278,10 @@ fn a_hostile_annotated_base_name_is_escaped_and_redacted_everywhere() {
         let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", format]);
         assert_eq!(code, 0, "{err}");
         crate::hardening::assert_safe(&format!("analyze -f {format}"), out.as_bytes());
-        assert!(out.contains("reg.example/b"), "{format}: base not named:\n{out}");
+        assert!(
+            out.contains("reg.example/b"),
+            "{format}: base not named:\n{out}"
+        );
     }
     for format in ["text", "markdown", "html", "json"] {
         let (code, out, err) = run(dir.path(), &["diff", &img, &img, "-f", format]);
@@ -336,6 +292,9 @@ fn a_hostile_annotated_base_name_is_escaped_and_redacted_everywhere() {
     let alone = write(&app, Format::OciLayout, &dir.path().join("alone"));
     let (code, _, err) = run(dir.path(), &["analyze", &alone]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("note: the image's annotations name base"), "{err}");
+    assert!(
+        err.contains("note: the image's annotations name base"),
+        "{err}"
+    );
     crate::hardening::assert_safe("the note", err.as_bytes());
 }

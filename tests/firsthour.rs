@@ -689,12 +689,7 @@ fn diff_of_identical_images_says_identical() {
 
 #[test]
 fn ctrl_c_while_loading_exits_130_in_a_real_terminal() {
-    if std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        crate::util::skip("tmux not installed (apt-get install tmux)");
+    if !crate::util::tmux_present() {
         return;
     }
     // A "registry" that accepts connections and never answers: loading never ends.
@@ -710,57 +705,15 @@ fn ctrl_c_while_loading_exits_130_in_a_real_terminal() {
     let _ = held;
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
     let home = TempDir::new().unwrap();
-    let session = format!("layersift-ctrlc-{}", std::process::id());
-    struct Session(String);
-    impl Drop for Session {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("tmux")
-                .args(["kill-session", "-t", &self.0])
-                .output();
-        }
-    }
-    let _cleanup = Session(session.clone());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let cmd = format!(
         "HOME={} {} --no-cache 127.0.0.1:{port}/hangs:1; echo EXIT=$?; sleep 20",
         home.path().display(),
         bin.display()
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "100",
-        "-y",
-        "30",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let wait_for = |needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let s = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout)
-                .into_owned();
-            if s.contains(needle) {
-                return s;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{s}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
-    wait_for("opening the image");
-    tmux(&["send-keys", "-t", &session, "C-c"]);
-    let s = wait_for("EXIT=");
+    let t = crate::util::Tmux::start("ctrlc", 100, 30, &cmd);
+    t.wait_for("opening the image", 30);
+    t.keys(&["C-c"]);
+    let s = t.wait_for("EXIT=", 30);
     assert!(s.contains("EXIT=130"), "{s}");
 }
 

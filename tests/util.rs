@@ -142,3 +142,72 @@ pub(crate) fn assert_output_snapshot(name: &str, dir: &Path, output: &str) {
         insta::assert_snapshot!(name, output);
     });
 }
+
+/// True when tmux can run; otherwise prints the skip note and returns false.
+pub(crate) fn tmux_present() -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip("tmux not installed (apt-get install tmux)");
+    }
+    ok
+}
+
+/// A detached tmux session running a shell command at a given size: the real binary in a
+/// real terminal. The session is killed however the test ends.
+pub(crate) struct Tmux(String);
+
+impl Tmux {
+    pub(crate) fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Tmux {
+        let name = format!("layersift-{tag}-{}", std::process::id());
+        let (w, h) = (width.to_string(), height.to_string());
+        let out = Self::run(&["new-session", "-d", "-s", &name, "-x", &w, "-y", &h, cmd]);
+        assert!(out.status.success(), "{out:?}");
+        Tmux(name)
+    }
+
+    fn run(args: &[&str]) -> std::process::Output {
+        std::process::Command::new("tmux")
+            .args(args)
+            .output()
+            .unwrap()
+    }
+
+    /// The visible screen, as text.
+    pub(crate) fn screen(&self) -> String {
+        String::from_utf8_lossy(&Self::run(&["capture-pane", "-p", "-t", &self.0]).stdout)
+            .into_owned()
+    }
+
+    /// Waits up to `secs` for `needle` on the screen and returns the screen; fails the test
+    /// with the screen when it never shows.
+    pub(crate) fn wait_for(&self, needle: &str, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "`{needle}` never appeared; screen:\n{s}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// Sends keys as `tmux send-keys` takes them (`q`, `C-c`, `Enter`).
+    pub(crate) fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.0.as_str()];
+        args.extend_from_slice(keys);
+        Self::run(&args);
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Self::run(&["kill-session", "-t", &self.0]);
+    }
+}
