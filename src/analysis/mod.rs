@@ -394,12 +394,6 @@ impl Analysis {
         })
     }
 
-    /// False when a layer with waste is stored uncompressed and no gzip sample of it could
-    /// be taken: a compressed estimate would then only repeat the content bytes.
-    pub fn compressed_estimate_available(&self) -> bool {
-        self.potential_savings_compressed().is_some()
-    }
-
     /// Findings that are secrets.
     pub fn secrets(&self) -> impl Iterator<Item = &Finding> {
         self.findings
