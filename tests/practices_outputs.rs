@@ -122,7 +122,11 @@ fn html_report_shows_the_practices_in_a_real_browser() {
         .arg(&html)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<section id=\"practices\">"), "{page}");
 
@@ -166,7 +170,14 @@ fn html_report_shows_the_practices_in_a_real_browser() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r[1].as_str().unwrap().split(' ').next().unwrap().to_string())
+        .map(|r| {
+            r[1].as_str()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     rules.sort();
     assert_eq!(
@@ -270,5 +281,8 @@ fn sarif_and_gitlab_place_a_practice_at_its_dockerfile_line() {
         .iter()
         .find(|i| i["check_name"] == "practice.world-writable")
         .unwrap();
-    assert_eq!(ww["location"], json!({"path": "Dockerfile", "lines": {"begin": 4}}));
+    assert_eq!(
+        ww["location"],
+        json!({"path": "Dockerfile", "lines": {"begin": 4}})
+    );
 }

@@ -34,12 +34,7 @@ fn command(kind: &str, title: &str, message: &str) -> String {
 fn located(kind: &str, at: Option<(&str, u64)>, title: &str, message: &str) -> String {
     use crate::sanitize::for_terminal;
     let at = at
-        .map(|(file, line)| {
-            format!(
-                "file={},line={line},",
-                escape_property(&for_terminal(file))
-            )
-        })
+        .map(|(file, line)| format!("file={},line={line},", escape_property(&for_terminal(file))))
         .unwrap_or_default();
     format!(
         "::{kind} {at}title={}::{}\n",

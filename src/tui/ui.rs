@@ -620,10 +620,7 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
         Some(Item::Finding(i)) => {
             let fd = &an.findings[*i];
             out.push(Line::styled(printable(&fd.title).into_owned(), bold));
-            out.push(kv(
-                "Rule",
-                format!("{} ({})", fd.rule, fd.severity.name()),
-            ));
+            out.push(kv("Rule", format!("{} ({})", fd.rule, fd.severity.name())));
             out.push(kv(
                 "Bytes",
                 format!(
@@ -650,10 +647,7 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
         Some(Item::Practice(i)) => {
             let fd = &an.practices[*i];
             out.push(Line::styled(printable(&fd.title).into_owned(), bold));
-            out.push(kv(
-                "Rule",
-                format!("{} ({})", fd.rule, fd.severity.name()),
-            ));
+            out.push(kv("Rule", format!("{} ({})", fd.rule, fd.severity.name())));
             if let Some(d) = &fd.detail {
                 let fix = d.strip_prefix("fix: ").unwrap_or(d);
                 out.push(kv("Fix", printable(fix).into_owned()));
@@ -681,7 +675,11 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
 
 /// Where a finding comes from: its layer and step (or the image config), and its
 /// Dockerfile line when one is known.
-fn finding_place(an: &crate::Analysis, fd: &crate::analysis::Finding, out: &mut Vec<Line<'static>>) {
+fn finding_place(
+    an: &crate::Analysis,
+    fd: &crate::analysis::Finding,
+    out: &mut Vec<Line<'static>>,
+) {
     if fd.in_config {
         out.push(kv("Layer", "image config".to_string()));
     } else {
@@ -710,11 +708,7 @@ fn evidence_lines(app: &App, out: &mut Vec<Line<'static>>) {
 
 /// The findings pane's title: what it lists and how many, shortened to fit `width`.
 fn findings_title(an: &crate::Analysis, width: usize) -> String {
-    let (s, f, p) = (
-        an.suggestions.len(),
-        an.findings.len(),
-        an.practices.len(),
-    );
+    let (s, f, p) = (an.suggestions.len(), an.findings.len(), an.practices.len());
     if p == 0 {
         return format!(" Suggestions {s} · Findings {f} ");
     }
@@ -778,10 +772,13 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
                     Severity::Medium => Style::new().fg(MODIFIED),
                     _ => Style::new(),
                 };
-                let place = fd
-                    .source
-                    .clone()
-                    .unwrap_or_else(|| if fd.in_config { "config".into() } else { format!("L{}", fd.layer) });
+                let place = fd.source.clone().unwrap_or_else(|| {
+                    if fd.in_config {
+                        "config".into()
+                    } else {
+                        format!("L{}", fd.layer)
+                    }
+                });
                 (
                     format!(
                         "! {:>8}  {} {}",
