@@ -19,7 +19,7 @@ const KEY_IN_NAME: &str = "AKIAZ5QW3RT7YU2IOPAS";
 
 /// A headless Chromium driven by chromedriver (Debian's `chromium` and `chromium-driver`),
 /// with a fresh profile and no network. `None`, with a note, where either is missing.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     base: String,
     session: String,
@@ -37,7 +37,7 @@ fn program(name: &str) -> Option<PathBuf> {
 }
 
 impl Browser {
-    fn start() -> Option<Browser> {
+    pub(crate) fn start() -> Option<Browser> {
         let (Some(chromium), Some(driver)) = (program("chromium"), program("chromedriver")) else {
             eprintln!("skipping: chromium or chromedriver not installed (Debian packages `chromium`, `chromium-driver`)");
             return None;
@@ -95,7 +95,7 @@ impl Browser {
         Some(b)
     }
 
-    fn get(&self, path: &str) -> Result<Value, String> {
+    pub(crate) fn get(&self, path: &str) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         self.rt.block_on(async {
             let r = self.http.get(url).send().await.map_err(|e| e.to_string())?;
@@ -129,18 +129,18 @@ impl Browser {
         })
     }
 
-    fn session(&self, path: &str) -> String {
+    pub(crate) fn session(&self, path: &str) -> String {
         format!("/session/{}{path}", self.session)
     }
 
-    fn open(&self, file: &Path) -> String {
+    pub(crate) fn open(&self, file: &Path) -> String {
         let url = format!("file://{}", file.canonicalize().unwrap().display());
         self.post(&self.session("/url"), json!({"url": url}))
             .unwrap();
         url
     }
 
-    fn eval(&self, script: &str) -> Value {
+    pub(crate) fn eval(&self, script: &str) -> Value {
         self.post(
             &self.session("/execute/sync"),
             json!({"script": script, "args": []}),
@@ -148,7 +148,7 @@ impl Browser {
         .unwrap()
     }
 
-    fn click(&self, css: &str) {
+    pub(crate) fn click(&self, css: &str) {
         let e = self
             .post(
                 &self.session("/element"),
@@ -174,7 +174,7 @@ impl Browser {
     }
 
     /// Console messages at error level (script errors, CSP violations, failed loads).
-    fn console_errors(&self) -> Vec<String> {
+    pub(crate) fn console_errors(&self) -> Vec<String> {
         self.log("browser")
             .into_iter()
             .filter(|e| e["level"] == "SEVERE")
@@ -183,7 +183,7 @@ impl Browser {
     }
 
     /// Every URL the page asked for, other than the page itself.
-    fn requests(&self, page: &str) -> Vec<String> {
+    pub(crate) fn requests(&self, page: &str) -> Vec<String> {
         self.log("performance")
             .into_iter()
             .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
@@ -232,7 +232,7 @@ impl Drop for Browser {
 }
 
 /// Where tests keep what a person may want to look at (a screenshot of the page).
-fn artifact(name: &str) -> PathBuf {
+pub(crate) fn artifact(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/test-artifacts")
         .join(name)

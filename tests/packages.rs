@@ -390,13 +390,15 @@ fn npm_packages_nested_and_dev_dependencies() {
 
 #[test]
 fn go_build_info_in_binaries() {
-    let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
-    elf.resize(300_000, 0x90); // spans several read chunks
-    elf.extend_from_slice(&fixture_packages::go_build_info(
-        "go1.22.1",
-        "path\texample.com/hello\nmod\texample.com/hello\tv1.4.0\th1:x=\ndep\tgolang.org/x/text\tv0.14.0\th1:y=\n",
-    ));
-    elf.resize(400_000, 0);
+    // Text spanning several read chunks, with the magic also in it as a string constant.
+    let elf = fixture_packages::go_elf(
+        &fixture_packages::go_build_info(
+            "go1.22.1",
+            "path\texample.com/hello\nmod\texample.com/hello\tv1.4.0\th1:x=\ndep\tgolang.org/x/text\tv0.14.0\th1:y=\n",
+        ),
+        300_000,
+        Some(&fixture_packages::go_build_info("go1.0", "mod\tdecoy\tv0\t\n")),
+    );
     let mut not_elf = b"#!/bin/sh\n".to_vec();
     not_elf.extend_from_slice(&fixture_packages::go_build_info(
         "go1.22.1",
@@ -416,6 +418,72 @@ fn go_build_info_in_binaries() {
     assert_eq!(hello.depends, ["golang.org/x/text"]);
     assert_eq!(hello.path.as_deref(), Some("/usr/local/bin/hello"));
     assert_eq!(a.packages.packages.len(), 1);
+}
+
+/// Real Go binaries (the machine's own skopeo, docker-registry, buildah…, built by Debian's
+/// Go toolchain with the external linker, where `.go.buildinfo` is not at the start of the
+/// writable segment) give the build info an independent Python reader finds through the
+/// section headers by name.
+#[test]
+fn go_build_info_of_real_binaries_matches_an_independent_reader() {
+    let candidates = [
+        "/usr/bin/skopeo",
+        "/usr/bin/docker-registry",
+        "/usr/bin/buildah",
+        "/usr/bin/podman",
+        "/usr/sbin/dockerd",
+    ];
+    let found: Vec<&str> = candidates
+        .into_iter()
+        .filter(|p| std::path::Path::new(p).is_file())
+        .take(2)
+        .collect();
+    if found.is_empty() {
+        crate::util::skip("no Go binary (skopeo, docker-registry, buildah, podman, dockerd)");
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts/go_buildinfo.py");
+    let mut builder = ImageBuilder::new();
+    let mut expected = Vec::new();
+    for (i, path) in found.iter().enumerate() {
+        let out = Command::new("python3")
+            .args([script, path])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let bytes = std::fs::read(path).unwrap();
+        let name = format!("usr/local/bin/go-{i}");
+        let size = bytes.len() as u64;
+        builder = builder.layer(&format!("COPY {path} /usr/local/bin/"), move |l| {
+            l.file_mode(&name, bytes, 0o755)
+        });
+        expected.push((format!("/usr/local/bin/go-{i}"), size, want));
+    }
+    let (a, _d) = analyze_image(&builder.build().unwrap());
+    for (path, size, want) in expected {
+        let module = want["module"].as_str().unwrap();
+        let p = a
+            .packages
+            .packages
+            .iter()
+            .find(|p| p.ecosystem == Ecosystem::Go && p.path.as_deref() == Some(path.as_str()))
+            .unwrap_or_else(|| panic!("{path} ({module}) not found: {:#?}", a.packages.packages));
+        assert_eq!(p.name, module, "{path}");
+        assert_eq!(p.version, want["version"].as_str().unwrap(), "{path}");
+        assert_eq!(p.bytes, size, "{path}");
+        let deps: Vec<&str> = want["deps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d[0].as_str().unwrap())
+            .collect();
+        assert_eq!(p.depends, deps, "{path}");
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::util::{analyze, bin, write};
 
 /// An image that breaks every practice the files and config can show.
-fn careless_image() -> layersift_fixture::BuiltImage {
+pub(crate) fn careless_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
             l.file_mode("usr/bin/passwd", vec![b'p'; 100], 0o4755)
@@ -42,7 +42,7 @@ fn careless_image() -> layersift_fixture::BuiltImage {
 }
 
 /// The same files, made with care: a user, a health check, exec form, no bytecode.
-fn careful_image() -> layersift_fixture::BuiltImage {
+pub(crate) fn careful_image() -> layersift_fixture::BuiltImage {
     ImageBuilder::new()
         .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
             l.file_mode("usr/bin/passwd", vec![b'p'; 100], 0o4755)
@@ -124,7 +124,7 @@ fn each_practice_is_found_with_a_severity_and_a_fix() {
     assert_eq!(rules(&a), Vec::<&str>::new(), "{:#?}", a.practices);
 }
 
-const DOCKERFILE: &str = "\
+pub(crate) const DOCKERFILE: &str = "\
 FROM debian:bookworm
 ENV API_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789
 ADD app/ /app/

@@ -24,6 +24,7 @@ mod input_edges;
 mod packages;
 mod podman;
 mod practices;
+mod practices_outputs;
 mod properties;
 mod rebuild;
 mod registry;

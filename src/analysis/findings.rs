@@ -101,6 +101,16 @@ pub struct Finding {
 }
 
 impl Severity {
+    /// The lowercase name, as the JSON report spells it: `high`, `medium`, `low`, `info`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
     /// Severity of wasted bytes by their amount: ≥ 10 MB high, ≥ 1 MB medium, else low.
     pub fn for_bytes(bytes: u64) -> Severity {
         if bytes >= 10_000_000 {
@@ -169,6 +179,13 @@ pub struct Suggestion {
 }
 
 impl Finding {
+    /// The `--dockerfile` citation split into file name and line (`Dockerfile:5` →
+    /// `("Dockerfile", 5)`), for formats that place a result at a file and line.
+    pub fn source_line(&self) -> Option<(&str, u64)> {
+        let (file, line) = self.source.as_deref()?.rsplit_once(':')?;
+        Some((file, line.parse().ok()?))
+    }
+
     /// Where the finding was shipped, for people: `layer 3`, or `image config`.
     pub fn place(&self) -> String {
         if self.in_config {

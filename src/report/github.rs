@@ -26,16 +26,27 @@ pub fn escape_property(s: &str) -> String {
 /// One workflow command; image-controlled text is made safe for a log (secrets redacted,
 /// control characters escaped) before the command's own escaping.
 fn command(kind: &str, title: &str, message: &str) -> String {
+    located(kind, None, title, message)
+}
+
+/// A workflow command at a file and line (`file=Dockerfile,line=5`) when `at` is known
+/// (a `--dockerfile` citation), so the annotation sits on that line.
+fn located(kind: &str, at: Option<(&str, u64)>, title: &str, message: &str) -> String {
     use crate::sanitize::for_terminal;
+    let at = at
+        .map(|(file, line)| format!("file={},line={line},", escape_property(&for_terminal(file))))
+        .unwrap_or_default();
     format!(
-        "::{kind} title={}::{}\n",
+        "::{kind} {at}title={}::{}\n",
         escape_property(&for_terminal(title)),
         escape_data(&for_terminal(message))
     )
 }
 
 /// Annotations for the findings of a report: high severity as errors, medium as warnings,
-/// the rest as one notice with their count.
+/// the rest as one notice with their count. Then the best practices the image breaks, each
+/// its own annotation (medium a warning, low and info a notice) with its severity, its fix
+/// and, with `--dockerfile`, the line it sits on.
 pub(crate) fn findings(report: &Report) -> String {
     let mut out = String::new();
     let mut shown = 0;
@@ -53,7 +64,15 @@ pub(crate) fn findings(report: &Report) -> String {
         if let Some(d) = &f.detail {
             let _ = write!(msg, "; {d}");
         }
-        out.push_str(&command(kind, &format!("layersift: {}", f.rule), &msg));
+        if let Some(s) = &f.source {
+            let _ = write!(msg, " [{s}]");
+        }
+        out.push_str(&located(
+            kind,
+            f.source_line(),
+            &format!("layersift: {}", f.rule),
+            &msg,
+        ));
     }
     let rest = report.findings.len() - shown;
     if rest > 0 {
@@ -63,6 +82,44 @@ pub(crate) fn findings(report: &Report) -> String {
             &format!(
                 "{rest} more finding{} in the JSON report (`layersift analyze --format json`)",
                 if rest == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    for f in report.practices.iter().take(MAX_ANNOTATIONS) {
+        let kind = match f.severity {
+            Severity::High => "error",
+            Severity::Medium => "warning",
+            Severity::Low | Severity::Info => "notice",
+        };
+        let mut msg = f.title.clone();
+        if f.in_config {
+            msg.push_str(" (image config)");
+        } else {
+            let _ = write!(msg, " (layer {}: {})", f.layer, f.instruction);
+        }
+        if let Some(p) = f.paths.first() {
+            let _ = write!(msg, ", e.g. {p}");
+        }
+        if let Some(d) = &f.detail {
+            let _ = write!(msg, "; {d}");
+        }
+        if let Some(s) = &f.source {
+            let _ = write!(msg, " [{s}]");
+        }
+        out.push_str(&located(
+            kind,
+            f.source_line(),
+            &format!("layersift: {} ({})", f.rule, f.severity.name()),
+            &msg,
+        ));
+    }
+    if report.practices.len() > MAX_ANNOTATIONS {
+        out.push_str(&command(
+            "notice",
+            "layersift",
+            &format!(
+                "{} more best practices in the JSON report",
+                report.practices.len() - MAX_ANNOTATIONS
             ),
         ));
     }

@@ -43,6 +43,8 @@ pub(crate) fn render(
         if let Some(det) = &f.detail {
             d.push_str(&format!("; {det}"));
         }
+        // With `--dockerfile`, the issue sits on the line that made it.
+        let (path, line) = f.source_line().unwrap_or((LOCATION, 1));
         issues.push(json!({
             "type": "issue",
             "description": crate::sanitize::redact(&d),
@@ -52,7 +54,7 @@ pub(crate) fn render(
             ]),
             "severity": severity(f.severity),
             "categories": [category(f)],
-            "location": { "path": LOCATION, "lines": { "begin": 1 } }
+            "location": { "path": path, "lines": { "begin": line } }
         }));
     }
     if let Some(check) = check {

@@ -215,12 +215,29 @@ fn finding_result(report: &Report, i: usize, f: &Finding, rule_index: usize) -> 
             })
         })
         .collect();
+    // With `--dockerfile`, the line first: code scanning shows a result at its first
+    // location, and the Dockerfile is the file in the repository.
+    if let Some((file, line)) = f.source_line() {
+        locations.insert(
+            0,
+            json!({
+                "physicalLocation": {
+                    "artifactLocation": { "uri": uri_path(file) },
+                    "region": { "startLine": line }
+                },
+                "logicalLocations": logical
+            }),
+        );
+    }
     if locations.is_empty() {
         locations.push(json!({ "logicalLocations": logical }));
     }
     let mut text = format!("{} (layer {}: {})", f.title, f.layer, f.instruction);
     if let Some(d) = &f.detail {
         text.push_str(&format!("; {d}"));
+    }
+    if let Some(s) = &f.source {
+        text.push_str(&format!(" [{s}]"));
     }
     let fix = report.suggestions.iter().find(|s| s.findings.contains(&i));
     if let Some(s) = fix {

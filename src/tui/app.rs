@@ -41,6 +41,8 @@ impl Pane {
 pub enum Item {
     Suggestion(usize),
     Finding(usize),
+    /// A best practice the image breaks (`Analysis::practices`).
+    Practice(usize),
 }
 
 /// Every key binding, for the help overlay: (where, keys, what).
@@ -191,6 +193,7 @@ impl App {
             )
         });
         items.extend(fs.into_iter().map(Item::Finding));
+        items.extend((0..analysis.practices.len()).map(Item::Practice));
         App {
             analysis,
             size,
@@ -618,6 +621,10 @@ impl App {
             }
             Some(Item::Finding(i)) => {
                 let f = &a.findings[*i];
+                (f.layer, f.paths.clone())
+            }
+            Some(Item::Practice(i)) => {
+                let f = &a.practices[*i];
                 (f.layer, f.paths.clone())
             }
             None => return,

@@ -620,10 +620,7 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
         Some(Item::Finding(i)) => {
             let fd = &an.findings[*i];
             out.push(Line::styled(printable(&fd.title).into_owned(), bold));
-            out.push(kv(
-                "Rule",
-                format!("{} ({:?})", fd.rule, fd.severity).to_lowercase(),
-            ));
+            out.push(kv("Rule", format!("{} ({})", fd.rule, fd.severity.name())));
             out.push(kv(
                 "Bytes",
                 format!(
@@ -633,12 +630,7 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
                     crate::units::plural(fd.path_count, "path", "paths")
                 ),
             ));
-            let step = an
-                .layers
-                .get(fd.layer)
-                .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
-                .unwrap_or_default();
-            out.push(kv("Layer", format!("{} {step}", fd.layer)));
+            finding_place(an, fd, &mut out);
             if let Some(by) = fd.hidden_by {
                 let step = an
                     .layers
@@ -652,8 +644,55 @@ fn item_details(app: &App) -> Vec<Line<'static>> {
             }
             evidence_lines(app, &mut out);
         }
+        Some(Item::Practice(i)) => {
+            let fd = &an.practices[*i];
+            out.push(Line::styled(printable(&fd.title).into_owned(), bold));
+            out.push(kv("Rule", format!("{} ({})", fd.rule, fd.severity.name())));
+            if let Some(d) = &fd.detail {
+                let fix = d.strip_prefix("fix: ").unwrap_or(d);
+                out.push(kv("Fix", printable(fix).into_owned()));
+            }
+            if fd.path_count > 0 {
+                out.push(kv(
+                    "Files",
+                    if fd.bytes > 0 {
+                        format!(
+                            "{}, {}",
+                            crate::units::plural(fd.path_count, "path", "paths"),
+                            human_bytes(fd.bytes)
+                        )
+                    } else {
+                        crate::units::plural(fd.path_count, "path", "paths")
+                    },
+                ));
+            }
+            finding_place(an, fd, &mut out);
+            evidence_lines(app, &mut out);
+        }
     }
     out
+}
+
+/// Where a finding comes from: its layer and step (or the image config), and its
+/// Dockerfile line when one is known.
+fn finding_place(
+    an: &crate::Analysis,
+    fd: &crate::analysis::Finding,
+    out: &mut Vec<Line<'static>>,
+) {
+    if fd.in_config {
+        out.push(kv("Layer", "image config".to_string()));
+    } else {
+        let step = an
+            .layers
+            .get(fd.layer)
+            .map(|l| printable(&one_line(&l.step.instruction, 200)).into_owned())
+            .unwrap_or_default();
+        out.push(kv("Layer", format!("{} {step}", fd.layer)));
+    }
+    if let Some(s) = &fd.source {
+        out.push(kv("Dockerfile", printable(s).into_owned()));
+    }
 }
 
 fn evidence_lines(app: &App, out: &mut Vec<Line<'static>>) {
@@ -667,14 +706,24 @@ fn evidence_lines(app: &App, out: &mut Vec<Line<'static>>) {
     }
 }
 
+/// The findings pane's title: what it lists and how many, shortened to fit `width`.
+fn findings_title(an: &crate::Analysis, width: usize) -> String {
+    let (s, f, p) = (an.suggestions.len(), an.findings.len(), an.practices.len());
+    if p == 0 {
+        return format!(" Suggestions {s} · Findings {f} ");
+    }
+    let full = format!(" Suggestions {s} · Findings {f} · Practices {p} ");
+    if full.chars().count() <= width {
+        full
+    } else {
+        format!(" Sugg. {s} · Find. {f} · Pract. {p} ")
+    }
+}
+
 fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
     let an = &app.analysis;
     let b = block(
-        format!(
-            " Suggestions {} · Findings {} ",
-            an.suggestions.len(),
-            an.findings.len()
-        ),
+        findings_title(an, usize::from(r.width.saturating_sub(2))),
         app.focus == Pane::Findings,
     );
     let inner = b.inner(r);
@@ -713,6 +762,30 @@ fn draw_findings(app: &App, f: &mut Frame, r: Rect) {
                 };
                 (
                     format!("· {size:>8}  L{} {}", fd.layer, printable(&fd.title)),
+                    style,
+                )
+            }
+            Item::Practice(i) => {
+                let fd = &an.practices[i];
+                let style = match fd.severity {
+                    Severity::High => Style::new().fg(Color::LightRed),
+                    Severity::Medium => Style::new().fg(MODIFIED),
+                    _ => Style::new(),
+                };
+                let place = fd.source.clone().unwrap_or_else(|| {
+                    if fd.in_config {
+                        "config".into()
+                    } else {
+                        format!("L{}", fd.layer)
+                    }
+                });
+                (
+                    format!(
+                        "! {:>8}  {} {}",
+                        fd.severity.name(),
+                        printable(&place),
+                        printable(&fd.title)
+                    ),
                     style,
                 )
             }

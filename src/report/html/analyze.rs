@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use super::{escape, stacked_bar, tree};
-use crate::analysis::{Category, Severity};
+use crate::analysis::Category;
 use crate::report::json::{Layer, Report};
 use crate::units::{human_bytes, percent};
 
@@ -35,6 +35,7 @@ pub(crate) fn write(
     treemap(&mut body, &tree)?;
     packages(&mut body, r)?;
     findings(&mut body, r)?;
+    practices(&mut body, r)?;
     suggestions(&mut body, r)?;
     footer(&mut body, r)?;
     out.write_str(&super::treemap_page(
@@ -307,15 +308,6 @@ fn packages(out: &mut String, r: &Report) -> fmt::Result {
     )
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-        Severity::Info => "info",
-    }
-}
-
 pub(crate) fn category_name(c: Category) -> &'static str {
     match c {
         Category::OverwrittenSame => "rewritten unchanged",
@@ -347,21 +339,6 @@ fn findings(out: &mut String, r: &Report) -> fmt::Result {
          <th>layer</th></tr></thead><tbody>\n",
     );
     for f in &r.findings {
-        let mut paths = String::new();
-        if !f.paths.is_empty() {
-            paths.push_str("<ul class=\"paths\">");
-            for p in f.paths.iter().take(SHOWN_PATHS) {
-                write!(paths, "<li><code>{}</code></li>", escape(p))?;
-            }
-            if f.path_count > SHOWN_PATHS {
-                write!(
-                    paths,
-                    "<li class=\"more\">and {} more</li>",
-                    f.path_count - SHOWN_PATHS
-                )?;
-            }
-            paths.push_str("</ul>");
-        }
         let hidden_by = f
             .hidden_by
             .map(|h| format!(", hidden by layer {h}"))
@@ -369,23 +346,86 @@ fn findings(out: &mut String, r: &Report) -> fmt::Result {
         writeln!(
             out,
             "<tr class=\"finding sev-{sev}\" data-layer=\"{layer}\"><td><span class=\"sev\">{sev}</span></td>\
-             <td><div class=\"title\">{title}</div><div class=\"rule\">{rule} · {cat}</div>{detail}{paths}</td>\
+             <td>{what}</td>\
              <td class=\"num\">{bytes}</td><td class=\"num\">{layer}{hidden_by}</td></tr>",
-            sev = severity_name(f.severity),
+            sev = f.severity.name(),
             layer = f.layer,
-            title = escape(&f.title),
-            rule = escape(&f.rule),
-            cat = category_name(f.category),
-            detail = f
-                .detail
-                .as_deref()
-                .map(|d| format!("<div class=\"detail\">{}</div>", escape(d)))
-                .unwrap_or_default(),
+            what = finding_cell(f)?,
             bytes = if f.bytes > 0 {
                 human_bytes(f.bytes)
             } else {
                 "—".into()
             },
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
+    Ok(())
+}
+
+/// A finding's "what" cell: title, rule and category, the Dockerfile line when known, the
+/// detail (for a best practice, its fix) and the first evidence paths.
+fn finding_cell(f: &crate::analysis::Finding) -> Result<String, fmt::Error> {
+    let mut cell = String::new();
+    write!(
+        cell,
+        "<div class=\"title\">{}</div><div class=\"rule\">{} · {}{}</div>",
+        escape(&f.title),
+        escape(&f.rule),
+        category_name(f.category),
+        f.source
+            .as_deref()
+            .map(|s| format!(" · <code class=\"source\">{}</code>", escape(s)))
+            .unwrap_or_default(),
+    )?;
+    if let Some(d) = &f.detail {
+        write!(cell, "<div class=\"detail\">{}</div>", escape(d))?;
+    }
+    if !f.paths.is_empty() {
+        cell.push_str("<ul class=\"paths\">");
+        for p in f.paths.iter().take(SHOWN_PATHS) {
+            write!(cell, "<li><code>{}</code></li>", escape(p))?;
+        }
+        if f.path_count > SHOWN_PATHS {
+            write!(
+                cell,
+                "<li class=\"more\">and {} more</li>",
+                f.path_count - SHOWN_PATHS
+            )?;
+        }
+        cell.push_str("</ul>");
+    }
+    Ok(cell)
+}
+
+/// The best practices the image breaks: severity, what, its fix and the Dockerfile line.
+/// One that a layer's files show follows the layer filter; one about the image config
+/// (root user, health check, `CMD` form) belongs to no layer and always shows.
+fn practices(out: &mut String, r: &Report) -> fmt::Result {
+    writeln!(
+        out,
+        "<section id=\"practices\"><h2>Best practices <span class=\"count\">{}</span></h2>",
+        r.practices.len()
+    )?;
+    if r.practices.is_empty() {
+        out.push_str("<p>None broken that layersift checks.</p></section>\n");
+        return Ok(());
+    }
+    out.push_str(
+        "<table class=\"findings practices\"><thead><tr><th>severity</th><th>what and fix</th>\
+         <th>layer</th></tr></thead><tbody>\n",
+    );
+    for f in &r.practices {
+        let (attr, layer) = if f.in_config {
+            (String::new(), "config".to_string())
+        } else {
+            (format!(" data-layer=\"{}\"", f.layer), f.layer.to_string())
+        };
+        writeln!(
+            out,
+            "<tr class=\"practice sev-{sev}\"{attr}><td><span class=\"sev\">{sev}</span></td>\
+             <td>{what}</td><td class=\"num\">{layer}</td></tr>",
+            sev = f.severity.name(),
+            what = finding_cell(f)?,
         )?;
     }
     out.push_str("</tbody></table></section>\n");
