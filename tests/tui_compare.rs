@@ -143,17 +143,18 @@ fn tmux_compare_mode_on_corpus_images() {
         oci.display(),
         oci.display()
     );
-    let Some(t) = crate::tui_explore::Tmux::start("compare", &cmd) else {
+    if !crate::util::tmux_present() {
         return;
-    };
-    let s = t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
+    }
+    let t = crate::util::Tmux::start("compare", 120, 40, &cmd);
+    let s = t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed", 60);
     assert!(s.contains("RUN apt-get update"), "{s}");
     assert!(s.contains("against"), "{s}");
     t.keys(&["]"]);
     // The first changed entry of the tree: an added file under /etc.
-    t.wait_for(" added ");
+    t.wait_for(" added ", 60);
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("EXIT=0", 60);
 }
 
 #[test]
