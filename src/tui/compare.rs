@@ -262,7 +262,7 @@ impl CompareView {
     /// Jumps to the next (previous) path matching the search, the cursor's own entry
     /// included when `here`.
     fn jump_search(&mut self, forward: bool, here: bool) {
-        let Some(re) = super::search::Search::matcher(&self.search) else {
+        let Some(re) = super::app::search::Search::matcher(&self.search) else {
             return;
         };
         let mut order = Vec::new();
