@@ -25,6 +25,19 @@ pub(crate) const RULES: &[&str] = &[
     "practice.world-writable",
 ];
 
+/// Whether a rule is about files some layer shipped (so `check` with `scope = "own"` counts
+/// only the own layers' findings), rather than about the image config, which describes the
+/// whole image (root user, health check, `CMD` form).
+pub(crate) fn about_files(rule: &str) -> bool {
+    matches!(
+        rule,
+        "practice.add-instead-of-copy"
+            | "practice.pyc-without-dontwritebytecode"
+            | "practice.setuid"
+            | "practice.world-writable"
+    )
+}
+
 /// setuid/setgid programs that distributions ship on purpose (by file name, in a bin or lib
 /// directory): `passwd`, `su`, `mount`, … Anything else with the bit set is reported.
 const USUAL_SETUID: &[&str] = &[
@@ -311,19 +324,14 @@ pub(crate) fn findings(
         })
     };
     if !env_set("PYTHONDONTWRITEBYTECODE") {
-        let count: usize = pyc.iter().map(|s| s.files.len()).sum();
-        if count > 0 {
-            let bytes: u64 = pyc.iter().map(FileSet::bytes).sum();
-            // Attributed to the layer that shipped the most of them.
-            let (layer, _) = pyc
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, s)| s.bytes())
-                .map(|(l, s)| (l, s.bytes()))
-                .unwrap_or((0, 0));
-            let files = FileSet {
-                files: pyc.into_iter().flat_map(|s| s.files).collect(),
-            };
+        // One finding per layer that shipped them, so a gate scoped to the own layers counts
+        // only theirs.
+        for (layer, files) in pyc.into_iter().enumerate() {
+            let count = files.files.len();
+            if count == 0 {
+                continue;
+            }
+            let bytes = files.bytes();
             let (path_count, paths) = files.evidence(MAX_EVIDENCE);
             let mut f = Finding::shipped_by(
                 Category::Practice,
