@@ -378,3 +378,62 @@ fn scope_own_counts_file_practices_of_the_own_layers_only() {
         "FAIL practice.root-user 1 finding found"
     );
 }
+
+/// The careful image as buildah writes it by default (`--format oci`): OCI media types and no
+/// `Healthcheck` in the config, whatever the Dockerfile said.
+fn careful_oci_image() -> layersift_fixture::BuiltImage {
+    careful_no_healthcheck(ImageBuilder::new())
+}
+
+fn careful_no_healthcheck(b: ImageBuilder) -> layersift_fixture::BuiltImage {
+    b.layer("/bin/sh -c #(nop) COPY file:9c1d in /app/", |l| {
+            l.file("app/main.py", "print('hi')\n")
+        })
+        .cmd(&["python", "/app/main.py"])
+        .config_field("User", json!("10001"))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&careful_oci_image(), Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    assert_eq!(rules(&a), ["practice.no-healthcheck"]);
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Info);
+    assert!(
+        f.title.ends_with("(this image is in OCI format, which cannot record one)"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.detail.as_deref().unwrap().contains("build with `--format docker`"),
+        "{f:?}"
+    );
+
+    // The Dockerfile has one, the OCI config lost it: the runtime runs none. Said at the
+    // HEALTHCHECK line, one severity up.
+    let text = "FROM scratch\nCOPY app/ /app/\nHEALTHCHECK CMD [\"python\", \"/app/main.py\", \"--check\"]\nUSER 10001\nCMD [\"python\", \"/app/main.py\"]\n";
+    let df = Dockerfile::parse(Path::new("Dockerfile"), text, &[]).unwrap();
+    let a = layersift::analyze_reference_with(
+        &reference,
+        &OpenOptions::default(),
+        &layersift::NoProgress,
+        Some((&df, 0)),
+    )
+    .unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Low);
+    assert_eq!(f.source.as_deref(), Some("Dockerfile:3"));
+    assert!(f.title.contains("is not in the image"), "{}", f.title);
+
+    // A Docker-format image has the field: no OCI note, and a declared one is believed.
+    let dir = tempfile::tempdir().unwrap();
+    let docker = careful_no_healthcheck(ImageBuilder::new().docker_media_types());
+    let reference = write(&docker, Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert!(!f.title.contains("OCI"), "{}", f.title);
+}

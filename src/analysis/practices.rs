@@ -170,21 +170,59 @@ pub(crate) fn findings(
         out.push(f);
     }
 
-    // No HEALTHCHECK (the OCI config format has no field for one: the Dockerfile tells).
-    let declared = match df {
-        Some(_) => last_of("HEALTHCHECK").is_some_and(|i| !i.healthcheck_none),
-        None => inputs
-            .healthcheck
-            .is_some_and(|h| h.test.first().is_some_and(|t| t != "NONE")),
+    // No HEALTHCHECK. The OCI config format has no field for one: buildah and `podman build`
+    // drop a Dockerfile's HEALTHCHECK there unless they build with `--format docker` (BuildKit
+    // keeps Docker's field even in an OCI config, so an image that has one shows it). Either
+    // way the runtime runs no health check, so the finding stands; its text says why.
+    let in_config = inputs
+        .healthcheck
+        .is_some_and(|h| h.test.first().is_some_and(|t| t != "NONE"));
+    let oci = layers.iter().any(|l| {
+        l.media_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("application/vnd.oci.image.layer."))
+    });
+    let declared = last_of("HEALTHCHECK").filter(|i| !i.healthcheck_none);
+    let lost = match declared {
+        // The Dockerfile's HEALTHCHECK did not reach the OCI config.
+        Some(i) if oci && !in_config => Some(i.line),
+        _ => None,
     };
-    if !declared {
+    if let Some(line) = lost {
+        let mut f = config_finding(
+            "practice.no-healthcheck",
+            Severity::Low,
+            "The Dockerfile's `HEALTHCHECK` is not in the image: its config is in OCI format, \
+             which cannot record one"
+                .to_string(),
+            "fix: build with `--format docker` (buildah, `podman build`) so the runtime runs \
+             it, or rely on the orchestrator's probes"
+                .to_string(),
+            layers,
+        );
+        f.source = cite(line);
+        out.push(f);
+    } else if !in_config && (df.is_none() || declared.is_none()) {
+        let (title, fix) = if oci {
+            (
+                "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one \
+                 (this image is in OCI format, which cannot record one)",
+                "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]` and build with `--format \
+                 docker` (buildah and `podman build` drop it from an OCI image), or rely on the \
+                 orchestrator's probes",
+            )
+        } else {
+            (
+                "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one",
+                "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]`, or rely on the orchestrator's \
+                 probes",
+            )
+        };
         let mut f = config_finding(
             "practice.no-healthcheck",
             Severity::Info,
-            "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one"
-                .to_string(),
-            "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]`, or rely on the orchestrator's probes"
-                .to_string(),
+            title.to_string(),
+            fix.to_string(),
             layers,
         );
         f.source = final_from.and_then(cite);
