@@ -151,6 +151,45 @@ fn d_diffs_against_the_replaced_version() {
     assert!(s.contains("+line 301"), "{s}");
 }
 
+/// `x` then `y` extracts on a thread: the key returns at once, the status bar says what
+/// runs, and the outcome arrives through `poll` (the event loop calls it every tick).
+#[test]
+fn extraction_runs_beside_the_screen_and_reports_when_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut app = app_for(&fixture(dir.path()));
+    wait_tree(&mut app);
+    select(&mut app, "app");
+    press(&mut app, KeyCode::Char('x'));
+    app.content.confirm.as_mut().expect("asks first").target = out.path().to_path_buf();
+    press(&mut app, KeyCode::Char('y'));
+    assert!(app.content.confirm.is_none());
+    let mut said = None;
+    for _ in 0..2000 {
+        app.content.poll();
+        if let Some(m) = app.content.message.clone() {
+            said = Some(m);
+            break;
+        }
+        assert!(
+            app.content.running.is_some(),
+            "no outcome and nothing running"
+        );
+        let s = text(&app);
+        assert!(s.contains("extracting `/app` into"), "{s}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let said = said.expect("the extraction ended");
+    assert!(said.starts_with("extracted 3 files"), "{said}");
+    assert!(app.content.running.is_none());
+    // As the selected layer (the first) has it, not as a later layer rewrote it.
+    assert_eq!(
+        std::fs::read_to_string(out.path().join("app/notes.txt")).unwrap(),
+        numbered(300)
+    );
+    assert!(text(&app).contains("extracted 3 files"));
+}
+
 #[test]
 fn tmux_opens_searches_and_extracts_a_file() {
     if std::process::Command::new("tmux")

@@ -223,6 +223,9 @@ fn explore(
             }
         }
         check_panicked()?;
+        if app.content.poll() {
+            dirty = true;
+        }
         if dirty {
             term.draw(|f| {
                 app.draw(f);
@@ -237,6 +240,7 @@ fn explore(
             let _ = out.flush();
         }
         if app.quit {
+            app.content.finish_running();
             return Ok(());
         }
         if event::poll(TICK)? {
@@ -246,6 +250,7 @@ fn explore(
             while event::poll(Duration::ZERO)? {
                 app.handle(&event::read()?);
                 if app.quit {
+                    app.content.finish_running();
                     return Ok(());
                 }
             }

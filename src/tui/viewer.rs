@@ -553,13 +553,27 @@ pub struct Confirm {
     pub target: PathBuf,
 }
 
+/// An extraction running on its own thread, so the screen stays live while a large
+/// directory is written.
+pub struct Running {
+    /// What is being extracted, and where to, for the status bar.
+    pub what: String,
+    pub started: std::time::Instant,
+    /// The elapsed seconds last drawn.
+    shown: u64,
+    /// The outcome's message, sent once when the thread ends.
+    done: std::sync::mpsc::Receiver<String>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
 /// The content side of the TUI: the image's blob store, an open viewer, a pending
-/// extraction, and the last message.
+/// extraction, a running one, and the last message.
 #[derive(Default)]
 pub struct Content {
     pub image: Option<Arc<Image>>,
     pub viewer: Option<Viewer>,
     pub confirm: Option<Confirm>,
+    pub running: Option<Running>,
     pub message: Option<String>,
 }
 
@@ -570,10 +584,10 @@ impl Content {
     }
 
     /// Handles a key while open.
-    pub fn key(&mut self, a: &Analysis, k: KeyEvent) {
+    pub fn key(&mut self, a: &Arc<Analysis>, k: KeyEvent) {
         if let Some(c) = self.confirm.take() {
             if matches!(k.code, KeyCode::Char('y' | 'Y')) {
-                self.message = Some(self.run_extract(a, &c));
+                self.start_extract(a, c);
             } else {
                 self.message = Some("extraction cancelled".to_string());
             }
@@ -586,41 +600,120 @@ impl Content {
         }
     }
 
-    fn run_extract(&self, a: &Analysis, c: &Confirm) -> String {
-        let Some(image) = &self.image else {
-            return "no image to extract from".to_string();
+    /// Starts the confirmed extraction on its own thread; [`Content::poll`] collects its
+    /// outcome.
+    fn start_extract(&mut self, a: &Arc<Analysis>, c: Confirm) {
+        let Some(image) = self.image.clone() else {
+            self.message = Some("no image to extract from".to_string());
+            return;
         };
-        let opts = ExtractOptions {
-            scope: c.scope,
-            patterns: vec![c.path.clone()],
-            force: false,
-            same_owner: false,
-        };
-        match extract(image, a, &c.target, &opts) {
-            Ok(s) => {
-                let mut m = format!(
-                    "extracted {} files ({}), {} directories, {} symlinks into {}",
-                    s.files + s.hardlinks,
-                    crate::units::human_bytes(s.bytes),
-                    s.dirs,
-                    s.symlinks,
-                    c.target.display()
-                );
-                if !s.skipped.is_empty() {
-                    m.push_str(&format!("; skipped {}", s.skipped.len()));
-                }
-                m
+        let (tx, rx) = std::sync::mpsc::channel();
+        let what = format!(
+            "`{}` into {}",
+            crate::sanitize::for_terminal(&c.path),
+            crate::sanitize::for_terminal(&c.target.display().to_string())
+        );
+        let a = Arc::clone(a);
+        let spawned = std::thread::Builder::new()
+            .name("extract".into())
+            .spawn(move || {
+                let _ = tx.send(run_extract(&image, &a, &c));
+            });
+        match spawned {
+            Ok(thread) => {
+                self.running = Some(Running {
+                    what,
+                    started: std::time::Instant::now(),
+                    shown: 0,
+                    done: rx,
+                    thread: Some(thread),
+                });
             }
-            Err(e) => {
-                let mut m = format!("extract failed: {}", crate::content::chain(&e));
-                if let Some(h) = e.hint() {
-                    m.push_str(&format!(" ({h})"));
+            Err(e) => self.message = Some(format!("extract failed: cannot start a thread: {e}")),
+        }
+    }
+
+    /// Collects a finished extraction's message; true when the screen should be redrawn
+    /// (an extraction ended, or one is still running and its elapsed seconds moved).
+    pub fn poll(&mut self) -> bool {
+        let Some(r) = &mut self.running else {
+            return false;
+        };
+        match r.done.try_recv() {
+            Ok(m) => {
+                if let Some(t) = r.thread.take() {
+                    let _ = t.join();
                 }
-                m
+                self.message = Some(m);
+                self.running = None;
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                let secs = r.started.elapsed().as_secs();
+                if secs == r.shown {
+                    return false;
+                }
+                r.shown = secs;
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.message = Some("extract failed: the extraction thread stopped".to_string());
+                self.running = None;
+            }
+        }
+        true
+    }
+
+    /// Waits for a running extraction to end (when the user quits: a half-written
+    /// directory would be worse than a short wait).
+    pub fn finish_running(&mut self) {
+        if let Some(mut r) = self.running.take() {
+            if let Some(t) = r.thread.take() {
+                let _ = t.join();
             }
         }
     }
 
+    /// The status line while an extraction runs.
+    pub fn running_status(&self) -> Option<String> {
+        self.running
+            .as_ref()
+            .map(|r| format!("extracting {} … {}s", r.what, r.started.elapsed().as_secs()))
+    }
+}
+
+/// Extracts what `c` names and says how it went, in one line.
+fn run_extract(image: &Image, a: &Analysis, c: &Confirm) -> String {
+    let opts = ExtractOptions {
+        scope: c.scope,
+        patterns: vec![c.path.clone()],
+        force: false,
+        same_owner: false,
+    };
+    match extract(image, a, &c.target, &opts) {
+        Ok(s) => {
+            let mut m = format!(
+                "extracted {} files ({}), {} directories, {} symlinks into {}",
+                s.files + s.hardlinks,
+                crate::units::human_bytes(s.bytes),
+                s.dirs,
+                s.symlinks,
+                c.target.display()
+            );
+            if !s.skipped.is_empty() {
+                m.push_str(&format!("; skipped {}", s.skipped.len()));
+            }
+            m
+        }
+        Err(e) => {
+            let mut m = format!("extract failed: {}", crate::content::chain(&e));
+            if let Some(h) = e.hint() {
+                m.push_str(&format!(" ({h})"));
+            }
+            m
+        }
+    }
+}
+
+impl Content {
     /// `v`/Enter on a file: opens it.
     pub fn open(&mut self, a: &Analysis, layer: usize, path: &str, height: usize) {
         match self.locate(a, layer, path) {
@@ -662,6 +755,13 @@ impl Content {
 
     /// `x`: asks to confirm extracting `path` into the current directory.
     pub fn ask_extract(&mut self, path: &str, scope: Scope) {
+        if let Some(r) = &self.running {
+            self.message = Some(format!(
+                "an extraction is still running ({}); wait for it to end",
+                r.what
+            ));
+            return;
+        }
         let target = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
         self.confirm = Some(Confirm {
             path: path.to_string(),
@@ -695,9 +795,10 @@ impl Content {
 
     /// Draws the viewer, the confirmation, or the last message.
     pub fn draw(&self, f: &mut Frame, area: Rect) {
+        let running = self.running_status();
         if let Some(v) = &self.viewer {
             v.draw(f, area);
-        } else if let Some(m) = &self.message {
+        } else if let Some(m) = self.message.as_ref().or(running.as_ref()) {
             let bar = Rect {
                 y: area.y + area.height.saturating_sub(1),
                 height: 1.min(area.height),
