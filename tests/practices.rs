@@ -387,12 +387,12 @@ fn careful_oci_image() -> layersift_fixture::BuiltImage {
 
 fn careful_no_healthcheck(b: ImageBuilder) -> layersift_fixture::BuiltImage {
     b.layer("/bin/sh -c #(nop) COPY file:9c1d in /app/", |l| {
-            l.file("app/main.py", "print('hi')\n")
-        })
-        .cmd(&["python", "/app/main.py"])
-        .config_field("User", json!("10001"))
-        .build()
-        .unwrap()
+        l.file("app/main.py", "print('hi')\n")
+    })
+    .cmd(&["python", "/app/main.py"])
+    .config_field("User", json!("10001"))
+    .build()
+    .unwrap()
 }
 
 #[test]
@@ -404,12 +404,16 @@ fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
     let f = practice(&a, "practice.no-healthcheck");
     assert_eq!(f.severity, layersift::Severity::Info);
     assert!(
-        f.title.ends_with("(this image is in OCI format, which cannot record one)"),
+        f.title
+            .ends_with("(this image is in OCI format, which cannot record one)"),
         "{}",
         f.title
     );
     assert!(
-        f.detail.as_deref().unwrap().contains("build with `--format docker`"),
+        f.detail
+            .as_deref()
+            .unwrap()
+            .contains("build with `--format docker`"),
         "{f:?}"
     );
 
