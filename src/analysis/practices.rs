@@ -208,8 +208,7 @@ pub(crate) fn findings(
                 "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one \
                  (this image is in OCI format, which cannot record one)",
                 "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]` and build with `--format \
-                 docker` (buildah and `podman build` drop it from an OCI image), or rely on the \
-                 orchestrator's probes",
+                 docker` (buildah and podman drop it from OCI images), or use orchestrator probes",
             )
         } else {
             (
