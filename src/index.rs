@@ -47,32 +47,67 @@ impl EntryKind {
     }
 }
 
-/// A span of bytes in a [`LayerIndex`]'s name arena.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Span {
-    start: u32,
-    len: u32,
-}
-
-/// One tar member of a layer. Paths live in the owning [`LayerIndex`].
+/// One tar member of a layer, in 48 bytes. Its path and link target live in the owning
+/// [`LayerIndex`]'s arena, at `name`.
+///
+/// The layout is what keeps a 200,000-file image's index small: the content hash is two
+/// `u64` (a `u128` would align the struct to 16 bytes and pad it to 64), the mode keeps 24
+/// bits (every value a tar header's octal mode field can hold; only base-256 garbage is
+/// wider), and both name lengths sit in the arena before the names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Content identity (xxh3-128) for regular files and hard links (the target's), else 0.
-    pub hash: u128,
+    /// xxh3-128 of the content, low and high halves (see [`Entry::hash`]).
+    hash: [u64; 2],
     /// Content bytes for regular files; 0 for everything else (a hard link's bytes are its
     /// target's and are counted once, on the target).
     pub size: u64,
     pub mtime: i64,
-    pub path: Span,
-    /// Symlink or hard-link target; empty for other kinds.
-    pub link: Span,
-    pub mode: u32,
+    /// Offset of this entry's name record in the arena (see [`LayerIndex`]); [`NO_NAME`]
+    /// when the arena is full.
+    name: u32,
     pub uid: u32,
     pub gid: u32,
+    /// The low 24 bits of the tar mode, little-endian (see [`Entry::mode`]).
+    mode: [u8; 3],
     pub kind: EntryKind,
 }
 
+const _: () = assert!(std::mem::size_of::<Entry>() == 48);
+
+/// Mode bits an [`Entry`] keeps: 24, more than the 21 of a tar header's octal field.
+pub(crate) const MODE_BITS: u32 = 0x00ff_ffff;
+
+/// The name offset of an entry whose names did not fit in the arena (more than 4 GiB of
+/// names in one layer): it reads back as empty, never as another entry's name.
+const NO_NAME: u32 = u32::MAX;
+
+impl Entry {
+    /// Content identity (xxh3-128) for regular files and hard links (the target's), else 0.
+    pub fn hash(&self) -> u128 {
+        u128::from(self.hash[0]) | (u128::from(self.hash[1]) << 64)
+    }
+
+    fn set_hash(&mut self, h: u128) {
+        self.hash = [h as u64, (h >> 64) as u64];
+    }
+
+    /// Permission, setuid/setgid/sticky and file-type bits, as the tar header gave them
+    /// (bits above [`MODE_BITS`] are dropped).
+    pub fn mode(&self) -> u32 {
+        let [a, b, c] = self.mode;
+        u32::from_le_bytes([a, b, c, 0])
+    }
+
+    fn pack_mode(mode: u32) -> [u8; 3] {
+        let [a, b, c, _] = (mode & MODE_BITS).to_le_bytes();
+        [a, b, c]
+    }
+}
+
 /// Every entry of one layer, in tar order.
+///
+/// The arena holds one record per entry: the path's length (LEB128), the path, the link
+/// target's length (LEB128) and the link target. Lengths below 128 take one byte.
 #[derive(Debug, Clone, Default)]
 pub struct LayerIndex {
     names: Vec<u8>,
@@ -93,54 +128,90 @@ pub struct NewEntry<'a> {
     pub mtime: i64,
 }
 
+/// Appends `n` as LEB128 (seven bits a byte, low bits first).
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Reads a LEB128 length at the start of `b`: the length and the bytes after it. `None`
+/// if it is cut short or wider than 32 bits.
+fn take_len(b: &[u8]) -> Option<(usize, &[u8])> {
+    let mut n: u64 = 0;
+    for (i, &byte) in b.iter().enumerate().take(5) {
+        n |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((u32::try_from(n).ok()? as usize, &b[i + 1..]));
+        }
+    }
+    None
+}
+
 impl LayerIndex {
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn intern(&mut self, bytes: &[u8]) -> Span {
-        if bytes.is_empty() {
-            return Span::default();
+    /// Appends a name record; returns its offset.
+    fn intern(&mut self, path: &[u8], link: &[u8]) -> u32 {
+        let start = self.names.len();
+        // Offsets are u32: a layer would need 4 GiB of names to overflow, far past any real
+        // image. Past that, names read back empty rather than wrapping onto another entry's.
+        let room = (NO_NAME as usize).saturating_sub(start);
+        if path.len() + link.len() + 10 > room {
+            return NO_NAME;
         }
-        // Offsets are u32: a layer would need 4 GiB of names to overflow, far past any
-        // real image; saturate rather than wrap so a hostile layer cannot alias names.
-        let start = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        self.names.extend_from_slice(bytes);
-        Span { start, len }
+        put_len(&mut self.names, path.len());
+        self.names.extend_from_slice(path);
+        put_len(&mut self.names, link.len());
+        self.names.extend_from_slice(link);
+        start as u32
     }
 
     pub fn push(&mut self, e: NewEntry<'_>) {
-        let path = self.intern(e.path);
-        let link = self.intern(e.link);
-        self.entries.push(Entry {
-            hash: e.hash,
+        let name = self.intern(e.path, e.link);
+        let mut entry = Entry {
+            hash: [0; 2],
             size: e.size,
             mtime: e.mtime,
-            path,
-            link,
-            mode: e.mode,
+            name,
             uid: e.uid,
             gid: e.gid,
+            mode: Entry::pack_mode(e.mode),
             kind: e.kind,
-        });
+        };
+        entry.set_hash(e.hash);
+        self.entries.push(entry);
     }
 
-    fn span(&self, s: Span) -> &[u8] {
-        let start = s.start as usize;
-        self.names
-            .get(start..start + s.len as usize)
-            .unwrap_or_default()
+    /// The (path, link) record at `at`, or `None` if it does not lie inside the arena.
+    fn record(&self, at: u32) -> Option<(&[u8], &[u8])> {
+        let rest = self.names.get(at as usize..)?;
+        let (n, rest) = take_len(rest)?;
+        let (path, rest) = rest.split_at_checked(n)?;
+        let (n, rest) = take_len(rest)?;
+        let link = rest.get(..n)?;
+        Some((path, link))
     }
 
     /// The normalised path of entry `i` (no leading `/` or `./`, no trailing `/`).
     pub fn path(&self, i: usize) -> &[u8] {
-        self.span(self.entries[i].path)
+        let at = self.entries[i].name as usize;
+        self.names
+            .get(at..)
+            .and_then(take_len)
+            .and_then(|(n, rest)| rest.get(..n))
+            .unwrap_or_default()
     }
 
     /// The link target of entry `i` (empty unless a symlink or hard link).
     pub fn link(&self, i: usize) -> &[u8] {
-        self.span(self.entries[i].link)
+        self.record(self.entries[i].name)
+            .map(|(_, link)| link)
+            .unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
@@ -172,10 +243,10 @@ impl LayerIndex {
         for (i, e) in self.entries.iter().enumerate() {
             match e.kind {
                 EntryKind::File => {
-                    by_path.insert(self.span(e.path), e.hash);
+                    by_path.insert(self.path(i), e.hash());
                 }
                 EntryKind::Hardlink => {
-                    if let Some(h) = by_path.get(self.span(e.link)) {
+                    if let Some(h) = by_path.get(self.link(i)) {
                         fixes.push((i, *h));
                     }
                 }
@@ -183,7 +254,7 @@ impl LayerIndex {
             }
         }
         for (i, h) in fixes {
-            self.entries[i].hash = h;
+            self.entries[i].set_hash(h);
         }
     }
 }
@@ -269,9 +340,11 @@ pub enum IndexFormatError {
     Trailing,
 }
 
-/// Version of [`LayerIndex::to_bytes`]' format; bump on any change.
-const INDEX_FORMAT: u32 = 1;
-const ENTRY_BYTES: usize = 16 + 8 + 8 + 4 * 4 + 4 * 3 + 1;
+/// Version of [`LayerIndex::to_bytes`]' format; bump on any change. 2: 48-byte entries
+/// naming a record of the arena (version 1 had 61-byte entries with two spans).
+const INDEX_FORMAT: u32 = 2;
+/// hash, size, mtime, name offset, uid, gid, 24-bit mode, kind.
+const ENTRY_BYTES: usize = 16 + 8 + 8 + 4 + 4 + 4 + 3 + 1;
 
 impl EntryKind {
     fn code(self) -> u8 {
@@ -337,8 +410,8 @@ impl<'a> Cursor<'a> {
 }
 
 impl LayerIndex {
-    /// A compact, versioned binary form of the index (little-endian, fixed-size entries
-    /// after the name arena), for caching on disk. [`LayerIndex::from_bytes`] reads it back.
+    /// A compact, versioned binary form of the index (little-endian, the name arena, then
+    /// fixed-size entries), for caching on disk. [`LayerIndex::from_bytes`] reads it back.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(20 + self.names.len() + self.entries.len() * ENTRY_BYTES);
         out.extend_from_slice(&INDEX_FORMAT.to_le_bytes());
@@ -346,26 +419,21 @@ impl LayerIndex {
         out.extend_from_slice(&self.names);
         out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
         for e in &self.entries {
-            out.extend_from_slice(&e.hash.to_le_bytes());
+            out.extend_from_slice(&e.hash[0].to_le_bytes());
+            out.extend_from_slice(&e.hash[1].to_le_bytes());
             out.extend_from_slice(&e.size.to_le_bytes());
             out.extend_from_slice(&e.mtime.to_le_bytes());
-            for v in [
-                e.path.start,
-                e.path.len,
-                e.link.start,
-                e.link.len,
-                e.mode,
-                e.uid,
-                e.gid,
-            ] {
+            for v in [e.name, e.uid, e.gid] {
                 out.extend_from_slice(&v.to_le_bytes());
             }
+            out.extend_from_slice(&e.mode);
             out.push(e.kind.code());
         }
         out
     }
 
-    /// Reads [`LayerIndex::to_bytes`]' form, checking every span against the arena.
+    /// Reads [`LayerIndex::to_bytes`]' form, checking that every entry names a whole
+    /// record of the arena.
     pub fn from_bytes(bytes: &[u8]) -> Result<LayerIndex, IndexFormatError> {
         let mut c = Cursor(bytes);
         if c.u32()? != INDEX_FORMAT {
@@ -381,39 +449,33 @@ impl LayerIndex {
                 IndexFormatError::Trailing
             });
         }
-        let in_arena = |s: Span| (s.start as usize).saturating_add(s.len as usize) <= names.len();
-        let mut entries = Vec::with_capacity(count);
+        let mut index = LayerIndex {
+            names,
+            entries: Vec::with_capacity(count),
+        };
         for _ in 0..count {
-            let hash = u128::from_le_bytes(c.array()?);
+            let hash = [c.u64()?, c.u64()?];
             let size = c.u64()?;
             let mtime = i64::from_le_bytes(c.array()?);
-            let path = Span {
-                start: c.u32()?,
-                len: c.u32()?,
-            };
-            let link = Span {
-                start: c.u32()?,
-                len: c.u32()?,
-            };
-            let (mode, uid, gid) = (c.u32()?, c.u32()?, c.u32()?);
+            let (name, uid, gid) = (c.u32()?, c.u32()?, c.u32()?);
+            let mode = c.array()?;
             let [code] = c.array()?;
             let kind = EntryKind::from_code(code).ok_or(IndexFormatError::Kind(code))?;
-            if !in_arena(path) || !in_arena(link) {
+            if name != NO_NAME && index.record(name).is_none() {
                 return Err(IndexFormatError::Span);
             }
-            entries.push(Entry {
+            index.entries.push(Entry {
                 hash,
                 size,
                 mtime,
-                path,
-                link,
-                mode,
+                name,
                 uid,
                 gid,
+                mode,
                 kind,
             });
         }
-        Ok(LayerIndex { names, entries })
+        Ok(index)
     }
 }
 
@@ -475,7 +537,7 @@ mod tests {
         idx.resolve_hardlinks();
         assert_eq!(idx.path(1), b"a/c");
         assert_eq!(idx.link(1), b"a/b");
-        assert_eq!(idx.entries[1].hash, 7);
+        assert_eq!(idx.entries[1].hash(), 7);
         assert_eq!(idx.content_bytes(), 3);
         assert_eq!(parent(b"a/b/c"), b"a/b");
         assert_eq!(file_name(b"a/b/c"), b"c");
@@ -529,6 +591,160 @@ mod tests {
         assert_eq!(
             LayerIndex::from_bytes(&old).unwrap_err(),
             IndexFormatError::Version
+        );
+    }
+
+    /// Every field at its extremes survives the packing, in memory and through the binary
+    /// form: the widest hash, size and times, every mode bit the entry keeps, ids at
+    /// `u32::MAX`, long and non-UTF-8 names and link targets, and empty ones.
+    #[test]
+    fn packed_entries_keep_every_field_at_its_extremes() {
+        let long_name = [b'n'; 300];
+        let long_link = vec![0xffu8; 70_000];
+        let cases: Vec<NewEntry<'_>> = vec![
+            NewEntry {
+                path: b"max",
+                link: b"",
+                kind: EntryKind::File,
+                size: u64::MAX,
+                hash: u128::MAX,
+                mode: MODE_BITS,
+                uid: u32::MAX,
+                gid: u32::MAX,
+                mtime: i64::MAX,
+            },
+            NewEntry {
+                path: b"min",
+                link: b"",
+                kind: EntryKind::Dir,
+                size: 0,
+                hash: 0,
+                mode: 0,
+                uid: 0,
+                gid: 0,
+                mtime: i64::MIN,
+            },
+            NewEntry {
+                // Halves that differ, so swapped halves would show.
+                path: b"caf\xe9/\x80\xff",
+                link: b"",
+                kind: EntryKind::Hardlink,
+                size: 1 << 40,
+                hash: 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+                mode: 0o107_777,
+                uid: 1,
+                gid: 2,
+                mtime: -1,
+            },
+            NewEntry {
+                path: &long_name,
+                link: &long_link,
+                kind: EntryKind::Symlink,
+                size: 0,
+                hash: 0,
+                mode: 0o120_777,
+                uid: 65_534,
+                gid: 65_534,
+                mtime: 1_700_000_000,
+            },
+            NewEntry {
+                path: b"",
+                link: b"../t\xe9rget",
+                kind: EntryKind::Symlink,
+                size: 0,
+                hash: 0,
+                mode: 0o777,
+                uid: 0,
+                gid: 0,
+                mtime: 0,
+            },
+        ];
+        let mut idx = LayerIndex::new();
+        for e in &cases {
+            idx.push(*e);
+        }
+        idx.push(NewEntry {
+            mode: 0xffff_ffff,
+            ..cases[0]
+        });
+        let back = LayerIndex::from_bytes(&idx.to_bytes()).unwrap();
+        assert_eq!(back.entries, idx.entries);
+        for index in [&idx, &back] {
+            for (i, want) in cases.iter().enumerate() {
+                let e = &index.entries[i];
+                assert_eq!(index.path(i), want.path, "path {i}");
+                assert_eq!(index.link(i), want.link, "link {i}");
+                assert_eq!(
+                    (e.kind, e.size, e.hash(), e.mode(), e.uid, e.gid, e.mtime),
+                    (want.kind, want.size, want.hash, want.mode, want.uid, want.gid, want.mtime),
+                    "entry {i}"
+                );
+            }
+            // Bits above the 24 kept are dropped; the permission bits below are not
+            // touched (a setuid bit is never invented or lost).
+            assert_eq!(index.entries[cases.len()].mode(), MODE_BITS);
+        }
+        // Every mode bit on its own.
+        for bit in 0..24 {
+            let mut one = LayerIndex::new();
+            one.push(NewEntry {
+                mode: 1 << bit,
+                ..cases[1]
+            });
+            let back = LayerIndex::from_bytes(&one.to_bytes()).unwrap();
+            assert_eq!(back.entries[0].mode(), 1 << bit);
+        }
+    }
+
+    #[test]
+    fn name_lengths_round_trip_at_every_width() {
+        for n in [0usize, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152] {
+            let mut b = Vec::new();
+            put_len(&mut b, n);
+            b.push(0xaa);
+            assert_eq!(take_len(&b), Some((n, &[0xaa][..])), "{n}");
+        }
+        let mut b = Vec::new();
+        put_len(&mut b, u32::MAX as usize);
+        assert_eq!(take_len(&b), Some((u32::MAX as usize, &[][..])));
+        // Cut short, or wider than 32 bits: refused.
+        assert_eq!(take_len(&[0x80]), None);
+        assert_eq!(take_len(&[0xff, 0xff, 0xff, 0xff, 0x10]), None);
+        assert_eq!(take_len(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), None);
+    }
+
+    #[test]
+    fn an_entry_naming_bytes_outside_its_arena_is_refused() {
+        let mut idx = LayerIndex::new();
+        idx.push(NewEntry {
+            path: b"etc/passwd",
+            link: b"",
+            kind: EntryKind::File,
+            size: 1,
+            hash: 1,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+        });
+        let bytes = idx.to_bytes();
+        // The name offset is the u32 after hash, size and mtime of the only entry.
+        let at = bytes.len() - ENTRY_BYTES + 32;
+        for bad in [idx.names.len() as u32, 13, 3, u32::MAX - 1] {
+            let mut b = bytes.clone();
+            b[at..at + 4].copy_from_slice(&bad.to_le_bytes());
+            assert_eq!(
+                LayerIndex::from_bytes(&b).unwrap_err(),
+                IndexFormatError::Span,
+                "offset {bad}"
+            );
+        }
+        // A path length running past the arena's end.
+        let mut b = bytes;
+        b[12] = 0x7f;
+        assert_eq!(
+            LayerIndex::from_bytes(&b).unwrap_err(),
+            IndexFormatError::Span
         );
     }
 }

@@ -94,7 +94,7 @@ fn same_content(older: (&LayerIndex, usize), newer: (&LayerIndex, usize)) -> boo
     let (a, b) = (&older.0.entries[older.1], &newer.0.entries[newer.1]);
     match (a.kind, b.kind) {
         (EntryKind::Dir, EntryKind::Dir) => true,
-        (x, y) if carries_content(x) && carries_content(y) => a.hash == b.hash,
+        (x, y) if carries_content(x) && carries_content(y) => a.hash() == b.hash(),
         (EntryKind::Symlink, EntryKind::Symlink) => older.0.link(older.1) == newer.0.link(newer.1),
         (x, y) => x == y && x != EntryKind::Dir && x != EntryKind::File,
     }
@@ -508,7 +508,9 @@ mod tests {
                     let old = &layers[l as usize].entries[j as usize];
                     let same = match (old.kind, e.kind) {
                         (EntryKind::Dir, EntryKind::Dir) => true,
-                        (a, b) if carries_content(a) && carries_content(b) => old.hash == e.hash,
+                        (a, b) if carries_content(a) && carries_content(b) => {
+                            old.hash() == e.hash()
+                        }
                         (EntryKind::Symlink, EntryKind::Symlink) => {
                             layers[l as usize].link(j as usize) == layer.link(i)
                         }

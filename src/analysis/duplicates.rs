@@ -33,7 +33,7 @@ pub(crate) fn findings(
         .map(|(li, i)| {
             let e = &indexes[li].entries[i];
             let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-            (e.hash, e.size, small(li), small(i))
+            (e.hash(), e.size, small(li), small(i))
         })
         .collect();
     rows.sort_unstable();

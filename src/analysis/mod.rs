@@ -8,7 +8,6 @@ pub(crate) mod findings;
 pub(crate) mod gzip_sample;
 pub(crate) mod hardlink;
 pub(crate) mod hidden;
-pub(crate) mod history;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
 pub(crate) mod practices;
@@ -23,23 +22,9 @@ use crate::index::LayerIndex;
 use crate::merge::{byte_splits, merge, ByteSplit, Merged};
 use crate::source::{Image, Platform, Transport};
 
+pub(crate) use crate::history::one_line;
+pub use crate::history::Step;
 pub use findings::{Category, Finding, Severity, Suggestion};
-pub use history::Step;
-
-/// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
-/// quote a build step).
-pub(crate) fn one_line(s: &str, max: usize) -> String {
-    // Secrets are redacted before cutting: a cut secret no longer matches its rule.
-    let s = crate::sanitize::redact(s);
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
 
 /// Facts about the analysed image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -195,7 +180,7 @@ impl Analysis {
     ) -> Analysis {
         // Secrets never leave the model: redact the config (ENV, history) before use.
         let config = secrets::redact_config(&image.config);
-        let mut steps = history::steps_for_layers(&config, decoded.len());
+        let mut steps = crate::history::steps_for_layers(&config, decoded.len());
         let context =
             dockerfile.map(|(df, stage)| crate::dockerfile::Context::new(df, stage, &mut steps));
         let mut indexes = Vec::with_capacity(decoded.len());

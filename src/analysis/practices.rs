@@ -336,14 +336,14 @@ pub(crate) fn findings(
                 if path.ends_with(".pyc") {
                     pyc[li].push(e.size, format!("/{path}"));
                 }
-                if e.mode & 0o6000 != 0 && !usual_setuid(path) {
+                if e.mode() & 0o6000 != 0 && !usual_setuid(path) {
                     setuid.push((li, format!("/{path}")));
                 }
             }
             _ => {}
         }
         if matches!(e.kind, EntryKind::File | EntryKind::Dir)
-            && e.mode & 0o002 != 0
+            && e.mode() & 0o002 != 0
             && !SHARED_WRITABLE
                 .iter()
                 .any(|d| path == *d || path.starts_with(&format!("{d}/")))

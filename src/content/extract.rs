@@ -236,7 +236,7 @@ pub fn extract(
         match make_dir(&root, idx.path(i)) {
             Ok(p) => {
                 summary.dirs += 1;
-                dirs.push((p, e.mode, e.uid, e.gid));
+                dirs.push((p, e.mode(), e.uid, e.gid));
             }
             Err(Refusal::Skip(r)) => skip(&mut summary, idx.path(i), r),
             Err(Refusal::Fail(e)) => return Err(e),
@@ -464,7 +464,7 @@ fn finish_file(f: &fs::File, dest: &Path, e: &Entry, opts: &ExtractOptions) -> i
     if opts.same_owner {
         std::os::unix::fs::fchown(f, Some(e.uid), Some(e.gid))?;
     }
-    f.set_permissions(fs::Permissions::from_mode(e.mode & 0o777))?;
+    f.set_permissions(fs::Permissions::from_mode(e.mode() & 0o777))?;
     if let Ok(secs) = u64::try_from(e.mtime) {
         let _ = f.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
     }

@@ -16,14 +16,19 @@ use super::types::{Compression, DecodedLayer};
 
 const MAGIC: &[u8; 8] = b"LSLAYER3";
 /// Bump whenever decode's output for the same blob changes (what is indexed, how contents
-/// are hashed, this encoding): older entries then become misses.
-const FORMAT: u64 = 3;
+/// are hashed, this encoding): older entries then become misses. 4: the index's 48-byte
+/// entries (index format 2).
+const FORMAT: u64 = 4;
 
 /// The fingerprint of everything that decides an entry's contents besides the blob: this
 /// format, the secret rule table and the package parsers.
 pub(super) fn fingerprint() -> u64 {
+    fingerprint_of(FORMAT)
+}
+
+fn fingerprint_of(format: u64) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(&FORMAT.to_le_bytes());
+    h.update(&format.to_le_bytes());
     h.update(&rules_fingerprint().to_le_bytes());
     h.update(&crate::packages::fingerprint().to_le_bytes());
     h.digest()
@@ -208,5 +213,41 @@ mod tests {
         let mut garbage = bytes[..bytes.len() - d.index.to_bytes().len()].to_vec();
         garbage.extend_from_slice(&[0xff; 64]);
         assert!(DecodedLayer::from_entry(&garbage).is_none());
+    }
+
+    /// What format 3 (index format 1: 61-byte entries holding two name spans) wrote for
+    /// [`layer`], byte for byte, as the release before the 48-byte entries did.
+    fn format_3_entry(d: &DecodedLayer) -> Vec<u8> {
+        let mut index = Vec::new();
+        index.extend_from_slice(&1u32.to_le_bytes());
+        index.extend_from_slice(&9u64.to_le_bytes());
+        index.extend_from_slice(b"etc/hosts");
+        index.extend_from_slice(&1u64.to_le_bytes());
+        index.extend_from_slice(&99u128.to_le_bytes());
+        index.extend_from_slice(&12u64.to_le_bytes());
+        index.extend_from_slice(&1i64.to_le_bytes());
+        for v in [0u32, 9, 0, 0, 0o644, 0, 0] {
+            index.extend_from_slice(&v.to_le_bytes());
+        }
+        index.push(0);
+        let now = d.to_entry();
+        let head = now.len() - d.index.to_bytes().len();
+        let mut old = now[..head].to_vec();
+        old[8..16].copy_from_slice(&fingerprint_of(3).to_le_bytes());
+        old.extend_from_slice(&index);
+        old
+    }
+
+    #[test]
+    fn an_entry_of_the_previous_format_is_a_miss_not_an_error() {
+        let d = layer();
+        let old = format_3_entry(&d);
+        assert!(DecodedLayer::from_entry(&old).is_none());
+        // Even under today's fingerprint, the old index form is refused, not misread.
+        let mut relabelled = old.clone();
+        relabelled[8..16].copy_from_slice(&fingerprint().to_le_bytes());
+        assert!(DecodedLayer::from_entry(&relabelled).is_none());
+        // The same layer in today's form is read back.
+        assert!(DecodedLayer::from_entry(&d.to_entry()).is_some());
     }
 }

@@ -169,7 +169,7 @@ fn file_row(a: &Analysis, (li, i, name): FileRef) -> FileRow {
         format!("/{}", crate::index::display_path(idx.path(name as usize))),
         e.size,
         li as usize,
-        format!("{:016x}", (e.hash >> 64) as u64),
+        format!("{:016x}", (e.hash() >> 64) as u64),
     )
 }
 

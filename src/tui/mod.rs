@@ -13,7 +13,6 @@ pub(crate) mod compare;
 pub(crate) mod image_config;
 pub(crate) mod keymap;
 pub(crate) mod layout;
-pub(crate) mod search;
 pub(crate) mod settings;
 pub(crate) mod theme;
 pub(crate) mod tree;
@@ -236,7 +235,7 @@ fn explore(
         if let Some(text) = app.clipboard.take() {
             use std::io::Write as _;
             let mut out = io::stdout();
-            let _ = out.write_all(search::osc52(&text).as_bytes());
+            let _ = out.write_all(app::search::osc52(&text).as_bytes());
             let _ = out.flush();
         }
         if app.quit {

@@ -107,7 +107,7 @@ impl FileTree {
                 continue;
             }
             n.kind = Some(e.kind);
-            n.mode = e.mode;
+            n.mode = e.mode();
             n.uid = e.uid;
             n.gid = e.gid;
             n.link = match e.kind {

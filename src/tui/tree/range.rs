@@ -98,7 +98,7 @@ impl FileTree {
             let id = b.node_for(idx.path(i));
             let n = &mut b.nodes[id as usize];
             n.kind = Some(e.kind);
-            n.mode = e.mode;
+            n.mode = e.mode();
             n.uid = e.uid;
             n.gid = e.gid;
             n.layer = u32::try_from(l).unwrap_or(u32::MAX);
@@ -132,7 +132,7 @@ impl FileTree {
                 let was_removed = b.nodes[id as usize].change == Change::Removed;
                 let n = &mut b.nodes[id as usize];
                 n.kind = Some(e.kind);
-                n.mode = e.mode;
+                n.mode = e.mode();
                 n.uid = e.uid;
                 n.gid = e.gid;
                 n.link = super::printable(&display_path(idx.link(i))).into();
