@@ -12,6 +12,7 @@ pub(crate) mod package_findings;
 pub(crate) mod packages;
 pub(crate) mod practices;
 pub(crate) mod rules;
+pub(crate) mod runtime;
 pub(crate) mod secrets;
 pub(crate) mod suggest;
 
@@ -40,10 +41,14 @@ pub struct ImageInfo {
     /// The base's manifest digest (`org.opencontainers.image.base.digest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_digest: Option<String>,
-    /// Docker's `Healthcheck` from the config, when it declares one (shown by the TUI's
-    /// config pane; not part of the JSON report).
+    /// Docker's `Healthcheck` from the config, when it declares one (the practice rules
+    /// read it; the report carries its one-line form in `runtime`).
     #[serde(skip)]
     pub healthcheck: Option<crate::source::Healthcheck>,
+    /// How the image runs (Entrypoint, Cmd, User, Env…), secrets redacted. Absent in
+    /// reports saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<runtime::RuntimeConfig>,
 }
 
 /// One layer: where it came from, its sizes, its build step and its byte accounting.
@@ -300,6 +305,10 @@ impl Analysis {
                     .get(crate::source::BASE_DIGEST_ANNOTATION)
                     .cloned(),
                 healthcheck: image.healthcheck.clone(),
+                runtime: Some(runtime::RuntimeConfig::of(
+                    &config,
+                    image.healthcheck.as_ref(),
+                )),
             },
             config,
             layers,

@@ -263,6 +263,7 @@ fn explore(
 pub(crate) fn run_compare(
     diff: crate::diff::Diff,
     new_files: &[crate::report::json::FileRow],
+    runtimes: [Option<crate::analysis::runtime::RuntimeConfig>; 2],
     settings: &Settings,
 ) -> anyhow::Result<Ended> {
     let mut guard = TerminalGuard::enter()?;
@@ -271,6 +272,9 @@ pub(crate) fn run_compare(
     let mut view = CompareView::new(diff, new_files, Rect::new(0, 0, size.width, size.height));
     view.keys = settings.keys.clone();
     view.theme = settings.theme.clone();
+    let [old_runtime, new_runtime] = runtimes;
+    view.old_runtime = old_runtime;
+    view.new_runtime = new_runtime;
     let mut dirty = true;
     loop {
         check_panicked()?;

@@ -34,7 +34,7 @@ pub struct Search {
 
 impl Search {
     /// The matcher for a query: the regex it spells, or its literal text.
-    fn matcher(text: &str) -> Option<Regex> {
+    pub(crate) fn matcher(text: &str) -> Option<Regex> {
         Regex::new(text)
             .or_else(|_| Regex::new(&regex::escape(text)))
             .ok()
