@@ -11,6 +11,7 @@ pub(crate) mod hidden;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
 pub(crate) mod practices;
+mod practice_add;
 pub(crate) mod rules;
 pub(crate) mod runtime;
 pub(crate) mod secrets;
