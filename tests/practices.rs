@@ -521,7 +521,11 @@ fn add_instead_of_copy_from_the_history_where_it_is_unambiguous() {
         "{:#?}",
         a.practices
     );
-    for f in a.practices.iter().filter(|f| f.rule == "practice.add-instead-of-copy") {
+    for f in a
+        .practices
+        .iter()
+        .filter(|f| f.rule == "practice.add-instead-of-copy")
+    {
         assert!(!f.in_config);
         assert!(f.detail.as_deref().unwrap().starts_with("fix: "), "{f:?}");
         assert_eq!(f.instruction, a.layers[f.layer].step.instruction);

@@ -149,7 +149,9 @@ pub(super) fn judge_history(step: &Step, index: &LayerIndex) -> Option<Verdict> 
         .filter(|s| {
             s.ends_with('/')
                 || matches!(*s, "." | "..")
-                || s.rsplit('/').next().is_some_and(|n| copied_names.contains(n))
+                || s.rsplit('/')
+                    .next()
+                    .is_some_and(|n| copied_names.contains(n))
         })
         .collect();
     let urls: Vec<&str> = sources

@@ -260,7 +260,8 @@ pub(crate) fn findings(
     let mut adds: Vec<(usize, Option<usize>, (String, String))> = Vec::new();
     if let Some(c) = df {
         for ins in built.iter().filter(|i| i.keyword == "ADD") {
-            let Some(v) = super::practice_add::judge_line(&ins.sources, ins.flag("checksum").is_some())
+            let Some(v) =
+                super::practice_add::judge_line(&ins.sources, ins.flag("checksum").is_some())
             else {
                 continue;
             };
@@ -269,7 +270,11 @@ pub(crate) fn findings(
                     .instruction(&c.dockerfile, l)
                     .is_some_and(|i| i.line == ins.line)
             });
-            adds.push((layer.unwrap_or(layers.len().saturating_sub(1)), Some(ins.line), v));
+            adds.push((
+                layer.unwrap_or(layers.len().saturating_sub(1)),
+                Some(ins.line),
+                v,
+            ));
         }
     } else {
         for (l, (info, index)) in layers.iter().zip(indexes).enumerate() {
