@@ -291,3 +291,153 @@ fn ci_formats_carry_the_practices() {
         .unwrap();
     assert_eq!(root["categories"][0], "Security");
 }
+
+/// The base's one layer: a setuid helper, a world-writable directory and bytecode.
+fn base_layer(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
+    l.file_mode("usr/local/bin/basehelper", vec![b'b'; 200], 0o4755)
+        .dir("srv/shared")
+        .mode(0o777)
+        .file("usr/lib/python3/base.pyc", vec![b'c'; 500])
+}
+
+/// A rule's result line of `check`'s text output, its columns' padding collapsed.
+fn line(text: &str, rule: &str) -> String {
+    text.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(rule))
+        .unwrap_or_else(|| panic!("no {rule} line in {text}"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn scope_own_counts_file_practices_of_the_own_layers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", base_layer)
+        .build()
+        .unwrap();
+    let app = ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", base_layer)
+        .layer("/bin/sh -c pip install app && chmod u+s /app/tool", |l| {
+            l.file_mode("app/tool", vec![b't'; 100], 0o4755)
+                .file("app/__pycache__/app.cpython-311.pyc", vec![b'c'; 700])
+        })
+        .build()
+        .unwrap();
+    let base = write(&base, Format::OciLayout, &dir.path().join("base"));
+    let app = write(&app, Format::OciLayout, &dir.path().join("app"));
+    let cfg = dir.path().join("layersift.toml");
+    let rules = "[check.practices]\nroot-user = true\nsetuid = true\nworld-writable = true\n\
+                 pyc-without-dontwritebytecode = true\n";
+    let check = |toml: &str| {
+        std::fs::write(&cfg, toml).unwrap();
+        let out = bin()
+            .args(["check", &app, "--base", &base, "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The whole image: the base's setuid helper, directory and bytecode count too.
+    let text = check(&format!("[check]\nallow_secrets = true\n{rules}"));
+    assert_eq!(
+        line(&text, "practice.setuid"),
+        "FAIL practice.setuid 2 findings found"
+    );
+    assert_eq!(
+        line(&text, "practice.world-writable"),
+        "FAIL practice.world-writable 1 finding found"
+    );
+    assert_eq!(
+        line(&text, "practice.pyc-without-dontwritebytecode"),
+        "FAIL practice.pyc-without-dontwritebytecode 2 findings found"
+    );
+    // The own layer only: its setuid tool and bytecode; the base's directory passes. Running
+    // as root is about the image config: it counts whatever the scope, and says no scope.
+    let text = check(&format!(
+        "[check]\nallow_secrets = true\nscope = \"own\"\n{rules}"
+    ));
+    assert_eq!(
+        line(&text, "practice.setuid"),
+        "FAIL practice.setuid 1 finding found [own layer 1]"
+    );
+    assert!(text.contains("/app/tool"), "{text}");
+    assert!(!text.contains("basehelper"), "{text}");
+    assert_eq!(
+        line(&text, "practice.world-writable"),
+        "PASS practice.world-writable 0 findings found [own layer 1]"
+    );
+    assert_eq!(
+        line(&text, "practice.pyc-without-dontwritebytecode"),
+        "FAIL practice.pyc-without-dontwritebytecode 1 finding found [own layer 1]"
+    );
+    assert_eq!(
+        line(&text, "practice.root-user"),
+        "FAIL practice.root-user 1 finding found"
+    );
+}
+
+/// The careful image as buildah writes it by default (`--format oci`): OCI media types and no
+/// `Healthcheck` in the config, whatever the Dockerfile said.
+fn careful_oci_image() -> layersift_fixture::BuiltImage {
+    careful_no_healthcheck(ImageBuilder::new())
+}
+
+fn careful_no_healthcheck(b: ImageBuilder) -> layersift_fixture::BuiltImage {
+    b.layer("/bin/sh -c #(nop) COPY file:9c1d in /app/", |l| {
+        l.file("app/main.py", "print('hi')\n")
+    })
+    .cmd(&["python", "/app/main.py"])
+    .config_field("User", json!("10001"))
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&careful_oci_image(), Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    assert_eq!(rules(&a), ["practice.no-healthcheck"]);
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Info);
+    assert!(
+        f.title
+            .ends_with("(this image is in OCI format, which cannot record one)"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.detail
+            .as_deref()
+            .unwrap()
+            .contains("build with `--format docker`"),
+        "{f:?}"
+    );
+
+    // The Dockerfile has one, the OCI config lost it: the runtime runs none. Said at the
+    // HEALTHCHECK line, one severity up.
+    let text = "FROM scratch\nCOPY app/ /app/\nHEALTHCHECK CMD [\"python\", \"/app/main.py\", \"--check\"]\nUSER 10001\nCMD [\"python\", \"/app/main.py\"]\n";
+    let df = Dockerfile::parse(Path::new("Dockerfile"), text, &[]).unwrap();
+    let a = layersift::analyze_reference_with(
+        &reference,
+        &OpenOptions::default(),
+        &layersift::NoProgress,
+        Some((&df, 0)),
+    )
+    .unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Low);
+    assert_eq!(f.source.as_deref(), Some("Dockerfile:3"));
+    assert!(f.title.contains("is not in the image"), "{}", f.title);
+
+    // A Docker-format image has the field: no OCI note, and a declared one is believed.
+    let dir = tempfile::tempdir().unwrap();
+    let docker = careful_no_healthcheck(ImageBuilder::new().docker_media_types());
+    let reference = write(&docker, Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert!(!f.title.contains("OCI"), "{}", f.title);
+}
