@@ -441,3 +441,93 @@ fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
     let f = practice(&a, "practice.no-healthcheck");
     assert!(!f.title.contains("OCI"), "{}", f.title);
 }
+
+#[test]
+fn add_instead_of_copy_from_the_history_where_it_is_unambiguous() {
+    let hash = "3f5e0c1d2b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let img = ImageBuilder::new()
+        // Classic builder and buildah: the base's root filesystem, a file (plain? archive?
+        // download? the history cannot tell), a directory, and buildah's URL form.
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", |l| {
+            l.file("etc/os-release", "ID=fixture\n")
+        })
+        .layer("/bin/sh -c #(nop) ADD file:9c1d in /opt/ ", |l| {
+            l.file("opt/one.conf", "a=1\n")
+        })
+        .layer("/bin/sh -c #(nop) ADD dir:4f1e in /srv/ ", |l| {
+            l.file("srv/index.html", "<p>hi</p>\n")
+        })
+        .layer(&format!("/bin/sh -c #(nop) ADD {hash} in /opt/tool "), |l| {
+            l.file_mode("opt/tool", vec![b'T'; 50], 0o755)
+        })
+        // BuildKit: the lines as written.
+        .layer("ADD app/ /app/ # buildkit", |l| l.file("app/main.py", "x\n"))
+        .layer("ADD https://example.com/cli.tar.gz /usr/local/ # buildkit", |l| {
+            l.file("usr/local/cli.tar.gz", vec![b'z'; 40])
+        })
+        .layer(
+            "ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/pinned /usr/local/bin/pinned # buildkit",
+            |l| l.file("usr/local/bin/pinned", vec![b'p'; 30]),
+        )
+        .layer("ADD vendor.tar.gz /opt/vendor/ # buildkit", |l| {
+            l.file("opt/vendor/lib/a.py", "a\n").file("opt/vendor/lib/b.py", "b\n")
+        })
+        .layer("ADD config.json /etc/app/ # buildkit", |l| {
+            l.file("etc/app/config.json", "{}\n")
+        })
+        // Named like a plain file, but the layer holds members: ADD unpacked an archive.
+        .layer("ADD bundle.bin /opt/bundle/ # buildkit", |l| {
+            l.file("opt/bundle/inner.txt", "in\n")
+        })
+        .config_field("User", json!("10001"))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyze(&write(&img, Format::OciLayout, dir.path())).unwrap();
+    let adds: Vec<(usize, &str)> = a
+        .practices
+        .iter()
+        .filter(|f| f.rule == "practice.add-instead-of-copy")
+        .map(|f| (f.layer, f.title.as_str()))
+        .collect();
+    assert_eq!(
+        adds,
+        [
+            (
+                2,
+                "`ADD` copied a local directory into `/srv/` (history: `ADD dir:… in /srv/`): \
+                 `COPY` does that without ADD's unpacking and URL rules"
+            ),
+            (
+                3,
+                "`ADD` downloaded a URL into `/opt/tool` at build time (buildah's history: a hash \
+                 with no source kind); it is not pinned unless the line has `--checksum`"
+            ),
+            (
+                4,
+                "`ADD app/` copies local files: `COPY` does that without ADD's unpacking and URL \
+                 rules"
+            ),
+            (
+                5,
+                "`ADD https://example.com/cli.tar.gz` downloads at build time without `--checksum`"
+            ),
+            (
+                8,
+                "`ADD config.json` copies local files: `COPY` does that without ADD's unpacking \
+                 and URL rules"
+            ),
+        ],
+        "{:#?}",
+        a.practices
+    );
+    for f in a
+        .practices
+        .iter()
+        .filter(|f| f.rule == "practice.add-instead-of-copy")
+    {
+        assert!(!f.in_config);
+        assert!(f.detail.as_deref().unwrap().starts_with("fix: "), "{f:?}");
+        assert_eq!(f.instruction, a.layers[f.layer].step.instruction);
+    }
+}

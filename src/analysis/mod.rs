@@ -10,6 +10,7 @@ pub(crate) mod hardlink;
 pub(crate) mod hidden;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
+mod practice_add;
 pub(crate) mod practices;
 pub(crate) mod rules;
 pub(crate) mod runtime;

@@ -254,53 +254,36 @@ pub(crate) fn findings(
         out.push(f);
     }
 
-    // ADD where COPY does: a local file that is no archive (ADD would not unpack it), or a
-    // URL fetched without `--checksum` (only from the Dockerfile: the history cannot tell).
-    for ins in built.iter().filter(|i| i.keyword == "ADD") {
-        let url = |s: &str| s.contains("://") || s.starts_with("git@");
-        let archive = |s: &str| {
-            [
-                ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
-            ]
-            .iter()
-            .any(|x| s.ends_with(x))
-        };
-        let plain: Vec<&String> = ins
-            .sources
-            .iter()
-            .filter(|s| !url(s) && !archive(s))
-            .collect();
-        let unpinned: Vec<&String> = ins
-            .sources
-            .iter()
-            .filter(|s| url(s) && ins.flag("checksum").is_none())
-            .collect();
-        let (title, fix) = if !plain.is_empty() {
-            (
-                format!(
-                    "`ADD {}` copies local files: `COPY` does that without ADD's unpacking and URL rules",
-                    plain.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-                ),
-                "fix: write `COPY` instead of `ADD` (keep `ADD` for local tar archives it should unpack)"
-                    .to_string(),
-            )
-        } else if !unpinned.is_empty() {
-            (
-                format!(
-                    "`ADD {}` downloads at build time without `--checksum`",
-                    unpinned
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                "fix: pin it, `ADD --checksum=sha256:… URL DEST`, or fetch and verify it in a RUN \
-                 of a build stage and `COPY --from` the result"
-                    .to_string(),
-            )
-        } else {
-            continue;
-        };
+    // ADD where COPY does (local files ADD does not unpack) or a download without
+    // `--checksum`: from the Dockerfile's lines when given, else from what the history shows
+    // beyond doubt (see `practice_add`).
+    let mut adds: Vec<(usize, Option<usize>, (String, String))> = Vec::new();
+    if let Some(c) = df {
+        for ins in built.iter().filter(|i| i.keyword == "ADD") {
+            let Some(v) =
+                super::practice_add::judge_line(&ins.sources, ins.flag("checksum").is_some())
+            else {
+                continue;
+            };
+            let layer = (0..layers.len()).find(|&l| {
+                c.mapping
+                    .instruction(&c.dockerfile, l)
+                    .is_some_and(|i| i.line == ins.line)
+            });
+            adds.push((
+                layer.unwrap_or(layers.len().saturating_sub(1)),
+                Some(ins.line),
+                v,
+            ));
+        }
+    } else {
+        for (l, (info, index)) in layers.iter().zip(indexes).enumerate() {
+            if let Some(v) = super::practice_add::judge_history(&info.step, index) {
+                adds.push((l, None, v));
+            }
+        }
+    }
+    for (layer, line, (title, fix)) in adds {
         let mut f = config_finding(
             "practice.add-instead-of-copy",
             Severity::Low,
@@ -309,17 +292,12 @@ pub(crate) fn findings(
             layers,
         );
         f.in_config = false;
-        if let Some(layer) = df.and_then(|c| {
-            (0..layers.len()).find(|&l| {
-                c.mapping
-                    .instruction(&c.dockerfile, l)
-                    .is_some_and(|i| i.line == ins.line)
-            })
-        }) {
-            f.layer = layer;
-            f.instruction = layers[layer].step.instruction.clone();
-        }
-        f.source = cite(ins.line);
+        f.layer = layer;
+        f.instruction = layers
+            .get(layer)
+            .map(|l| l.step.instruction.clone())
+            .unwrap_or_default();
+        f.source = line.and_then(cite);
         out.push(f);
     }
 
