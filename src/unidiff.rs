@@ -75,9 +75,7 @@ pub(crate) fn unified(from: &str, to: &str, old: &str, new: &str) -> String {
         // trailing line; the file's edges cut either side where they come first.
         let sym = lead_room.min(trail_room);
         let lead = sym.min(r.old.start);
-        let trail = trail_room
-            .min(sym.max(1))
-            .min(old_lines.len() - r.old.end);
+        let trail = trail_room.min(sym.max(1)).min(old_lines.len() - r.old.end);
         let old_start = r.old.start - lead;
         let new_start = r.new.start - lead;
         let old_len = lead + r.old.len() + trail;
@@ -177,7 +175,10 @@ mod tests {
     #[test]
     fn edges_insertions_and_a_missing_newline() {
         let d = unified("/dev/null", "b/.dockerignore", "", ".git\n");
-        assert_eq!(d, "--- /dev/null\n+++ b/.dockerignore\n@@ -0,0 +1 @@\n+.git\n");
+        assert_eq!(
+            d,
+            "--- /dev/null\n+++ b/.dockerignore\n@@ -0,0 +1 @@\n+.git\n"
+        );
         let d = unified("a/f", "b/f", "a\nb", "a\nc");
         assert_eq!(
             d,

@@ -69,7 +69,14 @@ fn nearby_suggestions_keep_their_own_hunks_and_the_patch_applies() {
         assert!(ok, "{msg}");
         let out = bin()
             .current_dir(&work)
-            .args(["fix", &reference, "--dockerfile", "Dockerfile", "-o", "fix.patch"])
+            .args([
+                "fix",
+                &reference,
+                "--dockerfile",
+                "Dockerfile",
+                "-o",
+                "fix.patch",
+            ])
             .output()
             .unwrap();
         assert!(
@@ -89,7 +96,10 @@ fn nearby_suggestions_keep_their_own_hunks_and_the_patch_applies() {
         } else {
             assert_eq!(headed, [1, 1], "{apart} lines apart:\n{patch}");
         }
-        assert!(patch.contains("pip install --no-cache-dir flask"), "{patch}");
+        assert!(
+            patch.contains("pip install --no-cache-dir flask"),
+            "{patch}"
+        );
         assert!(patch.contains("apk add --no-cache curl"), "{patch}");
 
         let (ok, msg) = run(&work, "git", &["apply", "--check", "fix.patch"], None);
@@ -109,9 +119,18 @@ fn nearby_suggestions_keep_their_own_hunks_and_the_patch_applies() {
         let (ok, msg) = run(&work, "git", &["apply", "fix.patch"], None);
         assert!(ok, "{msg}");
         let patched = std::fs::read_to_string(work.join("Dockerfile")).unwrap();
-        assert!(patched.contains("\nRUN pip install --no-cache-dir flask\n"), "{patched}");
-        assert!(patched.contains("\nRUN apk add --no-cache curl\n"), "{patched}");
-        assert!(patched.ends_with("ENV F=6\nCMD [\"flask\", \"run\"]\n"), "{patched}");
+        assert!(
+            patched.contains("\nRUN pip install --no-cache-dir flask\n"),
+            "{patched}"
+        );
+        assert!(
+            patched.contains("\nRUN apk add --no-cache curl\n"),
+            "{patched}"
+        );
+        assert!(
+            patched.ends_with("ENV F=6\nCMD [\"flask\", \"run\"]\n"),
+            "{patched}"
+        );
         assert_eq!(patched.matches("ENV STEP").count(), apart - 1);
     }
 }
