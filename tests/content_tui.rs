@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use layersift::{App, Pane};
 use layersift_fixture::{Format, ImageBuilder};
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
-use ratatui::Terminal;
+
+use crate::tui_util::{press, text, typed};
 
 const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -42,23 +42,6 @@ fn app_for(reference: &str) -> App {
     app.content.image = Some(Arc::new(image));
     app.sync();
     app
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    app.sync();
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, KeyCode::Char(c));
-    }
-}
-
-fn text(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().to_string()
 }
 
 /// Selects the tree row whose name is `name` (the tree is fully expanded).

@@ -7,14 +7,13 @@ use std::sync::Arc;
 
 use layersift::{Analysis, App, Dockerfile, OpenOptions, Pane};
 use layersift_fixture::Format;
-use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
-use ratatui::Terminal;
 use serde_json::json;
 
 use crate::html::Browser;
 use crate::practices::{careless_image, DOCKERFILE};
+use crate::tui_util::{press, text as screen};
 use crate::util::{bin, write};
 
 /// The careless image on disk (an OCI layout under `dir`) and its Dockerfile beside it.
@@ -36,17 +35,6 @@ fn analysed(reference: &str) -> Analysis {
     .unwrap();
     a.image.reference = "oci:careless".to_string();
     a
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    app.handle(&Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    app.sync();
-}
-
-fn screen(app: &App) -> String {
-    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().to_string()
 }
 
 #[test]

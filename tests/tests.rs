@@ -35,3 +35,4 @@ mod tui;
 mod tui_compare;
 mod tui_explore;
 mod tui_keys;
+mod tui_util;

@@ -4,18 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use layersift::{Analysis, Category, Suggestion};
-use layersift::{App, Loading, Pane, ProgressMsg, TreeMode};
+use layersift::{Loading, Pane, ProgressMsg, TreeMode};
 use layersift_fixture::{Format, ImageBuilder};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{
-    Event, KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+    Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
-use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::Terminal;
+
+use crate::tui_util::{app, ctrl, press, press_mod, screen, text, typed};
 
 /// Three layers: a root filesystem, an apt step whose lists a later layer removes, and a
 /// cleanup layer that rewrites a binary with identical bytes and empties a directory.
@@ -95,41 +95,6 @@ fn with_suggestion() -> Analysis {
         source: None,
     });
     a
-}
-
-fn app(a: Analysis, w: u16, h: u16) -> App {
-    let mut app = App::new(Arc::new(a), Rect::new(0, 0, w, h));
-    app.sync();
-    app
-}
-
-fn screen(app: &App) -> TestBackend {
-    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().clone()
-}
-
-fn text(app: &App) -> String {
-    screen(app).to_string()
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    press_mod(app, code, KeyModifiers::NONE);
-}
-
-fn ctrl(app: &mut App, c: char) {
-    press_mod(app, KeyCode::Char(c), KeyModifiers::CONTROL);
-}
-
-fn press_mod(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle(&Event::Key(KeyEvent::new(code, m)));
-    app.sync();
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, KeyCode::Char(c));
-    }
 }
 
 #[test]

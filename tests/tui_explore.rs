@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use layersift::{Analysis, App, Pane};
 use layersift_fixture::{Format, ImageBuilder};
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
-use ratatui::Terminal;
 use serde_json::json;
+
+use crate::tui_util::{press, press_mod, text, typed};
 
 const TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
 
@@ -66,34 +66,7 @@ fn image() -> Analysis {
 }
 
 fn app(w: u16, h: u16) -> App {
-    let mut app = App::new(Arc::new(image()), Rect::new(0, 0, w, h));
-    app.sync();
-    app
-}
-
-fn screen(app: &App) -> TestBackend {
-    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().clone()
-}
-
-fn text(app: &App) -> String {
-    screen(app).to_string()
-}
-
-fn press_mod(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle(&Event::Key(KeyEvent::new(code, m)));
-    app.sync();
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    press_mod(app, code, KeyModifiers::NONE);
-}
-
-fn typed(app: &mut App, s: &str) {
-    for c in s.chars() {
-        press(app, KeyCode::Char(c));
-    }
+    crate::tui_util::app(image(), w, h)
 }
 
 fn selected_path(app: &App) -> String {

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use layersift::{App, Pane, Settings, TreeMode};
 use layersift_fixture::{Format, ImageBuilder};
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
-use ratatui::Terminal;
+
+use crate::tui_util::{ctrl, press, screen};
 
 fn reference(dir: &Path) -> String {
     let img = ImageBuilder::new()
@@ -50,25 +51,6 @@ fn app_with(settings: &Settings, w: u16, h: u16) -> App {
 
 fn settings(yaml: &str) -> Settings {
     layersift::parse_settings(yaml, Path::new("config.yaml")).unwrap()
-}
-
-fn press_mod(app: &mut App, code: KeyCode, m: KeyModifiers) {
-    app.handle(&Event::Key(KeyEvent::new(code, m)));
-    app.sync();
-}
-
-fn press(app: &mut App, code: KeyCode) {
-    press_mod(app, code, KeyModifiers::NONE);
-}
-
-fn ctrl(app: &mut App, c: char) {
-    press_mod(app, KeyCode::Char(c), KeyModifiers::CONTROL);
-}
-
-fn screen(app: &App) -> TestBackend {
-    let mut t = Terminal::new(TestBackend::new(app.size.width, app.size.height)).unwrap();
-    t.draw(|f| app.draw(f)).unwrap();
-    t.backend().clone()
 }
 
 /// A dive config as dive users write it, with the three remaps the issue names.
