@@ -82,7 +82,14 @@ fn find<'a>(a: &'a Analysis, rule: &str, form: Form) -> &'a Suggestion {
 /// What every snippet must be, whichever builder wrote the history.
 fn check_lines(s: &Suggestion, form: Form) {
     let what = format!("{} ({form:?}):\n{}", s.rule, s.snippet);
-    for form_only in ["#(nop)", "# buildkit", "/bin/sh -c", "file:5e1c", "dir:5e1c", "file:0b5e"] {
+    for form_only in [
+        "#(nop)",
+        "# buildkit",
+        "/bin/sh -c",
+        "file:5e1c",
+        "dir:5e1c",
+        "file:0b5e",
+    ] {
         assert!(!s.snippet.contains(form_only), "history form in {what}");
     }
     // `.dockerignore` lines are not Dockerfile lines; everything else must parse.
@@ -100,14 +107,13 @@ fn check_lines(s: &Suggestion, form: Form) {
 
 /// Both forms: the same kind, valid lines, the BuildKit snippet naming `source` where the
 /// classic one says `<source>`, and otherwise the same text.
-fn both(
-    rule: &str,
-    steps: &dyn Fn() -> Vec<(Step<'static>, Fill)>,
-    source: Option<(&str, &str)>,
-) {
+fn both(rule: &str, steps: &dyn Fn() -> Vec<(Step<'static>, Fill)>, source: Option<(&str, &str)>) {
     let bk = image(Form::BuildKit, &steps());
     let cl = image(Form::Classic, &steps());
-    let (s_bk, s_cl) = (find(&bk, rule, Form::BuildKit), find(&cl, rule, Form::Classic));
+    let (s_bk, s_cl) = (
+        find(&bk, rule, Form::BuildKit),
+        find(&cl, rule, Form::Classic),
+    );
     check_lines(s_bk, Form::BuildKit);
     check_lines(s_cl, Form::Classic);
     assert_eq!(s_bk.saves_bytes, s_cl.saves_bytes, "{rule}");
@@ -186,9 +192,10 @@ fn delete_in_the_creating_step() {
         "merge-runs",
         &|| {
             vec![
-                run("mkdir -p /opt/build && echo built > /opt/build/out.o", |l| {
-                    l.file("opt/build/out.o", vec![b'o'; 20_000])
-                }),
+                run(
+                    "mkdir -p /opt/build && echo built > /opt/build/out.o",
+                    |l| l.file("opt/build/out.o", vec![b'o'; 20_000]),
+                ),
                 run("rm -rf /opt/build", |l| l.whiteout("opt/build")),
             ]
         },
@@ -220,7 +227,10 @@ fn copied_then_deleted_stays_out_of_the_context() {
             ]
         },
         // The .dockerignore line is the file's path in the build context, not in the image.
-        Some(("\nbig-test-data.bin\nCOPY . ", "\n<source-dir>/big-test-data.bin\nCOPY <source-dir>/ ")),
+        Some((
+            "\nbig-test-data.bin\nCOPY . ",
+            "\n<source-dir>/big-test-data.bin\nCOPY <source-dir>/ ",
+        )),
     );
 }
 

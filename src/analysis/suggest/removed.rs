@@ -87,10 +87,14 @@ pub(super) fn context_path(instruction: &str, image_path: &str) -> String {
     };
     let dest = dest.trim_end_matches('/');
     let src_name = src.trim_end_matches('/').rsplit('/').next().unwrap_or(src);
-    if image_path == dest || (!src.ends_with('/') && *src != "." && {
-        let below = image_path.strip_prefix(dest).and_then(|r| r.strip_prefix('/'));
-        below == Some(src_name)
-    }) {
+    if image_path == dest
+        || (!src.ends_with('/') && *src != "." && {
+            let below = image_path
+                .strip_prefix(dest)
+                .and_then(|r| r.strip_prefix('/'));
+            below == Some(src_name)
+        })
+    {
         // A file, copied to the destination or into it under its own name.
         return (*src).to_string();
     }
@@ -112,14 +116,35 @@ mod tests {
 
     #[test]
     fn dockerignore_lines_are_build_context_paths() {
-        assert_eq!(context_path("COPY . /app/", "/app/tests/data.bin"), "tests/data.bin");
+        assert_eq!(
+            context_path("COPY . /app/", "/app/tests/data.bin"),
+            "tests/data.bin"
+        );
         assert_eq!(context_path("COPY . /app", "/app/x"), "x");
-        assert_eq!(context_path("COPY src/ /srv/", "/srv/a/b.txt"), "src/a/b.txt");
-        assert_eq!(context_path("COPY --chown=1000 ./src /srv", "/srv/b"), "src/b");
-        assert_eq!(context_path("COPY app.sh /usr/local/bin/", "/usr/local/bin/app.sh"), "app.sh");
-        assert_eq!(context_path("COPY build/app.sh /usr/local/bin/app", "/usr/local/bin/app"), "build/app.sh");
-        assert_eq!(context_path("COPY <source-dir>/ /app/", "/app/x.log"), "<source-dir>/x.log");
-        assert_eq!(context_path("COPY <source> /opt/tool", "/opt/tool"), "<source>");
+        assert_eq!(
+            context_path("COPY src/ /srv/", "/srv/a/b.txt"),
+            "src/a/b.txt"
+        );
+        assert_eq!(
+            context_path("COPY --chown=1000 ./src /srv", "/srv/b"),
+            "src/b"
+        );
+        assert_eq!(
+            context_path("COPY app.sh /usr/local/bin/", "/usr/local/bin/app.sh"),
+            "app.sh"
+        );
+        assert_eq!(
+            context_path("COPY build/app.sh /usr/local/bin/app", "/usr/local/bin/app"),
+            "build/app.sh"
+        );
+        assert_eq!(
+            context_path("COPY <source-dir>/ /app/", "/app/x.log"),
+            "<source-dir>/x.log"
+        );
+        assert_eq!(
+            context_path("COPY <source> /opt/tool", "/opt/tool"),
+            "<source>"
+        );
         assert_eq!(
             context_path("COPY a b /opt/", "/opt/x"),
             "<context path of /opt/x>"
