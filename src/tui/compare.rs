@@ -16,7 +16,7 @@ use super::keymap::{Action, Key, KeyMap};
 use super::tree::{printable, CompareTree, Compared};
 use crate::analysis::runtime::RuntimeConfig;
 use crate::diff::{Diff, LayerStatus};
-use crate::units::human_bytes;
+use crate::units::{human_bytes, signed_bytes};
 
 /// The two panes of compare mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,15 +48,6 @@ pub struct CompareView {
     pub old_runtime: Option<RuntimeConfig>,
     /// `c`: the config pane is open, scrolled by this many lines.
     pub config: Option<u16>,
-}
-
-/// A signed byte delta for people: `+1.2 MB`, `-300 B`, `0 B`.
-fn signed(d: i64) -> String {
-    match d {
-        0 => "0 B".to_string(),
-        d if d > 0 => format!("+{}", human_bytes(d.unsigned_abs())),
-        d => format!("-{}", human_bytes(d.unsigned_abs())),
-    }
 }
 
 fn compared_color(c: Compared) -> Color {
@@ -371,7 +362,7 @@ impl CompareView {
                 },
                 printable(&d.old.reference),
                 printable(&d.new.reference),
-                signed(d.totals.content_bytes.delta),
+                signed_bytes(d.totals.content_bytes.delta),
                 d.files.added_count,
                 d.files.removed_count,
                 d.files.grown_count + d.files.shrunk_count + d.files.changed_count,
@@ -450,7 +441,7 @@ impl CompareView {
                     label,
                     idx(l.old_index),
                     idx(l.new_index),
-                    signed(l.content_bytes.delta)
+                    signed_bytes(l.content_bytes.delta)
                 ),
                 style,
             ));
@@ -491,7 +482,7 @@ impl CompareView {
                     if c == Compared::Same {
                         String::new()
                     } else {
-                        signed(d)
+                        signed_bytes(d)
                     },
                     c.label(),
                     n.name
