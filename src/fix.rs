@@ -555,7 +555,7 @@ pub(crate) fn apply(df: &Dockerfile, plan: &Plan) -> String {
 }
 
 /// `.dockerignore` with the plan's lines added.
-pub(crate) fn ignore_text(old: &str, plan: &Plan) -> String {
+pub(crate) fn ignore_text(old: &str, plan: &Plan) -> Result<String, std::fmt::Error> {
     let present: Vec<&str> = old.lines().map(str::trim).collect();
     let mut out = old.to_string();
     if !out.is_empty() && !out.ends_with('\n') {
@@ -567,18 +567,18 @@ pub(crate) fn ignore_text(old: &str, plan: &Plan) -> String {
         .filter(|l| !present.contains(&l.pattern.as_str()))
         .collect();
     if add.is_empty() {
-        return out;
+        return Ok(out);
     }
     out.push_str("# layersift fix: build-context files the image does not need\n");
     for l in add {
-        let _ = writeln!(
+        writeln!(
             out,
             "# saves {} ({} {})\n{}",
             human_bytes(l.bytes),
             l.files,
             if l.files == 1 { "file" } else { "files" },
             l.pattern
-        );
+        )?;
         if l.pattern == "Dockerfile" || l.pattern == "Containerfile" {
             // The build still reads them; the image does not need them.
             if !present.contains(&".dockerignore") {
@@ -586,7 +586,7 @@ pub(crate) fn ignore_text(old: &str, plan: &Plan) -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A unified diff of one file; `None` when nothing changed. `old` `None` creates it.
@@ -630,10 +630,14 @@ fn patch_paths(df_path: &Path) -> (String, String) {
 }
 
 /// The whole patch: a comment listing what stays a suggestion, then the file diffs.
-pub(crate) fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str>) -> String {
+pub(crate) fn render_patch(
+    df: &Dockerfile,
+    plan: &Plan,
+    ignore_old: Option<&str>,
+) -> Result<String, std::fmt::Error> {
     let (df_name, ignore_name) = patch_paths(&df.path);
     let mut out = String::new();
-    let _ = writeln!(
+    writeln!(
         out,
         "layersift fix: {} and {}, predicted to save {}",
         crate::units::plural(plan.hunks.len(), "hunk", "hunks"),
@@ -643,20 +647,20 @@ pub(crate) fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str
             ".dockerignore lines"
         ),
         human_bytes(plan.saves_bytes())
-    );
+    )?;
     for h in &plan.hunks {
-        let _ = writeln!(
+        writeln!(
             out,
             "  {}: {} (saves {})",
             h.source,
             h.title,
             human_bytes(h.saves_bytes)
-        );
+        )?;
     }
     if !plan.left.is_empty() {
-        let _ = writeln!(out, "Not patched (still suggestions):");
+        writeln!(out, "Not patched (still suggestions):")?;
         for (title, why) in &plan.left {
-            let _ = writeln!(out, "  - {title}: {why}");
+            writeln!(out, "  - {title}: {why}")?;
         }
     }
     out.push('\n');
@@ -664,19 +668,19 @@ pub(crate) fn render_patch(df: &Dockerfile, plan: &Plan, ignore_old: Option<&str
         out.push_str(&d);
     }
     if !plan.ignore.is_empty() {
-        let new = ignore_text(ignore_old.unwrap_or(""), plan);
+        let new = ignore_text(ignore_old.unwrap_or(""), plan)?;
         if let Some(d) = file_diff(&ignore_name, ignore_old, &new) {
             out.push_str(&d);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The `--dry-run` listing.
-pub(crate) fn render_dry_run(plan: &Plan) -> String {
+pub(crate) fn render_dry_run(plan: &Plan) -> Result<String, std::fmt::Error> {
     let mut out = String::new();
     for (n, h) in plan.hunks.iter().enumerate() {
-        let _ = writeln!(
+        writeln!(
             out,
             "hunk {}  {:<16} {:>9}  {}  {}",
             n + 1,
@@ -684,22 +688,22 @@ pub(crate) fn render_dry_run(plan: &Plan) -> String {
             human_bytes(h.saves_bytes),
             h.rule,
             h.title
-        );
+        )?;
     }
     for l in &plan.ignore {
-        let _ = writeln!(
+        writeln!(
             out,
             ".dockerignore  {:<20} {:>9}  {} files",
             l.pattern,
             human_bytes(l.bytes),
             l.files
-        );
+        )?;
     }
     for (title, why) in &plan.left {
-        let _ = writeln!(out, "not patched  {title}: {why}");
+        writeln!(out, "not patched  {title}: {why}")?;
     }
-    let _ = writeln!(out, "predicted saving: {}", human_bytes(plan.saves_bytes()));
-    out
+    writeln!(out, "predicted saving: {}", human_bytes(plan.saves_bytes()))?;
+    Ok(out)
 }
 
 #[cfg(test)]

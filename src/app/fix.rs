@@ -28,7 +28,7 @@ pub(super) fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCod
         },
     );
     if args.dry_run {
-        super::emit(&fix::render_dry_run(&plan), None)?;
+        super::emit(&fix::render_dry_run(&plan)?, None)?;
         return Ok(ExitCode::from(super::EXIT_OK));
     }
     let ignore_path = ctx
@@ -46,7 +46,7 @@ pub(super) fn run(args: &FixArgs, source: &SourceArgs) -> anyhow::Result<ExitCod
             )
         }
     };
-    let patch = fix::render_patch(&ctx.dockerfile, &plan, ignore_old.as_deref());
+    let patch = fix::render_patch(&ctx.dockerfile, &plan, ignore_old.as_deref())?;
     super::emit(&patch, args.output.as_deref())?;
     let _ = std::io::Write::write_all(
         &mut std::io::stderr(),
