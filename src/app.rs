@@ -443,9 +443,10 @@ fn explore_compare(args: &crate::cli::ExploreArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("internal: the old side of a comparison was not loaded");
     };
     let d = crate::diff::compare(&old, &new, usize::MAX);
+    let runtimes = [old.image.runtime.clone(), new.image.runtime.clone()];
     drop(old);
     Ok(ExitCode::from(
-        match crate::tui::run_compare(d, &new.files, &settings)? {
+        match crate::tui::run_compare(d, &new.files, runtimes, &settings)? {
             crate::tui::Ended::Quit => EXIT_OK,
             crate::tui::Ended::Interrupted => EXIT_INTERRUPTED,
         },

@@ -298,15 +298,26 @@ pub(crate) fn evaluate_with(
         });
     }
     for &rule in &cfg.practices {
-        let hits: Vec<&crate::analysis::Finding> =
-            report.practices.iter().filter(|f| f.rule == rule).collect();
+        // Practices about files (setuid, world-writable, `.pyc`, an `ADD`) follow the scope:
+        // a layer's finding counts from the first own layer on. Those about the image config
+        // (root user, health check, `CMD` form) describe the whole image and always count.
+        let about_files = crate::analysis::practices::about_files(rule);
+        let hits: Vec<&crate::analysis::Finding> = report
+            .practices
+            .iter()
+            .filter(|f| f.rule == rule && (f.in_config || f.layer >= first_layer))
+            .collect();
         let n = hits.len();
         rules.push(RuleResult {
             rule,
             outcome: if n == 0 { Outcome::Pass } else { Outcome::Fail },
             value: Some(n as f64),
             threshold: Some(0.0),
-            detail: format!("{} found", crate::units::plural(n, "finding", "findings")),
+            detail: format!(
+                "{} found{}",
+                crate::units::plural(n, "finding", "findings"),
+                if about_files { scope.as_str() } else { "" }
+            ),
             evidence: hits
                 .iter()
                 .map(|f| {

@@ -23,6 +23,8 @@ mod digest;
 mod dockerfile;
 mod error;
 mod excerpt;
+mod fix;
+mod history;
 mod index;
 mod layers;
 mod merge;
@@ -50,10 +52,10 @@ pub use analysis::{
 };
 pub use decode::{decode_layer, Compression, DecodedLayer, NoProgress, Progress};
 // `--dockerfile` and `fix`: the parsed file, the layer map, the patch plan.
-pub use dockerfile::fix::{plan as fix_plan, Options as FixOptions, Plan as FixPlan};
 pub use dockerfile::map::{LayerSource, Mapping};
 pub use dockerfile::{Context as DockerfileContext, Dockerfile, DockerfileError};
 pub use error::Error;
+pub use fix::{plan as fix_plan, Options as FixOptions, Plan as FixPlan};
 pub use index::{display_path, EntryKind, LayerIndex};
 pub use layers::decode_image;
 pub use merge::{merge, ByteSplit, Fate, Merged};

@@ -291,3 +291,243 @@ fn ci_formats_carry_the_practices() {
         .unwrap();
     assert_eq!(root["categories"][0], "Security");
 }
+
+/// The base's one layer: a setuid helper, a world-writable directory and bytecode.
+fn base_layer(l: layersift_fixture::LayerBuilder) -> layersift_fixture::LayerBuilder {
+    l.file_mode("usr/local/bin/basehelper", vec![b'b'; 200], 0o4755)
+        .dir("srv/shared")
+        .mode(0o777)
+        .file("usr/lib/python3/base.pyc", vec![b'c'; 500])
+}
+
+/// A rule's result line of `check`'s text output, its columns' padding collapsed.
+fn line(text: &str, rule: &str) -> String {
+    text.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(rule))
+        .unwrap_or_else(|| panic!("no {rule} line in {text}"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn scope_own_counts_file_practices_of_the_own_layers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", base_layer)
+        .build()
+        .unwrap();
+    let app = ImageBuilder::new()
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", base_layer)
+        .layer("/bin/sh -c pip install app && chmod u+s /app/tool", |l| {
+            l.file_mode("app/tool", vec![b't'; 100], 0o4755)
+                .file("app/__pycache__/app.cpython-311.pyc", vec![b'c'; 700])
+        })
+        .build()
+        .unwrap();
+    let base = write(&base, Format::OciLayout, &dir.path().join("base"));
+    let app = write(&app, Format::OciLayout, &dir.path().join("app"));
+    let cfg = dir.path().join("layersift.toml");
+    let rules = "[check.practices]\nroot-user = true\nsetuid = true\nworld-writable = true\n\
+                 pyc-without-dontwritebytecode = true\n";
+    let check = |toml: &str| {
+        std::fs::write(&cfg, toml).unwrap();
+        let out = bin()
+            .args(["check", &app, "--base", &base, "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The whole image: the base's setuid helper, directory and bytecode count too.
+    let text = check(&format!("[check]\nallow_secrets = true\n{rules}"));
+    assert_eq!(
+        line(&text, "practice.setuid"),
+        "FAIL practice.setuid 2 findings found"
+    );
+    assert_eq!(
+        line(&text, "practice.world-writable"),
+        "FAIL practice.world-writable 1 finding found"
+    );
+    assert_eq!(
+        line(&text, "practice.pyc-without-dontwritebytecode"),
+        "FAIL practice.pyc-without-dontwritebytecode 2 findings found"
+    );
+    // The own layer only: its setuid tool and bytecode; the base's directory passes. Running
+    // as root is about the image config: it counts whatever the scope, and says no scope.
+    let text = check(&format!(
+        "[check]\nallow_secrets = true\nscope = \"own\"\n{rules}"
+    ));
+    assert_eq!(
+        line(&text, "practice.setuid"),
+        "FAIL practice.setuid 1 finding found [own layer 1]"
+    );
+    assert!(text.contains("/app/tool"), "{text}");
+    assert!(!text.contains("basehelper"), "{text}");
+    assert_eq!(
+        line(&text, "practice.world-writable"),
+        "PASS practice.world-writable 0 findings found [own layer 1]"
+    );
+    assert_eq!(
+        line(&text, "practice.pyc-without-dontwritebytecode"),
+        "FAIL practice.pyc-without-dontwritebytecode 1 finding found [own layer 1]"
+    );
+    assert_eq!(
+        line(&text, "practice.root-user"),
+        "FAIL practice.root-user 1 finding found"
+    );
+}
+
+/// The careful image as buildah writes it by default (`--format oci`): OCI media types and no
+/// `Healthcheck` in the config, whatever the Dockerfile said.
+fn careful_oci_image() -> layersift_fixture::BuiltImage {
+    careful_no_healthcheck(ImageBuilder::new())
+}
+
+fn careful_no_healthcheck(b: ImageBuilder) -> layersift_fixture::BuiltImage {
+    b.layer("/bin/sh -c #(nop) COPY file:9c1d in /app/", |l| {
+        l.file("app/main.py", "print('hi')\n")
+    })
+    .cmd(&["python", "/app/main.py"])
+    .config_field("User", json!("10001"))
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = write(&careful_oci_image(), Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    assert_eq!(rules(&a), ["practice.no-healthcheck"]);
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Info);
+    assert!(
+        f.title
+            .ends_with("(this image is in OCI format, which cannot record one)"),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.detail
+            .as_deref()
+            .unwrap()
+            .contains("build with `--format docker`"),
+        "{f:?}"
+    );
+
+    // The Dockerfile has one, the OCI config lost it: the runtime runs none. Said at the
+    // HEALTHCHECK line, one severity up.
+    let text = "FROM scratch\nCOPY app/ /app/\nHEALTHCHECK CMD [\"python\", \"/app/main.py\", \"--check\"]\nUSER 10001\nCMD [\"python\", \"/app/main.py\"]\n";
+    let df = Dockerfile::parse(Path::new("Dockerfile"), text, &[]).unwrap();
+    let a = layersift::analyze_reference_with(
+        &reference,
+        &OpenOptions::default(),
+        &layersift::NoProgress,
+        Some((&df, 0)),
+    )
+    .unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert_eq!(f.severity, layersift::Severity::Low);
+    assert_eq!(f.source.as_deref(), Some("Dockerfile:3"));
+    assert!(f.title.contains("is not in the image"), "{}", f.title);
+
+    // A Docker-format image has the field: no OCI note, and a declared one is believed.
+    let dir = tempfile::tempdir().unwrap();
+    let docker = careful_no_healthcheck(ImageBuilder::new().docker_media_types());
+    let reference = write(&docker, Format::OciLayout, dir.path());
+    let a = analyze(&reference).unwrap();
+    let f = practice(&a, "practice.no-healthcheck");
+    assert!(!f.title.contains("OCI"), "{}", f.title);
+}
+
+#[test]
+fn add_instead_of_copy_from_the_history_where_it_is_unambiguous() {
+    let hash = "3f5e0c1d2b4a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    let img = ImageBuilder::new()
+        // Classic builder and buildah: the base's root filesystem, a file (plain? archive?
+        // download? the history cannot tell), a directory, and buildah's URL form.
+        .layer("/bin/sh -c #(nop) ADD file:0b5e in / ", |l| {
+            l.file("etc/os-release", "ID=fixture\n")
+        })
+        .layer("/bin/sh -c #(nop) ADD file:9c1d in /opt/ ", |l| {
+            l.file("opt/one.conf", "a=1\n")
+        })
+        .layer("/bin/sh -c #(nop) ADD dir:4f1e in /srv/ ", |l| {
+            l.file("srv/index.html", "<p>hi</p>\n")
+        })
+        .layer(&format!("/bin/sh -c #(nop) ADD {hash} in /opt/tool "), |l| {
+            l.file_mode("opt/tool", vec![b'T'; 50], 0o755)
+        })
+        // BuildKit: the lines as written.
+        .layer("ADD app/ /app/ # buildkit", |l| l.file("app/main.py", "x\n"))
+        .layer("ADD https://example.com/cli.tar.gz /usr/local/ # buildkit", |l| {
+            l.file("usr/local/cli.tar.gz", vec![b'z'; 40])
+        })
+        .layer(
+            "ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/pinned /usr/local/bin/pinned # buildkit",
+            |l| l.file("usr/local/bin/pinned", vec![b'p'; 30]),
+        )
+        .layer("ADD vendor.tar.gz /opt/vendor/ # buildkit", |l| {
+            l.file("opt/vendor/lib/a.py", "a\n").file("opt/vendor/lib/b.py", "b\n")
+        })
+        .layer("ADD config.json /etc/app/ # buildkit", |l| {
+            l.file("etc/app/config.json", "{}\n")
+        })
+        // Named like a plain file, but the layer holds members: ADD unpacked an archive.
+        .layer("ADD bundle.bin /opt/bundle/ # buildkit", |l| {
+            l.file("opt/bundle/inner.txt", "in\n")
+        })
+        .config_field("User", json!("10001"))
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = analyze(&write(&img, Format::OciLayout, dir.path())).unwrap();
+    let adds: Vec<(usize, &str)> = a
+        .practices
+        .iter()
+        .filter(|f| f.rule == "practice.add-instead-of-copy")
+        .map(|f| (f.layer, f.title.as_str()))
+        .collect();
+    assert_eq!(
+        adds,
+        [
+            (
+                2,
+                "`ADD` copied a local directory into `/srv/` (history: `ADD dir:… in /srv/`): \
+                 `COPY` does that without ADD's unpacking and URL rules"
+            ),
+            (
+                3,
+                "`ADD` downloaded a URL into `/opt/tool` at build time (buildah's history: a hash \
+                 with no source kind); it is not pinned unless the line has `--checksum`"
+            ),
+            (
+                4,
+                "`ADD app/` copies local files: `COPY` does that without ADD's unpacking and URL \
+                 rules"
+            ),
+            (
+                5,
+                "`ADD https://example.com/cli.tar.gz` downloads at build time without `--checksum`"
+            ),
+            (
+                8,
+                "`ADD config.json` copies local files: `COPY` does that without ADD's unpacking \
+                 and URL rules"
+            ),
+        ],
+        "{:#?}",
+        a.practices
+    );
+    for f in a
+        .practices
+        .iter()
+        .filter(|f| f.rule == "practice.add-instead-of-copy")
+    {
+        assert!(!f.in_config);
+        assert!(f.detail.as_deref().unwrap().starts_with("fix: "), "{f:?}");
+        assert_eq!(f.instruction, a.layers[f.layer].step.instruction);
+    }
+}

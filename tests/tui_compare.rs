@@ -128,6 +128,88 @@ fn tab_moves_between_panes_and_q_quits() {
     assert!(v.quit);
 }
 
+#[test]
+fn slash_searches_the_new_tree_and_n_goes_on() {
+    let mut v = view(120, 40);
+    press(&mut v, KeyCode::Char('/'));
+    assert!(v.searching);
+    for c in "\\.py$".chars() {
+        press(&mut v, KeyCode::Char(c));
+    }
+    // The cursor follows the first match while typing.
+    assert_eq!(selected(&v), "/app/main.py");
+    assert!(text(&v).contains("/\\.py$▏"));
+    press(&mut v, KeyCode::Enter);
+    assert!(!v.searching);
+    press(&mut v, KeyCode::Char('n'));
+    assert_eq!(selected(&v), "/usr/lib/python3/requests.py");
+    press(&mut v, KeyCode::Char('n'));
+    assert_eq!(selected(&v), "/app/main.py", "wraps around");
+    press(&mut v, KeyCode::Char('N'));
+    assert_eq!(selected(&v), "/usr/lib/python3/requests.py");
+    // Esc while typing goes back to where the search started.
+    press(&mut v, KeyCode::Char('/'));
+    for c in "same".chars() {
+        press(&mut v, KeyCode::Char(c));
+    }
+    assert_eq!(selected(&v), "/app/same.txt");
+    press(&mut v, KeyCode::Esc);
+    assert_eq!(selected(&v), "/usr/lib/python3/requests.py");
+    // No match: said, cursor kept.
+    press(&mut v, KeyCode::Char('/'));
+    for c in "nothing-here".chars() {
+        press(&mut v, KeyCode::Char(c));
+    }
+    press(&mut v, KeyCode::Enter);
+    assert_eq!(selected(&v), "/usr/lib/python3/requests.py");
+    assert!(text(&v).contains("`nothing-here` matches no path in this tree"));
+}
+
+#[test]
+fn config_pane_marks_what_changed_since_the_old_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let side = |cmd: &[&str], env: &str, name: &str| {
+        let b = base(ImageBuilder::new()).cmd(cmd).env(env);
+        let r = crate::util::write(
+            &b.build().unwrap(),
+            Format::OciLayout,
+            &dir.path().join(name),
+        );
+        let mut a =
+            layersift::analyze_reference(&r, &Default::default(), &layersift::NoProgress).unwrap();
+        a.image.reference = format!("oci:{name}");
+        Report::from_analysis(&a)
+    };
+    let token = format!("ghp_{}", "0123456789abcdefghijklmnopqrstuvwxyzAB");
+    let old = side(&["bash"], "MODE=dev", "old");
+    let new = side(&["curl", "--version"], &format!("APP_TOKEN={token}"), "new");
+    let d = layersift::compare(&old, &new, usize::MAX);
+    for (w, h) in [(80, 24), (200, 50)] {
+        let mut v = CompareView::new(d.clone(), &new.files, Rect::new(0, 0, w, h));
+        v.old_runtime = old.image.runtime.clone();
+        v.new_runtime = new.image.runtime.clone();
+        press(&mut v, KeyCode::Char('c'));
+        let t = text(&v);
+        assert!(t.contains("Changed     Cmd, Env"), "{t}");
+        assert!(t.contains("Cmd        ≠curl --version"), "{t}");
+        assert!(t.contains("  was       bash"), "{t}");
+        insta::assert_snapshot!(format!("compare_config_{w}x{h}"), t);
+        for _ in 0..10 {
+            press(&mut v, KeyCode::Down);
+        }
+        let all = format!("{t}{}", text(&v));
+        assert!(all.contains("APP_TOKEN=ghp_[REDACTED]"), "{all}");
+        assert!(!all.contains(&token), "{all}");
+        // `q` closes the pane; it does not quit.
+        press(&mut v, KeyCode::Char('q'));
+        assert!(v.config.is_none() && !v.quit);
+    }
+    // A side without the config (a report saved before it was kept) says so.
+    let mut v = CompareView::new(d, &new.files, Rect::new(0, 0, 120, 40));
+    press(&mut v, KeyCode::Char('c'));
+    assert!(text(&v).contains("report saved before reports carried the image config"));
+}
+
 /// The real binary: `explore oci:…:base oci:…:apt-waste` shows one shared and three
 /// added layers, and `]` jumps to a changed entry.
 #[test]
@@ -146,12 +228,68 @@ fn tmux_compare_mode_on_corpus_images() {
     let Some(t) = crate::tui_explore::Tmux::start("compare", &cmd) else {
         return;
     };
-    let s = t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
-    assert!(s.contains("RUN apt-get update"), "{s}");
-    assert!(s.contains("against"), "{s}");
+    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
+    // The frame may be captured half-written: wait for each part.
+    t.wait_for("RUN apt-get update");
+    t.wait_for("against");
     t.keys(&["]"]);
     // The first changed entry of the tree: an added file under /etc.
     t.wait_for(" added ");
+    // `/` jumps to curl (the status bar names the selected entry's path).
+    t.keys(&["/"]);
+    t.keys(&["-l", "bin/curl"]);
+    t.keys(&["Enter"]);
+    t.wait_for(" /usr/bin/curl · ");
+    // The config pane shows the Cmd, and what it was.
+    t.keys(&["c"]);
+    let s = t.wait_for("Cmd        ≠curl --version");
+    assert!(s.contains("  was       bash"), "{s}");
+    t.keys(&["c"]);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
+
+/// Compare mode with a saved report as the old side: the report gives the layers, the
+/// files and the config, as an image would.
+#[test]
+fn tmux_compare_mode_with_a_saved_report() {
+    let Some(corpus) = crate::util::corpus() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let oci = corpus.join("oci");
+    let saved = dir.path().join("base.json");
+    let out = crate::util::layersift_command()
+        .args([
+            "analyze",
+            &format!("oci:{}:base", oci.display()),
+            "-f",
+            "json",
+            "-o",
+        ])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_layersift"));
+    let cmd = format!(
+        "{} explore {} oci:{}:apt-waste; echo EXIT=$?; sleep 20",
+        bin.display(),
+        saved.display(),
+        oci.display()
+    );
+    let Some(t) = crate::tui_explore::Tmux::start("compare-saved", &cmd) else {
+        return;
+    };
+    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
+    t.keys(&["c"]);
+    let s = t.wait_for("Cmd        ≠curl --version");
+    assert!(s.contains("  was       bash"), "{s}");
+    t.keys(&["c"]);
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }

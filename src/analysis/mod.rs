@@ -8,11 +8,12 @@ pub(crate) mod findings;
 pub(crate) mod gzip_sample;
 pub(crate) mod hardlink;
 pub(crate) mod hidden;
-pub(crate) mod history;
 pub(crate) mod package_findings;
 pub(crate) mod packages;
+mod practice_add;
 pub(crate) mod practices;
 pub(crate) mod rules;
+pub(crate) mod runtime;
 pub(crate) mod secrets;
 pub(crate) mod suggest;
 
@@ -23,23 +24,9 @@ use crate::index::LayerIndex;
 use crate::merge::{byte_splits, merge, ByteSplit, Merged};
 use crate::source::{Image, Platform, Transport};
 
+pub(crate) use crate::history::one_line;
+pub use crate::history::Step;
 pub use findings::{Category, Finding, Severity, Suggestion};
-pub use history::Step;
-
-/// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
-/// quote a build step).
-pub(crate) fn one_line(s: &str, max: usize) -> String {
-    // Secrets are redacted before cutting: a cut secret no longer matches its rule.
-    let s = crate::sanitize::redact(s);
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
 
 /// Facts about the analysed image.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -55,10 +42,14 @@ pub struct ImageInfo {
     /// The base's manifest digest (`org.opencontainers.image.base.digest`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_digest: Option<String>,
-    /// Docker's `Healthcheck` from the config, when it declares one (shown by the TUI's
-    /// config pane; not part of the JSON report).
+    /// Docker's `Healthcheck` from the config, when it declares one (the practice rules
+    /// read it; the report carries its one-line form in `runtime`).
     #[serde(skip)]
     pub healthcheck: Option<crate::source::Healthcheck>,
+    /// How the image runs (Entrypoint, Cmd, User, Env…), secrets redacted. Absent in
+    /// reports saved before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<runtime::RuntimeConfig>,
 }
 
 /// One layer: where it came from, its sizes, its build step and its byte accounting.
@@ -195,7 +186,7 @@ impl Analysis {
     ) -> Analysis {
         // Secrets never leave the model: redact the config (ENV, history) before use.
         let config = secrets::redact_config(&image.config);
-        let mut steps = history::steps_for_layers(&config, decoded.len());
+        let mut steps = crate::history::steps_for_layers(&config, decoded.len());
         let context =
             dockerfile.map(|(df, stage)| crate::dockerfile::Context::new(df, stage, &mut steps));
         let mut indexes = Vec::with_capacity(decoded.len());
@@ -315,6 +306,10 @@ impl Analysis {
                     .get(crate::source::BASE_DIGEST_ANNOTATION)
                     .cloned(),
                 healthcheck: image.healthcheck.clone(),
+                runtime: Some(runtime::RuntimeConfig::of(
+                    &config,
+                    image.healthcheck.as_ref(),
+                )),
             },
             config,
             layers,

@@ -25,6 +25,19 @@ pub(crate) const RULES: &[&str] = &[
     "practice.world-writable",
 ];
 
+/// Whether a rule is about files some layer shipped (so `check` with `scope = "own"` counts
+/// only the own layers' findings), rather than about the image config, which describes the
+/// whole image (root user, health check, `CMD` form).
+pub(crate) fn about_files(rule: &str) -> bool {
+    matches!(
+        rule,
+        "practice.add-instead-of-copy"
+            | "practice.pyc-without-dontwritebytecode"
+            | "practice.setuid"
+            | "practice.world-writable"
+    )
+}
+
 /// setuid/setgid programs that distributions ship on purpose (by file name, in a bin or lib
 /// directory): `passwd`, `su`, `mount`, … Anything else with the bit set is reported.
 const USUAL_SETUID: &[&str] = &[
@@ -157,21 +170,58 @@ pub(crate) fn findings(
         out.push(f);
     }
 
-    // No HEALTHCHECK (the OCI config format has no field for one: the Dockerfile tells).
-    let declared = match df {
-        Some(_) => last_of("HEALTHCHECK").is_some_and(|i| !i.healthcheck_none),
-        None => inputs
-            .healthcheck
-            .is_some_and(|h| h.test.first().is_some_and(|t| t != "NONE")),
+    // No HEALTHCHECK. The OCI config format has no field for one: buildah and `podman build`
+    // drop a Dockerfile's HEALTHCHECK there unless they build with `--format docker` (BuildKit
+    // keeps Docker's field even in an OCI config, so an image that has one shows it). Either
+    // way the runtime runs no health check, so the finding stands; its text says why.
+    let in_config = inputs
+        .healthcheck
+        .is_some_and(|h| h.test.first().is_some_and(|t| t != "NONE"));
+    let oci = layers.iter().any(|l| {
+        l.media_type
+            .as_deref()
+            .is_some_and(|t| t.starts_with("application/vnd.oci.image.layer."))
+    });
+    let declared = last_of("HEALTHCHECK").filter(|i| !i.healthcheck_none);
+    let lost = match declared {
+        // The Dockerfile's HEALTHCHECK did not reach the OCI config.
+        Some(i) if oci && !in_config => Some(i.line),
+        _ => None,
     };
-    if !declared {
+    if let Some(line) = lost {
+        let mut f = config_finding(
+            "practice.no-healthcheck",
+            Severity::Low,
+            "The Dockerfile's `HEALTHCHECK` is not in the image: its config is in OCI format, \
+             which cannot record one"
+                .to_string(),
+            "fix: build with `--format docker` (buildah, `podman build`) so the runtime runs \
+             it, or rely on the orchestrator's probes"
+                .to_string(),
+            layers,
+        );
+        f.source = cite(line);
+        out.push(f);
+    } else if !in_config && (df.is_none() || declared.is_none()) {
+        let (title, fix) = if oci {
+            (
+                "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one \
+                 (this image is in OCI format, which cannot record one)",
+                "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]` and build with `--format \
+                 docker` (buildah and podman drop it from OCI images), or use orchestrator probes",
+            )
+        } else {
+            (
+                "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one",
+                "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]`, or rely on the orchestrator's \
+                 probes",
+            )
+        };
         let mut f = config_finding(
             "practice.no-healthcheck",
             Severity::Info,
-            "No `HEALTHCHECK`: the runtime cannot tell a hung container from a healthy one"
-                .to_string(),
-            "fix: add `HEALTHCHECK CMD [\"/app/healthcheck\"]`, or rely on the orchestrator's probes"
-                .to_string(),
+            title.to_string(),
+            fix.to_string(),
             layers,
         );
         f.source = final_from.and_then(cite);
@@ -204,53 +254,36 @@ pub(crate) fn findings(
         out.push(f);
     }
 
-    // ADD where COPY does: a local file that is no archive (ADD would not unpack it), or a
-    // URL fetched without `--checksum` (only from the Dockerfile: the history cannot tell).
-    for ins in built.iter().filter(|i| i.keyword == "ADD") {
-        let url = |s: &str| s.contains("://") || s.starts_with("git@");
-        let archive = |s: &str| {
-            [
-                ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
-            ]
-            .iter()
-            .any(|x| s.ends_with(x))
-        };
-        let plain: Vec<&String> = ins
-            .sources
-            .iter()
-            .filter(|s| !url(s) && !archive(s))
-            .collect();
-        let unpinned: Vec<&String> = ins
-            .sources
-            .iter()
-            .filter(|s| url(s) && ins.flag("checksum").is_none())
-            .collect();
-        let (title, fix) = if !plain.is_empty() {
-            (
-                format!(
-                    "`ADD {}` copies local files: `COPY` does that without ADD's unpacking and URL rules",
-                    plain.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
-                ),
-                "fix: write `COPY` instead of `ADD` (keep `ADD` for local tar archives it should unpack)"
-                    .to_string(),
-            )
-        } else if !unpinned.is_empty() {
-            (
-                format!(
-                    "`ADD {}` downloads at build time without `--checksum`",
-                    unpinned
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                "fix: pin it, `ADD --checksum=sha256:… URL DEST`, or fetch and verify it in a RUN \
-                 of a build stage and `COPY --from` the result"
-                    .to_string(),
-            )
-        } else {
-            continue;
-        };
+    // ADD where COPY does (local files ADD does not unpack) or a download without
+    // `--checksum`: from the Dockerfile's lines when given, else from what the history shows
+    // beyond doubt (see `practice_add`).
+    let mut adds: Vec<(usize, Option<usize>, (String, String))> = Vec::new();
+    if let Some(c) = df {
+        for ins in built.iter().filter(|i| i.keyword == "ADD") {
+            let Some(v) =
+                super::practice_add::judge_line(&ins.sources, ins.flag("checksum").is_some())
+            else {
+                continue;
+            };
+            let layer = (0..layers.len()).find(|&l| {
+                c.mapping
+                    .instruction(&c.dockerfile, l)
+                    .is_some_and(|i| i.line == ins.line)
+            });
+            adds.push((
+                layer.unwrap_or(layers.len().saturating_sub(1)),
+                Some(ins.line),
+                v,
+            ));
+        }
+    } else {
+        for (l, (info, index)) in layers.iter().zip(indexes).enumerate() {
+            if let Some(v) = super::practice_add::judge_history(&info.step, index) {
+                adds.push((l, None, v));
+            }
+        }
+    }
+    for (layer, line, (title, fix)) in adds {
         let mut f = config_finding(
             "practice.add-instead-of-copy",
             Severity::Low,
@@ -259,17 +292,12 @@ pub(crate) fn findings(
             layers,
         );
         f.in_config = false;
-        if let Some(layer) = df.and_then(|c| {
-            (0..layers.len()).find(|&l| {
-                c.mapping
-                    .instruction(&c.dockerfile, l)
-                    .is_some_and(|i| i.line == ins.line)
-            })
-        }) {
-            f.layer = layer;
-            f.instruction = layers[layer].step.instruction.clone();
-        }
-        f.source = cite(ins.line);
+        f.layer = layer;
+        f.instruction = layers
+            .get(layer)
+            .map(|l| l.step.instruction.clone())
+            .unwrap_or_default();
+        f.source = line.and_then(cite);
         out.push(f);
     }
 
@@ -311,19 +339,14 @@ pub(crate) fn findings(
         })
     };
     if !env_set("PYTHONDONTWRITEBYTECODE") {
-        let count: usize = pyc.iter().map(|s| s.files.len()).sum();
-        if count > 0 {
-            let bytes: u64 = pyc.iter().map(FileSet::bytes).sum();
-            // Attributed to the layer that shipped the most of them.
-            let (layer, _) = pyc
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, s)| s.bytes())
-                .map(|(l, s)| (l, s.bytes()))
-                .unwrap_or((0, 0));
-            let files = FileSet {
-                files: pyc.into_iter().flat_map(|s| s.files).collect(),
-            };
+        // One finding per layer that shipped them, so a gate scoped to the own layers counts
+        // only theirs.
+        for (layer, files) in pyc.into_iter().enumerate() {
+            let count = files.files.len();
+            if count == 0 {
+                continue;
+            }
+            let bytes = files.bytes();
             let (path_count, paths) = files.evidence(MAX_EVIDENCE);
             let mut f = Finding::shipped_by(
                 Category::Practice,

@@ -120,7 +120,7 @@ pub(crate) fn findings(
                 continue;
             }
             let layer = after_layer.get(p).copied().unwrap_or(last);
-            let step = super::history::normalize_command(&scanner.redact_text(cmd));
+            let step = crate::history::normalize_command(&scanner.redact_text(cmd));
             let rule = &RULES[hit.rule];
             let title = format!(
                 "{} in build step `{}`: recorded in the image history",

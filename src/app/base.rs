@@ -245,6 +245,7 @@ mod tests {
             base_name: Some("reg.example:5000/base:1".to_string()),
             base_digest: Some(format!("sha256:{}", "a".repeat(64))),
             healthcheck: None,
+            runtime: None,
         };
         let c = candidates(&info);
         assert_eq!(

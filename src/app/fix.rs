@@ -1,4 +1,4 @@
-//! The `fix` command between the command line and [`crate::dockerfile::fix`]: it reads the
+//! The `fix` command between the command line and [`crate::fix`]: it reads the
 //! Dockerfile and the image, asks the library for the plan, and owns what goes to stdout
 //! (the patch, or the dry-run listing) and stderr (the one-line summary).
 
@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::{FixArgs, SourceArgs};
-use crate::dockerfile::fix;
+use crate::fix;
 use crate::units::human_bytes;
 
 /// `layersift fix IMAGE --dockerfile PATH [-o PATCH] [--dry-run] [--cache-mounts]`.

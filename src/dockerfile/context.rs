@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{Cmd, Instr};
-use crate::index::{display_path, EntryKind};
-use crate::Analysis;
+use super::{Cmd, Context, Instr};
+use crate::index::{display_path, EntryKind, LayerIndex};
 
 /// One `.dockerignore` line and what it keeps out of the image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +98,9 @@ fn pattern(rel: &str, dockerfile_name: &str, uses: &dyn Fn(&str) -> bool) -> Opt
     None
 }
 
-/// The build-context leaks of an analysis made with `--dockerfile`, largest first.
-pub(crate) fn leaks(a: &Analysis) -> Vec<Leak> {
-    let Some(ctx) = &a.dockerfile else {
-        return Vec::new();
-    };
+/// The build-context leaks of an image analysed with `--dockerfile` (its Dockerfile context
+/// and layer indexes), largest first.
+pub(crate) fn leaks(ctx: &Context, indexes: &[LayerIndex]) -> Vec<Leak> {
     let df = &ctx.dockerfile;
     // Names the stage's RUN commands use: those files are needed by the build.
     let runs: Vec<String> = df
@@ -121,7 +118,7 @@ pub(crate) fn leaks(a: &Analysis) -> Vec<Leak> {
             .any(|r| r.split_whitespace().any(|w| w.contains(name)))
     };
     let mut by: BTreeMap<String, Leak> = BTreeMap::new();
-    for (li, idx) in a.indexes.iter().enumerate() {
+    for (li, idx) in indexes.iter().enumerate() {
         let Some(ins) = ctx.mapping.instruction(df, li) else {
             continue;
         };

@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{absolute, Cmd, Dockerfile, Instr};
-use crate::analysis::Step;
+use crate::history::Step;
 
 /// Where a layer came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +193,7 @@ pub(crate) fn map_layers(df: &Dockerfile, stage: usize, steps: &[Step]) -> Mappi
                 } else {
                     format!(
                         "no instruction matches `{}`: the Dockerfile may have changed since the build",
-                        crate::analysis::one_line(&steps[li].instruction, 60)
+                        crate::history::one_line(&steps[li].instruction, 60)
                     )
                 },
             },
@@ -273,7 +273,7 @@ pub(crate) fn step_matches(step: &Step, ins: &Instr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::history::normalize_command;
+    use crate::history::normalize_command;
     use std::path::Path;
 
     fn steps(created_by: &[&str]) -> Vec<Step> {

@@ -2,11 +2,11 @@
 //! parser directives, JSON and shell forms, heredocs, stages) into a small model with line
 //! numbers, ARG/ENV substitution in BuildKit's form ([`subst`]), the stage chain that built
 //! the image (`--target`, `FROM <stage>`), the map from image layers to the instructions
-//! that made them ([`map`]) and the patch that
-//! `layersift fix` writes ([`fix`]).
+//! that made them ([`map`]) and the build-context files it copied that the image does not
+//! need ([`context`]). The analysis reads this model; `layersift fix` ([`crate::fix`]) sits
+//! above both and turns their suggestions into a patch.
 
 pub(crate) mod context;
-pub(crate) mod fix;
 pub(crate) mod map;
 pub(crate) mod subst;
 
@@ -422,7 +422,7 @@ pub struct Context {
 impl Context {
     /// Maps the layers and rewrites their steps: a mapped layer's step becomes the real
     /// instruction (secrets redacted) and cites its line; a base layer cites the `FROM` line.
-    pub fn new(df: &Dockerfile, stage: usize, steps: &mut [crate::analysis::Step]) -> Context {
+    pub fn new(df: &Dockerfile, stage: usize, steps: &mut [crate::history::Step]) -> Context {
         let mapping = map::map_layers(df, stage, steps);
         for (i, step) in steps.iter_mut().enumerate() {
             match &mapping.layers[i] {

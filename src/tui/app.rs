@@ -2,7 +2,10 @@
 //! filters, cursor and scroll positions, the help overlay. Only [`App::handle`] (and the
 //! tree installer) mutate it; drawing (`ui.rs`, which owns `App::draw`) reads it, and pane
 //! geometry comes from `layout.rs`. Nothing here touches a terminal,
-//! so key handling is tested on the state alone.
+//! so key handling is tested on the state alone. The `/` search and the OSC 52 copy are
+//! [`search`], a part of this state with its own keys.
+
+pub(crate) mod search;
 
 use std::sync::Arc;
 
@@ -168,7 +171,7 @@ pub struct App {
     /// Text `y` asked to copy, for the event loop to send as OSC 52 (then taken).
     pub clipboard: Option<String>,
     /// `/` search: the query, its matches, and whether it is being typed.
-    pub search: super::search::Search,
+    pub search: search::Search,
     /// What each key does (dive's defaults, or a config file's `keybinding:`).
     pub keys: KeyMap,
     /// The colours (`theme:` in the config).
@@ -227,7 +230,7 @@ impl App {
             config_pane: false,
             config_scroll: 0,
             clipboard: None,
-            search: super::search::Search::default(),
+            search: search::Search::default(),
             keys: KeyMap::default(),
             theme: super::theme::Theme::default(),
             range_anchor: None,

@@ -1,8 +1,9 @@
 //! Compare mode (`layersift explore OLD NEW`, each an image or a saved report): the layers
 //! of both images aligned (shared, changed, added, removed) over the new image's tree, each
 //! entry marked added, removed, grown, shrunk or changed with its byte delta; `]` and `[`
-//! jump between changed entries. State and keys here ([`CompareView::handle`] is the only
-//! mutation), drawing in [`CompareView::draw`] (a read of the state).
+//! jump between changed entries, `/` (then `n`/`N`) jumps to a path as in the one-image
+//! view. State and keys here ([`CompareView::handle`] is the only mutation), drawing in
+//! [`CompareView::draw`] (a read of the state).
 
 use ratatui::crossterm::event::{Event, KeyEventKind};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -13,6 +14,7 @@ use ratatui::Frame;
 
 use super::keymap::{Action, Key, KeyMap};
 use super::tree::{printable, CompareTree, Compared};
+use crate::analysis::runtime::RuntimeConfig;
 use crate::diff::{Diff, LayerStatus};
 use crate::units::human_bytes;
 
@@ -36,6 +38,16 @@ pub struct CompareView {
     pub theme: super::theme::Theme,
     pub quit: bool,
     pub message: Option<String>,
+    /// `/`: the query, and whether it is being typed.
+    pub search: String,
+    pub searching: bool,
+    /// The tree cursor when `/` was pressed (Esc goes back there).
+    search_origin: usize,
+    /// Each side's run settings (absent for a report saved before reports carried them).
+    pub new_runtime: Option<RuntimeConfig>,
+    pub old_runtime: Option<RuntimeConfig>,
+    /// `c`: the config pane is open, scrolled by this many lines.
+    pub config: Option<u16>,
 }
 
 /// A signed byte delta for people: `+1.2 MB`, `-300 B`, `0 B`.
@@ -83,6 +95,12 @@ impl CompareView {
             theme: super::theme::Theme::default(),
             quit: false,
             message: None,
+            search: String::new(),
+            searching: false,
+            search_origin: 0,
+            new_runtime: None,
+            old_runtime: None,
+            config: None,
         }
     }
 
@@ -112,6 +130,23 @@ impl CompareView {
                         .contains(ratatui::crossterm::event::KeyModifiers::CONTROL)
                 {
                     self.quit = true;
+                    return;
+                }
+                if self.searching {
+                    self.search_key(*k);
+                    return;
+                }
+                if let Some(scroll) = &mut self.config {
+                    use ratatui::crossterm::event::KeyCode;
+                    match k.code {
+                        KeyCode::Esc | KeyCode::Char('c' | 'q') => self.config = None,
+                        KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
+                        KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                        KeyCode::PageDown => *scroll = scroll.saturating_add(10),
+                        KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
+                        KeyCode::Home | KeyCode::Char('g') => *scroll = 0,
+                        _ => {}
+                    }
                     return;
                 }
                 let key = Key::of(*k);
@@ -149,6 +184,18 @@ impl CompareView {
             Action::Last => self.move_by(isize::MAX / 2),
             Action::NextChange => self.jump_change(true),
             Action::PreviousChange => self.jump_change(false),
+            Action::Search => {
+                self.focus = ComparePane::Tree;
+                self.searching = true;
+                self.search.clear();
+                self.search_origin = self.tree_cursor;
+            }
+            Action::SearchNext | Action::SearchPrevious if self.search.is_empty() => {
+                self.message = Some("no search yet: press / to search".to_string());
+            }
+            Action::ImageConfig => self.config = Some(0),
+            Action::SearchNext => self.jump_search(true, false),
+            Action::SearchPrevious => self.jump_search(false, false),
             Action::ToggleCollapseDir if self.focus == ComparePane::Tree => {
                 if let Some(&id) = self.rows().get(self.tree_cursor) {
                     self.tree.tree.toggle_collapse(id);
@@ -181,6 +228,59 @@ impl CompareView {
         self.scroll();
     }
 
+    /// A key while the search prompt is open: the cursor follows the first match as the
+    /// query is typed; Enter keeps it, Esc goes back.
+    fn search_key(&mut self, k: ratatui::crossterm::event::KeyEvent) {
+        use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+        match k.code {
+            KeyCode::Esc => {
+                self.searching = false;
+                self.search.clear();
+                self.tree_cursor = self.search_origin;
+                self.scroll();
+                return;
+            }
+            KeyCode::Enter => {
+                // Kept where typing left it; run once more so a miss is said after the
+                // key that cleared the message.
+                self.searching = false;
+            }
+            KeyCode::Backspace => {
+                self.search.pop();
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.search.push(c);
+            }
+            _ => return,
+        }
+        self.tree_cursor = self.search_origin;
+        if !self.search.is_empty() {
+            self.jump_search(true, true);
+        }
+    }
+
+    /// Jumps to the next (previous) path matching the search, the cursor's own entry
+    /// included when `here`.
+    fn jump_search(&mut self, forward: bool, here: bool) {
+        let Some(re) = super::app::search::Search::matcher(&self.search) else {
+            return;
+        };
+        let mut order = Vec::new();
+        self.tree.tree.walk_paths(|id, path| {
+            if id != 0 && re.is_match(path) {
+                order.push(id);
+            }
+        });
+        if order.is_empty() {
+            self.message = Some(format!(
+                "`{}` matches no path in this tree",
+                printable(&self.search)
+            ));
+            return;
+        }
+        self.jump(&order, forward, here);
+    }
+
     /// `]` / `[`: the next (previous) changed file in display order, expanding its
     /// directories, wrapping around.
     fn jump_change(&mut self, forward: bool) {
@@ -196,6 +296,13 @@ impl CompareView {
             self.message = Some("no changed entries".to_string());
             return;
         }
+        self.jump(&order, forward, false);
+    }
+
+    /// Moves the tree cursor to the entry of `order` (node ids in display order) after
+    /// (before) the cursor, wrapping around; `here` lets the cursor's own entry count.
+    fn jump(&mut self, order: &[u32], forward: bool, here: bool) {
+        let t = &self.tree.tree;
         let mut rank = vec![0usize; t.nodes.len()];
         let mut i = 0;
         t.walk_paths(|id, _| {
@@ -210,7 +317,7 @@ impl CompareView {
             order
                 .iter()
                 .copied()
-                .find(|&id| rank[id as usize] > cur)
+                .find(|&id| rank[id as usize] > cur || (here && rank[id as usize] == cur))
                 .unwrap_or(order[0])
         } else {
             order
@@ -249,8 +356,19 @@ impl CompareView {
         let d = &self.diff;
         let status = match &self.message {
             Some(m) => m.clone(),
+            None if self.searching => format!(
+                "/{}▏ (Enter keeps, Esc goes back)",
+                printable(&self.search)
+            ),
             None => format!(
-                " {} → {} · content {} · files +{} -{} ~{} · ]/[ next/previous change · Tab pane · q quit",
+                " {}{} → {} · content {} · files +{} -{} ~{} · ]/[ next/previous change · / search · c config · Tab pane · q quit",
+                // The selected entry's full path first, as in the one-image view.
+                match (self.focus, self.rows().get(self.tree_cursor)) {
+                    (ComparePane::Tree, Some(&id)) => {
+                        format!("{} · ", printable(&self.tree.tree.path(id)))
+                    }
+                    _ => String::new(),
+                },
                 printable(&d.old.reference),
                 printable(&d.new.reference),
                 signed(d.totals.content_bytes.delta),
@@ -263,6 +381,18 @@ impl CompareView {
             Paragraph::new(status).style(Style::new().add_modifier(Modifier::REVERSED)),
             sr,
         );
+        if let Some(scroll) = self.config {
+            super::image_config::draw_lines(
+                super::image_config::compare_lines(
+                    &d.new.reference,
+                    &d.old.reference,
+                    self.new_runtime.as_ref(),
+                    self.old_runtime.as_ref(),
+                ),
+                scroll,
+                f,
+            );
+        }
         self.theme.apply(f.buffer_mut());
     }
 

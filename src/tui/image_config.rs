@@ -3,7 +3,10 @@
 //! with its digests, platform and base image. Env values are already redacted by the model
 //! (the secret rules run over the config before the analysis keeps it); every value passes
 //! through the one escaping function here again, because labels and the rest are image text.
-//! Drawing only: it reads the analysis and the pane's scroll offset.
+//! In compare mode (`explore OLD NEW`) it shows the new image's settings with each field
+//! that differs from the old image's marked `≠` and the old value under it. The values come
+//! from the model's [`RuntimeConfig`] (every string through the secret rules), so a saved
+//! report shows the same. Drawing only: it reads the model and the pane's scroll offset.
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -11,10 +14,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::analysis::runtime::RuntimeConfig;
 use crate::analysis::Analysis;
 use crate::sanitize::for_terminal;
 
 const KEY: Style = Style::new().fg(Color::Cyan);
+/// A field whose value differs from the old image's (compare mode).
+const CHANGED: Style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+const WAS: Style = Style::new().fg(Color::DarkGray);
 
 fn heading(s: &str) -> Line<'static> {
     Line::styled(s.to_string(), Style::new().add_modifier(Modifier::BOLD))
@@ -45,6 +52,11 @@ fn command(args: &[String]) -> String {
 
 /// The pane's lines: every field, `(none)` where the image sets nothing.
 pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
+    let runtime = an
+        .image
+        .runtime
+        .clone()
+        .unwrap_or_else(|| RuntimeConfig::of(&an.config, an.image.healthcheck.as_ref()));
     let mut out = vec![heading("Image")];
     out.push(field("Reference", for_terminal(&an.image.reference)));
     out.push(field("Platform", an.image.platform.to_string()));
@@ -57,12 +69,6 @@ pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
         "Config",
         an.image.config_digest.clone().unwrap_or_else(none),
     ));
-    let labels = an
-        .config
-        .config()
-        .as_ref()
-        .and_then(|c| c.labels().clone())
-        .unwrap_or_default();
     let base = match &an.base {
         Some(b) => format!(
             "{} (layers 0–{})",
@@ -71,7 +77,7 @@ pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
         ),
         None => match (
             &an.image.base_name,
-            labels.get("org.opencontainers.image.base.name"),
+            runtime.labels.get("org.opencontainers.image.base.name"),
         ) {
             (Some(name), _) => format!(
                 "{} (named by the manifest; not readable here: give --base IMAGE)",
@@ -83,73 +89,145 @@ pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
     };
     out.push(field("Base", base));
     out.push(Line::raw(""));
+    out.extend(runtime_lines(&runtime, None));
+    out
+}
 
-    out.push(heading("Runs"));
-    let cfg = an.config.config().clone().unwrap_or_default();
-    let list = |v: &Option<Vec<String>>| match v {
-        Some(v) if !v.is_empty() => command(v),
-        _ => none(),
+/// The compare-mode pane: the new image's run settings, each field that differs from the
+/// old image's marked, with the old value under it.
+pub(crate) fn compare_lines(
+    new_ref: &str,
+    old_ref: &str,
+    new: Option<&RuntimeConfig>,
+    old: Option<&RuntimeConfig>,
+) -> Vec<Line<'static>> {
+    let mut out = vec![heading("Images")];
+    out.push(field("New", for_terminal(new_ref)));
+    out.push(field("Old", for_terminal(old_ref)));
+    let Some(new) = new else {
+        out.push(Line::raw(""));
+        out.push(Line::raw(
+            "The new side is a report saved before reports carried the image config: analyse the image again to see it.",
+        ));
+        return out;
     };
-    out.push(field("Entrypoint", list(cfg.entrypoint())));
-    out.push(field("Cmd", list(cfg.cmd())));
+    let changed = old.map(|o| new.changed_from(o)).unwrap_or_default();
     out.push(field(
-        "User",
-        match cfg.user().as_deref() {
-            Some(u) if !u.is_empty() => for_terminal(u).into_owned(),
-            _ => "(none: runs as root)".to_string(),
+        "Changed",
+        match (old, changed.is_empty()) {
+            (None, _) => "unknown (the old side is a report without the image config)".to_string(),
+            (Some(_), true) => "nothing: both images run the same way".to_string(),
+            (Some(_), false) => changed.join(", "),
         },
     ));
-    out.push(field(
-        "WorkingDir",
-        cfg.working_dir()
-            .as_deref()
-            .filter(|w| !w.is_empty())
-            .map_or_else(none, |w| for_terminal(w).into_owned()),
-    ));
-    // Sorted: the config holds them as JSON object keys, in no particular order.
-    let joined = |v: &Option<Vec<String>>| match v {
-        Some(v) if !v.is_empty() => {
-            let mut v: Vec<String> = v.iter().map(|s| for_terminal(s).into_owned()).collect();
-            v.sort();
-            v.join(", ")
+    out.push(Line::raw(""));
+    out.extend(runtime_lines(new, old));
+    out
+}
+
+/// The run settings, Env and labels. With `old`, a field that differs is marked `≠` and
+/// followed by a `was` line with the old value.
+fn runtime_lines(rt: &RuntimeConfig, old: Option<&RuntimeConfig>) -> Vec<Line<'static>> {
+    let none = || "(none)".to_string();
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            none()
+        } else {
+            command(v)
         }
-        _ => none(),
     };
-    out.push(field("Ports", joined(cfg.exposed_ports())));
-    out.push(field("Volumes", joined(cfg.volumes())));
-    out.push(field(
+    let joined = |v: &[String]| {
+        if v.is_empty() {
+            none()
+        } else {
+            v.iter()
+                .map(|s| for_terminal(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(none, |s| for_terminal(s).into_owned())
+    };
+    let user = |v: &Option<String>| {
+        v.as_deref().map_or_else(
+            || "(none: runs as root)".to_string(),
+            |s| for_terminal(s).into_owned(),
+        )
+    };
+    let value = |name: &str, r: &RuntimeConfig| -> String {
+        match name {
+            "Entrypoint" => list(&r.entrypoint),
+            "Cmd" => list(&r.cmd),
+            "User" => user(&r.user),
+            "WorkingDir" => text(&r.working_dir),
+            "Ports" => joined(&r.exposed_ports),
+            "Volumes" => joined(&r.volumes),
+            "StopSignal" => text(&r.stop_signal),
+            _ => text(&r.healthcheck),
+        }
+    };
+    let mut out = vec![heading("Runs")];
+    for name in [
+        "Entrypoint",
+        "Cmd",
+        "User",
+        "WorkingDir",
+        "Ports",
+        "Volumes",
         "StopSignal",
-        cfg.stop_signal()
-            .as_deref()
-            .map_or_else(none, |s| for_terminal(s).into_owned()),
-    ));
-    out.push(field(
         "Healthcheck",
-        an.image
-            .healthcheck
-            .as_ref()
-            .map_or_else(none, |h| for_terminal(&h.describe()).into_owned()),
-    ));
+    ] {
+        let now = value(name, rt);
+        match old.map(|o| value(name, o)).filter(|was| *was != now) {
+            Some(was) => {
+                out.push(Line::from(vec![
+                    Span::styled(format!("{name:<11}≠"), CHANGED),
+                    Span::styled(now, CHANGED),
+                ]));
+                out.push(Line::from(vec![
+                    Span::styled(format!("{:<12}", "  was"), WAS),
+                    Span::styled(was, WAS),
+                ]));
+            }
+            None => out.push(field(name, now)),
+        }
+    }
     out.push(Line::raw(""));
 
-    let env = cfg.env().clone().unwrap_or_default();
-    out.push(heading(&format!("Env ({})", env.len())));
-    for kv in &env {
+    let mark = |differs: bool| if differs { " ≠ changed" } else { "" };
+    out.push(heading(&format!(
+        "Env ({}){}",
+        rt.env.len(),
+        mark(old.is_some_and(|o| o.env != rt.env))
+    )));
+    for kv in &rt.env {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let added = old.is_some_and(|o| !o.env.contains(kv));
         out.push(Line::from(vec![
-            Span::styled(for_terminal(k).into_owned(), KEY),
+            Span::styled(
+                for_terminal(k).into_owned(),
+                if added { CHANGED } else { KEY },
+            ),
             Span::raw("="),
             Span::raw(for_terminal(v).into_owned()),
         ]));
     }
     out.push(Line::raw(""));
 
-    let mut labels: Vec<(String, String)> = labels.into_iter().collect();
-    labels.sort();
-    out.push(heading(&format!("Labels ({})", labels.len())));
-    for (k, v) in &labels {
+    out.push(heading(&format!(
+        "Labels ({}){}",
+        rt.labels.len(),
+        mark(old.is_some_and(|o| o.labels != rt.labels))
+    )));
+    for (k, v) in &rt.labels {
+        let added = old.is_some_and(|o| o.labels.get(k) != Some(v));
         out.push(Line::from(vec![
-            Span::styled(for_terminal(k).into_owned(), KEY),
+            Span::styled(
+                for_terminal(k).into_owned(),
+                if added { CHANGED } else { KEY },
+            ),
             Span::raw("="),
             Span::raw(for_terminal(v).into_owned()),
         ]));
@@ -159,6 +237,11 @@ pub(crate) fn lines(an: &Analysis) -> Vec<Line<'static>> {
 
 /// Draws the pane over the screen, scrolled by `scroll` lines.
 pub(crate) fn draw(an: &Analysis, scroll: u16, f: &mut Frame) {
+    draw_lines(lines(an), scroll, f);
+}
+
+/// Draws `lines` as the config pane over the screen, scrolled by `scroll` lines.
+pub(crate) fn draw_lines(lines: Vec<Line<'static>>, scroll: u16, f: &mut Frame) {
     let area = f.area();
     let w = area.width.saturating_sub(2).min(120);
     let h = area.height.saturating_sub(2);
@@ -170,7 +253,7 @@ pub(crate) fn draw(an: &Analysis, scroll: u16, f: &mut Frame) {
     );
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines(an))
+        Paragraph::new(lines)
             .block(
                 Block::new()
                     .borders(Borders::ALL)

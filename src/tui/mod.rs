@@ -13,7 +13,6 @@ pub(crate) mod compare;
 pub(crate) mod image_config;
 pub(crate) mod keymap;
 pub(crate) mod layout;
-pub(crate) mod search;
 pub(crate) mod settings;
 pub(crate) mod theme;
 pub(crate) mod tree;
@@ -236,7 +235,7 @@ fn explore(
         if let Some(text) = app.clipboard.take() {
             use std::io::Write as _;
             let mut out = io::stdout();
-            let _ = out.write_all(search::osc52(&text).as_bytes());
+            let _ = out.write_all(app::search::osc52(&text).as_bytes());
             let _ = out.flush();
         }
         if app.quit {
@@ -264,6 +263,7 @@ fn explore(
 pub(crate) fn run_compare(
     diff: crate::diff::Diff,
     new_files: &[crate::report::json::FileRow],
+    runtimes: [Option<crate::analysis::runtime::RuntimeConfig>; 2],
     settings: &Settings,
 ) -> anyhow::Result<Ended> {
     let mut guard = TerminalGuard::enter()?;
@@ -272,6 +272,9 @@ pub(crate) fn run_compare(
     let mut view = CompareView::new(diff, new_files, Rect::new(0, 0, size.width, size.height));
     view.keys = settings.keys.clone();
     view.theme = settings.theme.clone();
+    let [old_runtime, new_runtime] = runtimes;
+    view.old_runtime = old_runtime;
+    view.new_runtime = new_runtime;
     let mut dirty = true;
     loop {
         check_panicked()?;

@@ -9,8 +9,8 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
-use super::app::{App, Pane};
-use super::tree::{SortOrder, TreeMode};
+use super::{App, Pane};
+use crate::tui::tree::{SortOrder, TreeMode};
 
 /// The search state: what is typed, and the matches of the tree it was run on.
 #[derive(Debug, Default)]
@@ -34,7 +34,7 @@ pub struct Search {
 
 impl Search {
     /// The matcher for a query: the regex it spells, or its literal text.
-    fn matcher(text: &str) -> Option<Regex> {
+    pub(crate) fn matcher(text: &str) -> Option<Regex> {
         Regex::new(text)
             .or_else(|_| Regex::new(&regex::escape(text)))
             .ok()

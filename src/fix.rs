@@ -10,9 +10,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::context::{leaks, Leak};
-use super::{Cmd, Context, Dockerfile, Instr};
 use crate::analysis::Suggestion;
+use crate::dockerfile::context::{leaks, Leak};
+use crate::dockerfile::{Cmd, Context, Dockerfile, Instr};
 use crate::units::human_bytes;
 use crate::Analysis;
 
@@ -137,7 +137,10 @@ pub fn plan(a: &Analysis, opts: Options) -> Plan {
     }
     plan.hunks
         .sort_by_key(|h| h.edits.iter().map(|e| e.from).min());
-    plan.ignore = leaks(a);
+    plan.ignore = a
+        .dockerfile
+        .as_ref()
+        .map_or_else(Vec::new, |ctx| leaks(ctx, &a.indexes));
     plan
 }
 
@@ -159,7 +162,7 @@ fn instr(ctx: &Context, layer: usize) -> Result<&Instr, String> {
 
 fn stage_of(ctx: &Context, layer: usize) -> usize {
     match ctx.mapping.layers.get(layer) {
-        Some(super::map::LayerSource::Instruction { stage, .. }) => *stage,
+        Some(crate::dockerfile::map::LayerSource::Instruction { stage, .. }) => *stage,
         _ => usize::MAX,
     }
 }
@@ -348,7 +351,7 @@ fn chmod_to_copy(ctx: &Context, s: &Suggestion, head: String) -> Result<Vec<Line
         }
         flag = Some((name.to_string(), value));
         for t in args {
-            targets.push((super::absolute("/", t), recursive));
+            targets.push((crate::dockerfile::absolute("/", t), recursive));
         }
     }
     let (name, value) = flag.ok_or("no chmod or chown")?;
@@ -449,7 +452,8 @@ fn secret_to_mount(
             ctx.dockerfile.cite(copy.line)
         ));
     }
-    let src = super::context::context_path(copy, path).ok_or("the secret's source is unknown")?;
+    let src = crate::dockerfile::context::context_path(copy, path)
+        .ok_or("the secret's source is unknown")?;
     let by = f
         .hidden_by
         .ok_or("the secret is never removed; the command that needs it is unknown")?;

@@ -1,8 +1,24 @@
 //! Build-step attribution: pairs each layer with its config `history` entry (the entries
 //! that are not `empty_layer`, in order) and renders the command in Dockerfile form,
-//! whichever builder wrote it (docker, buildkit, buildah, kaniko).
+//! whichever builder wrote it (docker, buildkit, buildah, kaniko). Below both the analysis
+//! and the Dockerfile map, which aligns these steps with the Dockerfile's instructions.
 
 use oci_spec::image::ImageConfiguration;
+
+/// Collapses whitespace and cuts to `max` characters with an ellipsis (for titles that
+/// quote a build step).
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    // Secrets are redacted before cutting: a cut secret no longer matches its rule.
+    let s = crate::sanitize::redact(s);
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        cut.push('…');
+        cut
+    }
+}
 
 /// The build step that produced a layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
