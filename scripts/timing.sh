@@ -15,3 +15,31 @@ measure() {
   done
   echo "$best $cpu"
 }
+
+# `tui_first_frame NAME READY AFTER CMD...` runs CMD (a TUI) under GNU time in a detached tmux
+# session of $cols x $rows, as a user would run it, and prints "seconds-to-first-frame
+# peak-MiB": the time until READY shows on the screen, then the peak RSS once it quit.
+# AFTER is a command given the session name once READY shows: it walks the UI and quits it
+# (`tmux send-keys -t "$1" q`); the last screen it left is kept in $work/NAME.screen.
+tui_first_frame() {
+  local name=$1 ready=$2 after=$3
+  shift 3
+  local s="tui-$name-$$" t0 t1
+  tmux new-session -d -s "$s" -x "$cols" -y "$rows" \
+    "/usr/bin/time -f %M -o $work/$name.rss $* ; sleep 30"
+  t0=$(date +%s.%N)
+  until tmux capture-pane -p -t "$s" | grep -q -- "$ready"; do
+    sleep 0.02
+    if (($(echo "$(date +%s.%N) - $t0 > 300" | bc))); then
+      echo "timeout waiting for '$ready'" >&2
+      tmux capture-pane -p -t "$s" >&2
+      tmux kill-session -t "$s"
+      return 1
+    fi
+  done
+  t1=$(date +%s.%N)
+  $after "$s" "$work/$name.screen"
+  for _ in $(seq 1200); do [ -s "$work/$name.rss" ] && break; sleep 0.1; done
+  tmux kill-session -t "$s" 2>/dev/null || true
+  echo "$(echo "$t1 - $t0" | bc) $(($(cat "$work/$name.rss") / 1024))"
+}

@@ -18,32 +18,20 @@ ls=$(realpath target/release/layersift)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
+# shellcheck source=scripts/timing.sh
+. scripts/timing.sh
 
-# run NAME READY_TEXT ARGS...: prints "seconds-to-first-frame peak-MiB"
+# After the first frame: a second on screen, then quit.
+quit() {
+  sleep 1
+  tmux send-keys -t "$1" q
+}
+
+# run NAME READY_TEXT ARGS...: `layersift explore --no-cache ARGS`
 run() {
   local name=$1 ready=$2
   shift 2
-  local s="tuicmpmode-$name-$$"
-  tmux new-session -d -s "$s" -x "$cols" -y "$rows" \
-    "/usr/bin/time -f %M -o $work/$name.rss $ls explore --no-cache $* ; sleep 30"
-  local t0 t1
-  t0=$(now)
-  until tmux capture-pane -p -t "$s" | grep -q -- "$ready"; do
-    sleep 0.02
-    if (($(echo "$(now) - $t0 > 300" | bc))); then
-      echo "timeout waiting for '$ready'" >&2
-      tmux capture-pane -p -t "$s" >&2
-      tmux kill-session -t "$s"
-      return 1
-    fi
-  done
-  t1=$(now)
-  sleep 1
-  tmux send-keys -t "$s" q
-  for _ in $(seq 600); do [ -s "$work/$name.rss" ] && break; sleep 0.1; done
-  tmux kill-session -t "$s" 2>/dev/null || true
-  echo "$(echo "$t1 - $t0" | bc) $(($(cat "$work/$name.rss") / 1024))"
+  tui_first_frame "$name" "$ready" quit "$ls" explore --no-cache "$@"
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, ${cols}x${rows}, $(git rev-parse --short HEAD)"

@@ -15,41 +15,26 @@ ls=$(realpath target/release/layersift)
 work=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] && echo "screens in $work" || rm -rf "$work"' EXIT
 
-now() { date +%s.%N; }
+# shellcheck source=scripts/timing.sh
+. scripts/timing.sh
 
-# run NAME READY_TEXT LAYERS_TEXT CMD...: prints "seconds-to-first-frame peak-MiB"
-run() {
-  local name=$1 ready=$2 quit_keys=$3
-  shift 3
-  local s="tuicmp-$name-$$"
-  cat "$archive" >/dev/null # same warm page cache for both tools
-  tmux new-session -d -s "$s" -x "$cols" -y "$rows" \
-    "/usr/bin/time -f %M -o $work/$name.rss $* ; sleep 30"
-  local t0 t1
-  t0=$(now)
-  until tmux capture-pane -p -t "$s" | grep -q -- "$ready"; do
-    sleep 0.02
-    if (($(echo "$(now) - $t0 > 300" | bc))); then
-      echo "timeout waiting for '$ready'" >&2
-      tmux capture-pane -p -t "$s" >&2
-      tmux kill-session -t "$s"
-      return 1
-    fi
-  done
-  t1=$(now)
-  for _ in $(seq 12); do tmux send-keys -t "$s" Down; sleep 0.3; done
-  tmux send-keys -t "$s" C-a
+# After the first frame: every layer, then the aggregated view on the last one (the most
+# memory either tool needs); $quit quits.
+walk() {
+  for _ in $(seq 12); do tmux send-keys -t "$1" Down; sleep 0.3; done
+  tmux send-keys -t "$1" C-a
   sleep 3
-  tmux capture-pane -p -t "$s" >"$work/$name.screen"
+  tmux capture-pane -p -t "$1" >"$2"
   # shellcheck disable=SC2086
-  tmux send-keys -t "$s" $quit_keys
-  for _ in $(seq 1200); do [ -s "$work/$name.rss" ] && break; sleep 0.1; done
-  tmux kill-session -t "$s" 2>/dev/null || true
-  echo "$(echo "$t1 - $t0" | bc) $(($(cat "$work/$name.rss") / 1024))"
+  tmux send-keys -t "$1" $quit
 }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, ${cols}x${rows}, $(basename "$archive") ($(du -h "$archive" | cut -f1))"
-read -r lt lm < <(run layersift "Layer 0 changes" q "$ls" "docker-archive:$archive")
-read -r dt dm < <(run dive "Current Layer Contents" C-c dive --source docker-archive "$archive")
+cat "$archive" >/dev/null # same warm page cache for both tools
+quit=q
+read -r lt lm < <(tui_first_frame layersift "Layer 0 changes" walk "$ls" "docker-archive:$archive")
+cat "$archive" >/dev/null
+quit=C-c
+read -r dt dm < <(tui_first_frame dive "Current Layer Contents" walk dive --source docker-archive "$archive")
 printf '%-10s first frame %6.2f s   peak RSS %5d MiB\n' layersift "$lt" "$lm" dive "$dt" "$dm"
 echo "memory layersift/dive: $(echo "scale=2; $lm / $dm" | bc)   first frame dive/layersift: $(echo "scale=2; $dt / $lt" | bc)"

@@ -118,6 +118,16 @@ fn script(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `bash scripts/action/NAME` with the machine's settings cleared and the tests' `HOME`, as
+/// the binary always runs in tests (`crate::util::layersift_command`).
+fn bash(name: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("bash");
+    crate::util::clear_machine_env(&mut cmd)
+        .env("HOME", crate::util::test_home())
+        .arg(script(name));
+    cmd
+}
+
 /// PATH with the layersift binary built for these tests first.
 fn path_with_binary() -> String {
     let bin = assert_cmd::cargo::cargo_bin("layersift");
@@ -181,8 +191,7 @@ fn event(dir: &Path, head_repo: &str) -> PathBuf {
 }
 
 fn comment(r: &Repo, api: &str, event: &Path, baseline: Option<&Path>) -> (bool, String) {
-    let out = std::process::Command::new("bash")
-        .arg(script("comment.sh"))
+    let out = bash("comment.sh")
         .current_dir(r.dir.path())
         .env_clear()
         .env("PATH", path_with_binary())
@@ -289,8 +298,7 @@ fn the_gate_exits_with_checks_code_and_sets_the_outcome() {
     .unwrap();
     let output = r.dir.path().join("output");
     let run = || {
-        std::process::Command::new("bash")
-            .arg(script("gate.sh"))
+        bash("gate.sh")
             .current_dir(r.dir.path())
             .env("PATH", path_with_binary())
             .env("GITHUB_OUTPUT", &output)
@@ -371,24 +379,23 @@ fn baseline_finds_the_base_branchs_last_report() {
         let _ = std::fs::remove_file(&out_file);
         let log = dir.path().join("gh.log");
         let _ = std::fs::remove_file(&log);
-        let mut cmd = std::process::Command::new("bash");
-        cmd.arg(script("baseline.sh"))
-            .env(
-                "PATH",
-                format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
-            )
-            .env("LAYERSIFT_OUT", dir.path().join("out"))
-            .env("GITHUB_BASE_REF", "main")
-            .env(
-                "GITHUB_WORKFLOW_REF",
-                "o/r/.github/workflows/image.yml@refs/pull/7/merge",
-            )
-            .env("GITHUB_REPOSITORY", "o/r")
-            .env("LAYERSIFT_ARTIFACT", "layersift-report")
-            .env("GITHUB_OUTPUT", &out_file)
-            .env("GH_LOG", &log)
-            .env_remove("GH_RUN_ID")
-            .env_remove("GH_ARTIFACT");
+        let mut cmd = bash("baseline.sh");
+        cmd.env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("LAYERSIFT_OUT", dir.path().join("out"))
+        .env("GITHUB_BASE_REF", "main")
+        .env(
+            "GITHUB_WORKFLOW_REF",
+            "o/r/.github/workflows/image.yml@refs/pull/7/merge",
+        )
+        .env("GITHUB_REPOSITORY", "o/r")
+        .env("LAYERSIFT_ARTIFACT", "layersift-report")
+        .env("GITHUB_OUTPUT", &out_file)
+        .env("GH_LOG", &log)
+        .env_remove("GH_RUN_ID")
+        .env_remove("GH_ARTIFACT");
         if let Some(id) = run_id {
             cmd.env("GH_RUN_ID", id);
         }
@@ -446,8 +453,7 @@ fn install_none_uses_the_binary_on_path_and_rejects_unknown_ways() {
         return;
     }
     let run = |how: &str| {
-        std::process::Command::new("bash")
-            .arg(script("install.sh"))
+        bash("install.sh")
             .env("PATH", path_with_binary())
             .env("LAYERSIFT_INSTALL", how)
             .output()

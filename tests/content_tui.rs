@@ -192,12 +192,7 @@ fn extraction_runs_beside_the_screen_and_reports_when_done() {
 
 #[test]
 fn tmux_opens_searches_and_extracts_a_file() {
-    if std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        crate::util::skip("tmux not installed (apt-get install tmux)");
+    if !crate::util::tmux_present() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -205,85 +200,37 @@ fn tmux_opens_searches_and_extracts_a_file() {
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
-    let session = format!("layersift-content-{}", std::process::id());
-    struct Session(String);
-    impl Drop for Session {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("tmux")
-                .args(["kill-session", "-t", &self.0])
-                .output();
-        }
-    }
-    let _cleanup = Session(session.clone());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let cmd = format!(
         "cd {} && NO_COLOR=1 {} explore {reference}; echo EXIT=$?; sleep 20",
         work.display(),
         bin.display()
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let capture = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
-    let wait_for = |needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let s = capture();
-            if s.contains(needle) {
-                return s;
-            }
-            if std::time::Instant::now() > deadline {
-                panic!("`{needle}` never appeared; screen:\n{s}");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
-    let keys = |k: &[&str]| {
-        let mut args = vec!["send-keys", "-t", &session];
-        args.extend_from_slice(k);
-        tmux(&args);
-    };
-    wait_for("Layer 0 changes");
-    keys(&["Tab"]);
+    let t = crate::util::Tmux::start("content", 120, 40, &cmd);
+    t.wait_for("Layer 0 changes", 60);
+    t.keys(&["Tab"]);
     // Filter the tree to the file, go to its row, open it.
-    keys(&["C-f"]);
-    wait_for("Path filter");
-    keys(&["-l", "notes"]);
-    keys(&["Enter"]);
-    wait_for("filter: notes");
-    keys(&["G"]);
-    keys(&["Enter"]);
-    let s = wait_for("/app/notes.txt (layer 0)");
+    t.keys(&["C-f"]);
+    t.wait_for("Path filter", 60);
+    t.keys(&["-l", "notes"]);
+    t.keys(&["Enter"]);
+    t.wait_for("filter: notes", 60);
+    t.keys(&["G"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("/app/notes.txt (layer 0)", 60);
     assert!(s.contains("   1 line 1"), "{s}");
-    keys(&["/"]);
-    keys(&["-l", "line 123"]);
-    keys(&["Enter"]);
-    let s = wait_for("line 123 · / search");
+    t.keys(&["/"]);
+    t.keys(&["-l", "line 123"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("line 123 · / search", 60);
     assert!(s.contains(" 123 line 123"), "{s}");
-    keys(&["q"]);
+    t.keys(&["q"]);
     // Back in the tree: extract the file, after confirming.
-    keys(&["x"]);
-    wait_for("Extract /app/notes.txt");
-    keys(&["y"]);
-    wait_for("extracted 1 files");
-    keys(&["q"]);
-    wait_for("EXIT=0");
+    t.keys(&["x"]);
+    t.wait_for("Extract /app/notes.txt", 60);
+    t.keys(&["y"]);
+    t.wait_for("extracted 1 files", 60);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0", 60);
     assert_eq!(
         std::fs::read_to_string(work.join("app/notes.txt")).unwrap(),
         numbered(300)

@@ -704,10 +704,8 @@ fn ctrl_c_while_loading_exits_130_in_a_real_terminal() {
     });
     let _ = held;
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
-    let home = TempDir::new().unwrap();
     let cmd = format!(
-        "HOME={} {} --no-cache 127.0.0.1:{port}/hangs:1; echo EXIT=$?; sleep 20",
-        home.path().display(),
+        "{} --no-cache 127.0.0.1:{port}/hangs:1; echo EXIT=$?; sleep 20",
         bin.display()
     );
     let t = crate::util::Tmux::start("ctrlc", 100, 30, &cmd);

@@ -460,96 +460,39 @@ fn tmux_end_to_end_on_corpus_image() {
     let Some(corpus) = crate::util::corpus() else {
         return;
     };
-    if std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .map_or(true, |o| !o.status.success())
-    {
-        crate::util::skip("tmux not installed (apt-get install tmux)");
+    if !crate::util::tmux_present() {
         return;
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_layersift"));
-    let session = format!("layersift-e2e-{}", std::process::id());
-    /// Kills the tmux session however the test ends.
-    struct Session(String);
-    impl Drop for Session {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("tmux")
-                .args(["kill-session", "-t", &self.0])
-                .output();
-        }
-    }
-    let _cleanup = Session(session.clone());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let cmd = format!(
         "{} oci:{}/oci:apt-waste; echo EXIT=$?; sleep 20",
         bin.display(),
         corpus.display()
     );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    let capture = || {
-        String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", &session]).stdout).into_owned()
-    };
-    let wait_until = |what: &str, shown: bool, needle: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let s = capture();
-            if s.contains(needle) == shown {
-                return s;
-            }
-            if std::time::Instant::now() > deadline {
-                tmux(&["kill-session", "-t", &session]);
-                panic!("`{needle}` never {what}; screen:\n{s}");
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
-    let wait_for = |needle: &str| wait_until("appeared", true, needle);
-    let keys = |k: &[&str]| {
-        let mut args = vec!["send-keys", "-t", &session];
-        args.extend_from_slice(k);
-        tmux(&args);
-    };
-    let s = wait_for("Layer 0 changes");
+    let t = crate::util::Tmux::start("e2e", 120, 40, &cmd);
+    let s = t.wait_for("Layer 0 changes", 60);
     assert!(s.contains("RUN apt-get"), "{s}");
-    keys(&["Down"]);
-    wait_for("Layer 1 changes");
-    keys(&["C-a"]);
-    let s = wait_for("Aggregated up to layer 1");
+    t.keys(&["Down"]);
+    t.wait_for("Layer 1 changes", 60);
+    t.keys(&["C-a"]);
+    let s = t.wait_for("Aggregated up to layer 1", 60);
     assert!(s.contains("▶ 1") && s.contains("tree: aggregated"), "{s}");
-    keys(&["C-f"]);
-    wait_for("Path filter");
-    keys(&["-l", "Packages"]);
-    keys(&["Enter"]);
-    let s = wait_for("filter: Packages");
+    t.keys(&["C-f"]);
+    t.wait_for("Path filter", 60);
+    t.keys(&["-l", "Packages"]);
+    t.keys(&["Enter"]);
+    let s = t.wait_for("filter: Packages", 60);
     assert!(s.contains("Packages"), "{s}");
-    keys(&["?"]);
-    wait_for("Keys · ↑↓ scroll");
+    t.keys(&["?"]);
+    t.wait_for("Keys · ↑↓ scroll", 60);
     // `?` again closes it (an Escape right before `q` would reach the app as Alt+q).
-    keys(&["?"]);
-    let s = wait_until("went away", false, "Keys ·");
+    t.keys(&["?"]);
+    let s = t.wait_gone("Keys ·", 60);
     assert!(s.contains("Aggregated up to layer 1"), "{s}");
-    keys(&["q"]);
-    let s = wait_for("EXIT=0");
+    t.keys(&["q"]);
+    let s = t.wait_for("EXIT=0", 60);
     // The terminal is restored: the alternate screen is gone.
     assert!(!s.contains("Aggregated up to layer"), "{s}");
-    tmux(&["kill-session", "-t", &session]);
 }
 
 #[test]

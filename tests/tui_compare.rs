@@ -225,28 +225,29 @@ fn tmux_compare_mode_on_corpus_images() {
         oci.display(),
         oci.display()
     );
-    let Some(t) = crate::tui_explore::Tmux::start("compare", &cmd) else {
+    if !crate::util::tmux_present() {
         return;
-    };
-    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
+    }
+    let t = crate::util::Tmux::start("compare", 120, 40, &cmd);
+    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed", 60);
     // The frame may be captured half-written: wait for each part.
-    t.wait_for("RUN apt-get update");
-    t.wait_for("against");
+    t.wait_for("RUN apt-get update", 60);
+    t.wait_for("against", 60);
     t.keys(&["]"]);
     // The first changed entry of the tree: an added file under /etc.
-    t.wait_for(" added ");
+    t.wait_for(" added ", 60);
     // `/` jumps to curl (the status bar names the selected entry's path).
     t.keys(&["/"]);
     t.keys(&["-l", "bin/curl"]);
     t.keys(&["Enter"]);
-    t.wait_for(" /usr/bin/curl · ");
+    t.wait_for(" /usr/bin/curl · ", 60);
     // The config pane shows the Cmd, and what it was.
     t.keys(&["c"]);
-    let s = t.wait_for("Cmd        ≠curl --version");
+    let s = t.wait_for("Cmd        ≠curl --version", 60);
     assert!(s.contains("  was       bash"), "{s}");
     t.keys(&["c"]);
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("EXIT=0", 60);
 }
 
 /// Compare mode with a saved report as the old side: the report gives the layers, the
@@ -282,16 +283,17 @@ fn tmux_compare_mode_with_a_saved_report() {
         saved.display(),
         oci.display()
     );
-    let Some(t) = crate::tui_explore::Tmux::start("compare-saved", &cmd) else {
+    if !crate::util::tmux_present() {
         return;
-    };
-    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed");
+    }
+    let t = crate::util::Tmux::start("compare-saved", 120, 40, &cmd);
+    t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed", 60);
     t.keys(&["c"]);
-    let s = t.wait_for("Cmd        ≠curl --version");
+    let s = t.wait_for("Cmd        ≠curl --version", 60);
     assert!(s.contains("  was       bash"), "{s}");
     t.keys(&["c"]);
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("EXIT=0", 60);
 }
 
 #[test]

@@ -309,85 +309,6 @@ fn long_commands_wrap_in_the_details_pane() {
     assert!(t.contains("the-end-of-a-long-command"), "{t}");
 }
 
-/// The real binary in a tmux session (killed however the test ends).
-pub(crate) struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    /// Starts `command` in a 120×40 session; None (with a note) without tmux.
-    pub(crate) fn start(name: &str, command: &str) -> Option<Tmux> {
-        if std::process::Command::new("tmux")
-            .arg("-V")
-            .output()
-            .map_or(true, |o| !o.status.success())
-        {
-            crate::util::skip("tmux not installed (apt-get install tmux)");
-            return None;
-        }
-        let t = Tmux {
-            session: format!("layersift-{name}-{}", std::process::id()),
-        };
-        let out = t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            &t.session,
-            "-x",
-            "120",
-            "-y",
-            "40",
-            command,
-        ]);
-        assert!(out.status.success(), "{out:?}");
-        Some(t)
-    }
-
-    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    pub(crate) fn keys(&self, k: &[&str]) {
-        let mut args = vec!["send-keys", "-t", &self.session];
-        args.extend_from_slice(k);
-        self.run(&args);
-    }
-
-    pub(crate) fn capture(&self) -> String {
-        String::from_utf8_lossy(
-            &self
-                .run(&["capture-pane", "-p", "-t", &self.session])
-                .stdout,
-        )
-        .into_owned()
-    }
-
-    /// Waits (up to a minute) for `needle` on screen and returns the screen.
-    pub(crate) fn wait_for(&self, needle: &str) -> String {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        loop {
-            let s = self.capture();
-            if s.contains(needle) {
-                return s;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{s}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-session", "-t", &self.session]);
-    }
-}
-
 /// The real binary on a corpus image: `/` jumps to curl, `c` shows the Cmd, `y` reaches
 /// tmux's clipboard through OSC 52.
 #[test]
@@ -401,33 +322,34 @@ fn tmux_search_config_pane_and_copy() {
         bin.display(),
         corpus.display()
     );
-    let Some(t) = Tmux::start("explore", &cmd) else {
+    if !crate::util::tmux_present() {
         return;
-    };
+    }
+    let t = crate::util::Tmux::start("explore", 120, 40, &cmd);
     // tmux passes OSC 52 to its own buffer with set-clipboard on.
     t.run(&["set-option", "-g", "set-clipboard", "on"]);
-    t.wait_for("Layer 0 changes");
+    t.wait_for("Layer 0 changes", 60);
     // Layer 2 installs curl; search the tree for it.
     t.keys(&["Down", "Down"]);
-    t.wait_for("Layer 2 changes");
+    t.wait_for("Layer 2 changes", 60);
     t.keys(&["Tab"]);
     t.keys(&["/"]);
-    t.wait_for("Search (text or regex)");
+    t.wait_for("Search (text or regex)", 60);
     t.keys(&["-l", "bin/curl"]);
     t.keys(&["Enter"]);
-    let s = t.wait_for(" /usr/bin/curl ");
+    let s = t.wait_for(" /usr/bin/curl ", 60);
     assert!(s.contains("/bin/curl 1/"), "{s}");
     t.keys(&["y"]);
-    t.wait_for("copied `/usr/bin/curl`");
+    t.wait_for("copied `/usr/bin/curl`", 60);
     let buffer = t.run(&["show-buffer"]);
     assert_eq!(String::from_utf8_lossy(&buffer.stdout), "/usr/bin/curl");
     t.keys(&["c"]);
     // Waits for the line itself: a capture can fall between two writes of one frame.
-    let s = t.wait_for("Cmd         curl --version");
+    let s = t.wait_for("Cmd         curl --version", 60);
     assert!(s.contains("Image config"), "{s}");
     t.keys(&["c"]);
     t.keys(&["q"]);
-    t.wait_for("EXIT=0");
+    t.wait_for("EXIT=0", 60);
 }
 
 /// apt's three steps (update, install, clean) on a base layer.

@@ -48,14 +48,11 @@ pub(crate) fn skip(why: &str) {
     }
 }
 
-/// The one way tests run the `layersift` binary (as fd's `tests/testenv` does): with
-/// `NO_COLOR` set and none of the machine's `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_*`
-/// or `LAYERSIFT_CACHE_DIR`, so a developer's credentials, runtime directories or cache
-/// never change a result. A test sets what it needs on the returned command.
-pub(crate) fn layersift_command() -> std::process::Command {
-    use assert_cmd::cargo::CommandCargoExt as _;
-    let mut cmd = std::process::Command::cargo_bin("layersift").unwrap();
-    cmd.env("NO_COLOR", "1");
+/// What a developer's machine sets that would change a result: credentials
+/// (`DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`), runtime, config and cache directories (`XDG_*`),
+/// and the cache's own settings. Every runner of the binary clears them, as fd's
+/// `tests/testenv` does.
+pub(crate) fn clear_machine_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("XDG_") {
             cmd.env_remove(key);
@@ -69,6 +66,27 @@ pub(crate) fn layersift_command() -> std::process::Command {
     ] {
         cmd.env_remove(key);
     }
+    cmd
+}
+
+/// The `HOME` the binary runs with in tests: a folder under cargo's target directory, never
+/// the developer's, so their `~/.docker/config.json`, `~/.config/layersift/tui.yaml`,
+/// `~/.dive.yaml` and `~/.cache/layersift` take no part (the cache it holds is the tests' own).
+pub(crate) fn test_home() -> PathBuf {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    home
+}
+
+/// The one way tests run the `layersift` binary: with `NO_COLOR` set, `HOME` at
+/// [`test_home`] and the machine's settings cleared ([`clear_machine_env`]), so a
+/// developer's credentials, runtime directories, config or cache never change a result. A
+/// test sets what it needs on the returned command.
+pub(crate) fn layersift_command() -> std::process::Command {
+    use assert_cmd::cargo::CommandCargoExt as _;
+    let mut cmd = std::process::Command::cargo_bin("layersift").unwrap();
+    cmd.env("NO_COLOR", "1").env("HOME", test_home());
+    clear_machine_env(&mut cmd);
     cmd
 }
 
@@ -155,59 +173,104 @@ pub(crate) fn tmux_present() -> bool {
     ok
 }
 
-/// A detached tmux session running a shell command at a given size: the real binary in a
-/// real terminal. The session is killed however the test ends.
-pub(crate) struct Tmux(String);
+/// The real binary in a real terminal: a detached tmux session running a shell command at a
+/// given size, on a tmux server of its own (its own socket, no `.tmux.conf`), so neither a
+/// developer's tmux nor their settings take part. The session runs with a fresh, empty
+/// `HOME` and `XDG_CONFIG_HOME` and the machine's settings cleared ([`clear_machine_env`]):
+/// a developer's `~/.dive.yaml`, `~/.config/layersift/tui.yaml`, credentials or cache never
+/// change what a test sees. The server is killed however the test ends.
+pub(crate) struct Tmux {
+    session: String,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
 
 impl Tmux {
+    /// Starts `cmd` (run by the shell) in a `width`×`height` session; `tag` names it.
     pub(crate) fn start(tag: &str, width: u16, height: u16, cmd: &str) -> Tmux {
-        let name = format!("layersift-{tag}-{}", std::process::id());
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("layersift-{tag}-"))
+            .tempdir()
+            .unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".config")).unwrap();
+        let t = Tmux {
+            session: tag.to_string(),
+            socket: dir.path().join("tmux.sock"),
+            _dir: dir,
+        };
         let (w, h) = (width.to_string(), height.to_string());
-        let out = Self::run(&["new-session", "-d", "-s", &name, "-x", &w, "-y", &h, cmd]);
+        let mut new = t.command();
+        clear_machine_env(&mut new)
+            .env_remove("TMUX")
+            .env_remove("NO_COLOR")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .args(["-f", "/dev/null", "new-session", "-d", "-s", tag])
+            .args(["-x", &w, "-y", &h, cmd]);
+        let out = new.output().unwrap();
         assert!(out.status.success(), "{out:?}");
-        Tmux(name)
+        t
     }
 
-    fn run(args: &[&str]) -> std::process::Output {
-        std::process::Command::new("tmux")
-            .args(args)
-            .output()
-            .unwrap()
+    fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new("tmux");
+        cmd.arg("-S").arg(&self.socket);
+        cmd
+    }
+
+    /// Runs a tmux command on this session's server (`show-buffer`, `set-option …`).
+    pub(crate) fn run(&self, args: &[&str]) -> std::process::Output {
+        self.command().args(args).output().unwrap()
     }
 
     /// The visible screen, as text.
     pub(crate) fn screen(&self) -> String {
-        String::from_utf8_lossy(&Self::run(&["capture-pane", "-p", "-t", &self.0]).stdout)
-            .into_owned()
+        String::from_utf8_lossy(
+            &self
+                .run(&["capture-pane", "-p", "-t", &self.session])
+                .stdout,
+        )
+        .into_owned()
     }
 
     /// Waits up to `secs` for `needle` on the screen and returns the screen; fails the test
     /// with the screen when it never shows.
     pub(crate) fn wait_for(&self, needle: &str, secs: u64) -> String {
+        self.wait_until(needle, true, secs)
+    }
+
+    /// Waits up to `secs` for `needle` to leave the screen and returns the screen.
+    pub(crate) fn wait_gone(&self, needle: &str, secs: u64) -> String {
+        self.wait_until(needle, false, secs)
+    }
+
+    fn wait_until(&self, needle: &str, shown: bool, secs: u64) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
         loop {
             let s = self.screen();
-            if s.contains(needle) {
+            if s.contains(needle) == shown {
                 return s;
             }
+            let what = if shown { "appeared" } else { "went away" };
             assert!(
                 std::time::Instant::now() < deadline,
-                "`{needle}` never appeared; screen:\n{s}"
+                "`{needle}` never {what}; screen:\n{s}"
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
 
-    /// Sends keys as `tmux send-keys` takes them (`q`, `C-c`, `Enter`).
+    /// Sends keys as `tmux send-keys` takes them (`q`, `C-c`, `Enter`, `-l` then text).
     pub(crate) fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.0.as_str()];
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
         args.extend_from_slice(keys);
-        Self::run(&args);
+        self.run(&args);
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Self::run(&["kill-session", "-t", &self.0]);
+        let _ = self.run(&["kill-server"]);
     }
 }
