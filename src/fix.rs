@@ -4,8 +4,8 @@
 //! headed by a comment with the bytes it saves; what cannot be patched safely stays a
 //! suggestion and is listed, with the reason, in a comment at the top of the patch.
 //!
-//! The diff itself comes from the `similar` crate (already in the tree through `insta`):
-//! it computes the line diff and writes standard unified hunks.
+//! The line diff comes from the `similar` crate (already in the tree through `insta`); the
+//! hunks are cut by `unidiff`, so each suggestion keeps its own.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -595,21 +595,6 @@ pub(crate) fn file_diff(path: &str, old: Option<&str>, new: &str) -> Option<Stri
     if before == new {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(before, new);
-    // Enough context to keep each suggestion in its own hunk: at most 3 lines, and fewer
-    // than half the unchanged lines between two changes.
-    let mut gap = usize::MAX;
-    let ops = diff.ops();
-    for (i, op) in ops.iter().enumerate() {
-        if op.tag() == similar::DiffTag::Equal && i > 0 && i + 1 < ops.len() {
-            gap = gap.min(op.old_range().len());
-        }
-    }
-    let radius = if gap == usize::MAX {
-        3
-    } else {
-        (gap.saturating_sub(1) / 2).clamp(1, 3)
-    };
     let mut out = format!("diff --git a/{path} b/{path}\n");
     let (from, to) = match old {
         Some(_) => (format!("a/{path}"), format!("b/{path}")),
@@ -618,13 +603,7 @@ pub(crate) fn file_diff(path: &str, old: Option<&str>, new: &str) -> Option<Stri
             ("/dev/null".to_string(), format!("b/{path}"))
         }
     };
-    let _ = write!(
-        out,
-        "{}",
-        diff.unified_diff()
-            .context_radius(radius)
-            .header(&from, &to)
-    );
+    out.push_str(&crate::unidiff::unified(&from, &to, before, new));
     Some(out)
 }
 

@@ -38,6 +38,7 @@ mod stream;
 mod trend;
 mod tui;
 mod typo;
+mod unidiff;
 mod units;
 mod verdict;
 

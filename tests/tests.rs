@@ -17,6 +17,7 @@ mod corpus;
 mod diff;
 mod dockerfile;
 mod firsthour;
+mod fix_hunks;
 mod foundation;
 mod hardening;
 mod html;
