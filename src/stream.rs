@@ -5,7 +5,8 @@
 //! them once the stream ends, whichever order `manifest.json` or `index.json` came in.
 //! Every layer is then checked against its manifest digest and config diff_id, as the layer
 //! stage checks any other source's. Nothing is written to disk; memory holds the small
-//! documents and the indexes.
+//! documents and the indexes. Content access later reads the archive again, up to the
+//! member it needs ([`PassedStore`]).
 
 use std::collections::HashMap;
 use std::io::{Cursor, Read};
@@ -150,6 +151,8 @@ pub(crate) fn open(
     }
     let store = Arc::new(PassedStore {
         ratios: std::mem::take(&mut members.ratios),
+        path: path.clone(),
+        kind,
     });
     let container = Arc::new(DocsContainer {
         path,
@@ -306,18 +309,106 @@ impl Container for DocsContainer {
     }
 }
 
-/// The blob store of a streamed image: its blobs went by once and cannot be opened again;
-/// what it keeps of them is a gzip sample ratio per uncompressed layer.
+/// The blob store of a streamed image. The analysis saw each blob once, in the pass; what
+/// it keeps of them is a gzip sample ratio per uncompressed layer. A blob asked for later
+/// (content access: `cat`, `extract`, the viewer) is reached by reading the compressed
+/// archive again from its start up to that member, on a thread that hands the member's
+/// bytes over in chunks: nothing is written to disk, and memory holds a few chunks.
 struct PassedStore {
     ratios: HashMap<String, f64>,
+    path: PathBuf,
+    kind: &'static str,
+}
+
+/// Chunks of one archive member handed over by the thread that reads the archive again.
+struct MemberReader {
+    rx: Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Vec<u8>,
+    at: usize,
+}
+
+impl Read for MemberReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            match self.rx.recv() {
+                Ok(Ok(c)) => {
+                    self.chunk = c;
+                    self.at = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(0), // the member ended
+            }
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Reads the compressed archive at `path` from its start to `member` and sends the
+/// member's bytes; an error if it is not there or the stream breaks off.
+fn send_member(
+    path: &Path,
+    kind: &'static str,
+    member: &str,
+    tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>,
+) -> std::io::Result<()> {
+    let file = std::fs::File::open(path)?;
+    let reader: Box<dyn Read> = match kind {
+        "zstd" => Box::new(zstd::Decoder::new(file)?),
+        _ => Box::new(flate2::read::MultiGzDecoder::new(std::io::BufReader::new(
+            file,
+        ))),
+    };
+    let mut archive = tar::Archive::new(reader);
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        if name.trim_start_matches("./") != member {
+            continue;
+        }
+        loop {
+            let mut chunk = vec![0u8; CHUNK];
+            let n = entry.read(&mut chunk)?;
+            if n == 0 {
+                return Ok(());
+            }
+            chunk.truncate(n);
+            if tx.send(Ok(chunk)).is_err() {
+                return Ok(()); // the reader was dropped: nobody wants the rest
+            }
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("`{member}` is no longer in the archive (it changed since the analysis)"),
+    ))
 }
 
 impl BlobStore for PassedStore {
     fn open(&self, layer: &LayerBlob) -> Result<Box<dyn Read + Send + '_>, SourceError> {
-        Err(SourceError::Streamed {
-            member: layer.locator.trim_start_matches("./").to_string(),
-            why: None,
-        })
+        let member = layer.locator.trim_start_matches("./").to_string();
+        let (tx, rx) = sync_channel(4);
+        let (path, kind) = (self.path.clone(), self.kind);
+        let spawned = std::thread::Builder::new()
+            .name("archive-reread".into())
+            .spawn(move || {
+                if let Err(e) = send_member(&path, kind, &member, &tx) {
+                    let _ = tx.send(Err(e));
+                }
+            });
+        if let Err(e) = spawned {
+            return Err(SourceError::Streamed {
+                member: layer.locator.trim_start_matches("./").to_string(),
+                why: Some(format!("cannot start a thread to read it again: {e}")),
+            });
+        }
+        Ok(Box::new(MemberReader {
+            rx,
+            chunk: Vec::new(),
+            at: 0,
+        }))
     }
 
     fn gzip_sample_ratio(&self, layer: &LayerBlob) -> Option<f64> {

@@ -265,6 +265,14 @@ fn an_unusable_cache_directory_is_a_warning() {
         "{err}"
     );
 
+    // A hostile directory name (escape sequences) is printed escaped.
+    let hostile = dir.path().join("cache\x1b]0;owned\x07\x1b[2J");
+    std::fs::write(&hostile, b"").unwrap();
+    let (out, err) = analyze(&hostile);
+    assert_eq!(out, expected);
+    assert!(!err.contains('\x1b') && !err.contains('\x07'), "{err:?}");
+    assert!(err.contains("cache\\u{1b}]0;owned"), "{err}");
+
     // A directory where entries cannot be written (a folder stands where each entry
     // goes): one warning, however many writes fail.
     let full = dir.path().join("full");

@@ -198,6 +198,48 @@ fn extract_writes_the_merged_filesystem() {
     );
 }
 
+/// A compressed archive (`docker save | gzip`, a `.tar.zst`) is read again from its start
+/// for content: `cat` and `extract` give what they give on the plain archive.
+#[test]
+fn cat_and_extract_read_compressed_archives_again() {
+    use std::io::Write as _;
+    let dir = TempDir::new().unwrap();
+    let plain = dir.path().join("image.tar");
+    content_image()
+        .write(Format::DockerArchive, &plain)
+        .unwrap();
+    let bytes = fs::read(&plain).unwrap();
+    let gz = dir.path().join("image.tar.gz");
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(&bytes).unwrap();
+    fs::write(&gz, e.finish().unwrap()).unwrap();
+    let zst = dir.path().join("image.tar.zst");
+    fs::write(&zst, zstd::encode_all(bytes.as_slice(), 3).unwrap()).unwrap();
+    let want = dir.path().join("want");
+    bin()
+        .args(["extract", plain.to_str().unwrap(), "-o"])
+        .arg(&want)
+        .assert()
+        .success();
+    for (n, packed) in [&gz, &zst].into_iter().enumerate() {
+        let r = packed.to_str().unwrap();
+        cat(r, &["/etc/os-release"]).success().stdout("NAME=two\n");
+        cat(r, &["/etc/os-release", "--layer", "0"])
+            .success()
+            .stdout("NAME=one\n");
+        cat(r, &["/lib/libz.so"])
+            .success()
+            .stdout(&[0u8, 1, 2, 3, 255][..]);
+        let got = dir.path().join(format!("got-{n}"));
+        bin()
+            .args(["extract", r, "-o"])
+            .arg(&got)
+            .assert()
+            .success();
+        assert_eq!(listing(&got), listing(&want), "{r}");
+    }
+}
+
 #[test]
 fn extract_one_layer_and_selected_paths() {
     let dir = TempDir::new().unwrap();

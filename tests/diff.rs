@@ -320,6 +320,56 @@ fn corpus_base_to_apt_waste() {
     assert!(d.gone_findings.is_empty());
 }
 
+/// Run settings that changed are listed in every format: text (escaped), markdown (a
+/// table), JSON (`config`) and HTML; a secret in the new Env stays redacted.
+#[test]
+fn config_changes_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = format!("ghp_{}", "0123456789abcdefghijklmnopqrstuvwxyzAB");
+    let old = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", base_layer)
+        .cmd(&["bash"])
+        .env("MODE=dev");
+    let new = ImageBuilder::new()
+        .layer("ADD rootfs.tar /", base_layer)
+        .cmd(&["sh", "-c", "echo \u{1b}]0;owned\u{7} hi"])
+        .env(&format!("APP_TOKEN={token}"))
+        .config_field("User", serde_json::json!("app"));
+    let old = write(
+        &old.build().unwrap(),
+        Format::OciLayout,
+        &dir.path().join("o"),
+    );
+    let new = write(
+        &new.build().unwrap(),
+        Format::OciLayout,
+        &dir.path().join("n"),
+    );
+    let d = diff_json(&old, &new);
+    let fields: Vec<&str> = d.config.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, ["Cmd", "User", "Env"]);
+    assert_eq!(d.config[0].old, "bash");
+    assert_eq!(d.config[1].new, "app");
+    assert_eq!(d.config[2].old, "MODE=dev");
+    let text = run_diff(&old, &new, "text");
+    assert!(text.contains("Config (old → new)"), "{text}");
+    assert!(text.contains("  Cmd         bash → sh -c"), "{text}");
+    assert!(text.contains("  User        (none) → app"), "{text}");
+    assert!(!text.contains('\u{1b}'), "raw escape in text: {text:?}");
+    let md = run_diff(&old, &new, "markdown");
+    assert!(md.contains("**Config changes**"), "{md}");
+    assert!(md.contains("| User | (none) | `app` |"), "{md}");
+    let html = run_diff(&old, &new, "html");
+    assert!(html.contains("<h2>Config changes <span class=\"count\">3</span></h2>"));
+    for out in [&text, &md, &html, &run_diff(&old, &new, "json")] {
+        assert!(!out.contains(&token), "secret in {out}");
+        assert!(
+            out.contains("APP_TOKEN=") && out.contains("[REDACTED]"),
+            "{out}"
+        );
+    }
+}
+
 #[test]
 fn corpus_apt_waste_to_pip_waste_share_layers() {
     let Some(c) = corpus() else { return };

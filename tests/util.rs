@@ -161,6 +161,32 @@ pub(crate) fn assert_output_snapshot(name: &str, dir: &Path, output: &str) {
     });
 }
 
+/// Snapshots a whole output of a run against live servers (a registry on a loopback port,
+/// a token service, podman, dockerd) under `name`. What changes from run to run is written
+/// as a placeholder: first each literal of `known` as its given name (a temp directory as
+/// `[TMP]`, the digest a test expects as `[LAYER]`), then loopback ports
+/// (`127.0.0.1:[PORT]`), other digests (`sha256:[DIGEST]`) and other temp paths
+/// (`[TMPPATH]`). Placeholders keep the output's shape, so the snapshot still shows every
+/// line a user reads, and that the error names what the test expects where it says `[LAYER]`.
+pub(crate) fn assert_live_snapshot(name: &str, known: &[(&str, &str)], output: &str) {
+    let mut filters: Vec<(String, &str)> = known
+        .iter()
+        .map(|(literal, tag)| (regex::escape(literal), *tag))
+        .collect();
+    filters.extend([
+        (
+            r"\b(127\.0\.0\.\d+|localhost):\d+\b".to_string(),
+            "$1:[PORT]",
+        ),
+        (r"\bsha256:[0-9a-f]{64}\b".to_string(), "sha256:[DIGEST]"),
+        (r"/tmp/\.tmp[0-9A-Za-z]+".to_string(), "[TMPPATH]"),
+    ]);
+    let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(name, output);
+    });
+}
+
 /// True when tmux can run; otherwise prints the skip note and returns false.
 pub(crate) fn tmux_present() -> bool {
     let ok = std::process::Command::new("tmux")

@@ -98,6 +98,85 @@ impl RuntimeConfig {
     }
 }
 
+/// One run setting that differs between two images, each side in one line (raw image
+/// text: renderers escape it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    /// `Entrypoint`, `Cmd`, `User`, `WorkingDir`, `Ports`, `Volumes`, `StopSignal`,
+    /// `Healthcheck`, `Env` or `Labels`.
+    pub field: String,
+    /// The old value; for Env and Labels, the entries only the old image has.
+    pub old: String,
+    /// The new value; for Env and Labels, the entries only the new image has.
+    pub new: String,
+}
+
+/// An exec-form command in one line, an argument with a space or a quote JSON-quoted.
+pub(crate) fn command_line(args: &[String]) -> String {
+    args.iter()
+        .map(|a| {
+            if a.is_empty() || a.contains([' ', '"', '\'']) {
+                format!("\"{}\"", a.replace('"', "\\\""))
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What changed from `old` to `new`, field by field, in the config pane's order.
+pub(crate) fn changes(old: &RuntimeConfig, new: &RuntimeConfig) -> Vec<ConfigChange> {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let list = |v: &[String]| v.join(", ");
+    let mut out: Vec<ConfigChange> = [
+        (
+            "Entrypoint",
+            command_line(&old.entrypoint),
+            command_line(&new.entrypoint),
+        ),
+        ("Cmd", command_line(&old.cmd), command_line(&new.cmd)),
+        ("User", opt(&old.user), opt(&new.user)),
+        ("WorkingDir", opt(&old.working_dir), opt(&new.working_dir)),
+        ("Ports", list(&old.exposed_ports), list(&new.exposed_ports)),
+        ("Volumes", list(&old.volumes), list(&new.volumes)),
+        ("StopSignal", opt(&old.stop_signal), opt(&new.stop_signal)),
+        ("Healthcheck", opt(&old.healthcheck), opt(&new.healthcheck)),
+    ]
+    .into_iter()
+    .filter(|(_, o, n)| o != n)
+    .map(|(field, old, new)| ConfigChange {
+        field: field.to_string(),
+        old,
+        new,
+    })
+    .collect();
+    let only = |a: &[String], b: &[String]| -> Vec<String> {
+        a.iter().filter(|x| !b.contains(x)).cloned().collect()
+    };
+    let (env_old, env_new) = (only(&old.env, &new.env), only(&new.env, &old.env));
+    if !env_old.is_empty() || !env_new.is_empty() {
+        out.push(ConfigChange {
+            field: "Env".to_string(),
+            old: env_old.join(", "),
+            new: env_new.join(", "),
+        });
+    }
+    let pairs = |m: &BTreeMap<String, String>| -> Vec<String> {
+        m.iter().map(|(k, v)| format!("{k}={v}")).collect()
+    };
+    let (lo, ln) = (pairs(&old.labels), pairs(&new.labels));
+    let (labels_old, labels_new) = (only(&lo, &ln), only(&ln, &lo));
+    if !labels_old.is_empty() || !labels_new.is_empty() {
+        out.push(ConfigChange {
+            field: "Labels".to_string(),
+            old: labels_old.join(", "),
+            new: labels_new.join(", "),
+        });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +202,31 @@ mod tests {
         assert_eq!(r.exposed_ports, ["443/tcp", "8080/tcp"]);
         assert_eq!(r.env[1], "PATH=/bin");
         assert!(r.cmd[1].starts_with("--key="), "{:?}", r.cmd);
+    }
+
+    #[test]
+    fn changes_list_each_differing_field_in_one_line() {
+        let old = RuntimeConfig {
+            cmd: vec!["bash".into()],
+            env: vec!["PATH=/bin".into(), "MODE=dev".into()],
+            ..Default::default()
+        };
+        let new = RuntimeConfig {
+            cmd: vec!["sh".into(), "-c".into(), "echo hi".into()],
+            env: vec!["PATH=/bin".into(), "MODE=prod".into()],
+            user: Some("app".into()),
+            ..Default::default()
+        };
+        let c = changes(&old, &new);
+        let fields: Vec<&str> = c.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["Cmd", "User", "Env"]);
+        assert_eq!(c[0].new, "sh -c \"echo hi\"");
+        assert_eq!((c[1].old.as_str(), c[1].new.as_str()), ("", "app"));
+        assert_eq!(
+            (c[2].old.as_str(), c[2].new.as_str()),
+            ("MODE=dev", "MODE=prod")
+        );
+        assert!(changes(&new, &new).is_empty());
     }
 
     #[test]

@@ -380,7 +380,12 @@ fn print_warning(e: &CacheError) {
         msg.push_str(&format!(": {c}"));
         cause = c.source();
     }
-    eprintln!("{msg}; going on without the cache");
+    // The path is the user's (or an environment variable's): escaped like any other text
+    // that reaches the terminal.
+    eprintln!(
+        "{}; going on without the cache",
+        crate::sanitize::for_terminal(&msg)
+    );
 }
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ pub(crate) fn write(old: &Report, new: &Report, d: &Diff, out: &mut impl Write) 
     packages(&mut body, d)?;
     directories(&mut body, d)?;
     files(&mut body, d)?;
+    config(&mut body, d)?;
     findings(&mut body, "New findings", &d.new_findings)?;
     findings(&mut body, "Findings gone", &d.gone_findings)?;
     body.push_str(
@@ -331,6 +332,37 @@ fn files(out: &mut String, d: &Diff) -> fmt::Result {
         &f.changed,
     )?;
     out.push_str("</section>\n");
+    Ok(())
+}
+
+/// Run settings that changed (Cmd, User, Env…), old beside new.
+fn config(out: &mut String, d: &Diff) -> fmt::Result {
+    if d.config.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "<section class=\"config-changes\"><h2>Config changes <span class=\"count\">{}</span></h2>\
+         <table><thead><tr><th>setting</th><th>old</th><th>new</th></tr></thead><tbody>",
+        d.config.len()
+    )?;
+    let value = |v: &str| {
+        if v.is_empty() {
+            "<em>(none)</em>".to_string()
+        } else {
+            format!("<code>{}</code>", escape(v))
+        }
+    };
+    for c in &d.config {
+        writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c.field),
+            value(&c.old),
+            value(&c.new)
+        )?;
+    }
+    out.push_str("</tbody></table></section>\n");
     Ok(())
 }
 

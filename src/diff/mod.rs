@@ -52,6 +52,10 @@ pub struct Diff {
     /// know their base (`--base`, on `diff` or when they were analysed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<ScopeChanges>,
+    /// Run settings (Entrypoint, Cmd, User, Env…) that differ, when both reports carry
+    /// them (`image.runtime`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config: Vec<crate::analysis::runtime::ConfigChange>,
 }
 
 /// How the base's layers and the image's own layers moved.
@@ -305,6 +309,10 @@ pub fn compare(old: &Report, new: &Report, limit: usize) -> Diff {
         gone_findings: finding_changes(old, new),
         packages: packages::compare(&old.packages, &new.packages),
         scopes: scopes(old, new),
+        config: match (&old.image.runtime, &new.image.runtime) {
+            (Some(o), Some(n)) => crate::analysis::runtime::changes(o, n),
+            _ => Vec::new(),
+        },
     }
 }
 

@@ -151,6 +151,16 @@ pub(crate) fn is_identical(d: &Diff) -> bool {
         && f.added_count + f.removed_count + f.grown_count + f.shrunk_count + f.changed_count == 0
         && d.new_findings.is_empty()
         && d.gone_findings.is_empty()
+        && d.config.is_empty()
+}
+
+/// A config value for a diff line: `(none)` when empty.
+fn config_value(v: &str) -> &str {
+    if v.is_empty() {
+        "(none)"
+    } else {
+        v
+    }
 }
 
 /// `3 layers, 120 files`.
@@ -315,6 +325,18 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
                 human_bytes(c.bytes.old),
                 human_bytes(c.bytes.new),
                 signed_bytes(c.bytes.delta)
+            )?;
+        }
+    }
+    if !d.config.is_empty() {
+        writeln!(o, "\nConfig (old → new)")?;
+        for c in &d.config {
+            writeln!(
+                o,
+                "  {:<12}{} → {}",
+                c.field,
+                for_terminal(&one_line(config_value(&c.old), 200)),
+                for_terminal(&one_line(config_value(&c.new), 200))
             )?;
         }
     }
@@ -565,6 +587,20 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
     }
     writeln!(o, "\n</details>")?;
 
+    if !d.config.is_empty() {
+        writeln!(o, "\n**Config changes**\n")?;
+        writeln!(o, "| setting | old | new |\n|---|---|---|")?;
+        let cell = |v: &str| {
+            if v.is_empty() {
+                "(none)".to_string()
+            } else {
+                sanitize::markdown_cell_code(&one_line(v, 200))
+            }
+        };
+        for c in &d.config {
+            writeln!(o, "| {} | {} | {} |", c.field, cell(&c.old), cell(&c.new))?;
+        }
+    }
     for (title, list) in [
         ("New findings", &d.new_findings),
         ("Gone findings", &d.gone_findings),

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped whenever what the parsers capture or how they read it changes: it is part of the
 /// decoded-layer cache's key, so cached layers parsed by older parsers become misses.
-pub(crate) const PARSER_VERSION: u64 = 1;
+pub(crate) const PARSER_VERSION: u64 = 2; // 2: Go build info found through the ELF program headers
 
 /// Whether package metadata is read at all: `LAYERSIFT_NO_PACKAGES` turns it off, for
 /// measuring what it costs (`scripts/bench-packages.sh`).

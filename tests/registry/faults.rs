@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use layersift_fixture::{noise, Format, ImageBuilder};
 
 use super::harness::*;
+use crate::util::assert_live_snapshot;
 
 #[test]
 fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
@@ -21,13 +22,11 @@ fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
     cmd.args(["analyze", "--no-cache", &format!("{}/a:nope", reg.host())]);
     let r = run(cmd);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr.contains(&format!(
-            "`{}/a:nope` was not found in registry",
-            reg.host()
-        )),
-        "{}",
-        r.stderr
+    // Names the reference that was not found.
+    assert_live_snapshot(
+        "registry_unknown_tag",
+        &[(&reg.host(), "[REGISTRY]")],
+        &r.stderr,
     );
 
     let port = free_port();
@@ -39,11 +38,11 @@ fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
     ]);
     let r = run(cmd);
     assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains(&format!("cannot reach registry `127.0.0.1:{port}`")),
-        "{}",
-        r.stderr
+    // Cannot reach the registry of that port.
+    assert_live_snapshot(
+        "registry_unreachable",
+        &[(&format!("127.0.0.1:{port}"), "[NO_REGISTRY]")],
+        &r.stderr,
     );
 
     // Flip one byte of the layer in the registry's storage (same size).
@@ -61,10 +60,15 @@ fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
     ]);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!("the manifest says `{layer}`")),
-        "{}",
-        r.stderr
+    // The blob's digest differs from the one the manifest says (`[LAYER]`).
+    assert_live_snapshot(
+        "registry_tampered_blob",
+        &[
+            (&reg.host(), "[REGISTRY]"),
+            (&layer, "[LAYER]"),
+            (cache.path().to_str().unwrap(), "[CACHE]"),
+        ],
+        &r.stderr,
     );
     assert_no_cached_layer(cache.path(), &layer);
 
@@ -78,19 +82,11 @@ fn unknown_tag_unreachable_host_and_tampered_blob_are_clear_errors() {
     ]);
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "registry `{0}` has the manifest of `{0}/a:1` but not blob `{layer}`",
-            reg.host()
-        )),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr
-            .contains("hint: the registry lost part of this image"),
-        "{}",
-        r.stderr
+    // The registry has the manifest but not the blob `[LAYER]`; the hint says it lost it.
+    assert_live_snapshot(
+        "registry_lost_blob",
+        &[(&reg.host(), "[REGISTRY]"), (&layer, "[LAYER]")],
+        &r.stderr,
     );
 }
 
@@ -199,18 +195,16 @@ fn registry_stopped_mid_download_is_a_clear_error_and_caches_nothing() {
     let r = run(cmd);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.is_empty());
-    assert!(
-        r.stderr.starts_with("error: cannot decode layer 0"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("registry `127.0.0.1:"), "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("hint: the download failed; run the command again"),
-        "{}",
-        r.stderr
-    );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    // Layer 0 could not be decoded, from the registry's cut download; the hint: run again.
+    assert_live_snapshot(
+        "registry_cut_download",
+        &[
+            (&format!("127.0.0.1:{port}"), "[REGISTRY]"),
+            (&layer, "[LAYER]"),
+            (cache.path().to_str().unwrap(), "[CACHE]"),
+        ],
+        &r.stderr,
+    );
     assert_no_cached_layer(cache.path(), &layer);
 }

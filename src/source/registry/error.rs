@@ -172,6 +172,10 @@ impl RegistryError {
             RegistryError::Auth(_) => {
                 Some("fix the credentials file, or pass `--creds USER:PASSWORD`".to_string())
             }
+            // This machine's registries are read over plain HTTP already: TLS is not why.
+            RegistryError::Unreachable { registry, .. } if super::is_loopback(registry) => Some(
+                format!("check that the registry is running and listens on `{registry}`"),
+            ),
             RegistryError::Unreachable { .. } => Some(
                 "check the registry address and your network; for a registry without TLS \
                  pass `--tls-verify=false`"
