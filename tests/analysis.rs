@@ -807,7 +807,7 @@ fn heavy_toolchains_and_docs_get_multi_stage_and_nodoc_suggestions() {
     assert_eq!(ms.saves_bytes, 1_200_000);
     assert!(ms
         .snippet
-        .starts_with("FROM <build image> AS build\nRUN apt-get install"));
+        .starts_with("FROM <build-image> AS build\nRUN apt-get install"));
     assert!(ms.snippet.contains("COPY --from=build"));
     let nodoc = suggestion(&a, "exclude-docs", 1);
     assert_eq!(nodoc.saves_bytes, 1_100_000);

@@ -30,6 +30,7 @@ mod properties;
 mod rebuild;
 mod registry;
 mod sample;
+mod snippets;
 mod trend;
 mod tui;
 mod tui_compare;

@@ -302,7 +302,7 @@ pub(crate) fn fix(
                 "purge-build-packages",
                 "Remove build-only packages in the step that used them, or build in a separate stage".to_string(),
                 format!(
-                    "# purge them in the same RUN that needed them:\n{instruction} \\\n && <build> \\\n && {purge}\n\n# or build in a separate stage:\nFROM <build image> AS build\n{instruction}\nRUN <build the application into /out>\nFROM <runtime image>\nCOPY --from=build /out/ /app/"
+                    "# purge them in the same RUN that needed them:\n{instruction} \\\n && <build> \\\n && {purge}\n\n# or build in a separate stage:\nFROM <build-image> AS build\n{instruction}\nRUN <build the application into /out>\nFROM <runtime-image>\nCOPY --from=build /out/ /app/"
                 ),
             ))
         }

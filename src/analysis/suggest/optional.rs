@@ -41,7 +41,7 @@ pub(super) fn optional(b: &mut Builder<'_>, cat: Category) {
             "multi-stage",
             "Build in a separate stage and copy only the result into the runtime image".to_string(),
             format!(
-                "FROM <build image> AS build\n{instruction}\nRUN <build the application into /out>\n\nFROM <runtime image>\nCOPY --from=build /out/ /app/"
+                "FROM <build-image> AS build\n{instruction}\nRUN <build the application into /out>\n\nFROM <runtime-image>\nCOPY --from=build /out/ /app/"
             ),
         )
     };

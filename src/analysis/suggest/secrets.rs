@@ -30,9 +30,20 @@ pub(super) fn secrets(b: &mut Builder<'_>) {
             );
             let name = path.rsplit('/').next().unwrap_or("secret");
             let id = secret_id(name);
+            // Where the file is on the build machine: the COPY's source in the build context
+            // when the layer's line names it, else a placeholder.
+            let src = b
+                .layer(f.layer)
+                .filter(|l| {
+                    matches!(super::shell::keyword(l), "COPY" | "ADD")
+                        && !l.step.instruction.contains("--from=")
+                })
+                .map(|l| super::removed::context_path(&l.step.instruction, path))
+                .filter(|c| !c.starts_with('<'))
+                .map_or_else(|| format!("<path to {name}>"), |c| format!("./{c}"));
             title = format!("Mount `{path}` as a build secret instead of putting it in a layer");
             snippet = format!(
-                "# build with: docker build --secret id={id},src=./{name} .\n\
+                "# build with: docker build --secret id={id},src={src} .\n\
                  RUN --mount=type=secret,id={id},target={path},required=true \\\n    \
                  <the command that needs it>"
             );
