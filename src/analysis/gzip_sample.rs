@@ -50,7 +50,10 @@ pub(crate) fn sample_plain_layers(image: &Image, layers: &mut [LayerInfo]) {
 /// gzip's (level 6, as `docker push` and most tools use) output / input on the first
 /// [`SAMPLE_BYTES`] of a blob.
 fn gzip_ratio(image: &Image, blob: &crate::source::LayerBlob) -> Option<f64> {
-    let mut sample = Vec::new();
+    // Allocated once at its size (grown from empty, `read_to_end` would end at twice that).
+    // The sample is compressed in one call: deflate's output depends on how its input is
+    // split, and a stream's sample (`stream.rs`) is compressed whole too.
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES as usize);
     image
         .store
         .open(blob)

@@ -76,26 +76,45 @@ pub struct HiddenRow(pub String, pub u64, pub usize, pub usize);
 
 /// The hidden non-directory entries of an analysis, by layer then path.
 pub fn hidden_files(a: &Analysis) -> Vec<HiddenRow> {
+    hidden_refs(a)
+        .into_iter()
+        .map(|r| hidden_row(a, r))
+        .collect()
+}
+
+/// The hidden non-directory entries of an analysis as (layer, entry) positions, by layer
+/// then path: 8 bytes an entry, where a [`HiddenRow`] takes about 100.
+fn hidden_refs(a: &Analysis) -> Vec<(u32, u32)> {
     use crate::index::{display_path, EntryKind};
-    let mut rows = Vec::new();
+    let at = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let mut refs = Vec::new();
     for (li, idx) in a.indexes.iter().enumerate() {
-        let start = rows.len();
+        let start = refs.len();
         for (i, e) in idx.entries.iter().enumerate() {
             if e.kind == EntryKind::Dir || e.kind.is_marker() {
                 continue;
             }
-            if let Some(by) = a.merged.fate(li, i).hidden_by() {
-                rows.push(HiddenRow(
-                    format!("/{}", display_path(idx.path(i))),
-                    if e.kind == EntryKind::File { e.size } else { 0 },
-                    li,
-                    by as usize,
-                ));
+            if a.merged.fate(li, i).hidden_by().is_some() {
+                refs.push((at(li), at(i)));
             }
         }
-        rows[start..].sort_by(|x, y| x.0.cmp(&y.0));
+        let path = |&(_, i): &(u32, u32)| display_path(idx.path(i as usize));
+        refs[start..].sort_unstable_by(|x, y| path(x).cmp(&path(y)).then(x.cmp(y)));
     }
-    rows
+    refs
+}
+
+/// The row of a hidden entry.
+fn hidden_row(a: &Analysis, (li, i): (u32, u32)) -> HiddenRow {
+    use crate::index::{display_path, EntryKind};
+    let (li, i) = (li as usize, i as usize);
+    let (idx, e) = (&a.indexes[li], &a.indexes[li].entries[i]);
+    HiddenRow(
+        format!("/{}", display_path(idx.path(i))),
+        if e.kind == EntryKind::File { e.size } else { 0 },
+        li,
+        a.merged.fate(li, i).hidden_by().unwrap_or_default() as usize,
+    )
 }
 
 impl FileRow {
@@ -126,11 +145,22 @@ type FileRef = (u32, u32, u32);
 /// name.
 fn visible_file_refs(a: &Analysis) -> Vec<FileRef> {
     use crate::index::{display_path, EntryKind};
-    let mut refs: Vec<FileRef> = Vec::new();
+    let visible = |li: usize, i: usize, e: &crate::index::Entry| {
+        e.kind == EntryKind::File && a.merged.content_fate(li, i).is_visible()
+    };
+    // Counted first, so the list is allocated once at its size.
+    let count = (a.indexes.iter().enumerate())
+        .map(|(li, idx)| {
+            (idx.entries.iter().enumerate())
+                .filter(|&(i, e)| visible(li, i, e))
+                .count()
+        })
+        .sum();
+    let mut refs: Vec<FileRef> = Vec::with_capacity(count);
     for (li, idx) in a.indexes.iter().enumerate() {
         let mut links: Option<std::collections::HashMap<&[u8], Vec<usize>>> = None;
         for (i, e) in idx.entries.iter().enumerate() {
-            if e.kind != EntryKind::File || !a.merged.content_fate(li, i).is_visible() {
+            if !visible(li, i, e) {
                 continue;
             }
             let name = if a.merged.fate(li, i).is_visible() {
@@ -157,7 +187,8 @@ fn visible_file_refs(a: &Analysis) -> Vec<FileRef> {
         }
     }
     let path = |r: &FileRef| display_path(a.indexes[r.0 as usize].path(r.2 as usize));
-    refs.sort_by(|x, y| path(x).cmp(&path(y)));
+    // Unstable (no scratch copy), with ties in the order they were found.
+    refs.sort_unstable_by(|x, y| path(x).cmp(&path(y)).then(x.cmp(y)));
     refs
 }
 
@@ -296,6 +327,13 @@ impl Report {
     /// The report with an empty `files` list (see [`write`], which streams them); what
     /// needs only the totals (a trend record) takes this one.
     pub(crate) fn from_analysis_without_files(a: &Analysis) -> Report {
+        let mut r = Report::without_rows(a);
+        r.hidden_files = Some(hidden_files(a));
+        r
+    }
+
+    /// The report with empty `files` and `hidden_files` lists, which [`write`] streams.
+    fn without_rows(a: &Analysis) -> Report {
         let mut r = Report::without_base(a);
         r.base = a.base.as_ref().map(|b| BaseSplit::new(b, &r.layers));
         r
@@ -305,7 +343,7 @@ impl Report {
         let t = &a.totals;
         Report {
             base: None,
-            hidden_files: Some(hidden_files(a)),
+            hidden_files: Some(Vec::new()),
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: env!("CARGO_PKG_NAME").to_string(),
@@ -424,38 +462,62 @@ pub fn render(a: &Analysis) -> Result<String, serde_json::Error> {
 }
 
 /// Writes the JSON report of `a` (the same bytes as [`render`]) without building it in
-/// memory: everything but the `files` rows is serialized first (it is small), then each
-/// row is written as it is made, from a list of 12-byte positions sorted by path.
+/// memory: everything but the `files` and `hidden_files` rows is serialized first (it is
+/// small), then each row is written as it is made, from lists of 12- and 8-byte positions
+/// sorted by path.
 pub fn write(a: &Analysis, w: &mut impl std::io::Write) -> Result<(), serde_json::Error> {
-    let mut report = Report::from_analysis_without_files(a);
-    let text = to_json(&report)?;
+    let text = to_json(&Report::without_rows(a))?;
     let io = serde_json::Error::io;
-    // The empty `files` list of the top-level object (the only field at this indentation
-    // with that name); the rows go between its brackets. Should it not be found, the
-    // report is built whole instead.
-    const EMPTY: &str = "\n  \"files\": []";
-    let Some(at) = text.find(EMPTY) else {
-        report.files = visible_files(a);
-        return w.write_all(to_json(&report)?.as_bytes()).map_err(io);
+    // The empty lists of the top-level object (the only fields at this indentation with
+    // these names); the rows go between their brackets. Should they not be found in this
+    // order, the report is built whole instead.
+    const FILES: &str = "\n  \"files\": []";
+    const HIDDEN: &str = "\n  \"hidden_files\": []";
+    let (Some(files), Some(hidden)) = (text.find(FILES), text.find(HIDDEN)) else {
+        return w
+            .write_all(to_json(&Report::from_analysis(a))?.as_bytes())
+            .map_err(io);
     };
+    if hidden < files + FILES.len() {
+        return w
+            .write_all(to_json(&Report::from_analysis(a))?.as_bytes())
+            .map_err(io);
+    }
+    w.write_all(&text.as_bytes()[..files]).map_err(io)?;
     let refs = visible_file_refs(a);
-    if refs.is_empty() {
-        return w.write_all(text.as_bytes()).map_err(io);
-    }
-    w.write_all(&text.as_bytes()[..at]).map_err(io)?;
-    w.write_all(b"\n  \"files\": [").map_err(io)?;
-    for (n, r) in refs.into_iter().enumerate() {
-        w.write_all(if n == 0 { b"\n    " } else { b",\n    " })
-            .map_err(io)?;
-        // One line, escaped as every string of the report is: the formatter as it is
-        // inside the `files` array.
-        let mut rows = RowsFormatter::default();
-        rows.stack.push(true);
-        file_row(a, r).serialize(&mut serde_json::Serializer::with_formatter(&mut *w, rows))?;
-    }
-    w.write_all(b"\n  ]").map_err(io)?;
-    w.write_all(&text.as_bytes()[at + EMPTY.len()..])
+    write_rows(w, "files", refs.into_iter().map(|r| file_row(a, r)))?;
+    w.write_all(&text.as_bytes()[files + FILES.len()..hidden])
+        .map_err(io)?;
+    let refs = hidden_refs(a);
+    write_rows(
+        w,
+        "hidden_files",
+        refs.into_iter().map(|r| hidden_row(a, r)),
+    )?;
+    w.write_all(&text.as_bytes()[hidden + HIDDEN.len()..])
         .map_err(io)
+}
+
+/// Writes `"name": [rows]` of the top-level object as [`to_json`] lays it out, one row a
+/// line, each escaped as every string of the report is.
+fn write_rows<T: Serialize>(
+    w: &mut impl std::io::Write,
+    name: &str,
+    rows: impl Iterator<Item = T>,
+) -> Result<(), serde_json::Error> {
+    let io = serde_json::Error::io;
+    write!(w, "\n  \"{name}\": [").map_err(io)?;
+    let mut empty = true;
+    for row in rows {
+        w.write_all(if empty { b"\n    " } else { b",\n    " })
+            .map_err(io)?;
+        empty = false;
+        // The formatter as it is inside the array.
+        let mut inside = RowsFormatter::default();
+        inside.stack.push(true);
+        row.serialize(&mut serde_json::Serializer::with_formatter(&mut *w, inside))?;
+    }
+    w.write_all(if empty { b"]" } else { b"\n  ]" }).map_err(io)
 }
 
 /// Pretty JSON with a trailing newline, except that an array inside an array (the `files`
@@ -468,8 +530,9 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
     let mut ser = serde_json::Serializer::with_formatter(&mut out, RowsFormatter::default());
     value.serialize(&mut ser)?;
     out.push(b'\n');
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    // serde_json writes UTF-8 only (so this takes the bytes as they are, with no copy).
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// serde_json's pretty layout (two-space indent), with nested arrays kept on one line.
@@ -843,5 +906,45 @@ mod stream_tests {
         let built = to_json(&Report::from_analysis(&a)).unwrap();
         assert!(built.contains("\n  \"files\": [],\n"), "{built}");
         assert_eq!(render(&a).unwrap(), built);
+
+        // Several hidden rows of one layer (overwritten, removed, under a removed
+        // directory, a name that is not UTF-8) come out in path order; an image with files
+        // and nothing hidden has an empty list.
+        let many = ImageBuilder::new()
+            .layer("ADD / /", |l| {
+                l.file("z", vec![1u8; 5])
+                    .file(b"m/\xff", vec![2u8; 6])
+                    .file("m/a", vec![3u8; 7])
+                    .file("a", vec![4u8; 8])
+            })
+            .layer("RUN cleanup", |l| {
+                l.whiteout("z").whiteout("m").file("a", vec![5u8; 9])
+            })
+            .build()
+            .unwrap();
+        let kept = ImageBuilder::new()
+            .layer("ADD / /", |l| l.file("only", vec![1u8; 5]))
+            .build()
+            .unwrap();
+        for (name, img, hidden) in [("many", many, true), ("kept", kept, false)] {
+            let path = dir.path().join(name);
+            img.write(Format::OciLayout, &path).unwrap();
+            let a = crate::analyze_reference(
+                &format!("oci:{}", path.display()),
+                &Default::default(),
+                &crate::decode::NoProgress,
+            )
+            .unwrap();
+            let built = to_json(&Report::from_analysis(&a)).unwrap();
+            assert_eq!(render(&a).unwrap(), built, "{name}");
+            let rows = Report::from_analysis(&a).hidden_files.unwrap();
+            if hidden {
+                let paths: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+                assert_eq!(paths, ["/a", "/m/\\xff", "/m/a", "/z"], "{built}");
+            } else {
+                assert!(rows.is_empty());
+                assert!(built.contains("\n  \"hidden_files\": [],\n"), "{built}");
+            }
+        }
     }
 }
