@@ -62,13 +62,19 @@ pub(super) fn judge_line(sources: &[String], checksum: bool) -> Option<Verdict> 
         .map(String::as_str)
         .filter(|s| !is_url(s) && !archive_name(s))
         .collect();
+    let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+    pick(&plain, &sources, checksum)
+}
+
+/// Local files first (the plainer fault), else URLs fetched without `--checksum`.
+fn pick(plain: &[&str], sources: &[&str], checksum: bool) -> Option<Verdict> {
     let urls: Vec<&str> = sources
         .iter()
-        .map(String::as_str)
+        .copied()
         .filter(|s| is_url(s) && !checksum)
         .collect();
     if !plain.is_empty() {
-        Some(local_files(&plain))
+        Some(local_files(plain))
     } else if !urls.is_empty() {
         Some(unpinned(&urls))
     } else {
@@ -154,16 +160,5 @@ pub(super) fn judge_history(step: &Step, index: &LayerIndex) -> Option<Verdict> 
                     .is_some_and(|n| copied_names.contains(n))
         })
         .collect();
-    let urls: Vec<&str> = sources
-        .iter()
-        .copied()
-        .filter(|s| is_url(s) && !checksum)
-        .collect();
-    if !plain.is_empty() {
-        Some(local_files(&plain))
-    } else if !urls.is_empty() {
-        Some(unpinned(&urls))
-    } else {
-        None
-    }
+    pick(&plain, sources, checksum)
 }
