@@ -190,6 +190,27 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
     assert!(!err.contains("note:"), "{err}");
 }
 
+/// buildah writes `base.name` and `base.digest` empty for an image built from scratch:
+/// that names no base, and says nothing.
+#[test]
+fn empty_base_annotations_name_no_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = app_image();
+    let mut m: serde_json::Value = serde_json::from_slice(&app.manifest().unwrap()).unwrap();
+    m["annotations"] = serde_json::json!({
+        "org.opencontainers.image.base.name": "",
+        "org.opencontainers.image.base.digest": "",
+    });
+    app.manifest_override = Some(serde_json::to_vec(&m).unwrap());
+    let img = write(&app, Format::OciLayout, dir.path());
+    let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("note:"), "{err}");
+    let r: Report = serde_json::from_str(&out).unwrap();
+    assert!(r.image.base_name.is_none() && r.image.base_digest.is_none());
+    assert!(r.base.is_none());
+}
+
 /// `explore` follows the annotations too: the real binary in tmux shows the base's layer
 /// apart from the own ones.
 #[test]

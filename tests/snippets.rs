@@ -92,6 +92,7 @@ fn check_lines(s: &Suggestion, form: Form) {
     ] {
         assert!(!s.snippet.contains(form_only), "history form in {what}");
     }
+    assert!(!s.snippet.contains("ghp_abcdefghij"), "a secret in {what}");
     // `.dockerignore` lines are not Dockerfile lines; everything else must parse.
     if s.rule != "exclude-from-context" {
         let text = if s.snippet.starts_with("FROM ") {
@@ -345,5 +346,105 @@ fn duplicates_temp_files_docs_toolchains_and_secrets() {
             )]
         },
         Some(("./keys/deploy", "<path to id_rsa>")),
+    );
+}
+
+#[test]
+fn package_suggestions() {
+    both(
+        "purge-build-packages",
+        &|| {
+            vec![run("apt-get install -y libfoo-dev", |l| {
+                l.file("usr/lib/x86_64-linux-gnu/libfoo.so", vec![1u8; 3000])
+                    .file("usr/share/pkgconfig/foo.pc", vec![2u8; 9000])
+                    .file(
+                        "var/lib/dpkg/status",
+                        "Package: libfoo-dev\nVersion: 1\n\nPackage: libfoo1\nVersion: 1\n",
+                    )
+                    .file(
+                        "var/lib/dpkg/info/libfoo-dev.list",
+                        "/usr/share/pkgconfig/foo.pc\n",
+                    )
+                    .file(
+                        "var/lib/dpkg/info/libfoo1.list",
+                        "/usr/lib/x86_64-linux-gnu/libfoo.so\n",
+                    )
+            })]
+        },
+        None,
+    );
+    both(
+        "npm-omit-dev",
+        &|| {
+            vec![
+                (
+                    Step::Copy {
+                        flags: "",
+                        src: "package.json",
+                        dest: "/app/",
+                        dir: false,
+                    },
+                    |l| {
+                        l.file(
+                            "app/package.json",
+                            r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
+                        )
+                    },
+                ),
+                run("npm install", |l| {
+                    let m = "app/node_modules";
+                    l.file(
+                        format!("{m}/left-pad/package.json"),
+                        r#"{"name":"left-pad","version":"1.3.0"}"#,
+                    )
+                    .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
+                    .file(
+                        format!("{m}/jest/package.json"),
+                        r#"{"name":"jest","version":"29.7.0"}"#,
+                    )
+                    .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
+                }),
+            ]
+        },
+        None,
+    );
+    both(
+        "python-slim-site-packages",
+        &|| {
+            vec![run("pip install requests", |l| {
+                let sp = "usr/local/lib/python3.11/site-packages";
+                l.file(format!("{sp}/requests/__init__.py"), vec![b'#'; 4000])
+                    .file(
+                        format!("{sp}/requests/__pycache__/__init__.cpython-311.pyc"),
+                        vec![0u8; 2500],
+                    )
+                    .file(format!("{sp}/requests/tests/test_api.py"), vec![b'#'; 1200])
+                    .file(
+                        format!("{sp}/requests-2.32.3.dist-info/METADATA"),
+                        "Metadata-Version: 2.1\nName: requests\nVersion: 2.32.3\n",
+                    )
+                    .file(
+                        format!("{sp}/requests-2.32.3.dist-info/RECORD"),
+                        "requests/__init__.py,sha256=x,4000\nrequests/__pycache__/__init__.cpython-311.pyc,,\n\
+                         requests/tests/test_api.py,,\nrequests-2.32.3.dist-info/METADATA,,\n\
+                         requests-2.32.3.dist-info/RECORD,,\n",
+                    )
+            })]
+        },
+        None,
+    );
+}
+
+#[test]
+fn a_token_on_a_run_line() {
+    both(
+        "secret-mount",
+        &|| {
+            vec![run(
+                "GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123456789 ./fetch.sh",
+                |l| l.file("opt/fetched", vec![b'f'; 100]),
+            )]
+        },
+        None,
     );
 }

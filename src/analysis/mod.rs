@@ -297,13 +297,16 @@ impl Analysis {
                 manifest_digest: image.manifest_digest.clone(),
                 config_digest: image.config_digest.clone(),
                 platform: image.platform.clone(),
+                // buildah writes both annotations empty for an image from scratch.
                 base_name: image
                     .annotations
                     .get(crate::source::BASE_NAME_ANNOTATION)
+                    .filter(|v| !v.is_empty())
                     .cloned(),
                 base_digest: image
                     .annotations
                     .get(crate::source::BASE_DIGEST_ANNOTATION)
+                    .filter(|v| !v.is_empty())
                     .cloned(),
                 healthcheck: image.healthcheck.clone(),
                 runtime: Some(runtime::RuntimeConfig::of(

@@ -34,12 +34,17 @@ pub(crate) fn text(a: &Analysis) -> Result<String, std::fmt::Error> {
     for pk in p.packages.iter().take(TOP_PACKAGES) {
         writeln!(
             out,
-            "  {:>9}  {:<5} layer {:<2}  {} {}",
+            "  {:>9}  {:<5} layer {:<2}  {}{}",
             human_bytes(pk.bytes),
             pk.ecosystem.as_str(),
             pk.layer,
             clean(&pk.name),
-            clean(&pk.version),
+            // A Go binary built in GOPATH mode has no module version.
+            if pk.version.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", clean(&pk.version))
+            },
         )?;
     }
     if p.unowned_bytes > 0 {
