@@ -241,7 +241,11 @@ fn tmux_compare_mode_on_corpus_images() {
     t.keys(&["-l", "bin/curl"]);
     t.keys(&["Enter"]);
     t.wait_for(" /usr/bin/curl · ", 60);
-    // The config pane shows the Cmd, and what it was.
+    config_shows_the_new_cmd_then_quit(&t);
+}
+
+/// base → apt-waste: `c` shows the Cmd that changed and what it was; `c` closes, `q` quits.
+fn config_shows_the_new_cmd_then_quit(t: &crate::util::Tmux) {
     t.keys(&["c"]);
     let s = t.wait_for("Cmd        ≠curl --version", 60);
     assert!(s.contains("  was       bash"), "{s}");
@@ -288,12 +292,7 @@ fn tmux_compare_mode_with_a_saved_report() {
     }
     let t = crate::util::Tmux::start("compare-saved", 120, 40, &cmd);
     t.wait_for("Layers: 1 shared, 0 changed, 3 added, 0 removed", 60);
-    t.keys(&["c"]);
-    let s = t.wait_for("Cmd        ≠curl --version", 60);
-    assert!(s.contains("  was       bash"), "{s}");
-    t.keys(&["c"]);
-    t.keys(&["q"]);
-    t.wait_for("EXIT=0", 60);
+    config_shows_the_new_cmd_then_quit(&t);
 }
 
 #[test]
