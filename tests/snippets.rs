@@ -235,49 +235,37 @@ fn copied_then_deleted_stays_out_of_the_context() {
     );
 }
 
+/// `COPY [flags] SRC /usr/local/bin/app` (mode 644), then a `chmod 755` of the same bytes.
+fn copy_then_chmod(flags: &'static str, src: &'static str) -> Vec<(Step<'static>, Fill)> {
+    vec![
+        (
+            Step::Copy {
+                flags,
+                src,
+                dest: "/usr/local/bin/app",
+                dir: false,
+            },
+            |l| l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o644),
+        ),
+        run("chmod 755 /usr/local/bin/app", |l| {
+            l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o755)
+        }),
+    ]
+}
+
 #[test]
 fn modes_in_the_creating_step() {
     // A COPY whose file a later `chmod` rewrites byte for byte: `COPY --chmod` on the COPY,
     // with the real source from BuildKit and `<source>` from the classic history.
     both(
         "set-modes-in-creating-step",
-        &|| {
-            vec![
-                (
-                    Step::Copy {
-                        flags: "",
-                        src: "app.sh",
-                        dest: "/usr/local/bin/app",
-                        dir: false,
-                    },
-                    |l| l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o644),
-                ),
-                run("chmod 755 /usr/local/bin/app", |l| {
-                    l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o755)
-                }),
-            ]
-        },
+        &|| copy_then_chmod("", "app.sh"),
         Some(("app.sh", "<source>")),
     );
     // A COPY from a build stage keeps its `--from`.
     both(
         "set-modes-in-creating-step",
-        &|| {
-            vec![
-                (
-                    Step::Copy {
-                        flags: "--from=build",
-                        src: "/out/app",
-                        dest: "/usr/local/bin/app",
-                        dir: false,
-                    },
-                    |l| l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o644),
-                ),
-                run("chmod 755 /usr/local/bin/app", |l| {
-                    l.file_mode("usr/local/bin/app", vec![b'a'; 8_000], 0o755)
-                }),
-            ]
-        },
+        &|| copy_then_chmod("--from=build", "/out/app"),
         Some(("/out/app", "<source>")),
     );
     // A RUN that writes a file an earlier RUN made, byte for byte, and is no chmod.

@@ -12,7 +12,7 @@
 //! `ADD` unpacked and (classic) a download all read the same there; `--dockerfile` tells.
 
 use crate::history::Step;
-use crate::index::{display_path, EntryKind, LayerIndex};
+use crate::index::{display_path, file_name, EntryKind, LayerIndex};
 
 /// What a history entry or a Dockerfile line shows about one `ADD`: a title and a fix.
 pub(super) type Verdict = (String, String);
@@ -62,13 +62,19 @@ pub(super) fn judge_line(sources: &[String], checksum: bool) -> Option<Verdict> 
         .map(String::as_str)
         .filter(|s| !is_url(s) && !archive_name(s))
         .collect();
+    let sources: Vec<&str> = sources.iter().map(String::as_str).collect();
+    pick(&plain, &sources, checksum)
+}
+
+/// Local files first (the plainer fault), else URLs fetched without `--checksum`.
+fn pick(plain: &[&str], sources: &[&str], checksum: bool) -> Option<Verdict> {
     let urls: Vec<&str> = sources
         .iter()
-        .map(String::as_str)
+        .copied()
         .filter(|s| is_url(s) && !checksum)
         .collect();
     if !plain.is_empty() {
-        Some(local_files(&plain))
+        Some(local_files(plain))
     } else if !urls.is_empty() {
         Some(unpinned(&urls))
     } else {
@@ -131,16 +137,18 @@ pub(super) fn judge_history(step: &Step, index: &LayerIndex) -> Option<Verdict> 
     // A local source the layer shows was copied as it is: a directory (`app/`, `.`), or a
     // file the layer holds under the source's own name. An archive ADD unpacked leaves its
     // members instead; a glob cannot be told.
-    let copied_names: std::collections::HashSet<String> = index
+    // Only the sources' own names are looked for, so a layer of 200,000 files costs no
+    // set of 200,000 names.
+    let names: std::collections::HashSet<&str> = sources
+        .iter()
+        .filter_map(|s| s.rsplit('/').next())
+        .collect();
+    let copied_names: std::collections::HashSet<&str> = index
         .entries
         .iter()
         .enumerate()
         .filter(|(_, e)| matches!(e.kind, EntryKind::File | EntryKind::Hardlink))
-        .filter_map(|(i, _)| {
-            let path = display_path(index.path(i));
-            let path = path.trim_end_matches('/');
-            path.rsplit('/').next().map(str::to_string)
-        })
+        .filter_map(|(i, _)| names.get(&*display_path(file_name(index.path(i)))).copied())
         .collect();
     let plain: Vec<&str> = sources
         .iter()
@@ -154,16 +162,5 @@ pub(super) fn judge_history(step: &Step, index: &LayerIndex) -> Option<Verdict> 
                     .is_some_and(|n| copied_names.contains(n))
         })
         .collect();
-    let urls: Vec<&str> = sources
-        .iter()
-        .copied()
-        .filter(|s| is_url(s) && !checksum)
-        .collect();
-    if !plain.is_empty() {
-        Some(local_files(&plain))
-    } else if !urls.is_empty() {
-        Some(unpinned(&urls))
-    } else {
-        None
-    }
+    pick(&plain, sources, checksum)
 }
