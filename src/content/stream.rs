@@ -64,7 +64,7 @@ pub(crate) fn member_path<R: Read>(e: &tar::Entry<'_, R>) -> Option<Vec<u8>> {
 
 /// Streams layer `found.layer` to the member `found` names and hands its bytes to `f`.
 /// An error `f` returns is passed through as [`ContentError::Read`] unless it is tagged as
-/// the output's (see [`OutputError`]), then as [`ContentError::Write`].
+/// the output's (see `OutputError`), then as [`ContentError::Write`].
 pub fn with_entry<T>(
     image: &Image,
     found: &Located,

@@ -19,7 +19,7 @@ pub(crate) const ROLES: &[(&str, Color)] = &[
     ("key-text", Color::Black),
 ];
 
-/// A colour per role (in the order of [`ROLES`]).
+/// A colour per role (in the order of `ROLES`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Theme {
     pub name: String,
