@@ -41,7 +41,14 @@ impl Error {
                 DecodeError::Decompress(..) | DecodeError::Tar(_) | DecodeError::Read(_) => {
                     Some("the layer blob is damaged or truncated; fetch the image again".to_string())
                 }
-                _ => None,
+                DecodeError::HostilePath { .. } | DecodeError::HostileLinkTarget { .. } => Some(
+                    "build tools never write such a name: the layer may be crafted to write \
+                     outside the root when unpacked, so it is not read; do not unpack or run \
+                     this image"
+                        .to_string(),
+                ),
+                DecodeError::Open(e) => e.downcast_ref::<SourceError>().and_then(SourceError::hint),
+                DecodeError::UnsupportedCompression(_) => None,
             },
         }
     }
