@@ -789,6 +789,10 @@ fn list_or_none(v: &[String]) -> String {
     }
 }
 
+/// The hint for bytes that do not hash to the digest that names them.
+pub(crate) const TAMPERED: &str =
+    "the image is corrupt or was tampered with; fetch it again from a trusted source";
+
 impl SourceError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         SourceError::Io {
@@ -850,10 +854,7 @@ impl SourceError {
             SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
                 "the image was saved without any image in it; save or copy it again".to_string(),
             ),
-            SourceError::DocDigestMismatch { .. } => Some(
-                "the image is corrupt or was tampered with; fetch it again from a trusted source"
-                    .to_string(),
-            ),
+            SourceError::DocDigestMismatch { .. } => Some(TAMPERED.to_string()),
             SourceError::TooLarge { what, .. } => Some(format!(
                 "image tools keep the {what} far below that limit; this one is damaged or \
                  crafted to exhaust memory, so it is not read: get the image again from where it \
