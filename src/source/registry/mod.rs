@@ -317,12 +317,7 @@ pub(crate) fn open(
         },
         layers,
         cache: None,
-        annotations: manifest
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: super::oci::annotations(&manifest),
     })
 }
 
