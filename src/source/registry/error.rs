@@ -278,10 +278,11 @@ pub(super) fn is_unauthorized(e: &OciDistributionError) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn server_error(code: u16) -> OciDistributionError {
+    /// A registry's answer with HTTP status `code` and no body.
+    pub(in crate::source::registry) fn server_error(code: u16) -> OciDistributionError {
         OciDistributionError::ServerError {
             code,
             url: "http://r/v2/x/manifests/1".to_string(),

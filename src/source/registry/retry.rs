@@ -54,15 +54,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::tests::server_error;
     use super::*;
-
-    fn server_error(code: u16) -> OciDistributionError {
-        OciDistributionError::ServerError {
-            code,
-            url: "http://r/v2/x/manifests/1".to_string(),
-            message: String::new(),
-        }
-    }
 
     #[test]
     fn retries_only_what_may_pass_later() {
