@@ -9,6 +9,7 @@ use layersift::Dockerfile;
 use layersift::LayerSource;
 use layersift_fixture::{Format, ImageBuilder};
 
+use crate::images::{npm_install, npm_package_json};
 use crate::util::{
     analyze_cli_with_dockerfile, analyze_dockerfile, bin, corpus, schema_errors, succeeded, write,
 };
@@ -250,29 +251,12 @@ fn bad_dockerfiles_are_clear_errors() {
 
 /// A node image whose `npm install` brought the dev dependencies (jest) in.
 fn npm_image() -> layersift_fixture::BuiltImage {
-    let m = "app/node_modules";
     ImageBuilder::new()
         .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
             l.file("etc/os-release", "ID=debian\n")
         })
-        .layer("COPY package.json /app/ # buildkit", |l| {
-            l.file(
-                "app/package.json",
-                r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
-            )
-        })
-        .layer("RUN /bin/sh -c npm install # buildkit", |l| {
-            l.file(
-                format!("{m}/left-pad/package.json"),
-                r#"{"name":"left-pad","version":"1.3.0"}"#,
-            )
-            .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
-            .file(
-                format!("{m}/jest/package.json"),
-                r#"{"name":"jest","version":"29.7.0"}"#,
-            )
-            .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
-        })
+        .layer("COPY package.json /app/ # buildkit", npm_package_json)
+        .layer("RUN /bin/sh -c npm install # buildkit", npm_install)
         .build()
         .unwrap()
 }

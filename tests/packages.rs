@@ -11,6 +11,7 @@ use layersift::{Ecosystem, Package};
 use layersift_fixture::packages as fixture_packages;
 use layersift_fixture::{Format, ImageBuilder};
 
+use crate::images::{npm_install, npm_package_json};
 use crate::util::{analyze, bin, corpus, succeeded, write};
 
 fn analyze_image(img: &layersift_fixture::BuiltImage) -> (Analysis, tempfile::TempDir) {
@@ -334,33 +335,19 @@ requests/tests/test_api.py,,\nrequests-2.32.3.dist-info/METADATA,,\n\"requests-2
 fn npm_packages_nested_and_dev_dependencies() {
     let m = "app/node_modules";
     let img = ImageBuilder::new()
-        .layer("COPY package.json /app/", |l| {
-            l.file(
-                "app/package.json",
-                r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
-            )
-        })
+        .layer("COPY package.json /app/", npm_package_json)
         .layer("RUN npm install", |l| {
-            l.file(
-                format!("{m}/left-pad/package.json"),
-                r#"{"name":"left-pad","version":"1.3.0"}"#,
-            )
-            .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
-            .file(
-                format!("{m}/jest/package.json"),
-                r#"{"name":"jest","version":"29.7.0"}"#,
-            )
-            .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
-            .file(format!("{m}/jest/lib/package.json"), r#"{"type":"module"}"#)
-            .file(
-                format!("{m}/jest/node_modules/chalk/package.json"),
-                r#"{"name":"chalk","version":"4.1.2"}"#,
-            )
-            .file(
-                format!("{m}/jest/node_modules/chalk/index.js"),
-                vec![b'z'; 900],
-            )
-            .file(format!("{m}/broken/package.json"), "{ not json")
+            npm_install(l)
+                .file(format!("{m}/jest/lib/package.json"), r#"{"type":"module"}"#)
+                .file(
+                    format!("{m}/jest/node_modules/chalk/package.json"),
+                    r#"{"name":"chalk","version":"4.1.2"}"#,
+                )
+                .file(
+                    format!("{m}/jest/node_modules/chalk/index.js"),
+                    vec![b'z'; 900],
+                )
+                .file(format!("{m}/broken/package.json"), "{ not json")
         })
         .build()
         .unwrap();
