@@ -11,7 +11,7 @@ use layersift::{Ecosystem, Package};
 use layersift_fixture::packages as fixture_packages;
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::{analyze, bin, corpus, write};
+use crate::util::{analyze, bin, corpus, succeeded, write};
 
 fn analyze_image(img: &layersift_fixture::BuiltImage) -> (Analysis, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -446,14 +446,11 @@ fn go_build_info_of_real_binaries_matches_an_independent_reader() {
     let mut builder = ImageBuilder::new();
     let mut expected = Vec::new();
     for (i, path) in found.iter().enumerate() {
-        let out = Command::new("python3")
-            .args([script, path])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeded(
+            Command::new("python3")
+                .args([script, path])
+                .output()
+                .unwrap(),
         );
         let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let bytes = std::fs::read(path).unwrap();
@@ -558,12 +555,7 @@ Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n"
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let old_ref = write(&base, Format::OciLayout, d1.path());
     let new_ref = write(&new, Format::OciArchive, d2.path());
-    let out = bin().args(["diff", &old_ref, &new_ref]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(bin().args(["diff", &old_ref, &new_ref]).output().unwrap());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("+gcc-12 12.2.0-14 (dpkg) +9.0 kB in layer 1, pulled in by build-essential"),
