@@ -199,6 +199,55 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
     assert!(!err.contains("note:"), "{err}");
 }
 
+/// A registry that answers every request with 503 and counts the manifest requests (each
+/// attempt also asks `/v2/` for an auth challenge first).
+fn failing_registry() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n]);
+            if line
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("/manifests/"))
+            {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (addr, count)
+}
+
+/// The annotated base is optional, so its lookup asks once: a failing registry costs one
+/// request, not four with their backoff. A base the user names (`--base`) keeps the retries.
+#[test]
+fn an_annotated_base_is_looked_up_once_without_retries() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, count) = failing_registry();
+    let app = annotated_app(&base_image(), &format!("{addr}/base:1"));
+    let img = write(&app, Format::OciLayout, dir.path());
+    let (code, _, err) = run(dir.path(), &["analyze", &img]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("but it could not be used ("), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1, "{err}");
+    let explicit = format!("docker://{addr}/base:1");
+    let (code, _, err) = run(dir.path(), &["analyze", &img, "--base", &explicit]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 4, "{err}");
+}
+
 /// buildah writes `base.name` and `base.digest` empty for an image built from scratch:
 /// that names no base, and says nothing.
 #[test]

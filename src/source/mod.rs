@@ -365,6 +365,10 @@ pub struct OpenOptions {
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
     /// `cache::DEFAULT_MAX_BYTES`.
     pub cache_max_bytes: Option<u64>,
+    /// How many times a registry request that failed in a way a later attempt may not see
+    /// (a refused connection, 429, 5xx) is tried again; `None` means the default (3). An
+    /// optional lookup, such as the base the annotations name, asks for 0.
+    pub registry_retries: Option<u32>,
 }
 
 impl OpenOptions {

@@ -199,6 +199,9 @@ pub(super) struct Context {
     pub(super) reference: String,
     pub(super) creds: Option<AuthSource>,
     pub(super) kind: CredsKind,
+    /// How many times a manifest, config or token request that failed in a retryable way
+    /// is tried again.
+    pub(super) retries: u32,
 }
 
 impl Context {
@@ -297,6 +300,7 @@ pub(super) mod tests {
             reference: "r/x:1".to_string(),
             creds: Some(AuthSource::Flag),
             kind: CredsKind::Basic,
+            retries: 0,
         };
         let e = cx.error(MANIFEST, server_error(401));
         assert_eq!(
@@ -347,6 +351,7 @@ pub(super) mod tests {
             reference: "r.io/x:1".to_string(),
             creds: Some(helper),
             kind: CredsKind::IdentityToken,
+            retries: 0,
         };
         let e = cx.error(MANIFEST, server_error(401));
         assert_eq!(
