@@ -491,6 +491,14 @@ pub(crate) fn layer_ids(a: &crate::Analysis) -> Vec<String> {
 /// The layer diff_ids of a base: a saved report's, or an image's from its config (nothing
 /// is decoded).
 pub(crate) fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<Vec<String>> {
+    base_diff_ids_with(base, &source.open_options())
+}
+
+/// As [`base_diff_ids`], with the options given (an optional lookup asks for no retries).
+pub(crate) fn base_diff_ids_with(
+    base: &str,
+    opts: &crate::source::OpenOptions,
+) -> anyhow::Result<Vec<String>> {
     if saved::is_report_file(base) {
         let r = saved::read_report(base)?;
         return Ok(r.layers.into_iter().map(|l| l.diff_id).collect());
@@ -500,7 +508,7 @@ pub(crate) fn base_diff_ids(base: &str, source: &SourceArgs) -> anyhow::Result<V
         source,
     };
     let r = crate::source::ImageRef::parse(base).map_err(wrap)?;
-    let image = crate::source::open(&r, &source.open_options()).map_err(wrap)?;
+    let image = crate::source::open(&r, opts).map_err(wrap)?;
     Ok(image
         .layers
         .into_iter()

@@ -288,6 +288,7 @@ impl SourceArgs {
             tls_verify: self.tls_verify,
             cache_dir: self.cache.dir(),
             cache_max_bytes: self.cache.max_size_or_warn(),
+            registry_retries: None,
         }
     }
 }

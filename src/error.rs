@@ -24,10 +24,7 @@ impl Error {
             Error::Layer(l) => match &l.source {
                 DecodeError::DigestMismatch { .. }
                 | DecodeError::DiffIdMismatch { .. }
-                | DecodeError::SizeMismatch { .. } => Some(
-                    "the image is corrupt or was tampered with; fetch it again from a trusted source"
-                        .to_string(),
-                ),
+                | DecodeError::SizeMismatch { .. } => Some(crate::source::TAMPERED.to_string()),
                 DecodeError::Read(e) if is_download_error(e) => Some(
                     e.get_ref()
                         .and_then(|i| i.downcast_ref::<SourceError>())
@@ -38,10 +35,17 @@ impl Error {
                                 .to_string()
                         }),
                 ),
-                DecodeError::Decompress(..) | DecodeError::Tar(_) | DecodeError::Read(_) => {
-                    Some("the layer blob is damaged or truncated; fetch the image again".to_string())
-                }
-                _ => None,
+                DecodeError::Decompress(..) | DecodeError::Tar(_) | DecodeError::Read(_) => Some(
+                    "the layer blob is damaged or truncated; fetch the image again".to_string(),
+                ),
+                DecodeError::HostilePath { .. } | DecodeError::HostileLinkTarget { .. } => Some(
+                    "build tools never write such a name: the layer may be crafted to write \
+                     outside the root when unpacked, so it is not read; do not unpack or run \
+                     this image"
+                        .to_string(),
+                ),
+                DecodeError::Open(e) => e.downcast_ref::<SourceError>().and_then(SourceError::hint),
+                DecodeError::UnsupportedCompression(_) => None,
             },
         }
     }

@@ -470,17 +470,7 @@ fn secret_to_mount(
     let name = Path::new(path)
         .file_name()
         .map_or("secret".into(), |n| n.to_string_lossy().to_string());
-    let id: String = name
-        .trim_start_matches('.')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let id = crate::analysis::suggest::secret_id(&name);
     let mount = format!("--mount=type=secret,id={id},target={path},required=true");
     let mut edits = vec![LineEdit {
         from: copy.line,

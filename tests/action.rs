@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::write;
+use crate::util::{succeeded, write};
 
 fn have(program: &str) -> bool {
     let ok = std::process::Command::new(program)
@@ -402,8 +402,7 @@ fn baseline_finds_the_base_branchs_last_report() {
         if let Some(a) = artifact {
             cmd.env("GH_ARTIFACT", a);
         }
-        let o = cmd.output().unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = succeeded(cmd.output().unwrap());
         (
             String::from_utf8_lossy(&o.stdout).into_owned(),
             std::fs::read_to_string(&out_file).unwrap_or_default(),

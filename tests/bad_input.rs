@@ -22,7 +22,7 @@ fn small(c: Compression) -> fixture::BuiltImage {
 }
 
 /// Runs `analyze` and checks the error contract (exit 2, nothing on stdout, `error: …`
-/// first, the cause named, no panic), then snapshots the whole of stderr as `bad_input_NAME`
+/// first, the cause named, a `hint:` line, no panic), then snapshots the whole of stderr as `bad_input_NAME`
 /// with the temporary directory shown as `[TMP]`; returns stderr.
 fn fails(name: &str, dir: &Path, reference: &str, needle: &str) -> String {
     let out = bin()
@@ -32,6 +32,7 @@ fn fails(name: &str, dir: &Path, reference: &str, needle: &str) -> String {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::starts_with("error: "))
         .stderr(predicate::str::contains(needle))
+        .stderr(predicate::str::contains("\nhint: "))
         .stderr(predicate::str::contains("panicked").not());
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert_output_snapshot(&format!("bad_input_{name}"), dir, &err);
@@ -188,7 +189,7 @@ fn layer_count_disagrees_with_diff_ids() {
         "layer_count_vs_diff_ids",
         dir.path(),
         &layout(&img, &dir),
-        "2 layers but its config lists 1 diff_ids",
+        "the manifest lists 2 layers but the config's `rootfs.diff_ids` lists 1",
     );
 }
 
@@ -220,7 +221,7 @@ fn hostile_hard_link_target_is_refused() {
         "hostile_hard_link",
         dir.path(),
         &layout(&img, &dir),
-        "unsafe name",
+        "hard link `x` points to `../../etc/passwd`, an unsafe name",
     );
 }
 
@@ -265,6 +266,14 @@ fn not_an_image_and_missing_paths() {
         "./no/such/image.tar",
         "does not exist",
     );
+    // A typo in the file name: the hint names the file beside it.
+    let err = fails(
+        "mistyped_path",
+        dir.path(),
+        &format!("oci-archive:{}", dir.path().join("jukn.tar").display()),
+        "does not exist",
+    );
+    assert!(err.contains("did you mean `"), "{err}");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! the registry; a note when it cannot be read; `--base none`), `explore` following them in
 //! tmux, and the TUI dimming the base's layers.
 
+use std::path::Path;
+
 use layersift::json::Report;
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
@@ -120,20 +122,27 @@ pub(crate) fn annotated_app(base: &BuiltImage, name: &str) -> BuiltImage {
     app
 }
 
-#[test]
-fn the_manifest_annotations_name_the_base_when_no_base_is_given() {
-    let dir = tempfile::tempdir().unwrap();
+/// Writes the base image and an app whose annotations name it `name` into one OCI layout
+/// under `dir` (as `skopeo copy` of both, or a buildx `--output` layout); returns the app's
+/// reference, `oci:DIR/both:app`.
+fn base_and_annotated_app(dir: &Path, name: &str) -> String {
     let base = base_image();
-    let app = annotated_app(&base, "registry.example/base:1");
-    // The base in the same layout (as `skopeo copy` of both, or a buildx --output layout).
-    let layout = dir.path().join("both");
+    let app = annotated_app(&base, name);
+    let layout = dir.join("both");
     layersift_fixture::write_index(
         &[(&base, "base"), (&app, "app")],
         Format::OciLayout,
         &layout,
     )
     .unwrap();
-    let img = format!("oci:{}:app", layout.display());
+    format!("oci:{}:app", layout.display())
+}
+
+#[test]
+fn the_manifest_annotations_name_the_base_when_no_base_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    // The base in the same layout.
+    let img = base_and_annotated_app(dir.path(), "registry.example/base:1");
     let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", "json"]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("note:"), "{err}");
@@ -190,6 +199,55 @@ fn an_annotated_base_that_cannot_be_read_is_a_note_not_an_error() {
     assert!(!err.contains("note:"), "{err}");
 }
 
+/// A registry that answers every request with 503 and counts the manifest requests (each
+/// attempt also asks `/v2/` for an auth challenge first).
+fn failing_registry() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let line = String::from_utf8_lossy(&buf[..n]);
+            if line
+                .lines()
+                .next()
+                .is_some_and(|l| l.contains("/manifests/"))
+            {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            let _ = s.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (addr, count)
+}
+
+/// The annotated base is optional, so its lookup asks once: a failing registry costs one
+/// request, not four with their backoff. A base the user names (`--base`) keeps the retries.
+#[test]
+fn an_annotated_base_is_looked_up_once_without_retries() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, count) = failing_registry();
+    let app = annotated_app(&base_image(), &format!("{addr}/base:1"));
+    let img = write(&app, Format::OciLayout, dir.path());
+    let (code, _, err) = run(dir.path(), &["analyze", &img]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("but it could not be used ("), "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1, "{err}");
+    let explicit = format!("docker://{addr}/base:1");
+    let (code, _, err) = run(dir.path(), &["analyze", &img, "--base", &explicit]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(count.load(Ordering::SeqCst), 1 + 4, "{err}");
+}
+
 /// buildah writes `base.name` and `base.digest` empty for an image built from scratch:
 /// that names no base, and says nothing.
 #[test]
@@ -219,19 +277,10 @@ fn explore_splits_the_annotated_base_in_tmux() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let base = base_image();
-    let app = annotated_app(&base, "registry.example/base:1");
-    let layout = dir.path().join("both");
-    layersift_fixture::write_index(
-        &[(&base, "base"), (&app, "app")],
-        Format::OciLayout,
-        &layout,
-    )
-    .unwrap();
+    let img = base_and_annotated_app(dir.path(), "registry.example/base:1");
     let cmd = format!(
-        "{} explore oci:{}:app; echo EXIT=$?; sleep 20",
+        "{} explore {img}; echo EXIT=$?; sleep 20",
         env!("CARGO_BIN_EXE_layersift"),
-        layout.display()
     );
     let t = crate::util::Tmux::start("ci-base", 120, 40, &cmd);
     t.wait_for("1 base, 3 own", 60);
@@ -284,17 +333,8 @@ fn tui_dims_the_base_layers() {
 #[test]
 fn a_hostile_annotated_base_name_is_escaped_and_redacted_everywhere() {
     let dir = tempfile::tempdir().unwrap();
-    let base = base_image();
     let name = "reg.example/b\x1b[2Jase\u{202e}:AKIAIOSFODNN7EXAMPLE\x1b]0;pwned\x07";
-    let app = annotated_app(&base, name);
-    let layout = dir.path().join("both");
-    layersift_fixture::write_index(
-        &[(&base, "base"), (&app, "app")],
-        Format::OciLayout,
-        &layout,
-    )
-    .unwrap();
-    let img = format!("oci:{}:app", layout.display());
+    let img = base_and_annotated_app(dir.path(), name);
     for format in ["text", "json", "markdown", "html"] {
         let (code, out, err) = run(dir.path(), &["analyze", &img, "-f", format]);
         assert_eq!(code, 0, "{err}");
@@ -310,6 +350,7 @@ fn a_hostile_annotated_base_name_is_escaped_and_redacted_everywhere() {
         crate::hardening::assert_safe(&format!("diff -f {format}"), out.as_bytes());
     }
     // Unreadable (the layout lacks the base): the note is escaped too.
+    let app = annotated_app(&base_image(), name);
     let alone = write(&app, Format::OciLayout, &dir.path().join("alone"));
     let (code, _, err) = run(dir.path(), &["analyze", &alone]);
     assert_eq!(code, 0, "{err}");

@@ -7,20 +7,15 @@ use std::path::Path;
 use layersift::Analysis;
 use layersift::Dockerfile;
 use layersift::LayerSource;
-use layersift::OpenOptions;
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::{bin, corpus, write};
+use crate::images::{npm_install, npm_package_json};
+use crate::util::{
+    analyze_cli_with_dockerfile, analyze_dockerfile, bin, corpus, schema_errors, succeeded, write,
+};
 
 fn analyze_with_dockerfile(reference: &str, df: &Dockerfile, target: Option<&str>) -> Analysis {
-    let stage = df.target(target).unwrap();
-    layersift::analyze_reference_with(
-        reference,
-        &OpenOptions::default(),
-        &layersift::NoProgress,
-        Some((df, stage)),
-    )
-    .unwrap()
+    analyze_dockerfile(reference, df, df.target(target).unwrap())
 }
 
 fn lines(a: &Analysis) -> Vec<String> {
@@ -150,15 +145,7 @@ fn buildkit_history_maps_and_unmapped_layers_say_why() {
     assert_eq!(apt.source.as_deref(), Some("Dockerfile:8"));
 
     // The CLI: text cites lines and says which layer is unmapped; JSON carries both.
-    let df_path = dir.path().join("Dockerfile");
-    std::fs::write(&df_path, TWO_STAGES).unwrap();
-    let out = bin()
-        .args(["analyze", &reference, "--dockerfile"])
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (text, stderr) = analyze_cli_with_dockerfile(dir.path(), &reference, TWO_STAGES, &[]);
     assert!(
         text.contains("Dockerfile  Dockerfile: 3 layers from its lines, 1 from the base image, 1 unmapped; no layer for line 11"),
         "{text}"
@@ -171,17 +158,13 @@ fn buildkit_history_maps_and_unmapped_layers_say_why() {
         text.contains("Dockerfile:8  RUN apt-get update && apt-get install -y curl"),
         "{text}"
     );
-    let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains("note: 1 of 5 layers match no line"),
         "{stderr}"
     );
-    let out = bin()
-        .args(["analyze", &reference, "-f", "json", "--dockerfile"])
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (json, _) =
+        analyze_cli_with_dockerfile(dir.path(), &reference, TWO_STAGES, &["-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["layers"][2]["source"], "Dockerfile:8");
     assert!(v["layers"][4]["unmapped"]
         .as_str()
@@ -193,15 +176,8 @@ fn buildkit_history_maps_and_unmapped_layers_say_why() {
         .iter()
         .all(|f| f["source"].is_string()));
     // The schema knows the new fields.
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    assert!(validator.is_valid(&v));
+    let errors = schema_errors(&v);
+    assert!(errors.is_empty(), "{errors:?}");
 }
 
 #[test]
@@ -275,29 +251,12 @@ fn bad_dockerfiles_are_clear_errors() {
 
 /// A node image whose `npm install` brought the dev dependencies (jest) in.
 fn npm_image() -> layersift_fixture::BuiltImage {
-    let m = "app/node_modules";
     ImageBuilder::new()
         .layer("/bin/sh -c #(nop) ADD file:3a2b in / ", |l| {
             l.file("etc/os-release", "ID=debian\n")
         })
-        .layer("COPY package.json /app/ # buildkit", |l| {
-            l.file(
-                "app/package.json",
-                r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
-            )
-        })
-        .layer("RUN /bin/sh -c npm install # buildkit", |l| {
-            l.file(
-                format!("{m}/left-pad/package.json"),
-                r#"{"name":"left-pad","version":"1.3.0"}"#,
-            )
-            .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
-            .file(
-                format!("{m}/jest/package.json"),
-                r#"{"name":"jest","version":"29.7.0"}"#,
-            )
-            .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
-        })
+        .layer("COPY package.json /app/ # buildkit", npm_package_json)
+        .layer("RUN /bin/sh -c npm install # buildkit", npm_install)
         .build()
         .unwrap()
 }
@@ -312,15 +271,12 @@ fn fix_rewrites_npm_install_to_npm_ci_omit_dev() {
         "FROM node:22-slim\nCOPY package.json /app/\nRUN npm install\nCMD [\"node\", \"/app\"]\n",
     )
     .unwrap();
-    let out = bin()
-        .args(["fix", &reference, "--dry-run", "--dockerfile"])
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bin()
+            .args(["fix", &reference, "--dry-run", "--dockerfile"])
+            .arg(&df_path)
+            .output()
+            .unwrap(),
     );
     let listing = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -328,17 +284,14 @@ fn fix_rewrites_npm_install_to_npm_ci_omit_dev() {
         "{listing}"
     );
     let patch = dir.path().join("fix.patch");
-    let out = bin()
-        .args(["fix", &reference, "-o"])
-        .arg(&patch)
-        .arg("--dockerfile")
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        bin()
+            .args(["fix", &reference, "-o"])
+            .arg(&patch)
+            .arg("--dockerfile")
+            .arg(&df_path)
+            .output()
+            .unwrap(),
     );
     let text = std::fs::read_to_string(&patch).unwrap();
     assert!(

@@ -16,7 +16,12 @@ fn sample() -> String {
 
 /// Runs the binary; returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = bin().args(args).output().unwrap();
+    run_in(Path::new("."), args)
+}
+
+/// [`run`] in the directory `dir` (where `check` looks for its config files).
+fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = bin().current_dir(dir).args(args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -167,28 +172,17 @@ fn a_bad_cache_size_in_the_environment_does_not_stop_a_local_analysis() {
     assert!(!stderr.contains("--cache-max-size"), "{stderr}");
 
     // Pruning by a limit the user mistyped is refused, naming the variable.
-    let out = bin()
-        .env("LAYERSIFT_CACHE_MAX_SIZE", "lots")
-        .args([
-            "cache",
-            "prune",
-            "--cache-dir",
-            cache.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let prune = || {
+        bin()
+            .env("LAYERSIFT_CACHE_MAX_SIZE", "lots")
+            .args(["cache", "prune", "--cache-dir"])
+            .arg(cache.path())
+            .output()
+            .unwrap()
+    };
+    let stderr = String::from_utf8_lossy(&prune().stderr).into_owned();
     std::fs::create_dir_all(cache.path().join("v1")).unwrap();
-    let out2 = bin()
-        .env("LAYERSIFT_CACHE_MAX_SIZE", "lots")
-        .args([
-            "cache",
-            "prune",
-            "--cache-dir",
-            cache.path().to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out2 = prune();
     let stderr2 = String::from_utf8_lossy(&out2.stderr);
     assert_eq!(out2.status.code(), Some(2), "{stderr} / {stderr2}");
     assert!(
@@ -358,14 +352,8 @@ fn leaky() -> fixture::BuiltImage {
 fn check_lists_each_secret_under_its_rule_redacted() {
     let dir = TempDir::new().unwrap();
     let r = write(&leaky(), Format::OciLayout, dir.path());
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", &r])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stdout, stderr) = run_in(dir.path(), &["check", &r]);
+    assert_eq!(code, 1, "{stderr}");
     assert!(
         stdout.starts_with("FAIL  no-secrets  2 secrets found\n"),
         "{stdout}"
@@ -392,13 +380,8 @@ fn check_lists_each_secret_under_its_rule_redacted() {
     // A passing run says so in words that agree.
     let clean = TempDir::new().unwrap();
     let r = write(&small(), Format::OciLayout, clean.path());
-    let out = bin()
-        .current_dir(clean.path())
-        .args(["check", &r])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, _, stderr) = run_in(clean.path(), &["check", &r]);
+    assert_eq!(code, 0, "{stderr}");
     assert!(stderr.starts_with("passed: the 1 rule passed"), "{stderr}");
 }
 
@@ -416,13 +399,7 @@ fn a_layersift_toml_without_check_does_not_hide_a_dive_ci() {
         "rules:\n  lowestEfficiency: 0.5\n",
     )
     .unwrap();
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", &r])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_, stdout, stderr) = run_in(dir.path(), &["check", &r]);
     assert!(
         stdout.contains("min-efficiency") && stdout.contains("100.0% >= 50.0%"),
         "{stdout}"
@@ -434,12 +411,7 @@ fn a_layersift_toml_without_check_does_not_hide_a_dive_ci() {
         "[check]\nmax_hidden_bytes = 1\n",
     )
     .unwrap();
-    let out = bin()
-        .current_dir(dir.path())
-        .args(["check", &r])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, stdout, _) = run_in(dir.path(), &["check", &r]);
     assert!(
         stdout.contains("max-hidden-bytes") && !stdout.contains("min-efficiency"),
         "{stdout}"

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::{bin, skip, write};
+use crate::util::{bin, skip, succeeded, write};
 
 /// A pip install that leaves its cache and an apk add that leaves its index: two cache
 /// suggestions, each rewriting its own RUN line.
@@ -67,22 +67,19 @@ fn nearby_suggestions_keep_their_own_hunks_and_the_patch_applies() {
         std::fs::write(work.join("Dockerfile"), &dockerfile).unwrap();
         let (ok, msg) = run(&work, "git", &["init", "-q"], None);
         assert!(ok, "{msg}");
-        let out = bin()
-            .current_dir(&work)
-            .args([
-                "fix",
-                &reference,
-                "--dockerfile",
-                "Dockerfile",
-                "-o",
-                "fix.patch",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        succeeded(
+            bin()
+                .current_dir(&work)
+                .args([
+                    "fix",
+                    &reference,
+                    "--dockerfile",
+                    "Dockerfile",
+                    "-o",
+                    "fix.patch",
+                ])
+                .output()
+                .unwrap(),
         );
         let patch = std::fs::read_to_string(work.join("fix.patch")).unwrap();
         // Each hunk carries its own suggestion's heading, unless the lines touch.

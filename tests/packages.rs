@@ -11,7 +11,8 @@ use layersift::{Ecosystem, Package};
 use layersift_fixture::packages as fixture_packages;
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::{analyze, bin, corpus, write};
+use crate::images::{npm_install, npm_package_json};
+use crate::util::{analyze, bin, corpus, succeeded, write};
 
 fn analyze_image(img: &layersift_fixture::BuiltImage) -> (Analysis, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -334,33 +335,19 @@ requests/tests/test_api.py,,\nrequests-2.32.3.dist-info/METADATA,,\n\"requests-2
 fn npm_packages_nested_and_dev_dependencies() {
     let m = "app/node_modules";
     let img = ImageBuilder::new()
-        .layer("COPY package.json /app/", |l| {
-            l.file(
-                "app/package.json",
-                r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
-            )
-        })
+        .layer("COPY package.json /app/", npm_package_json)
         .layer("RUN npm install", |l| {
-            l.file(
-                format!("{m}/left-pad/package.json"),
-                r#"{"name":"left-pad","version":"1.3.0"}"#,
-            )
-            .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
-            .file(
-                format!("{m}/jest/package.json"),
-                r#"{"name":"jest","version":"29.7.0"}"#,
-            )
-            .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
-            .file(format!("{m}/jest/lib/package.json"), r#"{"type":"module"}"#)
-            .file(
-                format!("{m}/jest/node_modules/chalk/package.json"),
-                r#"{"name":"chalk","version":"4.1.2"}"#,
-            )
-            .file(
-                format!("{m}/jest/node_modules/chalk/index.js"),
-                vec![b'z'; 900],
-            )
-            .file(format!("{m}/broken/package.json"), "{ not json")
+            npm_install(l)
+                .file(format!("{m}/jest/lib/package.json"), r#"{"type":"module"}"#)
+                .file(
+                    format!("{m}/jest/node_modules/chalk/package.json"),
+                    r#"{"name":"chalk","version":"4.1.2"}"#,
+                )
+                .file(
+                    format!("{m}/jest/node_modules/chalk/index.js"),
+                    vec![b'z'; 900],
+                )
+                .file(format!("{m}/broken/package.json"), "{ not json")
         })
         .build()
         .unwrap();
@@ -446,14 +433,11 @@ fn go_build_info_of_real_binaries_matches_an_independent_reader() {
     let mut builder = ImageBuilder::new();
     let mut expected = Vec::new();
     for (i, path) in found.iter().enumerate() {
-        let out = Command::new("python3")
-            .args([script, path])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let out = succeeded(
+            Command::new("python3")
+                .args([script, path])
+                .output()
+                .unwrap(),
         );
         let want: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let bytes = std::fs::read(path).unwrap();
@@ -558,12 +542,7 @@ Package: cpp-12\nStatus: install ok installed\nVersion: 12.2.0-14\n"
     let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let old_ref = write(&base, Format::OciLayout, d1.path());
     let new_ref = write(&new, Format::OciArchive, d2.path());
-    let out = bin().args(["diff", &old_ref, &new_ref]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = succeeded(bin().args(["diff", &old_ref, &new_ref]).output().unwrap());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("+gcc-12 12.2.0-14 (dpkg) +9.0 kB in layer 1, pulled in by build-essential"),

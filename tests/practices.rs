@@ -5,11 +5,13 @@
 
 use std::path::Path;
 
-use layersift::{Analysis, Dockerfile, Finding, OpenOptions};
+use layersift::{Analysis, Dockerfile, Finding};
 use layersift_fixture::{Format, ImageBuilder};
 use serde_json::json;
 
-use crate::util::{analyze, bin, write};
+use crate::util::{
+    analyze, analyze_cli_with_dockerfile, analyze_dockerfile, bin, schema_errors, write,
+};
 
 /// An image that breaks every practice the files and config can show.
 pub(crate) fn careless_image() -> layersift_fixture::BuiltImage {
@@ -138,13 +140,7 @@ fn with_the_dockerfile_each_cites_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let reference = write(&careless_image(), Format::DockerArchive, dir.path());
     let df = Dockerfile::parse(Path::new("Dockerfile"), DOCKERFILE, &[]).unwrap();
-    let a = layersift::analyze_reference_with(
-        &reference,
-        &OpenOptions::default(),
-        &layersift::NoProgress,
-        Some((&df, 0)),
-    )
-    .unwrap();
+    let a = analyze_dockerfile(&reference, &df, 0);
     let src = |rule: &str| practice(&a, rule).source.clone().unwrap_or_default();
     assert_eq!(src("practice.root-user"), "Dockerfile:5");
     assert_eq!(src("practice.shell-form-cmd"), "Dockerfile:6");
@@ -169,37 +165,18 @@ fn with_the_dockerfile_each_cites_its_line() {
     assert_eq!(fix.source.as_deref(), Some("Dockerfile:2"));
 
     // The CLI shows them, and the JSON report holds them within its schema.
-    let df_path = dir.path().join("Dockerfile");
-    std::fs::write(&df_path, DOCKERFILE).unwrap();
-    let out = bin()
-        .args(["analyze", &reference, "--dockerfile"])
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let (text, _) = analyze_cli_with_dockerfile(dir.path(), &reference, DOCKERFILE, &[]);
     assert!(text.contains("Best practices (7)"), "{text}");
     assert!(
         text.contains("MEDIUM  Dockerfile:5    The image runs as root (`USER root`)"),
         "{text}"
     );
     assert!(text.contains("config Dockerfile:2"), "{text}");
-    let out = bin()
-        .args(["analyze", &reference, "-f", "json", "--dockerfile"])
-        .arg(&df_path)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (json, _) =
+        analyze_cli_with_dockerfile(dir.path(), &reference, DOCKERFILE, &["-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["practices"].as_array().unwrap().len(), 7);
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+    let errors = schema_errors(&v);
     assert!(errors.is_empty(), "{errors:?}");
     let out = bin()
         .args(["analyze", &reference, "-f", "markdown"])
@@ -310,6 +287,15 @@ fn line(text: &str, rule: &str) -> String {
         .join(" ")
 }
 
+/// Asserts each wanted line is the check's line for its rule (the line's second word), with
+/// white space folded.
+fn assert_rule_lines(text: &str, want: &[&str]) {
+    for w in want {
+        let rule = w.split_whitespace().nth(1).unwrap();
+        assert_eq!(line(text, rule), *w);
+    }
+}
+
 #[test]
 fn scope_own_counts_file_practices_of_the_own_layers_only() {
     let dir = tempfile::tempdir().unwrap();
@@ -342,41 +328,30 @@ fn scope_own_counts_file_practices_of_the_own_layers_only() {
     };
     // The whole image: the base's setuid helper, directory and bytecode count too.
     let text = check(&format!("[check]\nallow_secrets = true\n{rules}"));
-    assert_eq!(
-        line(&text, "practice.setuid"),
-        "FAIL practice.setuid 2 findings found"
-    );
-    assert_eq!(
-        line(&text, "practice.world-writable"),
-        "FAIL practice.world-writable 1 finding found"
-    );
-    assert_eq!(
-        line(&text, "practice.pyc-without-dontwritebytecode"),
-        "FAIL practice.pyc-without-dontwritebytecode 2 findings found"
+    assert_rule_lines(
+        &text,
+        &[
+            "FAIL practice.setuid 2 findings found",
+            "FAIL practice.world-writable 1 finding found",
+            "FAIL practice.pyc-without-dontwritebytecode 2 findings found",
+        ],
     );
     // The own layer only: its setuid tool and bytecode; the base's directory passes. Running
     // as root is about the image config: it counts whatever the scope, and says no scope.
     let text = check(&format!(
         "[check]\nallow_secrets = true\nscope = \"own\"\n{rules}"
     ));
-    assert_eq!(
-        line(&text, "practice.setuid"),
-        "FAIL practice.setuid 1 finding found [own layer 1]"
+    assert_rule_lines(
+        &text,
+        &[
+            "FAIL practice.setuid 1 finding found [own layer 1]",
+            "PASS practice.world-writable 0 findings found [own layer 1]",
+            "FAIL practice.pyc-without-dontwritebytecode 1 finding found [own layer 1]",
+            "FAIL practice.root-user 1 finding found",
+        ],
     );
     assert!(text.contains("/app/tool"), "{text}");
     assert!(!text.contains("basehelper"), "{text}");
-    assert_eq!(
-        line(&text, "practice.world-writable"),
-        "PASS practice.world-writable 0 findings found [own layer 1]"
-    );
-    assert_eq!(
-        line(&text, "practice.pyc-without-dontwritebytecode"),
-        "FAIL practice.pyc-without-dontwritebytecode 1 finding found [own layer 1]"
-    );
-    assert_eq!(
-        line(&text, "practice.root-user"),
-        "FAIL practice.root-user 1 finding found"
-    );
 }
 
 /// The careful image as buildah writes it by default (`--format oci`): OCI media types and no
@@ -421,13 +396,7 @@ fn no_healthcheck_on_an_oci_image_says_the_format_cannot_hold_one() {
     // HEALTHCHECK line, one severity up.
     let text = "FROM scratch\nCOPY app/ /app/\nHEALTHCHECK CMD [\"python\", \"/app/main.py\", \"--check\"]\nUSER 10001\nCMD [\"python\", \"/app/main.py\"]\n";
     let df = Dockerfile::parse(Path::new("Dockerfile"), text, &[]).unwrap();
-    let a = layersift::analyze_reference_with(
-        &reference,
-        &OpenOptions::default(),
-        &layersift::NoProgress,
-        Some((&df, 0)),
-    )
-    .unwrap();
+    let a = analyze_dockerfile(&reference, &df, 0);
     let f = practice(&a, "practice.no-healthcheck");
     assert_eq!(f.severity, layersift::Severity::Low);
     assert_eq!(f.source.as_deref(), Some("Dockerfile:3"));

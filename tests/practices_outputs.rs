@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use layersift::{Analysis, App, Dockerfile, OpenOptions, Pane};
+use layersift::{Analysis, App, Dockerfile, Pane};
 use layersift_fixture::Format;
 use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::Rect;
@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::html::Browser;
 use crate::practices::{careless_image, DOCKERFILE};
 use crate::tui_util::{press, text as screen};
-use crate::util::{bin, write};
+use crate::util::{analyze_dockerfile, bin, succeeded, write};
 
 /// The careless image on disk (an OCI layout under `dir`) and its Dockerfile beside it.
 fn careless_on_disk(dir: &Path) -> (String, std::path::PathBuf) {
@@ -26,13 +26,7 @@ fn careless_on_disk(dir: &Path) -> (String, std::path::PathBuf) {
 
 fn analysed(reference: &str) -> Analysis {
     let df = Dockerfile::parse(Path::new("Dockerfile"), DOCKERFILE, &[]).unwrap();
-    let mut a = layersift::analyze_reference_with(
-        reference,
-        &OpenOptions::default(),
-        &layersift::NoProgress,
-        Some((&df, 0)),
-    )
-    .unwrap();
+    let mut a = analyze_dockerfile(reference, &df, 0);
     a.image.reference = "oci:careless".to_string();
     a
 }
@@ -103,17 +97,14 @@ fn html_report_shows_the_practices_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let (reference, df) = careless_on_disk(dir.path());
     let html = dir.path().join("report.html");
-    let out = bin()
-        .args(["analyze", &reference, "--format", "html", "--dockerfile"])
-        .arg(&df)
-        .arg("-o")
-        .arg(&html)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        bin()
+            .args(["analyze", &reference, "--format", "html", "--dockerfile"])
+            .arg(&df)
+            .arg("-o")
+            .arg(&html)
+            .output()
+            .unwrap(),
     );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("<section id=\"practices\">"), "{page}");

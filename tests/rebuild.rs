@@ -16,7 +16,7 @@ use layersift::OpenOptions;
 use layersift::{fix_plan as plan, FixOptions as Options};
 use layersift_fixture::{Format, ImageBuilder};
 
-use crate::util::bin;
+use crate::util::{bin, succeeded};
 
 const APPLETS: &[&str] = &[
     "sh", "mkdir", "rm", "chmod", "dd", "yes", "head", "tail", "cat", "ls", "cp", "echo",
@@ -221,16 +221,13 @@ fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
 
     // `layersift fix`, run where the Dockerfile is, as a user would.
     let patch = d.join("fix.patch");
-    let out = bin()
-        .current_dir(&ctx)
-        .args(["fix", &before, "--dockerfile", "Dockerfile", "-o"])
-        .arg(&patch)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        bin()
+            .current_dir(&ctx)
+            .args(["fix", &before, "--dockerfile", "Dockerfile", "-o"])
+            .arg(&patch)
+            .output()
+            .unwrap(),
     );
     let text = std::fs::read_to_string(&patch).unwrap();
     eprintln!("{text}");
@@ -254,13 +251,14 @@ fn fix_patch_rebuilds_smaller_with_the_same_files_minus_the_waste() {
         .output()
         .unwrap();
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stdout));
-    let g = Command::new("git")
-        .current_dir(&ctx)
-        .arg("apply")
-        .arg(&patch)
-        .output()
-        .unwrap();
-    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    succeeded(
+        Command::new("git")
+            .current_dir(&ctx)
+            .arg("apply")
+            .arg(&patch)
+            .output()
+            .unwrap(),
+    );
 
     // The prediction, from the same analysis `fix` made.
     let df = Dockerfile::parse(&ctx.join("Dockerfile"), DOCKERFILE, &[]).unwrap();

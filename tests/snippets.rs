@@ -11,6 +11,7 @@ use std::path::Path;
 use layersift::{Analysis, Dockerfile, Suggestion};
 use layersift_fixture::{Format, ImageBuilder, LayerBuilder};
 
+use crate::images::{npm_install, npm_package_json};
 use crate::util::{analyze, write};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -372,26 +373,9 @@ fn package_suggestions() {
                         dest: "/app/",
                         dir: false,
                     },
-                    |l| {
-                        l.file(
-                            "app/package.json",
-                            r#"{"name":"app","dependencies":{"left-pad":"1"},"devDependencies":{"jest":"29"}}"#,
-                        )
-                    },
+                    npm_package_json,
                 ),
-                run("npm install", |l| {
-                    let m = "app/node_modules";
-                    l.file(
-                        format!("{m}/left-pad/package.json"),
-                        r#"{"name":"left-pad","version":"1.3.0"}"#,
-                    )
-                    .file(format!("{m}/left-pad/index.js"), vec![b'x'; 500])
-                    .file(
-                        format!("{m}/jest/package.json"),
-                        r#"{"name":"jest","version":"29.7.0"}"#,
-                    )
-                    .file(format!("{m}/jest/build/jest.js"), vec![b'y'; 7000])
-                }),
+                run("npm install", npm_install),
             ]
         },
         None,

@@ -1,6 +1,7 @@
 //! The integration test binary: one module per area.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod images;
 mod util;
 
 mod action;

@@ -10,6 +10,8 @@ use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
+use crate::util::succeeded;
+
 fn base(b: ImageBuilder) -> ImageBuilder {
     b.layer("ADD rootfs /", |l| {
         l.dir("etc")
@@ -264,21 +266,18 @@ fn tmux_compare_mode_with_a_saved_report() {
     let dir = tempfile::tempdir().unwrap();
     let oci = corpus.join("oci");
     let saved = dir.path().join("base.json");
-    let out = crate::util::layersift_command()
-        .args([
-            "analyze",
-            &format!("oci:{}:base", oci.display()),
-            "-f",
-            "json",
-            "-o",
-        ])
-        .arg(&saved)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        crate::util::layersift_command()
+            .args([
+                "analyze",
+                &format!("oci:{}:base", oci.display()),
+                "-f",
+                "json",
+                "-o",
+            ])
+            .arg(&saved)
+            .output()
+            .unwrap(),
     );
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_layersift"));
     let cmd = format!(

@@ -126,6 +126,68 @@ pub(crate) fn analyze_with(
     layersift::analyze_reference(reference, opts, &layersift::NoProgress)
 }
 
+/// Analyses `reference` with the Dockerfile `df`, whose stage `stage` built it.
+pub(crate) fn analyze_dockerfile(
+    reference: &str,
+    df: &layersift::Dockerfile,
+    stage: usize,
+) -> Analysis {
+    layersift::analyze_reference_with(
+        reference,
+        &OpenOptions::default(),
+        &layersift::NoProgress,
+        Some((df, stage)),
+    )
+    .unwrap()
+}
+
+/// What `docs/report.schema.json` finds wrong with a JSON report (empty when it is valid).
+pub(crate) fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    validator
+        .iter_errors(report)
+        .map(|e| e.to_string())
+        .collect()
+}
+
+/// Writes `dockerfile` as `DIR/Dockerfile` and runs `layersift analyze REFERENCE
+/// --dockerfile DIR/Dockerfile ARGS…`, which must succeed; returns its stdout and stderr.
+pub(crate) fn analyze_cli_with_dockerfile(
+    dir: &Path,
+    reference: &str,
+    dockerfile: &str,
+    args: &[&str],
+) -> (String, String) {
+    let path = dir.join("Dockerfile");
+    std::fs::write(&path, dockerfile).unwrap();
+    let out = succeeded(
+        bin()
+            .args(["analyze", reference])
+            .args(args)
+            .arg("--dockerfile")
+            .arg(&path)
+            .output()
+            .unwrap(),
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `out` of a command that must have succeeded; if it failed, the test fails with its stderr.
+pub(crate) fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Asserts the image-wide accounting adds up: every byte counted once.
 pub(crate) fn assert_accounting(a: &Analysis) {
     let t = &a.totals;

@@ -4,13 +4,13 @@
 
 use std::io::Write as _;
 
-use super::{base_diff_ids, resolve_base};
+use super::{base_diff_ids, base_diff_ids_with, resolve_base};
 use crate::analysis::ImageInfo;
 use crate::base::{match_prefix, Base};
 use crate::cli::SourceArgs;
 use crate::report::json::BaseSplit;
 use crate::report::json::Report;
-use crate::source::{ImageRef, Transport};
+use crate::source::{ImageRef, OpenOptions, Transport};
 
 /// `--base none`: no base, and the manifest's base annotations are not followed.
 pub(crate) const NO_BASE: &str = "none";
@@ -185,10 +185,16 @@ fn annotated_from(
     source: &SourceArgs,
 ) -> Option<Base> {
     let shown = base_name.or(base_digest)?.to_string();
+    // The lookup is optional: a registry that refuses or fails is not waited for (the
+    // retries' backoff cost seconds on every run of an offline machine).
+    let opts = OpenOptions {
+        registry_retries: Some(0),
+        ..source.open_options()
+    };
     let mut last = String::new();
     for c in &tried {
         let found =
-            base_diff_ids(c, source).and_then(|base_ids| Ok(match_prefix(c, &base_ids, ids)?));
+            base_diff_ids_with(c, &opts).and_then(|base_ids| Ok(match_prefix(c, &base_ids, ids)?));
         match found {
             Ok(n) => {
                 return Some(Base {

@@ -138,22 +138,10 @@ pub fn cat(
     out: &mut dyn Write,
 ) -> Result<u64, ContentError> {
     let found = lookup::locate_file(a, scope, &lookup::user_path(path))?;
+    // The writer tags its own errors, so `with_entry` tells them from read errors.
     stream::with_entry(image, &found, |r| {
-        let mut out = stream::TaggedWriter(out);
-        let mut buf = vec![0u8; 256 << 10];
-        let mut n = 0u64;
-        loop {
-            let k = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            out.write_all(&buf[..k])?;
-            n += k as u64;
-        }
-        out.flush()?;
-        Ok(n)
+        copy_out(r, &mut stream::TaggedWriter(out))
+            .map_err(|(Copied::Read(e) | Copied::Write(e))| e)
     })
 }
 
@@ -194,11 +182,13 @@ pub fn cat_member(
     Ok(None)
 }
 
+/// Which side of [`copy_out`] failed.
 enum Copied {
     Read(io::Error),
     Write(io::Error),
 }
 
+/// Copies `r` to `out` and flushes it; returns the bytes copied.
 fn copy_out(r: &mut dyn io::Read, out: &mut dyn Write) -> Result<u64, Copied> {
     let mut buf = vec![0u8; 256 << 10];
     let mut n = 0u64;

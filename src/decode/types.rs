@@ -71,6 +71,12 @@ pub enum DecodeError {
     Tar(#[source] io::Error),
     #[error("tar entry `{path}` has an unsafe name: {problem}")]
     HostilePath { path: String, problem: PathProblem },
+    #[error("hard link `{path}` points to `{target}`, an unsafe name: {problem}")]
+    HostileLinkTarget {
+        path: String,
+        target: String,
+        problem: PathProblem,
+    },
     #[error("blob digest mismatch: the manifest says `{expected}`, the blob hashes to `{actual}`")]
     DigestMismatch { expected: String, actual: String },
     #[error("diff_id mismatch: the config says `{expected}`, the uncompressed layer hashes to `{actual}`")]

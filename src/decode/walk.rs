@@ -187,8 +187,9 @@ fn index_entry<R: Read>(
             match normalize_path(&raw) {
                 Ok(p) => p.unwrap_or_default(),
                 Err(problem) => {
-                    return Err(DecodeError::HostilePath {
-                        path: crate::index::display_path(&raw).into_owned(),
+                    return Err(DecodeError::HostileLinkTarget {
+                        path: crate::index::display_path(&raw_path).into_owned(),
+                        target: crate::index::display_path(&raw).into_owned(),
                         problem,
                     })
                 }

@@ -117,6 +117,40 @@ fn total_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     ]
 }
 
+/// The cells (name, old, new, change) of each size in `sizes`.
+fn size_cells(sizes: &[(&'static str, &Delta)]) -> Vec<[String; 4]> {
+    sizes
+        .iter()
+        .map(|(name, v)| {
+            [
+                name.to_string(),
+                human_bytes(v.old),
+                human_bytes(v.new),
+                change(v),
+            ]
+        })
+        .collect()
+}
+
+/// The summary's rows as cells: the [`total_rows`] sizes, then efficiency and secrets.
+fn total_cells(d: &Diff) -> Vec<[String; 4]> {
+    let t = &d.totals;
+    let mut cells = size_cells(&total_rows(d));
+    cells.push([
+        "efficiency".to_string(),
+        ratio_percent(t.efficiency_old),
+        ratio_percent(t.efficiency_new),
+        ratio_change(t.efficiency_old, t.efficiency_new),
+    ]);
+    cells.push([
+        "secrets".to_string(),
+        t.secret_count.old.to_string(),
+        t.secret_count.new.to_string(),
+        count_change(t.secret_count.delta),
+    ]);
+    cells
+}
+
 /// The own and base layers' rows, when both sides know their base.
 fn scope_rows(d: &Diff) -> Vec<(&'static str, &Delta)> {
     d.scopes
@@ -202,42 +236,13 @@ fn text(d: &Diff, o: &mut impl Write) -> fmt::Result {
         .unwrap_or(0)
         .max(12);
     writeln!(o, "{:<w$}  {:>9}  {:>9}  change", "", "old", "new")?;
-    for (name, v) in total_rows(d) {
-        writeln!(
-            o,
-            "{name:<w$}  {:>9}  {:>9}  {}",
-            human_bytes(v.old),
-            human_bytes(v.new),
-            change(v)
-        )?;
+    for [name, old, new, change] in total_cells(d) {
+        writeln!(o, "{name:<w$}  {old:>9}  {new:>9}  {change}")?;
     }
-    let t = &d.totals;
-    writeln!(
-        o,
-        "{:<w$}  {:>9}  {:>9}  {}",
-        "efficiency",
-        ratio_percent(t.efficiency_old),
-        ratio_percent(t.efficiency_new),
-        ratio_change(t.efficiency_old, t.efficiency_new)
-    )?;
-    writeln!(
-        o,
-        "{:<w$}  {:>9}  {:>9}  {}",
-        "secrets",
-        t.secret_count.old,
-        t.secret_count.new,
-        count_change(t.secret_count.delta)
-    )?;
     if let Some(line) = scope_line(d, |r| format!("`{}`", for_terminal(r))) {
         writeln!(o, "\n{line}")?;
-        for (name, v) in &scoped {
-            writeln!(
-                o,
-                "{name:<w$}  {:>9}  {:>9}  {}",
-                human_bytes(v.old),
-                human_bytes(v.new),
-                change(v)
-            )?;
+        for [name, old, new, change] in size_cells(&scoped) {
+            writeln!(o, "{name:<w$}  {old:>9}  {new:>9}  {change}")?;
         }
     }
 
@@ -472,37 +477,8 @@ fn markdown(d: &Diff, o: &mut impl Write) -> fmt::Result {
         );
     }
     writeln!(o, "| | old | new | change |\n|---|---:|---:|---:|")?;
-    for (name, v) in total_rows(d) {
-        writeln!(
-            o,
-            "| {name} | {} | {} | {} |",
-            human_bytes(v.old),
-            human_bytes(v.new),
-            change(v)
-        )?;
-    }
-    writeln!(
-        o,
-        "| efficiency | {} | {} | {} |",
-        ratio_percent(t.efficiency_old),
-        ratio_percent(t.efficiency_new),
-        ratio_change(t.efficiency_old, t.efficiency_new)
-    )?;
-    writeln!(
-        o,
-        "| secrets | {} | {} | {} |",
-        t.secret_count.old,
-        t.secret_count.new,
-        count_change(t.secret_count.delta)
-    )?;
-    for (name, v) in scope_rows(d) {
-        writeln!(
-            o,
-            "| {name} | {} | {} | {} |",
-            human_bytes(v.old),
-            human_bytes(v.new),
-            change(v)
-        )?;
+    for [name, old, new, change] in total_cells(d).into_iter().chain(size_cells(&scope_rows(d))) {
+        writeln!(o, "| {name} | {old} | {new} | {change} |")?;
     }
     if let Some(line) = scope_line(d, sanitize::markdown_code) {
         writeln!(o, "\n{line}")?;

@@ -5,6 +5,7 @@
 
 use std::fmt::{self, Write};
 
+use super::summary;
 use super::text::{finding_size, one_line, severity_label, suggestion_place};
 use crate::sanitize;
 use crate::units::{human_bytes, percent, plural};
@@ -106,13 +107,7 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
     writeln!(out)?;
     writeln!(out, "| | |")?;
     writeln!(out, "|---|---|")?;
-    writeln!(
-        out,
-        "| Size | {} of file content in {}; {} compressed (what a pull downloads) |",
-        human_bytes(t.content),
-        plural(a.layers.len(), "layer", "layers"),
-        human_bytes(a.compressed_size())
-    )?;
+    writeln!(out, "| Size | {} |", summary::size(a))?;
     if let Some(split) = super::json::BaseSplit::of_analysis(a) {
         let [base, own] = split.lines();
         writeln!(out, "| Base | {} |", cell(&base))?;
@@ -124,8 +119,8 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
         a.efficiency() * 100.0,
         human_bytes(t.hidden())
     )?;
-    let compressed = match a.potential_savings_compressed() {
-        Some(c) => format!("; ~{} compressed", human_bytes(c)),
+    let compressed = match summary::compressed_savings(a) {
+        Some(c) => format!("; {c}"),
         None => "; no compressed estimate (layers stored uncompressed)".to_string(),
     };
     writeln!(
@@ -135,12 +130,10 @@ fn write_with(a: &Analysis, lim: Limits, out: &mut impl Write) -> fmt::Result {
     )?;
     writeln!(
         out,
-        "| Hidden | {} ({}): {} same content rewritten, {} replaced, {} removed |",
+        "| Hidden | {} ({}): {} |",
         human_bytes(t.hidden()),
         percent(t.hidden(), t.content),
-        human_bytes(t.overwritten_same),
-        human_bytes(t.overwritten_changed),
-        human_bytes(t.removed)
+        summary::hidden_split(a)
     )?;
     writeln!(
         out,

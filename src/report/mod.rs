@@ -12,6 +12,7 @@ pub(crate) mod junit;
 pub(crate) mod markdown;
 pub(crate) mod packages;
 pub(crate) mod sarif;
+mod summary;
 pub(crate) mod text;
 
 pub(crate) mod saved;

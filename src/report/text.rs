@@ -4,6 +4,7 @@
 
 use std::fmt::{self, Write};
 
+use super::summary;
 use crate::analysis::{Category, Finding, Severity};
 use crate::sanitize::for_terminal;
 use crate::units::{human_bytes, percent, plural};
@@ -53,13 +54,7 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         "Platform    {}",
         for_terminal(&a.image.platform.to_string())
     )?;
-    writeln!(
-        out,
-        "Size        {} of file content in {}; {} compressed (what a pull downloads)",
-        human_bytes(t.content),
-        plural(a.layers.len(), "layer", "layers"),
-        human_bytes(a.compressed_size())
-    )?;
+    writeln!(out, "Size        {}", summary::size(a))?;
     if let Some(split) = super::json::BaseSplit::of_analysis(a) {
         let [base, own] = split.lines();
         writeln!(out, "Base        {}", fit(&base, 12))?;
@@ -72,10 +67,8 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
         human_bytes(t.visible),
         human_bytes(t.hidden()),
     )?;
-    let compressed = match a.potential_savings_compressed() {
-        Some(c) => format!("~{} compressed", human_bytes(c)),
-        None => "no compressed estimate: layers stored uncompressed".to_string(),
-    };
+    let compressed = summary::compressed_savings(a)
+        .unwrap_or_else(|| "no compressed estimate: layers stored uncompressed".to_string());
     writeln!(
         out,
         "Savings     {} could go ({compressed}): {} hidden + {} avoidable (visible caches, temp files, duplicates)",
@@ -85,12 +78,10 @@ pub(crate) fn write_with(a: &Analysis, opts: TextOptions, out: &mut impl Write) 
     )?;
     writeln!(
         out,
-        "Hidden      {} ({} of the content): {} same content rewritten, {} replaced, {} removed",
+        "Hidden      {} ({} of the content): {}",
         human_bytes(t.hidden()),
         percent(t.hidden(), t.content),
-        human_bytes(t.overwritten_same),
-        human_bytes(t.overwritten_changed),
-        human_bytes(t.removed),
+        summary::hidden_split(a),
     )?;
     if let Some(ctx) = &a.dockerfile {
         writeln!(out, "Dockerfile  {}", dockerfile_summary(ctx))?;

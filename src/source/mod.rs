@@ -365,6 +365,10 @@ pub struct OpenOptions {
     /// `--cache-max-size`: the cache is trimmed to this after each use; `None` means
     /// `cache::DEFAULT_MAX_BYTES`.
     pub cache_max_bytes: Option<u64>,
+    /// How many times a registry request that failed in a way a later attempt may not see
+    /// (a refused connection, 429, 5xx) is tried again; `None` means the default (3). An
+    /// optional lookup, such as the base the annotations name, asks for 0.
+    pub registry_retries: Option<u32>,
 }
 
 impl OpenOptions {
@@ -646,7 +650,10 @@ pub enum SourceError {
     BadDigest(String),
     #[error("unsupported media type `{0}`")]
     UnsupportedMediaType(String),
-    #[error("the image has {layers} layers but its config lists {diff_ids} diff_ids")]
+    #[error(
+        "the manifest lists {layers} layer{} but the config's `rootfs.diff_ids` lists {diff_ids}",
+        if *.layers == 1 { "" } else { "s" }
+    )]
     LayerCountMismatch { layers: usize, diff_ids: usize },
     #[error("no image named `{wanted}`; the image holds: {}", list_or_none(.available))]
     RefNotFound {
@@ -737,6 +744,47 @@ fn describe_content(path: &Path) -> String {
     )
 }
 
+/// What to do about a path that does not exist: the nearest name beside it when it looks
+/// mistyped, else the first directory along it that is missing too.
+fn not_found_hint(path: &Path) -> String {
+    let parent = match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Path::new("."),
+        Some(p) => p,
+        None => return "check the path".to_string(),
+    };
+    if !parent.is_dir() {
+        let mut missing = parent;
+        while let Some(up) = missing.parent() {
+            if up.as_os_str().is_empty() || up.is_dir() {
+                break;
+            }
+            missing = up;
+        }
+        return format!(
+            "`{}` does not exist either; check the path",
+            missing.display()
+        );
+    }
+    let wanted = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let siblings: Vec<String> = std::fs::read_dir(parent)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    match wanted
+        .as_deref()
+        .and_then(|w| crate::typo::nearest(w, siblings.iter().map(String::as_str)))
+    {
+        Some(near) => format!("did you mean `{}`?", parent.join(near).display()),
+        None => format!(
+            "`{}` holds no file of that name; check the path",
+            parent.display()
+        ),
+    }
+}
+
 fn list_or_none(v: &[String]) -> String {
     if v.is_empty() {
         "(none)".to_string()
@@ -744,6 +792,10 @@ fn list_or_none(v: &[String]) -> String {
         v.join(", ")
     }
 }
+
+/// The hint for bytes that do not hash to the digest that names them.
+pub(crate) const TAMPERED: &str =
+    "the image is corrupt or was tampered with; fetch it again from a trusted source";
 
 impl SourceError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
@@ -806,6 +858,27 @@ impl SourceError {
             SourceError::EmptyManifestList | SourceError::EmptyIndex => Some(
                 "the image was saved without any image in it; save or copy it again".to_string(),
             ),
+            SourceError::DocDigestMismatch { .. } => Some(TAMPERED.to_string()),
+            SourceError::TooLarge { what, .. } => Some(format!(
+                "image tools keep the {what} far below that limit; this one is damaged or \
+                 crafted to exhaust memory, so it is not read: get the image again from where it \
+                 was built"
+            )),
+            SourceError::LayerCountMismatch { .. } => Some(
+                "the manifest and the config do not belong together: the image was damaged or \
+                 put together by hand; build or copy it again"
+                    .to_string(),
+            ),
+            SourceError::Malformed { what, .. } => Some(format!(
+                "the {what} was cut short or edited by hand; save, copy or push the image again \
+                 with the tool that made it"
+            )),
+            SourceError::Missing { .. } => Some(
+                "the image was saved or copied without all of its files (an interrupted copy, \
+                 a full disk?); save or copy it again"
+                    .to_string(),
+            ),
+            SourceError::NotFound(path) => Some(not_found_hint(path)),
             SourceError::BadReference(_) | SourceError::UnknownFormat(_) => Some(
                 "use a transport prefix: `oci:DIR[:REF]`, `oci-archive:PATH[:REF]`, \
                  `docker-archive:PATH`, `docker://NAME[:TAG]`, `podman:NAME`"

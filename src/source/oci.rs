@@ -245,12 +245,7 @@ pub(crate) fn open<C: Container + 'static>(
         layers,
         store: Arc::new(BlobsIn(c)),
         cache: None,
-        annotations: manifest
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: annotations(&manifest),
     })
 }
 
@@ -316,6 +311,16 @@ pub(crate) fn layers_of(
                 size: d.size(),
             })
         })
+        .collect()
+}
+
+/// The manifest's annotations (the base image's name and digest among them), sorted.
+pub(crate) fn annotations(manifest: &ImageManifest) -> std::collections::BTreeMap<String, String> {
+    manifest
+        .annotations()
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }
 

@@ -9,7 +9,7 @@ use layersift_fixture::{noise, Format, ImageBuilder};
 use serde_json::Value;
 
 use super::harness::*;
-use crate::util::assert_live_snapshot;
+use crate::util::{assert_live_snapshot, succeeded};
 
 #[test]
 fn registry_images_analyse_like_their_oci_layout() {
@@ -201,24 +201,21 @@ fn curl_upload(reg: &Registry, repo: &str, digest: &str, bytes: &[u8], dir: &std
         location
     };
     let sep = if url.contains('?') { '&' } else { '?' };
-    let put = Command::new("curl")
-        .args([
-            "-sS",
-            "-f",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: application/octet-stream",
-        ])
-        .arg("--data-binary")
-        .arg(format!("@{}", file.display()))
-        .arg(format!("{url}{sep}digest={digest}"))
-        .output()
-        .unwrap();
-    assert!(
-        put.status.success(),
-        "{}",
-        String::from_utf8_lossy(&put.stderr)
+    succeeded(
+        Command::new("curl")
+            .args([
+                "-sS",
+                "-f",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/octet-stream",
+            ])
+            .arg("--data-binary")
+            .arg(format!("@{}", file.display()))
+            .arg(format!("{url}{sep}digest={digest}"))
+            .output()
+            .unwrap(),
     );
 }
 
@@ -253,18 +250,15 @@ fn uncompressed_registry_layers_have_no_compressed_estimate() {
     curl_upload(&reg, "plain", &img.config_digest, &img.config, up.path());
     let manifest = up.path().join("manifest.json");
     std::fs::write(&manifest, img.manifest().unwrap()).unwrap();
-    let put = Command::new("curl")
-        .args(["-sS", "-f", "-X", "PUT", "-H"])
-        .arg(format!("Content-Type: {}", img.manifest_media_type))
-        .arg("--data-binary")
-        .arg(format!("@{}", manifest.display()))
-        .arg(format!("http://{}/v2/plain/manifests/1", reg.host()))
-        .output()
-        .unwrap();
-    assert!(
-        put.status.success(),
-        "{}",
-        String::from_utf8_lossy(&put.stderr)
+    succeeded(
+        Command::new("curl")
+            .args(["-sS", "-f", "-X", "PUT", "-H"])
+            .arg(format!("Content-Type: {}", img.manifest_media_type))
+            .arg("--data-binary")
+            .arg(format!("@{}", manifest.display()))
+            .arg(format!("http://{}/v2/plain/manifests/1", reg.host()))
+            .output()
+            .unwrap(),
     );
 
     let remote = format!("docker://{}/plain:1", reg.host());

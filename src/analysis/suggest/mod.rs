@@ -20,6 +20,7 @@ mod packages;
 mod removed;
 mod same_content;
 mod secrets;
+pub(crate) use secrets::secret_id;
 mod shell;
 mod temp;
 

@@ -89,7 +89,10 @@ pub(super) fn secrets(b: &mut Builder<'_>) {
     }
 }
 
-fn secret_id(name: &str) -> String {
+/// The `id=` of a build secret for a file or variable: its name lower-cased, anything but
+/// letters and digits as `_`, without leading dots (`.npmrc` → `npmrc`); `secret` when
+/// nothing is left. The suggestion and `fix`'s patch use the same one.
+pub(crate) fn secret_id(name: &str) -> String {
     let s: String = name
         .trim_start_matches('.')
         .chars()

@@ -199,6 +199,9 @@ pub(super) struct Context {
     pub(super) reference: String,
     pub(super) creds: Option<AuthSource>,
     pub(super) kind: CredsKind,
+    /// How many times a manifest, config or token request that failed in a retryable way
+    /// is tried again.
+    pub(super) retries: u32,
 }
 
 impl Context {
@@ -278,10 +281,11 @@ pub(super) fn is_unauthorized(e: &OciDistributionError) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn server_error(code: u16) -> OciDistributionError {
+    /// A registry's answer with HTTP status `code` and no body.
+    pub(in crate::source::registry) fn server_error(code: u16) -> OciDistributionError {
         OciDistributionError::ServerError {
             code,
             url: "http://r/v2/x/manifests/1".to_string(),
@@ -296,6 +300,7 @@ mod tests {
             reference: "r/x:1".to_string(),
             creds: Some(AuthSource::Flag),
             kind: CredsKind::Basic,
+            retries: 0,
         };
         let e = cx.error(MANIFEST, server_error(401));
         assert_eq!(
@@ -346,6 +351,7 @@ mod tests {
             reference: "r.io/x:1".to_string(),
             creds: Some(helper),
             kind: CredsKind::IdentityToken,
+            retries: 0,
         };
         let e = cx.error(MANIFEST, server_error(401));
         assert_eq!(

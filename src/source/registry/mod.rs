@@ -116,7 +116,7 @@ async fn resolve(
     cx: &Context,
 ) -> Result<(Vec<u8>, String), SourceError> {
     let fetch = |r: Reference| async move {
-        with_retries(|| client.pull_manifest_raw(&r, auth, ACCEPT))
+        with_retries(cx.retries, || client.pull_manifest_raw(&r, auth, ACCEPT))
             .await
             .map_err(|e| cx.error(MANIFEST, e))
     };
@@ -206,6 +206,7 @@ pub(crate) fn open(
         reference: reference.whole(),
         creds,
         kind,
+        retries: opts.registry_retries.unwrap_or(retry::RETRIES),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -280,7 +281,7 @@ pub(crate) fn open(
         {
             return Ok(bytes);
         }
-        let bytes = rt.block_on(with_retries(|| {
+        let bytes = rt.block_on(with_retries(cx.retries, || {
             fetch_small(&client, &reference, &digest, MAX_CONFIG_BYTES)
         }));
         let bytes = bytes.map_err(|e| cx.error("the image config", e))?;
@@ -317,12 +318,7 @@ pub(crate) fn open(
         },
         layers,
         cache: None,
-        annotations: manifest
-            .annotations()
-            .clone()
-            .unwrap_or_default()
-            .into_iter()
-            .collect(),
+        annotations: super::oci::annotations(&manifest),
     })
 }
 

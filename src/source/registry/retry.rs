@@ -33,7 +33,12 @@ pub(super) fn is_digest_error(e: &io::Error) -> bool {
         .is_some_and(|inner| inner.downcast_ref::<DigestError>().is_some())
 }
 
-pub(super) async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, OciDistributionError>
+/// Runs `f`, and again up to `retries` times while it fails in a [`retryable`] way, with
+/// exponential backoff between attempts.
+pub(super) async fn with_retries<T, F, Fut>(
+    retries: u32,
+    mut f: F,
+) -> Result<T, OciDistributionError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, OciDistributionError>>,
@@ -42,7 +47,7 @@ where
     let mut attempt = 0;
     loop {
         match f().await {
-            Err(e) if attempt < RETRIES && retryable(&e) => {
+            Err(e) if attempt < retries && retryable(&e) => {
                 attempt += 1;
                 tokio::time::sleep(delay).await;
                 delay *= 2;
@@ -54,15 +59,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use super::super::error::tests::server_error;
     use super::*;
-
-    fn server_error(code: u16) -> OciDistributionError {
-        OciDistributionError::ServerError {
-            code,
-            url: "http://r/v2/x/manifests/1".to_string(),
-            message: String::new(),
-        }
-    }
 
     #[test]
     fn retries_only_what_may_pass_later() {

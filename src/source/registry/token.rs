@@ -237,7 +237,7 @@ async fn exchange_identity_token(
         e => cx.failed(what, e),
     };
     let url = format!("{scheme}://{}/v2/", reference.resolve_registry());
-    let reply = with_retries(|| send(x.http.get(&url)))
+    let reply = with_retries(cx.retries, || send(x.http.get(&url)))
         .await
         .map_err(|e| http_error(CHALLENGE, e))?;
     if (200..300).contains(&reply.status) {
@@ -312,7 +312,7 @@ async fn exchange_identity_token(
     form.push(("scope", &scope));
     form.push(("client_id", "layersift"));
     let body = form_encode(&form);
-    let reply = with_retries(|| {
+    let reply = with_retries(cx.retries, || {
         send(
             x.http
                 .post(realm.clone())
