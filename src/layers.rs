@@ -124,6 +124,7 @@ fn layer_of(
             diff_id: layer.diff_id.clone().unwrap_or_default(),
             secrets: Vec::new(),
             packages: Default::default(),
+            gzip_sample_ratio: None,
         });
     }
     let cached = match (&image.cache, cache_key(layer)) {
@@ -138,7 +139,7 @@ fn layer_of(
     }
     let open = |e| DecodeError::Open(Box::new(e));
     let blob = image.store.open(layer).map_err(open)?;
-    let d = decode_layer(
+    let mut d = decode_layer(
         blob,
         layer.digest.as_deref(),
         layer.diff_id.as_deref(),
@@ -150,6 +151,9 @@ fn layer_of(
             actual: d.compressed_size,
         });
     }
+    // Taken now (it reads the blob's first bytes again) so the cache keeps it: a warm run
+    // then neither decodes nor compresses.
+    d.gzip_sample_ratio = crate::sample::of_layer(image, layer, &d);
     if let Some((cache, key)) = cached {
         cache.put_layer(key, &d.to_entry());
     }
@@ -399,7 +403,8 @@ mod tests {
     }
 
     /// A plain-tar layer without a blob digest (a classic docker archive) is cached under
-    /// its diff_id, and served only after its tar hashed to it again.
+    /// its diff_id, and served only after its tar hashed to it again; its gzip sample ratio
+    /// is taken when it is decoded and comes back from the cache with it.
     #[test]
     fn classic_docker_archive_layers_are_keyed_by_diff_id() {
         let dir = tempfile::tempdir().unwrap();
@@ -429,6 +434,8 @@ mod tests {
         for (c, w) in cold.iter().zip(&warm) {
             assert_eq!(c.index.entries, w.index.entries);
             assert_eq!((&c.digest, &c.diff_id), (&w.digest, &w.diff_id));
+            assert!(c.gzip_sample_ratio.is_some_and(|r| r > 0.0));
+            assert_eq!(c.gzip_sample_ratio, w.gzip_sample_ratio);
         }
     }
 

@@ -31,6 +31,7 @@ mod merge;
 mod packages;
 mod policy;
 mod report;
+mod sample;
 mod sanitize;
 mod secrets;
 mod source;

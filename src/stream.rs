@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
-use crate::analysis::gzip_sample;
 use crate::decode::{decode_layer, DecodeError, DecodedLayer, LayerError};
+use crate::sample;
 use crate::source::{
     BlobStore, Container, Image, ImageRef, LayerBlob, OpenOptions, SourceError, MAX_CONFIG_BYTES,
 };
@@ -127,7 +127,7 @@ pub(crate) fn open(
             continue;
         }
         let (decoded, sample) = if size <= SMALL {
-            let ratio = gzip_sample::ratio_of(&head);
+            let ratio = sample::ratio_of(&head);
             (decode_layer(Cursor::new(head), None, None, None), ratio)
         } else {
             decode_streaming(head, &mut entry).map_err(corrupt)?
@@ -184,7 +184,7 @@ type Decoded = (
 /// entry cannot cross threads) and hands chunks to the decoder's own threads, keeping the
 /// first bytes as a gzip sample. `Err` is a read error of the archive itself.
 fn decode_streaming(head: Vec<u8>, entry: &mut impl Read) -> std::io::Result<Decoded> {
-    let limit = gzip_sample::SAMPLE_BYTES as usize;
+    let limit = sample::SAMPLE_BYTES as usize;
     let mut sample = head.clone();
     let (tx, rx) = sync_channel::<Vec<u8>>(8);
     std::thread::scope(|s| {
@@ -233,7 +233,7 @@ fn decode_streaming(head: Vec<u8>, entry: &mut impl Read) -> std::io::Result<Dec
         });
         match read_error {
             Some(e) => Err(e),
-            None => Ok((decoded, gzip_sample::ratio_of(&sample))),
+            None => Ok((decoded, sample::ratio_of(&sample))),
         }
     })
 }

@@ -5,7 +5,6 @@
 pub(crate) mod avoidable;
 pub(crate) mod duplicates;
 pub(crate) mod findings;
-pub(crate) mod gzip_sample;
 pub(crate) mod hardlink;
 pub(crate) mod hidden;
 pub(crate) mod package_findings;
@@ -194,6 +193,11 @@ impl Analysis {
         let mut package_dbs = Vec::with_capacity(decoded.len());
         let mut layers: Vec<LayerInfo> = Vec::with_capacity(decoded.len());
         for ((d, blob), step) in decoded.into_iter().zip(&image.layers).zip(steps) {
+            // Taken by the layer stage (or kept by the cache); a streamed image's layers
+            // come with theirs from the stream.
+            let gzip_sample_ratio = d
+                .gzip_sample_ratio
+                .or_else(|| crate::sample::of_layer(image, blob, &d));
             layers.push(LayerInfo {
                 digest: d.digest,
                 diff_id: d.diff_id,
@@ -206,13 +210,12 @@ impl Analysis {
                 bytes: ByteSplit::default(),
                 avoidable: 0,
                 finding_count: 0,
-                gzip_sample_ratio: None,
+                gzip_sample_ratio,
             });
             indexes.push(d.index);
             secret_hits.push(d.secrets);
             package_dbs.push(d.packages);
         }
-        gzip_sample::sample_plain_layers(image, &mut layers);
         let refs: Vec<&LayerIndex> = indexes.iter().collect();
         let merged = merge(&refs);
         let mut totals = ByteSplit::default();

@@ -16,9 +16,10 @@ use super::types::{Compression, DecodedLayer};
 
 const MAGIC: &[u8; 8] = b"LSLAYER3";
 /// Bump whenever decode's output for the same blob changes (what is indexed, how contents
-/// are hashed, this encoding): older entries then become misses. 4: the index's 48-byte
-/// entries (index format 2).
-const FORMAT: u64 = 4;
+/// are hashed, this encoding, how the gzip sample is taken): older entries then become
+/// misses. 4: the index's 48-byte entries (index format 2). 5: the gzip sample ratio of an
+/// uncompressed layer (`crate::sample`), so a warm run does not compress it again.
+const FORMAT: u64 = 5;
 
 /// The fingerprint of everything that decides an entry's contents besides the blob: this
 /// format, the secret rule table and the package parsers.
@@ -78,6 +79,13 @@ impl DecodedLayer {
         let packages = serde_json::to_vec(&self.packages).unwrap_or_default();
         out.extend_from_slice(&(packages.len() as u64).to_le_bytes());
         out.extend_from_slice(&packages);
+        match self.gzip_sample_ratio {
+            Some(r) => {
+                out.push(1);
+                out.extend_from_slice(&r.to_bits().to_le_bytes());
+            }
+            None => out.push(0),
+        }
         out.extend_from_slice(&index);
         out
     }
@@ -120,6 +128,16 @@ impl DecodedLayer {
         let (len, rest) = take_u64(rest)?;
         let (packages, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
         let packages: LayerPackages = serde_json::from_slice(packages).ok()?;
+        let (gzip_sample_ratio, rest) = match rest.split_first()? {
+            (0, rest) => (None, rest),
+            (1, rest) => {
+                let (bits, rest) = take_u64(rest)?;
+                // A damaged ratio is a damaged entry (a miss), never a nonsense estimate.
+                let r = Some(f64::from_bits(bits)).filter(|r| r.is_finite() && *r >= 0.0)?;
+                (Some(r), rest)
+            }
+            _ => return None,
+        };
         let index = LayerIndex::from_bytes(rest).ok()?;
         if secrets.iter().any(|h| h.entry >= index.len())
             || packages.files.iter().any(|f| f.entry >= index.len())
@@ -135,6 +153,7 @@ impl DecodedLayer {
             diff_id,
             secrets,
             packages,
+            gzip_sample_ratio,
         })
     }
 }
@@ -180,6 +199,7 @@ mod tests {
                     skipped: 0,
                 }],
             },
+            gzip_sample_ratio: Some(0.37),
         }
     }
 
@@ -201,6 +221,20 @@ mod tests {
         assert_eq!((&back.digest, &back.diff_id), (&d.digest, &d.diff_id));
         assert_eq!(back.secrets, d.secrets);
         assert_eq!(back.packages, d.packages);
+        assert_eq!(back.gzip_sample_ratio, Some(0.37));
+        let unsampled = DecodedLayer {
+            gzip_sample_ratio: None,
+            ..layer()
+        };
+        let back = DecodedLayer::from_entry(&unsampled.to_entry()).unwrap();
+        assert_eq!(back.gzip_sample_ratio, None);
+        // A ratio that is not a ratio (damage under a matching checksum): a miss.
+        let at = bytes.len() - d.index.to_bytes().len() - 8;
+        for bad in [f64::NAN, f64::INFINITY, -1.0] {
+            let mut damaged = bytes.clone();
+            damaged[at..at + 8].copy_from_slice(&bad.to_bits().to_le_bytes());
+            assert!(DecodedLayer::from_entry(&damaged).is_none(), "{bad}");
+        }
 
         // Made under other rules (the fingerprint follows the magic): a miss.
         let mut other = bytes.clone();
@@ -230,23 +264,40 @@ mod tests {
             index.extend_from_slice(&v.to_le_bytes());
         }
         index.push(0);
-        let now = d.to_entry();
-        let head = now.len() - d.index.to_bytes().len();
-        let mut old = now[..head].to_vec();
+        let mut old = format_4_entry(d);
+        old.truncate(old.len() - d.index.to_bytes().len());
         old[8..16].copy_from_slice(&fingerprint_of(3).to_le_bytes());
         old.extend_from_slice(&index);
+        old
+    }
+
+    /// What format 4 (before the gzip sample ratio) wrote for [`layer`], byte for byte:
+    /// today's entry without the ratio's byte.
+    fn format_4_entry(d: &DecodedLayer) -> Vec<u8> {
+        let unsampled = DecodedLayer {
+            gzip_sample_ratio: None,
+            ..d.clone()
+        };
+        let mut old = unsampled.to_entry();
+        let at = old.len() - d.index.to_bytes().len() - 1;
+        assert_eq!(old.remove(at), 0);
+        old[8..16].copy_from_slice(&fingerprint_of(4).to_le_bytes());
         old
     }
 
     #[test]
     fn an_entry_of_the_previous_format_is_a_miss_not_an_error() {
         let d = layer();
-        let old = format_3_entry(&d);
-        assert!(DecodedLayer::from_entry(&old).is_none());
-        // Even under today's fingerprint, the old index form is refused, not misread.
-        let mut relabelled = old.clone();
-        relabelled[8..16].copy_from_slice(&fingerprint().to_le_bytes());
-        assert!(DecodedLayer::from_entry(&relabelled).is_none());
+        for (format, old) in [(3, format_3_entry(&d)), (4, format_4_entry(&d))] {
+            assert!(DecodedLayer::from_entry(&old).is_none(), "format {format}");
+            // Even under today's fingerprint, the old form is refused, not misread.
+            let mut relabelled = old.clone();
+            relabelled[8..16].copy_from_slice(&fingerprint().to_le_bytes());
+            assert!(
+                DecodedLayer::from_entry(&relabelled).is_none(),
+                "format {format}"
+            );
+        }
         // The same layer in today's form is read back.
         assert!(DecodedLayer::from_entry(&d.to_entry()).is_some());
     }

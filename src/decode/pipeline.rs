@@ -352,6 +352,7 @@ pub fn decode_layer(
         diff_id,
         secrets: secret_hits,
         packages,
+        gzip_sample_ratio: None,
     })
 }
 

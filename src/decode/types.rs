@@ -49,6 +49,10 @@ pub struct DecodedLayer {
     pub secrets: Vec<SecretHit>,
     /// Package metadata read from this layer's files (dpkg, apk, rpm, Python, npm, Go).
     pub packages: LayerPackages,
+    /// gzip's output / input on the first bytes of an uncompressed layer's blob, the
+    /// estimate of what a registry would store; filled by the layer stage for local images
+    /// (see `crate::sample`) and kept in the layer cache, `None` until then.
+    pub gzip_sample_ratio: Option<f64>,
 }
 
 /// Why a layer could not be decoded.

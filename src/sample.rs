@@ -3,53 +3,40 @@
 //! a registry would store. A sample of the blob is gzip-compressed instead, and its ratio
 //! stands in. Only local images are sampled (archives, layouts, and podman/docker images,
 //! whose save is read while analysed); re-reading a registry blob would download it again,
-//! so there the estimate is reported as unavailable.
+//! so there the estimate is reported as unavailable. The layer stage takes the sample when
+//! it decodes a layer and the layer cache keeps it, so a warm run does not compress again.
 
 use std::io::{Read as _, Write as _};
 
-use rayon::prelude::*;
-
-use super::LayerInfo;
-use crate::decode::Compression;
-use crate::source::{Image, Transport};
+use crate::decode::{Compression, DecodedLayer};
+use crate::source::{Image, LayerBlob, Transport};
 
 /// Bytes of each blob compressed for the estimate.
 pub(crate) const SAMPLE_BYTES: u64 = 2 << 20;
 
-/// Fills [`LayerInfo::gzip_sample_ratio`] for every uncompressed layer of a local image.
-pub(crate) fn sample_plain_layers(image: &Image, layers: &mut [LayerInfo]) {
-    if !matches!(
+/// The gzip sample ratio of `layer`, decoded as `d`, when it is an uncompressed layer of a
+/// local image; `None` otherwise (or when its blob cannot be read again).
+pub(crate) fn of_layer(image: &Image, layer: &LayerBlob, d: &DecodedLayer) -> Option<f64> {
+    let local = matches!(
         image.transport,
         Transport::DockerArchive
             | Transport::OciArchive
             | Transport::Oci
             | Transport::Podman
             | Transport::DockerDaemon
-    ) {
-        return;
+    );
+    if !local || d.compression != Compression::None || d.uncompressed_size == 0 {
+        return None;
     }
-    let ratios: Vec<Option<f64>> = layers
-        .par_iter()
-        .zip(&image.layers)
-        .map(|(l, blob)| {
-            (l.compression == Compression::None && l.uncompressed_size > 0)
-                .then(|| {
-                    image
-                        .store
-                        .gzip_sample_ratio(blob)
-                        .or_else(|| gzip_ratio(image, blob))
-                })
-                .flatten()
-        })
-        .collect();
-    for (l, r) in layers.iter_mut().zip(ratios) {
-        l.gzip_sample_ratio = r;
-    }
+    image
+        .store
+        .gzip_sample_ratio(layer)
+        .or_else(|| gzip_ratio(image, layer))
 }
 
 /// gzip's (level 6, as `docker push` and most tools use) output / input on the first
 /// [`SAMPLE_BYTES`] of a blob.
-fn gzip_ratio(image: &Image, blob: &crate::source::LayerBlob) -> Option<f64> {
+fn gzip_ratio(image: &Image, blob: &LayerBlob) -> Option<f64> {
     // Allocated once at its size (grown from empty, `read_to_end` would end at twice that).
     // The sample is compressed in one call: deflate's output depends on how its input is
     // split, and a stream's sample (`stream.rs`) is compressed whole too.
