@@ -183,6 +183,12 @@ def main():
         print(f"module map: {MODULE_MAP} has no row for `{m}`")
     for m in sorted(named - want):
         print(f"module map: {MODULE_MAP} has a row for `{m}`, which is no module")
+    if want != named:
+        print(
+            f"hint: give each new module a row `| `a/b` | what it owns |` in {MODULE_MAP} "
+            "(README.md's map names it in its top-level module's row), and drop the rows of "
+            "modules that moved or went"
+        )
     failed |= want != named
     print(
         f"{sum(1 for _ in rust_files(root))} files, longest {max((n for n, _ in long), default=0) or 'none over the limit'}; "
