@@ -7,7 +7,10 @@
    ancestors and descendants are edges; a strongly connected set of two or more modules
    is a circle. A name the crate root re-exports (`crate::Analysis`, from `pub use` lines
    in src/lib.rs) counts as its module. Unit-test modules (`#[cfg(test)] mod tests` to the
-   end of a file) are left out. Circles listed in ALLOWED are reported but do not fail.
+   end of a file) are left out. Circles listed in ALLOWED are reported but do not fail;
+3. the module map (docs/modules.md) has one row for every module under src/ (`a/b` for
+   src/a/b.rs or src/a/b/mod.rs, `lib` and `main` for the roots) and none for a module
+   that is gone.
 
 `.ci/run` runs it, so a new circle or a long file fails CI.
 
@@ -19,6 +22,7 @@ import sys
 from pathlib import Path
 
 MAX_LINES = 1000
+MODULE_MAP = "docs/modules.md"
 # None left: source <-> decode (through the cache) went with issue 12.
 ALLOWED = []
 
@@ -123,6 +127,18 @@ def sccs(graph):
     return out
 
 
+def map_rows(path):
+    """The module each row of the module map names: the first `code` of a table row."""
+    if not path.is_file():
+        return set()
+    rows = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"\|\s*`([^`]+)`\s*\|", line)
+        if m:
+            rows.add(m.group(1))
+    return rows
+
+
 def main():
     root = Path(sys.argv[1] if len(sys.argv) > 1 else ".").resolve()
     failed = False
@@ -161,9 +177,23 @@ def main():
         allowed = any({"::".join(x) for x in c} == a for a in ALLOWED)
         print(("allowed circle: " if allowed else "import circle: ") + " <-> ".join(names))
         failed |= not allowed
+    named = map_rows(root / MODULE_MAP)
+    want = {"/".join(m) or "lib" for m in modules} | {"main"}
+    for m in sorted(want - named):
+        print(f"module map: {MODULE_MAP} has no row for `{m}`")
+    for m in sorted(named - want):
+        print(f"module map: {MODULE_MAP} has a row for `{m}`, which is no module")
+    if want != named:
+        print(
+            f"hint: give each new module a row `| `a/b` | what it owns |` in {MODULE_MAP} "
+            "(README.md's map names it in its top-level module's row), and drop the rows of "
+            "modules that moved or went"
+        )
+    failed |= want != named
     print(
         f"{sum(1 for _ in rust_files(root))} files, longest {max((n for n, _ in long), default=0) or 'none over the limit'}; "
-        f"{len(modules)} modules, {len(circles)} circle(s)"
+        f"{len(modules)} modules, {len(circles)} circle(s); "
+        f"module map: {len(want & named)} of {len(want)} modules"
     )
     return 1 if failed else 0
 

@@ -99,9 +99,9 @@ pub use content::{cat, cat_member, ContentError, Located, Scope};
 
 // The terminal UI, for its tests and benchmark.
 pub use tui::{
-    draw_loading, load_settings, parse_key, parse_settings, strip_colors, Action, App, Change,
-    ComparePane, CompareView, FileTree, Key, KeyMap, Loading, Pane, ProgressMsg, Settings,
-    SettingsError, Theme, TreeMode, ViewOptions, KEYS,
+    draw_loading, parse_settings, strip_colors, Action, App, Change, ComparePane, CompareView,
+    FileTree, Key, KeyMap, Loading, Pane, ProgressMsg, Settings, SettingsError, Theme, TreeMode,
+    ViewOptions, KEYS,
 };
 
 /// Resolves, decodes and analyses one image.
@@ -135,7 +135,7 @@ pub fn analyze_image(
 }
 
 /// [`analyze_image`] with the Dockerfile the image was built from and the stage built.
-pub fn analyze_image_with(
+fn analyze_image_with(
     reference: &str,
     opts: &OpenOptions,
     progress: &dyn decode::Progress,
@@ -162,19 +162,19 @@ pub fn analyze_image_with(
 
 /// An image opened for analysis: through its source, or read in one pass with its layers
 /// decoded on the way (a compressed archive, `stream`).
-pub enum Opened {
+enum Opened {
     Source(source::Image),
     Streamed(stream::Streamed),
 }
 
 impl Opened {
     /// Decodes the layers (or checks the ones decoded in the pass) and analyses the image.
-    pub fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
+    fn analyze(self, progress: &dyn decode::Progress) -> Result<Analysis, Error> {
         self.analyze_with(progress, None)
     }
 
     /// [`Opened::analyze`] with the Dockerfile the image was built from and the stage built.
-    pub fn analyze_with(
+    fn analyze_with(
         self,
         progress: &dyn decode::Progress,
         dockerfile: Option<(&dockerfile::Dockerfile, usize)>,
@@ -194,7 +194,7 @@ impl Opened {
 
 /// Resolves a reference to an image: through its source, or for a compressed archive
 /// (`docker save | gzip`) by reading it once, in order.
-pub fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<Opened, source::SourceError> {
+fn open_image(r: &ImageRef, opts: &OpenOptions) -> Result<Opened, source::SourceError> {
     let archive = matches!(
         r.transport,
         source::Transport::DockerArchive | source::Transport::OciArchive

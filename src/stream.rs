@@ -26,7 +26,7 @@ const SMALL: u64 = 1 << 20;
 const CHUNK: usize = 256 * 1024;
 
 /// An image read from a compressed archive, with the layers decoded in the pass.
-pub struct Streamed {
+pub(crate) struct Streamed {
     pub image: Image,
     layers: HashMap<String, DecodedLayer>,
     failed: HashMap<String, String>,
@@ -35,7 +35,7 @@ pub struct Streamed {
 impl Streamed {
     /// The image's layers in manifest order, each checked against the digest, diff_id and
     /// size its manifest and config give it.
-    pub fn layers(&self) -> Result<Vec<DecodedLayer>, LayerError> {
+    pub(crate) fn layers(&self) -> Result<Vec<DecodedLayer>, LayerError> {
         self.image
             .layers
             .iter()

@@ -7,7 +7,7 @@ use layersift::Analysis;
 use layersift::{Category, Finding, Severity, Suggestion};
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 
-use crate::util::{analyze, assert_accounting, bin, corpus, schema_errors, write};
+use crate::util::{analyze, assert_accounting, bin, corpus, schema_errors, success_stdout, write};
 
 const TOKEN: &str = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB";
 const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -465,14 +465,7 @@ fn secrets_are_found_everywhere_and_redacted_in_every_output() {
     assert_eq!(s.saves_bytes, KEY.len() as u64);
 
     for format in ["text", "json", "markdown"] {
-        let out = bin()
-            .args(["analyze", "--format", format, &r])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let out = String::from_utf8(out).unwrap();
+        let out = success_stdout(bin().args(["analyze", "--format", format, &r]));
         for secret in [
             TOKEN,
             "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
@@ -562,14 +555,7 @@ fn markdown_report_goes_to_a_file() {
     insta::with_settings!({filters => vec![(r"oci:[^`\s]*layout", "oci:[LAYOUT]")]}, {
         insta::assert_snapshot!("apt_markdown", md);
     });
-    let text = bin()
-        .args(["analyze", &r])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(text).unwrap();
+    let text = success_stdout(bin().args(["analyze", &r]));
     insta::with_settings!({filters => vec![(r"oci:[^`\s]*layout", "oci:[LAYOUT]")]}, {
         insta::assert_snapshot!("apt_text", text);
     });

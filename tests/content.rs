@@ -11,7 +11,7 @@ use std::path::Path;
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
-use crate::util::{bin, write};
+use crate::util::{bin, success_stdout, write};
 
 const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -521,33 +521,19 @@ fn diff_file_between_images_and_layers() {
         .assert()
         .success()
         .stdout("--- layer 0 etc/os-release\n+++ layer 1 etc/os-release\n@@ -1 +1 @@\n-NAME=one\n+NAME=two\n");
-    let out = bin()
-        .args(["diff", &one, &two, "--file", "/usr/lib/libz.so.1.2"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
+    let out = success_stdout(bin().args(["diff", &one, &two, "--file", "/usr/lib/libz.so.1.2"]));
     assert!(out.starts_with("Binary files old usr/lib/libz.so.1.2 and new usr/lib/libz.so.1.2 differ\n  old: 5 bytes, sha256 "), "{out}");
     assert!(out.ends_with("  new: absent\n"), "{out}");
     // The deleted key, diffed between layers, is redacted.
-    let out = bin()
-        .args([
-            "diff",
-            &one,
-            "--file",
-            "/root/.ssh/id_rsa",
-            "--layers",
-            "0",
-            "1",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let out = String::from_utf8(out).unwrap();
+    let out = success_stdout(bin().args([
+        "diff",
+        &one,
+        "--file",
+        "/root/.ssh/id_rsa",
+        "--layers",
+        "0",
+        "1",
+    ]));
     assert!(out.contains("+++ /dev/null"), "{out}");
     assert!(!out.contains("djEAAAAABG5vbmUAAAAEbm9uZQ"), "{out}");
     bin()

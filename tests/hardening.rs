@@ -3,6 +3,8 @@
 //! whatever a name holds. Each case builds its hostile image with the fixture builder and
 //! runs the real binary.
 
+use std::path::Path;
+
 use layersift_fixture::{BuiltImage, Format, ImageBuilder};
 use tempfile::TempDir;
 
@@ -106,14 +108,22 @@ fn reports_escape_names_and_commands_and_redact_secret_names() {
     }
 }
 
+/// The plain image and the hostile one written as OCI layouts under `dir` (`a/`, `b/`):
+/// their references, old then new.
+fn plain_and_hostile(dir: &Path) -> (String, String) {
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    (
+        write(&plain(), Format::OciLayout, &a),
+        write(&hostile(), Format::OciLayout, &b),
+    )
+}
+
 #[test]
 fn diff_trend_and_check_outputs_are_safe() {
     let dir = TempDir::new().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&a).unwrap();
-    std::fs::create_dir_all(&b).unwrap();
-    let old = write(&plain(), Format::OciLayout, &a);
-    let new = write(&hostile(), Format::OciLayout, &b);
+    let (old, new) = plain_and_hostile(dir.path());
     let history = dir.path().join("h.jsonl");
     let h = history.to_str().unwrap();
     for format in ["text", "markdown", "json"] {
@@ -222,11 +232,7 @@ fn without_code_spans(md: &str) -> String {
 #[test]
 fn markdown_cannot_be_injected() {
     let dir = TempDir::new().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&a).unwrap();
-    std::fs::create_dir_all(&b).unwrap();
-    let old = write(&plain(), Format::OciLayout, &a);
-    let new = write(&hostile(), Format::OciLayout, &b);
+    let (old, new) = plain_and_hostile(dir.path());
     for args in [
         vec!["analyze", new.as_str(), "--format", "markdown"],
         vec!["diff", old.as_str(), new.as_str(), "--format", "markdown"],

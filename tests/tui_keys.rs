@@ -193,12 +193,16 @@ fn dive_config_is_found_where_dive_looks() {
     let xdg = dir.path().join("xdg");
     std::fs::create_dir_all(xdg.join("dive")).unwrap();
     std::fs::write(xdg.join("dive/config.yaml"), "keybinding:\n  quitt: q\n").unwrap();
-    let out = crate::util::layersift_at(dir.path())
-        .env("XDG_CONFIG_HOME", &xdg)
-        .args(["explore", &image])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    // `explore` with HOME at `home` (and XDG_CONFIG_HOME at `xdg`, if given): its stderr.
+    let explore = |home: &std::path::Path, xdg: Option<&std::path::Path>| {
+        let mut cmd = crate::util::layersift_at(home);
+        if let Some(xdg) = xdg {
+            cmd.env("XDG_CONFIG_HOME", xdg);
+        }
+        let out = cmd.args(["explore", &image]).output().unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = explore(dir.path(), Some(&xdg));
     assert!(
         err.contains("dive/config.yaml` line 2: `keybinding.quitt`: unknown action `quitt`"),
         "{err}"
@@ -212,31 +216,18 @@ fn dive_config_is_found_where_dive_looks() {
         "layer:\n  show-aggregated-changes: perhaps\n",
     )
     .unwrap();
-    let out = crate::util::layersift_at(&home)
-        .args(["explore", &image])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = explore(&home, None);
     assert!(err.contains(".dive.yaml` line 2:"), "{err}");
     assert!(err.contains("expected true or false"), "{err}");
     // A good config passes on to the terminal check.
     std::fs::write(home.join(".dive.yaml"), DIVE).unwrap();
-    let out = crate::util::layersift_at(&home)
-        .args(["explore", &image])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = explore(&home, None);
     assert!(err.contains("needs a terminal"), "{err}");
     // layersift's own file: a bad theme names it.
     std::fs::create_dir_all(xdg.join("layersift")).unwrap();
     std::fs::remove_file(xdg.join("dive/config.yaml")).unwrap();
     std::fs::write(xdg.join("layersift/tui.yaml"), "theme: sepia\n").unwrap();
-    let out = crate::util::layersift_at(&home)
-        .env("XDG_CONFIG_HOME", &xdg)
-        .args(["explore", &image])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = explore(&home, Some(&xdg));
     assert!(
         err.contains("layersift/tui.yaml` line 1: `theme`: unknown theme `sepia`"),
         "{err}"

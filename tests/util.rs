@@ -178,6 +178,11 @@ pub(crate) fn analyze_cli_with_dockerfile(
     )
 }
 
+/// The stdout of `cmd`, which must succeed (assert_cmd shows its output if not), as text.
+pub(crate) fn success_stdout(cmd: &mut assert_cmd::Command) -> String {
+    String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
+}
+
 /// `out` of a command that must have succeeded; if it failed, the test fails with its stderr.
 pub(crate) fn succeeded(out: std::process::Output) -> std::process::Output {
     assert!(

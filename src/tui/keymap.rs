@@ -154,7 +154,7 @@ impl Key {
 /// `alt+x`, `pgup`, `f5`. Case does not matter in names and modifiers (`CTRL+A`); a single
 /// character is taken as written. Some keys reach a terminal program in two forms
 /// (Ctrl+/ arrives as Ctrl+7 from many terminals), so this gives every form.
-pub fn parse_key(s: &str) -> Result<Vec<Key>, String> {
+pub(crate) fn parse_key(s: &str) -> Result<Vec<Key>, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("an empty key name".to_string());

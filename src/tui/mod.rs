@@ -42,8 +42,9 @@ use ratatui::Terminal;
 
 pub use app::{App, Loading, Pane, ProgressMsg, KEYS};
 pub use compare::{ComparePane, CompareView};
-pub use keymap::{parse_key, Action, Key, KeyMap};
-pub use settings::{load as load_settings, parse as parse_settings, Settings, SettingsError};
+pub use keymap::{Action, Key, KeyMap};
+pub(crate) use settings::load as load_settings;
+pub use settings::{parse as parse_settings, Settings, SettingsError};
 pub use theme::Theme;
 pub use tree::{Change, FileTree, TreeMode, ViewOptions};
 pub use ui::{draw_loading, strip_colors};

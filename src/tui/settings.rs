@@ -166,7 +166,7 @@ pub(crate) fn default_files() -> Vec<PathBuf> {
 }
 
 /// Reads `--config FILE` when given, else the default files.
-pub fn load(explicit: Option<&Path>) -> Result<Settings, SettingsError> {
+pub(crate) fn load(explicit: Option<&Path>) -> Result<Settings, SettingsError> {
     let files = match explicit {
         Some(p) => vec![p.to_path_buf()],
         None => default_files(),
@@ -185,7 +185,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Settings, SettingsError> {
     Ok(s)
 }
 
-/// Parses one file's text (for tests and [`load`]); `path` names it in errors.
+/// Parses one file's text (for tests and `load`); `path` names it in errors.
 pub fn parse(text: &str, path: &Path) -> Result<Settings, SettingsError> {
     let mut s = Settings::default();
     let mut user = Vec::new();
