@@ -413,23 +413,38 @@ impl LayerIndex {
     /// A compact, versioned binary form of the index (little-endian, the name arena, then
     /// fixed-size entries), for caching on disk. [`LayerIndex::from_bytes`] reads it back.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(20 + self.names.len() + self.entries.len() * ENTRY_BYTES);
-        out.extend_from_slice(&INDEX_FORMAT.to_le_bytes());
-        out.extend_from_slice(&(self.names.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.names);
-        out.extend_from_slice(&(self.entries.len() as u64).to_le_bytes());
-        for e in &self.entries {
-            out.extend_from_slice(&e.hash[0].to_le_bytes());
-            out.extend_from_slice(&e.hash[1].to_le_bytes());
-            out.extend_from_slice(&e.size.to_le_bytes());
-            out.extend_from_slice(&e.mtime.to_le_bytes());
-            for v in [e.name, e.uid, e.gid] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-            out.extend_from_slice(&e.mode);
-            out.push(e.kind.code());
-        }
+        let mut out = Vec::with_capacity(self.encoded_len());
+        // Writing to a Vec cannot fail.
+        let _ = self.write_to(&mut out);
         out
+    }
+
+    /// The length of [`LayerIndex::to_bytes`]' form.
+    pub fn encoded_len(&self) -> usize {
+        20 + self.names.len() + self.entries.len() * ENTRY_BYTES
+    }
+
+    /// Writes [`LayerIndex::to_bytes`]' form to `w` as it goes, so a cache entry is written
+    /// without a second copy of the index in memory.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(&INDEX_FORMAT.to_le_bytes())?;
+        w.write_all(&(self.names.len() as u64).to_le_bytes())?;
+        w.write_all(&self.names)?;
+        w.write_all(&(self.entries.len() as u64).to_le_bytes())?;
+        let mut rec = [0u8; ENTRY_BYTES];
+        for e in &self.entries {
+            rec[0..8].copy_from_slice(&e.hash[0].to_le_bytes());
+            rec[8..16].copy_from_slice(&e.hash[1].to_le_bytes());
+            rec[16..24].copy_from_slice(&e.size.to_le_bytes());
+            rec[24..32].copy_from_slice(&e.mtime.to_le_bytes());
+            rec[32..36].copy_from_slice(&e.name.to_le_bytes());
+            rec[36..40].copy_from_slice(&e.uid.to_le_bytes());
+            rec[40..44].copy_from_slice(&e.gid.to_le_bytes());
+            rec[44..47].copy_from_slice(&e.mode);
+            rec[47] = e.kind.code();
+            w.write_all(&rec)?;
+        }
+        Ok(())
     }
 
     /// Reads [`LayerIndex::to_bytes`]' form, checking that every entry names a whole

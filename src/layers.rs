@@ -18,6 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
+use rayon::prelude::*;
+
 use sha2::{Digest as _, Sha256};
 
 use crate::cache::Cache;
@@ -40,7 +42,7 @@ pub fn decode_image(
     let order = image.decode_order();
     let known: Vec<(usize, u64)> = image.layers.iter().map(|l| l.size).enumerate().collect();
     progress.layers_known(&known);
-    let slots: Vec<Mutex<Option<Result<DecodedLayer, DecodeError>>>> =
+    let slots: Vec<Mutex<Option<Result<Layer, DecodeError>>>> =
         image.layers.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
@@ -65,13 +67,27 @@ pub fn decode_image(
             s.spawn(|_| work());
         }
     });
+    let mut results: Vec<Option<Result<Layer, DecodeError>>> = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().ok().flatten())
+        .collect();
+    // Layers decoded now get their gzip sample and go into the cache once every layer is
+    // decoded, not while the largest is still being indexed: their buffers then never add
+    // to the run's peak memory.
+    results
+        .par_iter_mut()
+        .zip(&image.layers)
+        .for_each(|(r, layer)| {
+            if let Some(Ok(Layer::Decoded(d))) = r {
+                keep(image, layer, d);
+            }
+        });
     // The first failing layer in manifest order is the one reported.
-    let mut decoded = Vec::with_capacity(slots.len());
-    for (i, slot) in slots.into_iter().enumerate() {
+    let mut decoded = Vec::with_capacity(results.len());
+    for (i, r) in results.into_iter().enumerate() {
         let layer = &image.layers[i];
-        let r = slot.into_inner().ok().flatten();
         match r {
-            Some(Ok(d)) => decoded.push(d),
+            Some(Ok(Layer::Ready(d) | Layer::Decoded(d))) => decoded.push(d),
             Some(Err(source)) => {
                 return Err(LayerError {
                     index: i,
@@ -96,18 +112,35 @@ fn decode_workers() -> usize {
         .unwrap_or_else(|| 2 * rayon::current_num_threads())
 }
 
+/// A layer from [`layer_of`]: ready (served by the cache, or a foreign layer left empty), or
+/// decoded now (still to be sampled and cached by [`keep`]).
+enum Layer {
+    Ready(DecodedLayer),
+    Decoded(DecodedLayer),
+}
+
+/// Finishes a layer decoded now: its gzip sample (it reads the blob's first bytes again),
+/// then its cache entry, written as it is encoded, so a warm run neither decodes nor
+/// compresses.
+fn keep(image: &Image, layer: &LayerBlob, d: &mut DecodedLayer) {
+    d.gzip_sample_ratio = crate::sample::of_layer(image, layer, d);
+    if let (Some(cache), Some(key)) = (&image.cache, cache_key(layer)) {
+        cache.put_layer_with(key, |w| d.write_entry(w));
+    }
+}
+
 /// The key a layer is cached under: its blob digest, else its diff_id.
 fn cache_key(layer: &LayerBlob) -> Option<&str> {
     layer.digest.as_deref().or(layer.diff_id.as_deref())
 }
 
-/// One layer: from the cache when it holds this very blob, else decoded (and cached).
+/// One layer: from the cache when it holds this very blob, else decoded (to be cached).
 fn layer_of(
     image: &Image,
     layer: &LayerBlob,
     progress: &dyn Progress,
     i: usize,
-) -> Result<DecodedLayer, DecodeError> {
+) -> Result<Layer, DecodeError> {
     if layer
         .media_type
         .as_deref()
@@ -115,7 +148,7 @@ fn layer_of(
     {
         // A foreign layer's blob is not part of the image (it is fetched from elsewhere,
         // if at all): skipped, as an empty layer; reports say so.
-        return Ok(DecodedLayer {
+        return Ok(Layer::Ready(DecodedLayer {
             index: crate::index::LayerIndex::new(),
             compression: crate::decode::Compression::None,
             compressed_size: layer.size,
@@ -125,7 +158,7 @@ fn layer_of(
             secrets: Vec::new(),
             packages: Default::default(),
             gzip_sample_ratio: None,
-        });
+        }));
     }
     let cached = match (&image.cache, cache_key(layer)) {
         (Some(cache), Some(key)) => Some((cache, key)),
@@ -134,12 +167,12 @@ fn layer_of(
     if let Some((cache, key)) = cached {
         if let Some(d) = from_cache(image, layer, cache, key, progress, i)? {
             progress.layer_cached(i);
-            return Ok(d);
+            return Ok(Layer::Ready(d));
         }
     }
     let open = |e| DecodeError::Open(Box::new(e));
     let blob = image.store.open(layer).map_err(open)?;
-    let mut d = decode_layer(
+    let d = decode_layer(
         blob,
         layer.digest.as_deref(),
         layer.diff_id.as_deref(),
@@ -151,13 +184,7 @@ fn layer_of(
             actual: d.compressed_size,
         });
     }
-    // Taken now (it reads the blob's first bytes again) so the cache keeps it: a warm run
-    // then neither decodes nor compresses.
-    d.gzip_sample_ratio = crate::sample::of_layer(image, layer, &d);
-    if let Some((cache, key)) = cached {
-        cache.put_layer(key, &d.to_entry());
-    }
-    Ok(d)
+    Ok(Layer::Decoded(d))
 }
 
 /// The cached decode of `layer`, once the blob as read now hashed to the digest it was made

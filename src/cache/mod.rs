@@ -27,13 +27,13 @@
 mod blob;
 
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
 use crate::digest::{sha256_digest, sha256_hex};
 
@@ -355,13 +355,39 @@ impl Cache {
 
     /// Stores a layer entry under `digest`, with a checksum.
     pub fn put_layer(&self, digest: &str, entry: &[u8]) {
+        self.put_layer_with(digest, |w| w.write_all(entry));
+    }
+
+    /// Stores the layer entry `write` writes under `digest`, with a checksum, as it is
+    /// written: the entry (as large as the layer's index) is never held whole in memory.
+    /// Temp file, then rename, as [`Cache::put_layer`]; a failure is warned about once.
+    pub fn put_layer_with(
+        &self,
+        digest: &str,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) {
         let Some(dest) = self.layer_path(digest) else {
             return;
         };
-        let mut bytes = Vec::with_capacity(entry.len() + 16);
-        bytes.extend_from_slice(entry);
-        bytes.extend_from_slice(&xxh3_128(entry).to_le_bytes());
-        self.write_atomic(&dest, &bytes);
+        let tmp = self.tmp_path();
+        let res = File::create(&tmp).and_then(|file| {
+            let mut w = Summed {
+                inner: io::BufWriter::with_capacity(1 << 16, file),
+                sum: Xxh3::new(),
+            };
+            write(&mut w)?;
+            let Summed { mut inner, sum } = w;
+            inner.write_all(&sum.digest128().to_le_bytes())?;
+            inner.flush()?;
+            fs::rename(&tmp, &dest)
+        });
+        if let Err(source) = res {
+            let _ = fs::remove_file(&tmp);
+            self.warn(&CacheError::Write {
+                path: self.root.clone(),
+                source,
+            });
+        }
     }
 
     /// Deletes the layer entry under `digest` (its reader found it unusable).
@@ -369,6 +395,24 @@ impl Cache {
         if let Some(p) = self.layer_path(digest) {
             let _ = fs::remove_file(p);
         }
+    }
+}
+
+/// A writer that keeps the xxh3-128 checksum of everything written through it.
+struct Summed<W> {
+    inner: W,
+    sum: Xxh3,
+}
+
+impl<W: Write> Write for Summed<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sum.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -459,6 +503,40 @@ mod tests {
         cache.remove_layer(&key);
         assert!(!cache.has_layer(&key));
         assert!(cache.layer_path("sha256:../../x").is_none());
+    }
+
+    /// An entry written piece by piece as it is encoded is the same file as one written
+    /// whole (its checksum covers every piece); a writer that fails leaves no entry and no
+    /// temporary file behind.
+    #[test]
+    fn layer_entries_written_as_they_are_encoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), None).unwrap();
+        let (whole, pieces) = (
+            format!("sha256:{}", "b".repeat(64)),
+            format!("sha256:{}", "c".repeat(64)),
+        );
+        let body: Vec<u8> = (0..200_000u32).map(|n| (n % 251) as u8).collect();
+        cache.put_layer(&whole, &body);
+        cache.put_layer_with(&pieces, |w| {
+            for part in body.chunks(777) {
+                w.write_all(part)?;
+            }
+            Ok(())
+        });
+        assert_eq!(cache.get_layer(&pieces).unwrap(), body);
+        assert_eq!(
+            fs::read(cache.layer_path(&pieces).unwrap()).unwrap(),
+            fs::read(cache.layer_path(&whole).unwrap()).unwrap()
+        );
+
+        let failed = format!("sha256:{}", "d".repeat(64));
+        cache.put_layer_with(&failed, |w| {
+            w.write_all(b"half an entry")?;
+            Err(io::Error::other("the encoder failed"))
+        });
+        assert!(!cache.has_layer(&failed));
+        assert_eq!(fs::read_dir(dir.path().join("v1/tmp")).unwrap().count(), 0);
     }
 
     /// A directory that cannot be created is an error of `open`, which the analysis turns

@@ -55,8 +55,16 @@ fn take_str(b: &[u8]) -> Option<(String, &[u8])> {
 impl DecodedLayer {
     /// This layer in its cached form.
     pub fn to_entry(&self) -> Vec<u8> {
-        let index = self.index.to_bytes();
-        let mut out = Vec::with_capacity(index.len() + 200);
+        let mut out = Vec::with_capacity(self.index.encoded_len() + 200);
+        // Writing to a Vec cannot fail.
+        let _ = self.write_entry(&mut out);
+        out
+    }
+
+    /// Writes [`DecodedLayer::to_entry`]'s form to `w`; the index goes straight from its
+    /// vectors to `w`, so caching a layer holds no second copy of it.
+    pub fn write_entry(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut out = Vec::with_capacity(200);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&fingerprint().to_le_bytes());
         out.push(match self.compression {
@@ -86,8 +94,8 @@ impl DecodedLayer {
             }
             None => out.push(0),
         }
-        out.extend_from_slice(&index);
-        out
+        w.write_all(&out)?;
+        self.index.write_to(w)
     }
 
     /// A layer back from its cached form; `None` when the entry was made under another
