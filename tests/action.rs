@@ -213,14 +213,7 @@ fn comment(r: &Repo, api: &str, event: &Path, baseline: Option<&Path>) -> (bool,
         .env("LAYERSIFT_MAX_CHARS", "60000")
         .output()
         .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    crate::util::success_and_text(&out)
 }
 
 #[test]

@@ -34,15 +34,7 @@ fn run(dir: &Path, program: &str, args: &[&str], stdin: Option<&Path>) -> (bool,
     if let Some(f) = stdin {
         c.stdin(std::fs::File::open(f).unwrap());
     }
-    let out = c.output().unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    crate::util::success_and_text(&c.output().unwrap())
 }
 
 #[test]

@@ -183,6 +183,19 @@ pub(crate) fn success_stdout(cmd: &mut assert_cmd::Command) -> String {
     String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
 }
 
+/// Whether a command succeeded, and its stdout then stderr as text (for a script whose
+/// messages go to either).
+pub(crate) fn success_and_text(out: &std::process::Output) -> (bool, String) {
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// `out` of a command that must have succeeded; if it failed, the test fails with its stderr.
 pub(crate) fn succeeded(out: std::process::Output) -> std::process::Output {
     assert!(

@@ -768,7 +768,9 @@ fn not_found_hint(path: &Path) -> String {
     let wanted = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let siblings: Vec<String> = std::fs::read_dir(parent)
         .map(|d| {
+            // A typo's neighbours, not a huge directory's every name.
             d.filter_map(Result::ok)
+                .take(10_000)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })

@@ -6,15 +6,24 @@ use std::path::Path;
 use super::harness::*;
 use crate::util::assert_live_snapshot;
 
-#[test]
-fn cache_serves_second_runs_and_shared_layers_and_refetches_damage() {
-    let Some((reg, home)) = registry(false) else {
-        return;
-    };
-    let cache = tempfile::tempdir().unwrap();
+/// A registry holding [`fixture_pair`] as `a:1` and `b:1`, its home directory, the pair's
+/// layouts and the digest of the layer the two share; `None` (the test skips) without a
+/// registry.
+type WithPair = (Registry, tempfile::TempDir, [std::path::PathBuf; 2], String);
+fn registry_with_pair() -> Option<WithPair> {
+    let (reg, home) = registry(false)?;
     let (a, b, shared) = fixture_pair(home.path());
     reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
     reg.push(&format!("oci:{}:latest", b.display()), "b:1", false);
+    Some((reg, home, [a, b], shared))
+}
+
+#[test]
+fn cache_serves_second_runs_and_shared_layers_and_refetches_damage() {
+    let Some((reg, home, [_, b], shared)) = registry_with_pair() else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
     let cache_arg = ["--cache-dir", cache.path().to_str().unwrap()];
     let a_ref = format!("docker://{}/a:1", reg.host());
     let b_ref = format!("docker://{}/b:1", reg.host());
@@ -90,13 +99,10 @@ fn cache_bytes(cache: &Path) -> u64 {
 
 #[test]
 fn cache_stays_under_its_limit_least_recently_used_first_and_can_be_pruned() {
-    let Some((reg, home)) = registry(false) else {
+    let Some((reg, home, _, shared)) = registry_with_pair() else {
         return;
     };
     let cache = tempfile::tempdir().unwrap();
-    let (a, b, shared) = fixture_pair(home.path());
-    reg.push(&format!("oci:{}:latest", a.display()), "a:1", false);
-    reg.push(&format!("oci:{}:latest", b.display()), "b:1", false);
     let dir = cache.path().to_str().unwrap();
     let a_ref = format!("docker://{}/a:1", reg.host());
     let b_ref = format!("docker://{}/b:1", reg.host());
