@@ -403,10 +403,6 @@ impl<'a> Cursor<'a> {
     fn u64(&mut self) -> Result<u64, IndexFormatError> {
         Ok(u64::from_le_bytes(self.array()?))
     }
-
-    fn len(&mut self) -> Result<usize, IndexFormatError> {
-        usize::try_from(self.u64()?).map_err(|_| IndexFormatError::Truncated)
-    }
 }
 
 impl LayerIndex {
@@ -450,47 +446,85 @@ impl LayerIndex {
     /// Reads [`LayerIndex::to_bytes`]' form, checking that every entry names a whole
     /// record of the arena.
     pub fn from_bytes(bytes: &[u8]) -> Result<LayerIndex, IndexFormatError> {
-        let mut c = Cursor(bytes);
+        Self::read_from(&mut &bytes[..], bytes.len() as u64)
+    }
+
+    /// Reads [`LayerIndex::to_bytes`]' form from `r`, which holds exactly `len` more bytes
+    /// of it, straight into the index's vectors (a cache hit holds no second copy). Every
+    /// length is checked against `len` before anything is allocated for it.
+    pub fn read_from(r: &mut dyn std::io::Read, len: u64) -> Result<LayerIndex, IndexFormatError> {
+        let mut read = |buf: &mut [u8]| r.read_exact(buf).map_err(|_| IndexFormatError::Truncated);
+        let mut head = [0u8; 12];
+        if len < 20 {
+            return Err(IndexFormatError::Truncated);
+        }
+        read(&mut head)?;
+        let mut c = Cursor(&head);
         if c.u32()? != INDEX_FORMAT {
             return Err(IndexFormatError::Version);
         }
-        let names_len = c.len()?;
-        let names = c.take(names_len)?.to_vec();
-        let count = c.len()?;
-        if count.saturating_mul(ENTRY_BYTES) != c.0.len() {
-            return Err(if count.saturating_mul(ENTRY_BYTES) > c.0.len() {
+        let names_len = c.u64()?;
+        let left = (len - 20)
+            .checked_sub(names_len)
+            .ok_or(IndexFormatError::Truncated)?;
+        let mut names =
+            vec![0u8; usize::try_from(names_len).map_err(|_| IndexFormatError::Truncated)?];
+        read(&mut names)?;
+        let mut count = [0u8; 8];
+        read(&mut count)?;
+        let count = u64::from_le_bytes(count);
+        let wanted = count.saturating_mul(ENTRY_BYTES as u64);
+        if wanted != left {
+            return Err(if wanted > left {
                 IndexFormatError::Truncated
             } else {
                 IndexFormatError::Trailing
             });
         }
+        let count = usize::try_from(count).map_err(|_| IndexFormatError::Truncated)?;
         let mut index = LayerIndex {
             names,
             entries: Vec::with_capacity(count),
         };
-        for _ in 0..count {
-            let hash = [c.u64()?, c.u64()?];
-            let size = c.u64()?;
-            let mtime = i64::from_le_bytes(c.array()?);
-            let (name, uid, gid) = (c.u32()?, c.u32()?, c.u32()?);
-            let mode = c.array()?;
-            let [code] = c.array()?;
-            let kind = EntryKind::from_code(code).ok_or(IndexFormatError::Kind(code))?;
-            if name != NO_NAME && index.record(name).is_none() {
-                return Err(IndexFormatError::Span);
+        // Whole blocks of records at a time, decoded from one reused buffer.
+        const BLOCK: usize = 1024;
+        let mut block = vec![0u8; ENTRY_BYTES * BLOCK.min(count)];
+        let mut remaining = count;
+        while remaining > 0 {
+            let n = remaining.min(BLOCK);
+            let buf = &mut block[..n * ENTRY_BYTES];
+            read(buf)?;
+            for rec in buf.chunks_exact(ENTRY_BYTES) {
+                let entry = index.entry_from(&mut Cursor(rec))?;
+                index.entries.push(entry);
             }
-            index.entries.push(Entry {
-                hash,
-                size,
-                mtime,
-                name,
-                uid,
-                gid,
-                mode,
-                kind,
-            });
+            remaining -= n;
         }
         Ok(index)
+    }
+
+    /// One 48-byte record of [`LayerIndex::to_bytes`]' form, checked against the arena.
+    fn entry_from(&self, c: &mut Cursor<'_>) -> Result<Entry, IndexFormatError> {
+        let hash = [c.u64()?, c.u64()?];
+        let size = c.u64()?;
+        let mtime = i64::from_le_bytes(c.array()?);
+        let (name, uid, gid) = (c.u32()?, c.u32()?, c.u32()?);
+        let mode = c.array()?;
+        let [code] = c.array()?;
+        let kind = EntryKind::from_code(code).ok_or(IndexFormatError::Kind(code))?;
+        if name != NO_NAME && self.record(name).is_none() {
+            return Err(IndexFormatError::Span);
+        }
+        Ok(Entry {
+            hash,
+            size,
+            mtime,
+            name,
+            uid,
+            gid,
+            mode,
+            kind,
+        })
     }
 }
 

@@ -198,14 +198,13 @@ fn from_cache(
     progress: &dyn Progress,
     i: usize,
 ) -> Result<Option<DecodedLayer>, DecodeError> {
-    let Some(bytes) = cache.get_layer(key) else {
+    let Some(d) = cache.read_layer(key, DecodedLayer::read_entry) else {
         return Ok(None);
     };
-    let Some(d) = DecodedLayer::from_entry(&bytes).filter(|d| is_same_layer(layer, d)) else {
+    if !is_same_layer(layer, &d) {
         cache.remove_layer(key);
         return Ok(None);
-    };
-    drop(bytes);
+    }
     if image.store.fetched_by_digest() {
         progress.advanced(i, d.compressed_size);
         return Ok(Some(d));

@@ -353,6 +353,45 @@ impl Cache {
         }
     }
 
+    /// The layer entry under `digest`, parsed by `parse` as it is read (given a reader of
+    /// the entry and its length) and checked against its checksum as it goes, so the entry
+    /// is never held whole in memory. `None` on a miss, or when the entry is damaged or
+    /// `parse` refuses it (the entry is then deleted, to be rebuilt).
+    pub fn read_layer<T>(
+        &self,
+        digest: &str,
+        parse: impl FnOnce(&mut dyn Read, u64) -> Option<T>,
+    ) -> Option<T> {
+        let path = self.layer_path(digest)?;
+        let file = File::open(&path).ok()?;
+        let checked = || {
+            let body = file.metadata().ok()?.len().checked_sub(16)?;
+            let mut r = SummedRead {
+                inner: io::BufReader::with_capacity(1 << 16, &file),
+                sum: Xxh3::new(),
+                left: body,
+            };
+            let value = parse(&mut r, body);
+            // The checksum covers the whole body, whatever `parse` left unread.
+            io::copy(&mut r, &mut io::sink()).ok()?;
+            let mut stored = [0u8; 16];
+            r.inner.read_exact(&mut stored).ok()?;
+            (r.sum.digest128().to_le_bytes() == stored)
+                .then_some(value)
+                .flatten()
+        };
+        match checked() {
+            Some(value) => {
+                touch(&path);
+                Some(value)
+            }
+            None => {
+                let _ = fs::remove_file(&path);
+                None
+            }
+        }
+    }
+
     /// Stores a layer entry under `digest`, with a checksum.
     pub fn put_layer(&self, digest: &str, entry: &[u8]) {
         self.put_layer_with(digest, |w| w.write_all(entry));
@@ -395,6 +434,25 @@ impl Cache {
         if let Some(p) = self.layer_path(digest) {
             let _ = fs::remove_file(p);
         }
+    }
+}
+
+/// A reader of the first `left` bytes of `inner` that keeps their xxh3-128 checksum.
+struct SummedRead<R> {
+    inner: R,
+    sum: Xxh3,
+    left: u64,
+}
+
+impl<R: Read> Read for SummedRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        self.sum.update(&buf[..n]);
+        self.left -= n as u64;
+        Ok(n)
     }
 }
 
@@ -537,6 +595,52 @@ mod tests {
         });
         assert!(!cache.has_layer(&failed));
         assert_eq!(fs::read_dir(dir.path().join("v1/tmp")).unwrap().count(), 0);
+    }
+
+    /// An entry read as it is parsed: the parser sees the body and its length, and the
+    /// checksum still covers the whole body, even bytes the parser did not read. Damage
+    /// anywhere, or a parser that refuses the entry, is a miss and deletes it.
+    #[test]
+    fn layer_entries_parsed_as_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), None).unwrap();
+        let key = format!("sha256:{}", "e".repeat(64));
+        let body: Vec<u8> = (0..300_000u32).map(|n| (n % 253) as u8).collect();
+        let whole = |r: &mut dyn Read, len: u64| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).ok()?;
+            (v.len() as u64 == len).then_some(v)
+        };
+        let head = |r: &mut dyn Read, _: u64| {
+            let mut v = [0u8; 10];
+            r.read_exact(&mut v).ok()?;
+            Some(v)
+        };
+        assert_eq!(cache.read_layer(&key, whole), None, "a miss");
+        cache.put_layer(&key, &body);
+        assert_eq!(cache.read_layer(&key, whole).unwrap(), body);
+        assert_eq!(cache.read_layer(&key, head).unwrap(), body[..10]);
+
+        // Damage past what the parser reads is still found.
+        let path = cache.layer_path(&key).unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[250_000] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert_eq!(cache.read_layer(&key, head), None);
+        assert!(!path.exists(), "a damaged entry is deleted");
+
+        // Cut short: shorter than its checksum, or with the checksum torn off.
+        for n in [5, body.len()] {
+            cache.put_layer(&key, &body);
+            let bytes = fs::read(&path).unwrap();
+            fs::write(&path, &bytes[..n]).unwrap();
+            assert_eq!(cache.read_layer(&key, whole), None, "{n}");
+            assert!(!path.exists());
+        }
+
+        cache.put_layer(&key, &body);
+        assert_eq!(cache.read_layer(&key, |_, _| None::<()>), None);
+        assert!(!path.exists(), "an entry its reader refuses is deleted");
     }
 
     /// A directory that cannot be created is an error of `open`, which the analysis turns

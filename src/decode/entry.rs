@@ -8,6 +8,8 @@
 //! are rebuilt. Anything added to [`DecodedLayer`] must be written here and must feed
 //! [`fingerprint`] with whatever decides its contents (the package parsers, for instance).
 
+use std::io::Read;
+
 use crate::index::LayerIndex;
 use crate::packages::LayerPackages;
 use crate::secrets::{rules_fingerprint, SecretHit};
@@ -40,16 +42,36 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn take_u64(b: &[u8]) -> Option<(u64, &[u8])> {
-    let (v, rest) = b.split_at_checked(8)?;
-    Some((u64::from_le_bytes(v.try_into().ok()?), rest))
+/// Reads an entry's fields from a reader holding exactly `left` more bytes of it; every
+/// length is checked against `left` before anything is allocated for it.
+struct Fields<'r> {
+    r: &'r mut dyn Read,
+    left: u64,
 }
 
-fn take_str(b: &[u8]) -> Option<(String, &[u8])> {
-    let (len, rest) = b.split_at_checked(4)?;
-    let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
-    let (s, rest) = rest.split_at_checked(len)?;
-    Some((String::from_utf8(s.to_vec()).ok()?, rest))
+impl Fields<'_> {
+    fn bytes(&mut self, n: u64) -> Option<Vec<u8>> {
+        self.left = self.left.checked_sub(n)?;
+        let mut v = vec![0u8; usize::try_from(n).ok()?];
+        self.r.read_exact(&mut v).ok()?;
+        Some(v)
+    }
+
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.left = self.left.checked_sub(N as u64)?;
+        let mut a = [0u8; N];
+        self.r.read_exact(&mut a).ok()?;
+        Some(a)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    fn str(&mut self) -> Option<String> {
+        let len = u32::from_le_bytes(self.array()?);
+        String::from_utf8(self.bytes(u64::from(len))?).ok()
+    }
 }
 
 impl DecodedLayer {
@@ -101,52 +123,50 @@ impl DecodedLayer {
     /// A layer back from its cached form; `None` when the entry was made under another
     /// fingerprint or does not parse (then it is rebuilt).
     pub fn from_entry(bytes: &[u8]) -> Option<DecodedLayer> {
-        let rest = bytes.strip_prefix(MAGIC)?;
-        let (made_under, rest) = take_u64(rest)?;
-        if made_under != fingerprint() {
+        Self::read_entry(&mut &bytes[..], bytes.len() as u64)
+    }
+
+    /// [`DecodedLayer::from_entry`] from a reader holding exactly `len` bytes of the entry:
+    /// the index is read straight into its vectors, so a cache hit holds no second copy.
+    pub fn read_entry(r: &mut dyn Read, len: u64) -> Option<DecodedLayer> {
+        let mut f = Fields { r, left: len };
+        if f.array::<8>()? != *MAGIC || f.u64()? != fingerprint() {
             return None;
         }
-        let (&c, rest) = rest.split_first()?;
+        let [c] = f.array()?;
         let compression = match c {
             0 => Compression::None,
             1 => Compression::Gzip,
             2 => Compression::Zstd,
             _ => return None,
         };
-        let (compressed_size, rest) = take_u64(rest)?;
-        let (uncompressed_size, rest) = take_u64(rest)?;
-        let (digest, rest) = take_str(rest)?;
-        let (diff_id, rest) = take_str(rest)?;
-        let (count, mut rest) = rest.split_at_checked(4)?;
-        let count = u32::from_le_bytes(count.try_into().ok()?);
+        let compressed_size = f.u64()?;
+        let uncompressed_size = f.u64()?;
+        let digest = f.str()?;
+        let diff_id = f.str()?;
+        let count = u32::from_le_bytes(f.array()?);
         let mut secrets = Vec::new();
         for _ in 0..count {
-            let (entry, r) = take_u64(rest)?;
-            let (rule, r) = take_u64(r)?;
-            let (line, r) = take_u64(r)?;
-            let (redacted, r) = take_str(r)?;
-            rest = r;
+            let (entry, rule, line) = (f.u64()?, f.u64()?, f.u64()?);
             secrets.push(SecretHit {
                 entry: usize::try_from(entry).ok()?,
                 rule: usize::try_from(rule).ok()?,
                 line: usize::try_from(line).ok()?,
-                redacted,
+                redacted: f.str()?,
             });
         }
-        let (len, rest) = take_u64(rest)?;
-        let (packages, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
-        let packages: LayerPackages = serde_json::from_slice(packages).ok()?;
-        let (gzip_sample_ratio, rest) = match rest.split_first()? {
-            (0, rest) => (None, rest),
-            (1, rest) => {
-                let (bits, rest) = take_u64(rest)?;
+        let packages_len = f.u64()?;
+        let packages: LayerPackages = serde_json::from_slice(&f.bytes(packages_len)?).ok()?;
+        let gzip_sample_ratio = match f.array()? {
+            [0] => None,
+            [1] => {
                 // A damaged ratio is a damaged entry (a miss), never a nonsense estimate.
-                let r = Some(f64::from_bits(bits)).filter(|r| r.is_finite() && *r >= 0.0)?;
-                (Some(r), rest)
+                let r = f64::from_bits(f.u64()?);
+                Some(Some(r).filter(|r| r.is_finite() && *r >= 0.0)?)
             }
             _ => return None,
         };
-        let index = LayerIndex::from_bytes(rest).ok()?;
+        let index = LayerIndex::read_from(f.r, f.left).ok()?;
         if secrets.iter().any(|h| h.entry >= index.len())
             || packages.files.iter().any(|f| f.entry >= index.len())
         {
