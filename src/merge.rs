@@ -132,16 +132,10 @@ struct Frame<'a> {
     cuts: Vec<u32>,
 }
 
-/// Merges layers (bottom first).
-///
-/// Every entry of every layer is sorted by (path, layer), so all versions of a path sit
-/// together and a directory's descendants follow it. One scan then decides each entry's
-/// fate: the earliest later event that hides it, among the next version of its own path
-/// (overwritten), a whiteout of its path, and a cut on one of its ancestors (removed).
-/// Markers of a layer act before its entries, so a tie is a removal. Memory: one 8-byte
-/// reference per entry while merging.
-pub fn merge(layers: &[&LayerIndex]) -> Merged {
-    let mut fates: Vec<Vec<Fate>> = layers
+/// Every entry's fate before any later layer is applied: markers (whiteouts, opaque
+/// markers) are markers, everything else visible.
+fn initial_fates(layers: &[&LayerIndex]) -> Vec<Vec<Fate>> {
+    layers
         .iter()
         .map(|l| {
             l.entries
@@ -155,7 +149,19 @@ pub fn merge(layers: &[&LayerIndex]) -> Merged {
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// Merges layers (bottom first).
+///
+/// Every entry of every layer is sorted by (path, layer), so all versions of a path sit
+/// together and a directory's descendants follow it. One scan then decides each entry's
+/// fate: the earliest later event that hides it, among the next version of its own path
+/// (overwritten), a whiteout of its path, and a cut on one of its ancestors (removed).
+/// Markers of a layer act before its entries, so a tie is a removal. Memory: one 8-byte
+/// reference per entry while merging.
+pub fn merge(layers: &[&LayerIndex]) -> Merged {
+    let mut fates = initial_fates(layers);
     let path = |(l, i): Loc| layers[l as usize].path(i as usize);
     let kind = |(l, i): Loc| layers[l as usize].entries[i as usize].kind;
     let mut order: Vec<Loc> = layers
@@ -466,21 +472,7 @@ mod tests {
 
     /// Merges layers (bottom first).
     fn reference_fates(layers: &[&LayerIndex]) -> Vec<Vec<Fate>> {
-        let mut fates: Vec<Vec<Fate>> = layers
-            .iter()
-            .map(|l| {
-                l.entries
-                    .iter()
-                    .map(|e| {
-                        if e.kind.is_marker() {
-                            Fate::Marker
-                        } else {
-                            Fate::Visible
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut fates = initial_fates(layers);
         let mut live: BTreeMap<&[u8], Loc> = BTreeMap::new();
 
         for (li, layer) in layers.iter().enumerate() {
