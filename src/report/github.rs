@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::json::Report;
-use crate::analysis::Severity;
+use crate::analysis::{Finding, Severity};
 use crate::verdict::{CheckResult, Outcome};
 
 /// Findings turned into annotations at most (GitHub shows ten per kind and step).
@@ -47,6 +47,17 @@ fn located(kind: &str, at: Option<(&str, u64)>, title: &str, message: &str) -> S
 /// the rest as one notice with their count. Then the best practices the image breaks, each
 /// its own annotation (medium a warning, low and info a notice) with its severity, its fix
 /// and, with `--dockerfile`, the line it sits on.
+/// `msg` with the finding's detail (`; …`) and its Dockerfile line (` [Dockerfile:N]`).
+fn detail_and_source(mut msg: String, f: &Finding) -> String {
+    if let Some(d) = &f.detail {
+        let _ = write!(msg, "; {d}");
+    }
+    if let Some(s) = &f.source {
+        let _ = write!(msg, " [{s}]");
+    }
+    msg
+}
+
 pub(crate) fn findings(report: &Report) -> String {
     let mut out = String::new();
     let mut shown = 0;
@@ -60,18 +71,12 @@ pub(crate) fn findings(report: &Report) -> String {
             break;
         }
         shown += 1;
-        let mut msg = format!("{} (layer {}: {})", f.title, f.layer, f.instruction);
-        if let Some(d) = &f.detail {
-            let _ = write!(msg, "; {d}");
-        }
-        if let Some(s) = &f.source {
-            let _ = write!(msg, " [{s}]");
-        }
+        let msg = format!("{} (layer {}: {})", f.title, f.layer, f.instruction);
         out.push_str(&located(
             kind,
             f.source_line(),
             &format!("layersift: {}", f.rule),
-            &msg,
+            &detail_and_source(msg, f),
         ));
     }
     let rest = report.findings.len() - shown;
@@ -100,17 +105,11 @@ pub(crate) fn findings(report: &Report) -> String {
         if let Some(p) = f.paths.first() {
             let _ = write!(msg, ", e.g. {p}");
         }
-        if let Some(d) = &f.detail {
-            let _ = write!(msg, "; {d}");
-        }
-        if let Some(s) = &f.source {
-            let _ = write!(msg, " [{s}]");
-        }
         out.push_str(&located(
             kind,
             f.source_line(),
             &format!("layersift: {} ({})", f.rule, f.severity.name()),
-            &msg,
+            &detail_and_source(msg, f),
         ));
     }
     if report.practices.len() > MAX_ANNOTATIONS {
