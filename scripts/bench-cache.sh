@@ -11,8 +11,8 @@
 # most 0.25x the baseline, cold at most 1.05x.
 #
 # Every run passes `--base none`: the corpus images name a base on a local registry in their
-# annotations, and looking it up (retried while nothing listens there) is not the cache's
-# work. BASELINE_BIN=path/to/another/layersift measures that build too, in the same run;
+# annotations, and looking it up (a registry request, refused when none listens there) is
+# not the cache's work. BASELINE_BIN=path/to/another/layersift measures that build too, in the same run;
 # BIN=path measures a given build instead of building this checkout.
 #
 # Needs: isal (igzip), openssl, skopeo, python3.
