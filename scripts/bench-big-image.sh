@@ -30,14 +30,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --quiet --example synth
-if [ -n "${BIN:-}" ]; then
-  cp "$BIN" "$work/layersift"
-else
-  cargo build --release --quiet --bin layersift
-  cp target/release/layersift "$work/layersift"
-fi
-bins=("$work/layersift")
-[ -n "${BASELINE_BIN:-}" ] && bins+=("$BASELINE_BIN")
+# shellcheck source=scripts/timing.sh
+. scripts/timing.sh
+pick_bins
 target/release/examples/synth "$work/small.tar" 1000 docker >/dev/null
 target/release/examples/synth "$work/big.tar" "$files" docker >/dev/null
 
@@ -66,8 +61,6 @@ peak() {
   echo "$best"
 }
 # Best-of-RUNS wall seconds and that run's CPU seconds.
-# shellcheck source=scripts/timing.sh
-. scripts/timing.sh
 calc() { python3 -c "print($1)"; }
 
 echo "# $(date -u +%FT%TZ) $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg), $(git rev-parse --short HEAD)," \

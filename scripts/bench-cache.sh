@@ -29,19 +29,10 @@ done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ -n "${BIN:-}" ]; then
-  cp "$BIN" "$work/layersift"
-else
-  cargo build --release --quiet --bin layersift
-  cp target/release/layersift "$work/layersift"
-fi
-bins=("$work/layersift")
-[ -n "${BASELINE_BIN:-}" ] && bins+=("$BASELINE_BIN")
-
-# best-of-N wall seconds of a command, and the CPU seconds (user + system) of that run;
-# CPU time is the steadier figure on a busy machine.
 # shellcheck source=scripts/timing.sh
 . scripts/timing.sh
+pick_bins
+
 ratio() { python3 -c "print(f'{float($1)/max(float($2),1e-9):.2f}')"; }
 row() { printf '%-52s %7s s wall %7s s cpu\n' "$1" "$2" "$3"; }
 

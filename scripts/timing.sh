@@ -16,6 +16,20 @@ measure() {
   echo "$best $cpu"
 }
 
+# `pick_bins` copies the build to measure into $work/layersift ($BIN, else a release build of
+# this checkout) and sets the array `bins`: that build, then $BASELINE_BIN when it is set, so
+# both are measured in the same run. Needs $work.
+pick_bins() {
+  if [ -n "${BIN:-}" ]; then
+    cp "$BIN" "$work/layersift"
+  else
+    cargo build --release --quiet --bin layersift
+    cp target/release/layersift "$work/layersift"
+  fi
+  bins=("$work/layersift")
+  if [ -n "${BASELINE_BIN:-}" ]; then bins+=("$BASELINE_BIN"); fi
+}
+
 # `tui_first_frame NAME READY AFTER CMD...` runs CMD (a TUI) under GNU time in a detached tmux
 # session of $cols x $rows, as a user would run it, and prints "seconds-to-first-frame
 # peak-MiB": the time until READY shows on the screen, then the peak RSS once it quit.
