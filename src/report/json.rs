@@ -849,6 +849,22 @@ mod stream_tests {
     use super::*;
     use layersift_fixture::{Format, ImageBuilder};
 
+    /// Writes `img` as an OCI layout named `name` under `dir` and analyses it.
+    fn analyzed(
+        img: &layersift_fixture::BuiltImage,
+        dir: &std::path::Path,
+        name: &str,
+    ) -> crate::Analysis {
+        let path = dir.join(name);
+        img.write(Format::OciLayout, &path).unwrap();
+        crate::analyze_reference(
+            &format!("oci:{}", path.display()),
+            &Default::default(),
+            &crate::decode::NoProgress,
+        )
+        .unwrap()
+    }
+
     /// The streamed report is the built one, byte for byte: rows in path order, a file seen
     /// only through its hard link listed under the link, names that are not UTF-8 escaped.
     #[test]
@@ -865,14 +881,7 @@ mod stream_tests {
             .layer("RUN rm /a/long-kept", |l| l.whiteout("a/long-kept"))
             .build()
             .unwrap();
-        let path = dir.path().join("layout");
-        img.write(Format::OciLayout, &path).unwrap();
-        let a = crate::analyze_reference(
-            &format!("oci:{}", path.display()),
-            &Default::default(),
-            &crate::decode::NoProgress,
-        )
-        .unwrap();
+        let a = analyzed(&img, dir.path(), "layout");
         let built = to_json(&Report::from_analysis(&a)).unwrap();
         assert_eq!(render(&a).unwrap(), built);
         assert!(built.contains("\"/a/link\""), "{built}");
@@ -895,14 +904,7 @@ mod stream_tests {
             .layer("RUN mkdir /d", |l| l.dir("d"))
             .build()
             .unwrap();
-        let path = dir.path().join("empty");
-        empty.write(Format::OciLayout, &path).unwrap();
-        let a = crate::analyze_reference(
-            &format!("oci:{}", path.display()),
-            &Default::default(),
-            &crate::decode::NoProgress,
-        )
-        .unwrap();
+        let a = analyzed(&empty, dir.path(), "empty");
         let built = to_json(&Report::from_analysis(&a)).unwrap();
         assert!(built.contains("\n  \"files\": [],\n"), "{built}");
         assert_eq!(render(&a).unwrap(), built);
@@ -927,14 +929,7 @@ mod stream_tests {
             .build()
             .unwrap();
         for (name, img, hidden) in [("many", many, true), ("kept", kept, false)] {
-            let path = dir.path().join(name);
-            img.write(Format::OciLayout, &path).unwrap();
-            let a = crate::analyze_reference(
-                &format!("oci:{}", path.display()),
-                &Default::default(),
-                &crate::decode::NoProgress,
-            )
-            .unwrap();
+            let a = analyzed(&img, dir.path(), name);
             let built = to_json(&Report::from_analysis(&a)).unwrap();
             assert_eq!(render(&a).unwrap(), built, "{name}");
             let rows = Report::from_analysis(&a).hidden_files.unwrap();
